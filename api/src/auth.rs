@@ -1,0 +1,318 @@
+//! JWT authentication, roles and program scoping.
+//!
+//! Tokens are verified with exactly one configured algorithm (HS256 with a shared secret, or
+//! RS256/ES256/EdDSA with an identity provider's public key). The decoded caller becomes a
+//! [`Viewer`] that every resolver consults: its [`Role`] for what it may do, and its
+//! [`Scope`] for which programs it may see.
+
+use std::fmt;
+use std::path::Path;
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, ApiResult};
+
+/// Clock skew tolerated on `exp` and `nbf`, in seconds.
+const LEEWAY_SECONDS: u64 = 30;
+
+/// What a caller may do, in increasing order of power.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, async_graphql::Enum)]
+pub enum Role {
+    /// Reads releases, programs, outcomes and metrics.
+    Viewer,
+    /// VIEWER + report exports.
+    Analyst,
+    /// ANALYST + every release mutation inside its programs.
+    ReleaseManager,
+    /// Everything, in every program; programs, environments, freeze windows.
+    Admin,
+}
+
+impl Role {
+    /// The claim value, e.g. `release_manager`.
+    pub fn claim(self) -> &'static str {
+        match self {
+            Self::Viewer => "viewer",
+            Self::Analyst => "analyst",
+            Self::ReleaseManager => "release_manager",
+            Self::Admin => "admin",
+        }
+    }
+
+    pub fn from_claim(claim: &str) -> Option<Self> {
+        [
+            Self::Viewer,
+            Self::Analyst,
+            Self::ReleaseManager,
+            Self::Admin,
+        ]
+        .into_iter()
+        .find(|r| r.claim() == claim)
+    }
+}
+
+/// The claims relm reads from a token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub role: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub programs: Option<Vec<String>>,
+    pub iss: String,
+    pub aud: String,
+    pub exp: u64,
+    pub iat: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
+}
+
+/// The programs a caller may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    /// Ids of the programs named in the token that exist.
+    Programs(Vec<i64>),
+}
+
+impl Scope {
+    pub fn contains(&self, program_id: i64) -> bool {
+        match self {
+            Self::All => true,
+            Self::Programs(ids) => ids.contains(&program_id),
+        }
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub subject: String,
+    pub role: Role,
+    /// Program keys of the token; `None` for every program.
+    pub program_keys: Option<Vec<String>>,
+    pub scope: Scope,
+}
+
+impl Viewer {
+    /// Fails with `FORBIDDEN` unless the caller has at least `role`.
+    pub fn require(&self, role: Role) -> ApiResult<()> {
+        if self.role >= role {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "this needs the {} role or above",
+                role.claim().to_uppercase()
+            )))
+        }
+    }
+
+    /// Resolves verified claims into a caller, reading the ids of its programs.
+    pub async fn from_claims(db: &impl ConnectionTrait, claims: Claims) -> ApiResult<Self> {
+        let role = Role::from_claim(&claims.role)
+            .ok_or_else(|| ApiError::Unauthenticated(format!("unknown role '{}'", claims.role)))?;
+        let scope = match &claims.programs {
+            None => Scope::All,
+            Some(keys) => Scope::Programs(
+                entity::program::Entity::find()
+                    .select_only()
+                    .column(entity::program::Column::Id)
+                    .filter(entity::program::Column::Key.is_in(keys.iter().cloned()))
+                    .into_tuple::<i64>()
+                    .all(db)
+                    .await?,
+            ),
+        };
+        Ok(Self {
+            subject: claims.sub,
+            role,
+            program_keys: claims.programs,
+            scope,
+        })
+    }
+}
+
+/// Who is calling: the outcome of reading the `Authorization` header.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Authenticated(Viewer),
+    Anonymous,
+    Rejected(String),
+}
+
+impl Caller {
+    /// The authenticated viewer, or `UNAUTHENTICATED`.
+    pub fn viewer(&self) -> ApiResult<&Viewer> {
+        match self {
+            Self::Authenticated(v) => Ok(v),
+            Self::Anonymous => Err(ApiError::Unauthenticated(
+                "send a bearer token in the Authorization header".into(),
+            )),
+            Self::Rejected(why) => Err(ApiError::Unauthenticated(why.clone())),
+        }
+    }
+}
+
+/// A secret that never shows in `Debug` output or logs.
+#[derive(Clone)]
+pub struct Secret(pub Vec<u8>);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+/// Where the verification key comes from.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    Secret(Secret),
+    PublicKeyPem(Vec<u8>),
+}
+
+/// Verifies (and, with a shared secret, signs) tokens.
+#[derive(Clone)]
+pub struct JwtKeys {
+    algorithm: Algorithm,
+    decoding: DecodingKey,
+    encoding: Option<EncodingKey>,
+    issuer: String,
+    audience: String,
+}
+
+impl fmt::Debug for JwtKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtKeys")
+            .field("algorithm", &self.algorithm)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwtKeys {
+    pub fn new(source: &KeySource, issuer: &str, audience: &str) -> anyhow::Result<Self> {
+        let (algorithm, decoding, encoding) = match source {
+            KeySource::Secret(secret) => {
+                anyhow::ensure!(
+                    secret.0.len() >= 32,
+                    "RELM_JWT_SECRET must be at least 32 bytes"
+                );
+                (
+                    Algorithm::HS256,
+                    DecodingKey::from_secret(&secret.0),
+                    Some(EncodingKey::from_secret(&secret.0)),
+                )
+            }
+            KeySource::PublicKeyPem(pem) => {
+                let (algorithm, key) = public_key(pem)?;
+                (algorithm, key, None)
+            }
+        };
+        Ok(Self {
+            algorithm,
+            decoding,
+            encoding,
+            issuer: issuer.to_owned(),
+            audience: audience.to_owned(),
+        })
+    }
+
+    /// Verifies a token and returns its claims; the error says why it was refused.
+    pub fn verify(&self, token: &str) -> Result<Claims, String> {
+        let mut validation = Validation::new(self.algorithm);
+        validation.algorithms = vec![self.algorithm];
+        validation.leeway = LEEWAY_SECONDS;
+        validation.validate_nbf = true;
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+            .map(|data| data.claims)
+            .map_err(|e| format!("invalid token: {e}"))
+    }
+
+    /// Signs a token; only possible with a shared secret.
+    pub fn sign(
+        &self,
+        subject: &str,
+        role: Role,
+        programs: Option<Vec<String>>,
+        ttl_seconds: u64,
+    ) -> anyhow::Result<String> {
+        let key = self.encoding.as_ref().ok_or_else(|| {
+            anyhow::anyhow!(
+                "tokens can only be issued with RELM_JWT_SECRET; with RELM_JWT_PUBLIC_KEY_FILE your identity provider issues them"
+            )
+        })?;
+        let now = chrono::Utc::now().timestamp().max(0) as u64;
+        let claims = Claims {
+            sub: subject.to_owned(),
+            role: role.claim().to_owned(),
+            programs,
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            exp: now + ttl_seconds,
+            iat: now,
+            nbf: None,
+        };
+        Ok(jsonwebtoken::encode(
+            &Header::new(self.algorithm),
+            &claims,
+            key,
+        )?)
+    }
+}
+
+/// Reads a PEM public key and the one algorithm it verifies.
+fn public_key(pem: &[u8]) -> anyhow::Result<(Algorithm, DecodingKey)> {
+    if let Ok(key) = DecodingKey::from_rsa_pem(pem) {
+        return Ok((Algorithm::RS256, key));
+    }
+    if let Ok(key) = DecodingKey::from_ec_pem(pem) {
+        return Ok((Algorithm::ES256, key));
+    }
+    if let Ok(key) = DecodingKey::from_ed_pem(pem) {
+        return Ok((Algorithm::EdDSA, key));
+    }
+    anyhow::bail!("the public key is not an RSA, EC P-256 or Ed25519 PEM key")
+}
+
+/// Reads the key file named by RELM_JWT_PUBLIC_KEY_FILE.
+pub fn read_public_key(path: &Path) -> anyhow::Result<KeySource> {
+    let pem = std::fs::read(path).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot read RELM_JWT_PUBLIC_KEY_FILE {}: {e}",
+            path.display()
+        )
+    })?;
+    Ok(KeySource::PublicKeyPem(pem))
+}
+
+/// Reads a caller from an `Authorization` header value.
+pub async fn authenticate(
+    db: &impl ConnectionTrait,
+    keys: &JwtKeys,
+    header: Option<&str>,
+) -> ApiResult<Caller> {
+    let Some(header) = header else {
+        return Ok(Caller::Anonymous);
+    };
+    let Some(token) = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+    else {
+        return Ok(Caller::Rejected(
+            "the Authorization header must be 'Bearer <token>'".into(),
+        ));
+    };
+    match keys.verify(token.trim()) {
+        Ok(claims) => match Viewer::from_claims(db, claims).await {
+            Ok(viewer) => Ok(Caller::Authenticated(viewer)),
+            Err(ApiError::Unauthenticated(why)) => Ok(Caller::Rejected(why)),
+            Err(other) => Err(other),
+        },
+        Err(why) => Ok(Caller::Rejected(why)),
+    }
+}

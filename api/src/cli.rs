@@ -1,0 +1,312 @@
+//! The `relm` command line of interface.md.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::builder::BoolishValueParser;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+
+use crate::auth::{JwtKeys, Role};
+use crate::config::{self, Backend, JwtConfig, JwtSettings};
+use crate::http::{self, AppState};
+use crate::{db, graphql, seed, telemetry};
+
+/// relm: release data and analytics.
+#[derive(Parser, Debug)]
+#[command(name = "relm", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Log filter, e.g. info or relm=debug.
+    #[arg(long, global = true, env = "RELM_LOG", default_value = "info")]
+    pub log: String,
+
+    /// Log format: text or json.
+    #[arg(long, global = true, env = "RELM_LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the API (migrates the database first unless --no-migrate).
+    Serve(ServeArgs),
+    /// Database migrations.
+    Migrate(MigrateArgs),
+    /// Load the demo data set.
+    Seed(SeedArgs),
+    /// Print a signed JWT for the configured key.
+    Token(TokenArgs),
+    /// Print the GraphQL SDL.
+    Schema,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DatabaseArgs {
+    /// SQLite file (sqlite://FILE?mode=rwc) or postgres://… URL.
+    #[arg(long, env = "RELM_DATABASE_URL", default_value = config::DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct JwtArgs {
+    /// HS256 secret, at least 32 bytes.
+    #[arg(long, env = "RELM_JWT_SECRET", hide_env_values = true, hide = true)]
+    pub jwt_secret: Option<String>,
+    /// PEM public key (RS256, ES256 or EdDSA) of an external identity provider.
+    #[arg(long, env = "RELM_JWT_PUBLIC_KEY_FILE")]
+    pub jwt_public_key_file: Option<PathBuf>,
+    /// Required `iss` claim.
+    #[arg(long, env = "RELM_JWT_ISSUER", default_value = "relm")]
+    pub jwt_issuer: String,
+    /// Required `aud` claim.
+    #[arg(long, env = "RELM_JWT_AUDIENCE", default_value = "relm")]
+    pub jwt_audience: String,
+}
+
+impl JwtArgs {
+    fn resolve(&self, database_url: &str) -> anyhow::Result<JwtConfig> {
+        JwtSettings {
+            secret: self.jwt_secret.clone(),
+            public_key_file: self.jwt_public_key_file.clone(),
+            issuer: self.jwt_issuer.clone(),
+            audience: self.jwt_audience.clone(),
+        }
+        .resolve(database_url)
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Listen address.
+    #[arg(long, env = "RELM_BIND", default_value = config::DEFAULT_BIND)]
+    pub bind: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub jwt: JwtArgs,
+    /// Load the demo data set when the database has no programs yet.
+    #[arg(long)]
+    pub demo: bool,
+    /// Do not apply pending migrations at start.
+    #[arg(long)]
+    pub no_migrate: bool,
+    /// Serve GraphiQL and introspection (default: on for SQLite, off otherwise).
+    #[arg(long, env = "RELM_GRAPHIQL", value_parser = BoolishValueParser::new())]
+    pub graphiql: Option<bool>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, Default)]
+pub enum MigrateAction {
+    #[default]
+    Up,
+    Down,
+    Status,
+    Fresh,
+}
+
+#[derive(Args, Debug)]
+pub struct MigrateArgs {
+    /// up (default), down (one step), status or fresh (drop everything and migrate).
+    #[arg(default_value = "up")]
+    pub action: MigrateAction,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct SeedArgs {
+    /// Load the demo data set (the only data set).
+    #[arg(long, required = true)]
+    pub demo: bool,
+    /// Multiplies the volume: N copies of every demo program.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub scale: u32,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+#[value(rename_all = "snake_case")]
+pub enum RoleArg {
+    Viewer,
+    Analyst,
+    ReleaseManager,
+    Admin,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Viewer => Role::Viewer,
+            RoleArg::Analyst => Role::Analyst,
+            RoleArg::ReleaseManager => Role::ReleaseManager,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct TokenArgs {
+    /// viewer, analyst, release_manager or admin.
+    #[arg(long)]
+    pub role: RoleArg,
+    /// A program the token may see; repeat for several; none means every program.
+    #[arg(long = "program", value_name = "KEY")]
+    pub programs: Vec<String>,
+    /// The `sub` claim.
+    #[arg(long, default_value = "relm-cli")]
+    pub subject: String,
+    /// Lifetime, e.g. 30m, 24h, 7d or seconds.
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    pub ttl: Duration,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub jwt: JwtArgs,
+}
+
+/// Parses `90`, `90s`, `30m`, `24h` or `7d`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration such as 30m, 24h or 7d"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("'{text}' is not a duration such as 30m, 24h or 7d")),
+    };
+    if n == 0 {
+        return Err("the ttl must be positive".into());
+    }
+    Ok(Duration::from_secs(n.saturating_mul(seconds)))
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    telemetry::init_logging(&cli.log, cli.log_format == LogFormat::Json)?;
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Migrate(args) => migrate(args).await,
+        Command::Seed(args) => {
+            let db = db::connect(&args.database.database_url).await?;
+            db::migrate(&db).await?;
+            let report = seed::seed_demo(&db, args.scale).await?;
+            println!("{report}");
+            Ok(())
+        }
+        Command::Token(args) => {
+            let jwt = args.jwt.resolve(&args.database.database_url)?;
+            let keys = JwtKeys::new(&jwt.key, &jwt.issuer, &jwt.audience)?;
+            let programs = (!args.programs.is_empty()).then_some(args.programs);
+            println!(
+                "{}",
+                keys.sign(
+                    &args.subject,
+                    args.role.into(),
+                    programs,
+                    args.ttl.as_secs()
+                )?
+            );
+            Ok(())
+        }
+        Command::Schema => {
+            print!("{}", graphql::sdl());
+            Ok(())
+        }
+    }
+}
+
+async fn has_programs(db: &DatabaseConnection) -> anyhow::Result<bool> {
+    Ok(entity::program::Entity::find().count(db).await? > 0)
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let url = &args.database.database_url;
+    let backend = Backend::of(url)?;
+    let jwt = args.jwt.resolve(url)?;
+    let keys = JwtKeys::new(&jwt.key, &jwt.issuer, &jwt.audience)?;
+    let db = db::connect(url).await?;
+    if !args.no_migrate {
+        db::migrate(&db).await?;
+    }
+    if args.demo && !has_programs(&db).await? {
+        tracing::info!("loading the demo data set");
+        let report = seed::seed_demo(&db, 1).await?;
+        tracing::info!("{report}");
+    }
+    let graphiql = args.graphiql.unwrap_or(backend == Backend::Sqlite);
+    let admin_token = match &jwt.generated_secret {
+        Some(_) => Some(keys.sign("admin", Role::Admin, None, 24 * 3600)?),
+        None => None,
+    };
+    let state = AppState::new(db.clone(), keys, graphiql);
+    let bind = args.bind.clone();
+    http::serve(
+        state,
+        &bind,
+        |addr| {
+            tracing::info!(%addr, database = %config::redact(url), "relm is listening");
+            if graphiql {
+                println!("GraphiQL: http://{addr}/graphql");
+            }
+            if let Some(token) = &admin_token {
+                println!("Admin token (24h): {token}");
+            }
+        },
+        http::shutdown_signal(),
+    )
+    .await?;
+    db.close().await.ok();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
+    let db = db::connect(&args.database.database_url).await?;
+    match args.action {
+        MigrateAction::Up => db::migrate(&db).await?,
+        MigrateAction::Down => Migrator::down(&db, Some(1)).await?,
+        MigrateAction::Fresh => Migrator::fresh(&db).await?,
+        MigrateAction::Status => {
+            for m in Migrator::get_applied_migrations(&db).await? {
+                println!("applied  {}", m.name());
+            }
+            for m in Migrator::get_pending_migrations(&db).await? {
+                println!("pending  {}", m.name());
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn parses_durations() {
+        assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5w").is_err());
+        assert!(parse_duration("0h").is_err());
+    }
+}

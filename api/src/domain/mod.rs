@@ -1,0 +1,5 @@
+//! Release rules as plain functions, independent of GraphQL and of the database.
+
+pub mod gates;
+pub mod readiness;
+pub mod release_notes;

@@ -1,0 +1,93 @@
+//! Errors at the API boundary.
+//!
+//! Policy: start-up and the command line use `anyhow` and print one line; domain code returns
+//! [`ApiError`]; resolvers return [`ApiError`] too, so every error that reaches a client carries
+//! one of the contract's codes in `extensions.code`. A database error never reaches a client:
+//! it becomes [`ApiError::Internal`], logged once with a request id that the client also gets.
+//! Do not use `?` on a `DbErr` inside a resolver without going through `From<DbErr>` here,
+//! or async-graphql's blanket conversion would send SQL text to the client.
+
+use async_graphql::ErrorExtensions;
+use sea_orm::DbErr;
+
+/// An error a client may see, with its stable contract code.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    #[error("authentication required: {0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    BadUserInput(String),
+    #[error("{0}")]
+    InvalidTransition(String),
+    #[error("{0}")]
+    GatesNotPassed(String),
+    #[error("{0}")]
+    FreezeConflict(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Timeout(String),
+    /// An unexpected failure; the message is for the log only.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The contract's error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::Forbidden(_) => "FORBIDDEN",
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::BadUserInput(_) => "BAD_USER_INPUT",
+            Self::InvalidTransition(_) => "INVALID_TRANSITION",
+            Self::GatesNotPassed(_) => "GATES_NOT_PASSED",
+            Self::FreezeConflict(_) => "FREEZE_CONFLICT",
+            Self::Conflict(_) => "CONFLICT",
+            Self::Timeout(_) => "TIMEOUT",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+
+    pub fn bad_input(field: &str, problem: impl std::fmt::Display) -> Self {
+        Self::BadUserInput(format!("{field}: {problem}"))
+    }
+}
+
+impl From<DbErr> for ApiError {
+    fn from(err: DbErr) -> Self {
+        Self::Internal(format!("database: {err}"))
+    }
+}
+
+impl ErrorExtensions for ApiError {
+    fn extend(&self) -> async_graphql::Error {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let message = match self {
+            Self::Internal(detail) => {
+                tracing::error!(request_id, detail, "internal error");
+                format!("internal error (request id {request_id})")
+            }
+            other => other.to_string(),
+        };
+        async_graphql::Error::new(message).extend_with(|_, e| {
+            e.set("code", self.code());
+            if matches!(self, Self::Internal(_)) {
+                e.set("requestId", request_id.as_str());
+            }
+        })
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(err: ApiError) -> Self {
+        err.extend()
+    }
+}
+
+/// The result type of resolvers and domain functions.
+pub type ApiResult<T> = Result<T, ApiError>;

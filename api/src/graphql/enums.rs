@@ -1,0 +1,163 @@
+//! The contract's enums, converted to and from the stored ones with `remote`.
+
+use async_graphql::Enum;
+use entity::enums as db;
+
+/// Tier of an environment.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "db::EnvironmentTier")]
+pub enum EnvironmentTier {
+    Development,
+    Testing,
+    Staging,
+    Production,
+}
+
+/// Where a release stands in its lifecycle.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "db::ReleaseStatus")]
+pub enum ReleaseStatus {
+    Planned,
+    Scheduled,
+    InBuild,
+    InTest,
+    Approved,
+    Deploying,
+    Deployed,
+    Reviewed,
+    RolledBack,
+    Cancelled,
+}
+
+/// Kind of release.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "db::ReleaseType")]
+pub enum ReleaseType {
+    Major,
+    Minor,
+    Patch,
+    /// Unplanned release that fixes a problem in production (counts as rework).
+    Emergency,
+}
+
+/// Assessed risk of a release.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "db::RiskLevel")]
+pub enum RiskLevel {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// How a release or deployment goes live.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "db::DeploymentStrategy")]
+pub enum DeploymentStrategy {
+    BigBang,
+    Staged,
+    Pilot,
+    BlueGreen,
+    Canary,
+    FeatureFlag,
+}
+
+/// Kind of release item.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "db::ItemKind")]
+pub enum ItemKind {
+    Feature,
+    Fix,
+    Security,
+    Chore,
+}
+
+/// Kind of quality gate.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "db::GateKind")]
+pub enum GateKind {
+    UnitTest,
+    IntegrationTest,
+    SecurityScan,
+    Compliance,
+    Performance,
+    Acceptance,
+    Other,
+}
+
+/// Result of a quality-gate check.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "db::GateStatus")]
+pub enum GateStatus {
+    Pending,
+    Passed,
+    Failed,
+    Waived,
+}
+
+/// Go/no-go decision.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "db::ApprovalDecision")]
+pub enum ApprovalDecision {
+    Go,
+    NoGo,
+}
+
+/// Current status of a deployment.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "db::DeploymentStatus")]
+pub enum DeploymentStatus {
+    InProgress,
+    Succeeded,
+    Failed,
+    RolledBack,
+}
+
+/// Incident severity, SEV1 the worst.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "db::Severity")]
+pub enum Severity {
+    Sev1,
+    Sev2,
+    Sev3,
+    Sev4,
+}
+
+/// Result of a post-implementation review.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "db::OutcomeResult")]
+pub enum OutcomeResult {
+    Successful,
+    SuccessfulWithIssues,
+    Failed,
+    RolledBack,
+}
+
+/// State of an improvement action.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "db::ActionStatus")]
+pub enum ActionStatus {
+    Open,
+    InProgress,
+    Done,
+    Dropped,
+}
+
+/// What a release event records.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "db::ReleaseEventKind")]
+pub enum ReleaseEventKind {
+    Created,
+    Updated,
+    StatusChanged,
+    ItemAdded,
+    GateRecorded,
+    ApprovalRecorded,
+    DeploymentRecorded,
+    IncidentRecorded,
+    IncidentResolved,
+    RolledBack,
+    OutcomeRecorded,
+    ActionAdded,
+    ActionUpdated,
+}

@@ -1,0 +1,57 @@
+//! Environments: deployment targets, shared by every program.
+
+use async_graphql::{Context, ID, Object};
+use entity::environment;
+use sea_orm::{EntityTrait, QueryOrder};
+
+use crate::error::ApiResult;
+use crate::graphql::context::{db, viewer};
+use crate::graphql::enums::EnvironmentTier;
+use crate::ids::{self, NodeType};
+
+/// A deployment target such as prod-eu.
+#[derive(Clone)]
+pub struct Environment(pub environment::Model);
+
+#[Object]
+impl Environment {
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::Environment, self.0.id)
+    }
+
+    /// Unique, e.g. prod-eu
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn tier(&self) -> EnvironmentTier {
+        self.0.tier.into()
+    }
+}
+
+#[derive(Default)]
+pub struct EnvironmentQuery;
+
+#[Object]
+impl EnvironmentQuery {
+    /// Every environment, by tier from development to production, then by name.
+    async fn environments(&self, ctx: &Context<'_>) -> ApiResult<Vec<Environment>> {
+        viewer(ctx)?;
+        let mut rows = environment::Entity::find()
+            .order_by_asc(environment::Column::Name)
+            .all(db(ctx)?)
+            .await?;
+        rows.sort_by_key(|e| tier_rank(e.tier));
+        Ok(rows.into_iter().map(Environment).collect())
+    }
+}
+
+fn tier_rank(tier: entity::enums::EnvironmentTier) -> u8 {
+    use entity::enums::EnvironmentTier::*;
+    match tier {
+        Development => 0,
+        Testing => 1,
+        Staging => 2,
+        Production => 3,
+    }
+}

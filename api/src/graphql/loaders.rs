@@ -1,0 +1,218 @@
+//! Batched loading of nested fields, so a page costs a fixed number of statements.
+//!
+//! Two generic loaders serve every table: [`ById`] loads rows by primary key, [`ByParent`]
+//! loads the children of many parents with one `IN (…)` query. A fresh [`Loaders`] is made
+//! for each request, so its cache never outlives the request.
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use entity::*;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::error::{ApiError, ApiResult};
+
+/// A table whose rows are found by an `i64` id.
+pub trait Table: EntityTrait<Model: Clone + Send + Sync> {
+    fn id_column() -> Self::Column;
+    fn id_of(model: &Self::Model) -> i64;
+}
+
+/// A table whose rows belong to a parent row.
+pub trait Child: Table {
+    fn parent_column() -> Self::Column;
+    fn parent_of(model: &Self::Model) -> Option<i64>;
+}
+
+macro_rules! table {
+    ($($module:ident),+) => {$(
+        impl Table for $module::Entity {
+            fn id_column() -> Self::Column {
+                $module::Column::Id
+            }
+            fn id_of(model: &Self::Model) -> i64 {
+                model.id
+            }
+        }
+    )+};
+}
+
+macro_rules! child {
+    ($($module:ident => $column:ident),+) => {$(
+        impl Child for $module::Entity {
+            fn parent_column() -> Self::Column {
+                $module::Column::$column
+            }
+            fn parent_of(model: &Self::Model) -> Option<i64> {
+                Some(model.release_id)
+            }
+        }
+    )+};
+}
+
+table!(
+    program,
+    environment,
+    release,
+    release_party,
+    release_item,
+    quality_gate,
+    gate_result,
+    approval,
+    deployment,
+    incident,
+    outcome,
+    improvement_action,
+    freeze_window,
+    release_event
+);
+
+child!(
+    release_party => ReleaseId,
+    release_item => ReleaseId,
+    quality_gate => ReleaseId,
+    approval => ReleaseId,
+    deployment => ReleaseId,
+    outcome => ReleaseId,
+    improvement_action => ReleaseId
+);
+
+impl Child for gate_result::Entity {
+    fn parent_column() -> Self::Column {
+        gate_result::Column::GateId
+    }
+    fn parent_of(model: &Self::Model) -> Option<i64> {
+        Some(model.gate_id)
+    }
+}
+
+impl Child for incident::Entity {
+    fn parent_column() -> Self::Column {
+        incident::Column::ReleaseId
+    }
+    fn parent_of(model: &Self::Model) -> Option<i64> {
+        model.release_id
+    }
+}
+
+/// Loads rows of `E` by id.
+pub struct ById<E> {
+    db: DatabaseConnection,
+    entity: PhantomData<E>,
+}
+
+impl<E: Table> Loader<i64> for ById<E> {
+    type Value = E::Model;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, E::Model>, ApiError> {
+        let rows = E::find()
+            .filter(E::id_column().is_in(keys.iter().copied()))
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(|row| (E::id_of(&row), row)).collect())
+    }
+}
+
+/// Loads the rows of `E` of many parents, in the order they were recorded.
+pub struct ByParent<E> {
+    db: DatabaseConnection,
+    entity: PhantomData<E>,
+}
+
+impl<E: Child> Loader<i64> for ByParent<E> {
+    type Value = Vec<E::Model>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<E::Model>>, ApiError> {
+        let rows = E::find()
+            .filter(E::parent_column().is_in(keys.iter().copied()))
+            .order_by_asc(E::id_column())
+            .all(&self.db)
+            .await?;
+        let mut grouped: HashMap<i64, Vec<E::Model>> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for row in rows {
+            if let Some(parent) = E::parent_of(&row) {
+                grouped.entry(parent).or_default().push(row);
+            }
+        }
+        Ok(grouped)
+    }
+}
+
+fn by_id<E: Table>(db: &DatabaseConnection) -> DataLoader<ById<E>> {
+    DataLoader::new(
+        ById {
+            db: db.clone(),
+            entity: PhantomData,
+        },
+        tokio::spawn,
+    )
+}
+
+fn by_parent<E: Child>(db: &DatabaseConnection) -> DataLoader<ByParent<E>> {
+    DataLoader::new(
+        ByParent {
+            db: db.clone(),
+            entity: PhantomData,
+        },
+        tokio::spawn,
+    )
+}
+
+/// The DataLoaders of one request.
+pub struct Loaders {
+    pub program: DataLoader<ById<program::Entity>>,
+    pub environment: DataLoader<ById<environment::Entity>>,
+    pub release: DataLoader<ById<release::Entity>>,
+    pub deployment: DataLoader<ById<deployment::Entity>>,
+    pub parties: DataLoader<ByParent<release_party::Entity>>,
+    pub items: DataLoader<ByParent<release_item::Entity>>,
+    pub gates: DataLoader<ByParent<quality_gate::Entity>>,
+    pub gate_results: DataLoader<ByParent<gate_result::Entity>>,
+    pub approvals: DataLoader<ByParent<approval::Entity>>,
+    pub deployments: DataLoader<ByParent<deployment::Entity>>,
+    pub incidents: DataLoader<ByParent<incident::Entity>>,
+    pub outcomes: DataLoader<ByParent<outcome::Entity>>,
+    pub actions: DataLoader<ByParent<improvement_action::Entity>>,
+}
+
+impl Loaders {
+    pub fn new(db: &DatabaseConnection) -> Self {
+        Self {
+            program: by_id(db),
+            environment: by_id(db),
+            release: by_id(db),
+            deployment: by_id(db),
+            parties: by_parent(db),
+            items: by_parent(db),
+            gates: by_parent(db),
+            gate_results: by_parent(db),
+            approvals: by_parent(db),
+            deployments: by_parent(db),
+            incidents: by_parent(db),
+            outcomes: by_parent(db),
+            actions: by_parent(db),
+        }
+    }
+}
+
+/// Loads one row that must exist (a foreign key points at it).
+pub async fn required<E: Table>(loader: &DataLoader<ById<E>>, id: i64) -> ApiResult<E::Model> {
+    loader.load_one(id).await?.ok_or_else(|| {
+        ApiError::Internal(format!(
+            "{} {id} is referenced but missing",
+            std::any::type_name::<E>()
+        ))
+    })
+}
+
+/// Loads the children of one parent.
+pub async fn children<E: Child>(
+    loader: &DataLoader<ByParent<E>>,
+    parent: i64,
+) -> ApiResult<Vec<E::Model>> {
+    Ok(loader.load_one(parent).await?.unwrap_or_default())
+}

@@ -1,0 +1,76 @@
+//! The GraphQL schema: one module per domain, merged here.
+
+use std::sync::Arc;
+
+use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Request, Schema};
+use sea_orm::DatabaseConnection;
+
+use crate::auth::Caller;
+
+pub mod calendar;
+pub mod context;
+pub mod deployment;
+pub mod enums;
+pub mod environment;
+pub mod event;
+pub mod freeze;
+pub mod incident;
+pub mod limits;
+pub mod loaders;
+pub mod node;
+pub mod pagination;
+pub mod program;
+pub mod quality;
+pub mod release;
+pub mod review;
+pub mod scalars;
+pub mod viewer;
+
+/// Every query field of relm.
+#[derive(MergedObject, Default)]
+pub struct Query(
+    viewer::ViewerQuery,
+    node::NodeQuery,
+    program::ProgramQuery,
+    release::ReleaseQuery,
+    environment::EnvironmentQuery,
+    freeze::FreezeQuery,
+    calendar::CalendarQuery,
+);
+
+pub type RelmSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+fn builder() -> async_graphql::SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .limit_depth(limits::MAX_DEPTH)
+        .limit_complexity(limits::MAX_COMPLEXITY)
+        .extension(limits::Limits)
+}
+
+/// The schema served over HTTP; introspection follows the GraphiQL setting.
+pub fn build_schema(db: DatabaseConnection, introspection: bool) -> RelmSchema {
+    let builder = builder().data(db);
+    if introspection {
+        builder.finish()
+    } else {
+        builder.disable_introspection().finish()
+    }
+}
+
+/// The SDL of the schema, as `relm schema` prints it.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}
+
+/// Attaches what one request needs: its caller, fresh DataLoaders and a metrics record.
+pub fn prepare(
+    request: Request,
+    db: &DatabaseConnection,
+    caller: Caller,
+    meta: Arc<limits::RequestMeta>,
+) -> Request {
+    request
+        .data(caller)
+        .data(loaders::Loaders::new(db))
+        .data(meta)
+}

@@ -1,0 +1,140 @@
+//! Programs: portfolios of related releases.
+
+use async_graphql::{Context, ID, Object};
+use entity::program;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::auth::Scope;
+use crate::error::ApiResult;
+use crate::graphql::context::{db, viewer};
+use crate::graphql::pagination::{PageArgs, connection, fetch_page};
+use crate::graphql::release::{ReleaseConnection, ReleaseFilter, ReleaseOrder, release_connection};
+use crate::graphql::scalars::Timestamp;
+use crate::ids::{self, NodeType};
+
+/// A portfolio of related releases that serves one business objective.
+#[derive(Clone)]
+pub struct Program(pub program::Model);
+
+#[Object]
+impl Program {
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::Program, self.0.id)
+    }
+
+    /// Unique, 2 to 10 characters of A-Z and 0-9, starting with a letter.
+    async fn key(&self) -> &str {
+        &self.0.key
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+
+    async fn owner(&self) -> Option<&str> {
+        self.0.owner.as_deref()
+    }
+
+    async fn business_objective(&self) -> Option<&str> {
+        self.0.business_objective.as_deref()
+    }
+
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at)
+    }
+
+    /// The program's releases, filtered and ordered like `Query.releases`.
+    #[allow(clippy::too_many_arguments, reason = "the contract's arguments")]
+    async fn releases(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ReleaseFilter>,
+        order_by: Option<ReleaseOrder>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<ReleaseConnection> {
+        let page = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        release_connection(
+            ctx,
+            Some(self.0.id),
+            filter.unwrap_or_default(),
+            order_by,
+            page,
+        )
+        .await
+    }
+}
+
+connection!(
+    ProgramConnection,
+    ProgramEdge,
+    Program,
+    "A page of programs."
+);
+
+/// Restricts a program query to the caller's programs.
+pub fn scoped(
+    select: sea_orm::Select<program::Entity>,
+    scope: &Scope,
+) -> sea_orm::Select<program::Entity> {
+    match scope {
+        Scope::All => select,
+        Scope::Programs(ids) => select.filter(program::Column::Id.is_in(ids.iter().copied())),
+    }
+}
+
+/// Finds a program the caller may see by its key.
+pub async fn find_by_key(ctx: &Context<'_>, key: &str) -> ApiResult<Option<program::Model>> {
+    let viewer = viewer(ctx)?;
+    let select = program::Entity::find().filter(program::Column::Key.eq(key));
+    Ok(scoped(select, &viewer.scope).one(db(ctx)?).await?)
+}
+
+#[derive(Default)]
+pub struct ProgramQuery;
+
+#[Object]
+impl ProgramQuery {
+    /// The programs the caller may see, ordered by key.
+    async fn programs(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<ProgramConnection> {
+        let viewer = viewer(ctx)?;
+        let select = scoped(program::Entity::find(), &viewer.scope)
+            .order_by_asc(program::Column::Key)
+            .order_by_asc(program::Column::Id);
+        let page = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        let (rows, window, total) = fetch_page(db(ctx)?, select, &page).await?;
+        Ok(ProgramConnection::new(
+            rows.into_iter().map(Program).collect(),
+            window,
+            total,
+        ))
+    }
+
+    /// The program with this key, or null when it does not exist or the caller may not see it.
+    async fn program(&self, ctx: &Context<'_>, key: String) -> ApiResult<Option<Program>> {
+        Ok(find_by_key(ctx, &key).await?.map(Program))
+    }
+}

@@ -1,0 +1,98 @@
+//! Post-implementation reviews and the improvement actions they raise.
+
+use async_graphql::{Context, ID, Object};
+use entity::{improvement_action, outcome};
+
+use crate::error::ApiResult;
+use crate::graphql::context::loaders;
+use crate::graphql::enums::{ActionStatus, OutcomeResult};
+use crate::graphql::loaders::{children, required};
+use crate::graphql::release::Release;
+use crate::graphql::scalars::{Date, Timestamp};
+use crate::ids::{self, NodeType};
+
+/// The post-implementation review of a release.
+#[derive(Clone)]
+pub struct ReleaseOutcome(pub outcome::Model);
+
+#[Object]
+impl ReleaseOutcome {
+    async fn result(&self) -> OutcomeResult {
+        self.0.result.into()
+    }
+
+    async fn objectives_met(&self) -> bool {
+        self.0.objectives_met
+    }
+
+    async fn defects_escaped(&self) -> i32 {
+        self.0.defects_escaped
+    }
+
+    async fn customer_impact(&self) -> Option<&str> {
+        self.0.customer_impact.as_deref()
+    }
+
+    async fn summary(&self) -> &str {
+        &self.0.summary
+    }
+
+    async fn lessons_learned(&self) -> Option<&str> {
+        self.0.lessons_learned.as_deref()
+    }
+
+    async fn reviewed_at(&self) -> Timestamp {
+        Timestamp(self.0.reviewed_at)
+    }
+
+    async fn reviewed_by(&self) -> &str {
+        &self.0.reviewed_by
+    }
+
+    /// Improvement actions raised for the release, oldest first.
+    async fn actions(&self, ctx: &Context<'_>) -> ApiResult<Vec<ImprovementAction>> {
+        let actions = children(&loaders(ctx)?.actions, self.0.release_id).await?;
+        Ok(actions.into_iter().map(ImprovementAction).collect())
+    }
+}
+
+/// A continuous-improvement action raised by a post-release review.
+#[derive(Clone)]
+pub struct ImprovementAction(pub improvement_action::Model);
+
+#[Object]
+impl ImprovementAction {
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::ImprovementAction, self.0.id)
+    }
+
+    async fn release(&self, ctx: &Context<'_>) -> ApiResult<Release> {
+        Ok(Release(
+            required(&loaders(ctx)?.release, self.0.release_id).await?,
+        ))
+    }
+
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    async fn owner(&self) -> Option<&str> {
+        self.0.owner.as_deref()
+    }
+
+    async fn due_date(&self) -> Option<Date> {
+        self.0.due_date.map(Date)
+    }
+
+    async fn status(&self) -> ActionStatus {
+        self.0.status.into()
+    }
+
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at)
+    }
+
+    async fn closed_at(&self) -> Option<Timestamp> {
+        self.0.closed_at.map(Timestamp)
+    }
+}

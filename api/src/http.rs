@@ -1,0 +1,275 @@
+//! The HTTP surface: GraphQL over HTTP, health, readiness and metrics.
+//!
+//! `/graphql` follows the GraphQL-over-HTTP specification: `application/json` responses
+//! are always 200 once the request is well-formed; a client that accepts
+//! `application/graphql-response+json` gets that type, with 400 for requests that fail to
+//! parse or validate. Malformed bodies are 400, mutations over GET 405.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::OperationType;
+use poem::http::{StatusCode, header};
+use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::web::Data;
+use poem::{Body, EndpointExt, IntoResponse, Request, Response, Route, Server, get, handler};
+use sea_orm::DatabaseConnection;
+
+use crate::auth::{JwtKeys, authenticate};
+use crate::db;
+use crate::graphql::limits::RequestMeta;
+use crate::graphql::{self, RelmSchema};
+use crate::telemetry::Telemetry;
+
+/// The largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+/// How long requests in flight may take to finish after a shutdown signal.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: RelmSchema,
+    pub db: DatabaseConnection,
+    pub keys: Arc<JwtKeys>,
+    pub telemetry: Arc<Telemetry>,
+    pub graphiql: bool,
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, keys: JwtKeys, graphiql: bool) -> Self {
+        Self {
+            schema: graphql::build_schema(db.clone(), graphiql),
+            db,
+            keys: Arc::new(keys),
+            telemetry: Arc::new(Telemetry::default()),
+            graphiql,
+        }
+    }
+}
+
+/// The application's routes.
+pub fn app(state: AppState) -> impl poem::Endpoint {
+    Route::new()
+        .at("/graphql", get(graphql_get).post(graphql_post))
+        .at("/healthz", get(healthz))
+        .at("/readyz", get(readyz))
+        .at("/metrics", get(metrics))
+        .data(state)
+}
+
+fn json_error(status: StatusCode, message: &str) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": message }] });
+    Response::builder()
+        .status(status)
+        .content_type(JSON)
+        .body(body.to_string())
+}
+
+fn wants_graphql_response(req: &Request) -> bool {
+    req.header(header::ACCEPT)
+        .is_some_and(|accept| accept.contains(GRAPHQL_RESPONSE))
+}
+
+/// The type of the operation a GET request would run, if its document parses.
+fn operation_type(request: &async_graphql::Request) -> Option<OperationType> {
+    let document = async_graphql::parser::parse_query(&request.query).ok()?;
+    let mut operations = document.operations.iter();
+    let found = match &request.operation_name {
+        Some(name) => operations.find(|(n, _)| n.is_some_and(|n| n.as_str() == name)),
+        None => operations.next(),
+    };
+    found.map(|(_, op)| op.node.ty)
+}
+
+async fn execute(state: &AppState, req: &Request, request: async_graphql::Request) -> Response {
+    let started = Instant::now();
+    let header = req.header(header::AUTHORIZATION);
+    let meta = Arc::new(RequestMeta::default());
+    let response = match authenticate(&state.db, &state.keys, header).await {
+        Ok(caller) => {
+            let request = graphql::prepare(request, &state.db, caller, meta.clone());
+            state.schema.execute(request).await
+        }
+        Err(err) => async_graphql::Response::from_errors(vec![
+            async_graphql::Error::from(err).into_server_error(Default::default()),
+        ]),
+    };
+    let codes: Vec<String> = response
+        .errors
+        .iter()
+        .map(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .map(|c| c.to_string().trim_matches('"').to_owned())
+                .unwrap_or_else(|| "BAD_REQUEST".to_owned())
+        })
+        .collect();
+    state
+        .telemetry
+        .record(meta.operation(), started.elapsed(), &codes);
+
+    let graphql_response = wants_graphql_response(req);
+    // A request error (the document did not parse or validate) has no data and no error
+    // with a path; field errors always carry a path.
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let status = if graphql_response && request_error {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let body = match serde_json::to_string(&response) {
+        Ok(body) => body,
+        Err(err) => {
+            tracing::error!(%err, "cannot serialise a GraphQL response");
+            return json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+        }
+    };
+    Response::builder()
+        .status(status)
+        .content_type(if graphql_response {
+            GRAPHQL_RESPONSE
+        } else {
+            JSON
+        })
+        .body(body)
+}
+
+#[handler]
+async fn graphql_post(req: &Request, body: Body, Data(state): Data<&AppState>) -> Response {
+    let content_type = req.content_type().unwrap_or_default();
+    if !content_type.starts_with(JSON) {
+        return json_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the request as application/json",
+        );
+    }
+    let bytes = match body.into_bytes_limit(MAX_BODY_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(poem::error::ReadBodyError::PayloadTooLarge) => {
+            return json_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+            );
+        }
+        Err(_) => return json_error(StatusCode::BAD_REQUEST, "cannot read the request body"),
+    };
+    let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
+        Ok(request) => request,
+        Err(err) => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                &format!("the body is not a GraphQL request: {err}"),
+            );
+        }
+    };
+    execute(state, req, request).await
+}
+
+#[handler]
+async fn graphql_get(req: &Request, Data(state): Data<&AppState>) -> Response {
+    let query = req.uri().query().unwrap_or_default();
+    let accepts_html = req
+        .header(header::ACCEPT)
+        .is_some_and(|a| a.contains("text/html"));
+    if query.is_empty() && accepts_html && state.graphiql {
+        let page = GraphiQLSource::build().endpoint("/graphql").finish();
+        return poem::web::Html(page).into_response();
+    }
+    let request = match async_graphql::http::parse_query_string(query) {
+        Ok(request) => request,
+        Err(err) => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                &format!("the query string is not a GraphQL request: {err}"),
+            );
+        }
+    };
+    if operation_type(&request) == Some(OperationType::Mutation) {
+        let mut response = json_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "mutations are only accepted over POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+        return response;
+    }
+    execute(state, req, request).await
+}
+
+#[handler]
+fn healthz() -> &'static str {
+    "ok"
+}
+
+#[handler]
+async fn readyz(Data(state): Data<&AppState>) -> Response {
+    if db::ping(&state.db).await {
+        "ready".into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+    }
+}
+
+#[handler]
+fn metrics(Data(state): Data<&AppState>) -> Response {
+    let (size, idle) = db::pool_stats(&state.db);
+    Response::builder()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.telemetry.render(size, idle))
+}
+
+/// Waits for SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Binds `bind`, then serves until `shutdown` completes, letting requests in flight finish
+/// for up to [`SHUTDOWN_GRACE`]. `on_bound` learns the bound address first.
+pub async fn serve(
+    state: AppState,
+    bind: &str,
+    on_bound: impl FnOnce(std::net::SocketAddr),
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let acceptor = TcpListener::bind(bind)
+        .into_acceptor()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+    let addr = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .ok_or_else(|| anyhow::anyhow!("cannot listen on {bind}: no address"))?;
+    on_bound(addr);
+    Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(app(state), shutdown, Some(SHUTDOWN_GRACE))
+        .await
+        .map_err(|e| anyhow::anyhow!("server failed: {e}"))
+}

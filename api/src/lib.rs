@@ -1,0 +1,18 @@
+//! relm: the release data and analytics service.
+//!
+//! The library holds everything the `relm` binary runs, so tests build exactly the same
+//! application: configuration, the database, authentication, the GraphQL schema, the HTTP
+//! server, demo data and the command line.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod ids;
+pub mod seed;
+pub mod telemetry;
+pub mod time;

@@ -1,0 +1,37 @@
+//! The `relm` binary: parses the command line and runs it; every failure is one line on
+//! stderr and a non-zero exit.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = match api::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err)
+            if matches!(
+                err.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) =>
+        {
+            print!("{err}");
+            return ExitCode::SUCCESS;
+        }
+        Err(err) => {
+            let text = err.to_string();
+            let first = text.lines().next().unwrap_or_default();
+            eprintln!("relm: {}", first.trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+    };
+    match api::cli::run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let message = format!("{err:#}").replace('\n', " ");
+            eprintln!("relm: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! Conversions between stored Unix microseconds and chrono's UTC timestamps.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// Unix microseconds of `t`.
+pub fn to_micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+/// The UTC timestamp of stored Unix microseconds (clamped to chrono's range).
+pub fn from_micros(micros: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// Now, in Unix microseconds.
+pub fn now_micros() -> i64 {
+    to_micros(Utc::now())
+}
+
+/// RFC 3339 in UTC with a `Z`, the form every timestamp leaves relm in.
+pub fn rfc3339(micros: i64) -> String {
+    from_micros(micros).to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}

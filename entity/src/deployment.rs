@@ -1,0 +1,25 @@
+//! A deployment of a release to an environment.
+
+use sea_orm::entity::prelude::*;
+
+use crate::enums::{DeploymentStatus, DeploymentStrategy};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "deployments")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub release_id: i64,
+    pub environment_id: i64,
+    pub status: DeploymentStatus,
+    pub strategy: DeploymentStrategy,
+    pub stage: Option<String>,
+    pub is_rollback: bool,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

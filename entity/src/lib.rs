@@ -1,0 +1,21 @@
+//! sea-orm entities of relm's data model, one module per table.
+//!
+//! Timestamps are Unix microseconds in UTC (`i64`): one representation that orders, compares
+//! and loads the same way on SQLite and PostgreSQL. Enumerations are stored as their
+//! contract spelling. This crate knows nothing of GraphQL or HTTP.
+
+pub mod approval;
+pub mod deployment;
+pub mod enums;
+pub mod environment;
+pub mod freeze_window;
+pub mod gate_result;
+pub mod improvement_action;
+pub mod incident;
+pub mod outcome;
+pub mod program;
+pub mod quality_gate;
+pub mod release;
+pub mod release_event;
+pub mod release_item;
+pub mod release_party;
