@@ -170,6 +170,9 @@ async fn graphql_post(req: &Request, body: Body, Data(state): Data<&AppState>) -
             );
         }
     };
+    if request.query.trim().is_empty() {
+        return json_error(StatusCode::BAD_REQUEST, "the request has no query");
+    }
     execute(state, req, request).await
 }
 
@@ -184,6 +187,9 @@ async fn graphql_get(req: &Request, Data(state): Data<&AppState>) -> Response {
         return poem::web::Html(page).into_response();
     }
     let request = match async_graphql::http::parse_query_string(query) {
+        Ok(request) if request.query.trim().is_empty() => {
+            return json_error(StatusCode::BAD_REQUEST, "the request has no query");
+        }
         Ok(request) => request,
         Err(err) => {
             return json_error(

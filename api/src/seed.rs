@@ -389,14 +389,16 @@ pub async fn seed_demo(db: &DatabaseConnection, scale: u32) -> anyhow::Result<Se
     for copy in 0..scale {
         for (a, archetype) in ARCHETYPES.iter().enumerate() {
             let seed = (u64::from(copy) << 8) | a as u64;
-            let mut rng = Rng(0x5EED_0000_0000 ^ seed.wrapping_mul(0x9E37_79B9));
-            let generator = ProgramGenerator {
+            let mut generator = ProgramGenerator {
                 archetype,
                 copy,
                 start_us,
                 now_us,
+                rng: Rng(0x5EED_0000_0000 ^ seed.wrapping_mul(0x9E37_79B9)),
+                ids: &mut ids,
+                rows: &mut rows,
             };
-            let (releases, prod) = generator.generate(&mut rng, &mut ids, &mut rows);
+            let (releases, prod) = generator.generate();
             report.programs += 1;
             report.releases += releases;
             report.production_deployments += prod;
@@ -475,6 +477,9 @@ struct ProgramGenerator<'a> {
     copy: u32,
     start_us: i64,
     now_us: i64,
+    rng: Rng,
+    ids: &'a mut Ids,
+    rows: &'a mut Rows,
 }
 
 /// The state of one release as it is generated.
@@ -496,11 +501,11 @@ impl ProgramGenerator<'_> {
     }
 
     /// Generates the program and its history; returns (releases, production deployments).
-    fn generate(&self, rng: &mut Rng, ids: &mut Ids, rows: &mut Rows) -> (u64, u64) {
+    fn generate(&mut self) -> (u64, u64) {
         let a = self.archetype;
-        let program_id = next(&mut ids.program);
+        let program_id = next(&mut self.ids.program);
         let key = self.key();
-        rows.programs.push(program::Model {
+        self.rows.programs.push(program::Model {
             id: program_id,
             key: key.clone(),
             name: match self.copy {
@@ -513,49 +518,40 @@ impl ProgramGenerator<'_> {
             created_at: self.start_us - 30 * DAY,
         });
         if a.key == "ERP" {
-            self.quarter_close_freezes(program_id, ids, rows);
+            self.quarter_close_freezes(program_id);
         }
 
         let horizon = self.now_us + 8 * WEEK;
         let mut releases = 0;
         let mut prod = 0;
-        let mut t = self.start_us + rng.range(0, DAY);
+        let mut t = self.start_us + self.rng.range(0, DAY);
         let mut sequence = 0u32;
         while t < horizon {
-            let working_days = a.interval_days * (0.6 + 0.8 * rng.unit());
+            let working_days = a.interval_days * (0.6 + 0.8 * self.rng.unit());
             t += (working_days * 7.0 / 5.0 * DAY as f64) as i64;
             if t >= horizon {
                 break;
             }
             sequence += 1;
-            let emergency = rng.chance(a.emergency_rate);
-            let planned_end = align_to_working_hours(t, rng);
+            let emergency = self.rng.chance(a.emergency_rate);
+            let planned_end = align_to_working_hours(t, &mut self.rng);
             if !emergency && in_year_end_freeze(planned_end) {
                 continue;
             }
-            prod += self.release(
-                rng,
-                ids,
-                rows,
-                program_id,
-                &key,
-                sequence,
-                planned_end,
-                emergency,
-            );
+            prod += self.release(program_id, &key, sequence, planned_end, emergency);
             releases += 1;
         }
         (releases, prod)
     }
 
-    fn quarter_close_freezes(&self, program_id: i64, ids: &mut Ids, rows: &mut Rows) {
+    fn quarter_close_freezes(&mut self, program_id: i64) {
         let mut day = time::from_micros(self.start_us).date_naive();
         let end = time::from_micros(self.now_us + 12 * WEEK).date_naive();
         while day < end {
             if matches!(day.month(), 3 | 6 | 9) && day.day() == 25 {
                 let starts = time::to_micros(day.and_time(chrono::NaiveTime::MIN).and_utc());
-                rows.freezes.push(freeze_window::Model {
-                    id: next(&mut ids.freeze),
+                self.rows.freezes.push(freeze_window::Model {
+                    id: next(&mut self.ids.freeze),
                     name: format!("Quarter close {}", day.format("%Y-%m")),
                     reason: Some("Finance closes the books; no ERP changes.".into()),
                     starts_at: starts,
@@ -568,9 +564,7 @@ impl ProgramGenerator<'_> {
     }
 
     fn event(
-        &self,
-        ids: &mut Ids,
-        rows: &mut Rows,
+        &mut self,
         draft: &mut Draft,
         kind: ReleaseEventKind,
         at: i64,
@@ -584,8 +578,8 @@ impl ProgramGenerator<'_> {
         draft.revision += 1;
         draft.clock = draft.clock.max(at);
         let at = draft.clock;
-        rows.events.push(release_event::Model {
-            id: next(&mut ids.event),
+        self.rows.events.push(release_event::Model {
+            id: next(&mut self.ids.event),
             release_id: draft.id,
             kind,
             actor: self.archetype.owner.to_lowercase().replace(' ', "."),
@@ -598,10 +592,7 @@ impl ProgramGenerator<'_> {
 
     #[allow(clippy::too_many_arguments, reason = "one release's generation inputs")]
     fn release(
-        &self,
-        rng: &mut Rng,
-        ids: &mut Ids,
-        rows: &mut Rows,
+        &mut self,
         program_id: i64,
         key: &str,
         sequence: u32,
@@ -623,31 +614,32 @@ impl ProgramGenerator<'_> {
             };
             (ty, format!("{}.{sequence}", date.format("%Y.%m.%d")))
         };
-        let lead = rng.range(a.lead_hours.0, a.lead_hours.1.max(a.lead_hours.0 + 1)) * HOUR;
+        let lead = self
+            .rng
+            .range(a.lead_hours.0, a.lead_hours.1.max(a.lead_hours.0 + 1))
+            * HOUR;
         let planned_start = planned_end - lead.max(DAY);
-        let created_at =
-            (planned_start - rng.range(1, 14) * DAY).min(self.now_us - rng.range(1, 20) * DAY);
+        let created_at = (planned_start - self.rng.range(1, 14) * DAY)
+            .min(self.now_us - self.rng.range(1, 20) * DAY);
         let mut draft = Draft {
-            id: next(&mut ids.release),
+            id: next(&mut self.ids.release),
             created_at,
             revision: 0,
             status: ReleaseStatus::Planned,
             clock: created_at,
         };
-        let risk = *rng.pick(&[
+        let risk = *self.rng.pick(&[
             RiskLevel::Low,
             RiskLevel::Medium,
             RiskLevel::Medium,
             RiskLevel::High,
         ]);
-        let risk = if emergency || a.key == "ERP" && rng.chance(0.3) {
+        let risk = if emergency || a.key == "ERP" && self.rng.chance(0.3) {
             RiskLevel::Critical
         } else {
             risk
         };
         self.event(
-            ids,
-            rows,
             &mut draft,
             ReleaseEventKind::Created,
             created_at,
@@ -656,9 +648,9 @@ impl ProgramGenerator<'_> {
         );
 
         for (position, team) in a.teams.iter().enumerate() {
-            if position == 0 || rng.chance(0.6) {
-                rows.parties.push(release_party::Model {
-                    id: next(&mut ids.party),
+            if position == 0 || self.rng.chance(0.6) {
+                self.rows.parties.push(release_party::Model {
+                    id: next(&mut self.ids.party),
                     release_id: draft.id,
                     role: PartyRole::Team,
                     name: (*team).to_owned(),
@@ -667,9 +659,9 @@ impl ProgramGenerator<'_> {
             }
         }
         for (position, supplier) in a.suppliers.iter().enumerate() {
-            if rng.chance(0.7) {
-                rows.parties.push(release_party::Model {
-                    id: next(&mut ids.party),
+            if self.rng.chance(0.7) {
+                self.rows.parties.push(release_party::Model {
+                    id: next(&mut self.ids.party),
                     release_id: draft.id,
                     role: PartyRole::Supplier,
                     name: (*supplier).to_owned(),
@@ -679,29 +671,27 @@ impl ProgramGenerator<'_> {
         }
 
         // Scope: items whose first commits precede the planned go-live by the lead time.
-        let item_count = if emergency { 1 } else { rng.range(2, 7) };
+        let item_count = if emergency { 1 } else { self.rng.range(2, 7) };
         for n in 0..item_count {
             let (kind, title) = if emergency {
-                (ItemKind::Fix, *rng.pick(&FIXES))
+                (ItemKind::Fix, *self.rng.pick(&FIXES))
             } else {
-                match rng.range(0, 10) {
-                    0..=4 => (ItemKind::Feature, *rng.pick(&FEATURES)),
-                    5..=7 => (ItemKind::Fix, *rng.pick(&FIXES)),
-                    8 => (ItemKind::Security, *rng.pick(&SECURITY)),
-                    _ => (ItemKind::Chore, *rng.pick(&CHORES)),
+                match self.rng.range(0, 10) {
+                    0..=4 => (ItemKind::Feature, *self.rng.pick(&FEATURES)),
+                    5..=7 => (ItemKind::Fix, *self.rng.pick(&FIXES)),
+                    8 => (ItemKind::Security, *self.rng.pick(&SECURITY)),
+                    _ => (ItemKind::Chore, *self.rng.pick(&CHORES)),
                 }
             };
-            rows.items.push(release_item::Model {
-                id: next(&mut ids.item),
+            self.rows.items.push(release_item::Model {
+                id: next(&mut self.ids.item),
                 release_id: draft.id,
                 title: title.to_owned(),
                 kind,
                 reference: Some(format!("{}-{}", a.item_prefix, draft.id * 10 + n)),
-                committed_at: Some(planned_end - lead + rng.range(0, lead / 3 + 1)),
+                committed_at: Some(planned_end - lead + self.rng.range(0, lead / 3 + 1)),
             });
             self.event(
-                ids,
-                rows,
                 &mut draft,
                 ReleaseEventKind::ItemAdded,
                 created_at + HOUR,
@@ -711,7 +701,7 @@ impl ProgramGenerator<'_> {
         }
 
         let until_go_live = planned_end - self.now_us;
-        let cancelled = rng.chance(0.02);
+        let cancelled = self.rng.chance(0.02);
         let target = if cancelled {
             Some(ReleaseStatus::Cancelled)
         } else if until_go_live > 4 * WEEK {
@@ -733,9 +723,6 @@ impl ProgramGenerator<'_> {
         ));
         if let Some(target) = target {
             prod = self.progress(
-                rng,
-                ids,
-                rows,
                 &mut draft,
                 planned_start,
                 planned_end,
@@ -744,7 +731,7 @@ impl ProgramGenerator<'_> {
                 program_id,
             );
         }
-        rows.releases.push(release::Model {
+        self.rows.releases.push(release::Model {
             id: draft.id,
             program_id,
             version,
@@ -768,7 +755,7 @@ impl ProgramGenerator<'_> {
             rollback_plan,
             revision: draft.revision,
             created_at: draft.created_at,
-            updated_at: rows.events.last().map_or(draft.created_at, |e| e.at),
+            updated_at: self.rows.events.last().map_or(draft.created_at, |e| e.at),
         });
         prod
     }
@@ -776,10 +763,7 @@ impl ProgramGenerator<'_> {
     /// Moves a release along its lifecycle towards `target`, recording what that takes.
     #[allow(clippy::too_many_arguments, reason = "one release's generation inputs")]
     fn progress(
-        &self,
-        rng: &mut Rng,
-        ids: &mut Ids,
-        rows: &mut Rows,
+        &mut self,
         draft: &mut Draft,
         planned_start: i64,
         planned_end: i64,
@@ -798,12 +782,10 @@ impl ProgramGenerator<'_> {
         let status_at = |fraction: f64| begin + ((end - begin) as f64 * fraction) as i64;
         let steps = [(Scheduled, 0.05), (InBuild, 0.2), (InTest, 0.6)];
         for (status, fraction) in steps {
-            if target == Cancelled && rng.chance(0.5) {
+            if target == Cancelled && self.rng.chance(0.5) {
                 break;
             }
             self.event(
-                ids,
-                rows,
                 draft,
                 ReleaseEventKind::StatusChanged,
                 status_at(fraction),
@@ -817,8 +799,6 @@ impl ProgramGenerator<'_> {
         if target == Cancelled {
             let note = Some("Descoped: merged into the next release.".to_owned());
             self.event(
-                ids,
-                rows,
                 draft,
                 ReleaseEventKind::StatusChanged,
                 status_at(0.7),
@@ -837,8 +817,8 @@ impl ProgramGenerator<'_> {
         ];
         gates.extend(a.extra_gates.iter().copied());
         for (n, (name, kind)) in gates.into_iter().enumerate() {
-            let gate_id = next(&mut ids.gate);
-            rows.gates.push(quality_gate::Model {
+            let gate_id = next(&mut self.ids.gate);
+            self.rows.gates.push(quality_gate::Model {
                 id: gate_id,
                 release_id: draft.id,
                 name: name.to_owned(),
@@ -847,17 +827,17 @@ impl ProgramGenerator<'_> {
             });
             let mut at = checked + n as i64 * (end - checked) / 8;
             let mut outcomes = Vec::new();
-            if rng.chance(a.gate_fail_rate) {
+            if self.rng.chance(a.gate_fail_rate) {
                 outcomes.push(GateStatus::Failed);
             }
-            outcomes.push(if kind == GateKind::Performance && rng.chance(0.2) {
+            outcomes.push(if kind == GateKind::Performance && self.rng.chance(0.2) {
                 GateStatus::Waived
             } else {
                 GateStatus::Passed
             });
             for status in outcomes {
-                rows.results.push(gate_result::Model {
-                    id: next(&mut ids.result),
+                self.rows.results.push(gate_result::Model {
+                    id: next(&mut self.ids.result),
                     gate_id,
                     status,
                     evidence_url: Some(format!(
@@ -870,34 +850,22 @@ impl ProgramGenerator<'_> {
                     checked_at: at,
                     checked_by: "ci-bot".to_owned(),
                 });
-                self.event(
-                    ids,
-                    rows,
-                    draft,
-                    ReleaseEventKind::GateRecorded,
-                    at,
-                    None,
-                    None,
-                );
+                self.event(draft, ReleaseEventKind::GateRecorded, at, None, None);
                 at += (end - checked) / 16;
             }
         }
 
         let decided = status_at(0.95);
-        if !emergency && rng.chance(0.05) {
+        if !emergency && self.rng.chance(0.05) {
             self.approval(
-                ids,
-                rows,
                 draft,
                 ApprovalDecision::NoGo,
                 status_at(0.9),
                 Some("Waiting for the supplier sign-off."),
             );
         }
-        self.approval(ids, rows, draft, ApprovalDecision::Go, decided, None);
+        self.approval(draft, ApprovalDecision::Go, decided, None);
         self.event(
-            ids,
-            rows,
             draft,
             ReleaseEventKind::StatusChanged,
             status_at(0.97),
@@ -911,15 +879,13 @@ impl ProgramGenerator<'_> {
         // Staging, then each production stage in each region.
         // Go-live slips from plannedEnd, but never before approval; a rollout that would
         // run past now is still in progress.
-        let slip = rng.range(a.slip_days.0 * DAY, a.slip_days.1 * DAY + 1);
+        let slip = self.rng.range(a.slip_days.0 * DAY, a.slip_days.1 * DAY + 1);
         let go_live = (planned_end + slip).max(draft.clock + 2 * HOUR);
         let strategy = a.strategy;
         if go_live - HOUR > self.now_us {
             return 0;
         }
         self.deployment(
-            ids,
-            rows,
             draft,
             STAGING_ENV,
             strategy,
@@ -930,16 +896,22 @@ impl ProgramGenerator<'_> {
             false,
         );
         let stage_count = a.stages.len() * PROD_ENVS.len();
-        let fails = rng.chance(a.failure_rate);
+        let fails = self.rng.chance(a.failure_rate);
         // Some failures are retried at once instead of rolled back.
-        let retried = fails && rng.chance(0.4);
+        let retried = fails && self.rng.chance(0.4);
         // Some of the latest rollouts are still running.
-        let stalled_step = (planned_end > self.now_us - 4 * DAY && rng.chance(0.5))
-            .then(|| if rng.chance(0.5) { 0 } else { stage_count - 1 });
+        let stalled_step =
+            (planned_end > self.now_us - 4 * DAY && self.rng.chance(0.5)).then(|| {
+                if self.rng.chance(0.5) {
+                    0
+                } else {
+                    stage_count - 1
+                }
+            });
         let mut in_progress = false;
         let mut t = go_live;
         let mut prod = 0;
-        let failing_step = rng.range(0, stage_count as i64) as usize;
+        let failing_step = self.rng.range(0, stage_count as i64) as usize;
         let mut step = 0;
         let mut last_prod = None;
         'rollout: for env in PROD_ENVS {
@@ -948,7 +920,7 @@ impl ProgramGenerator<'_> {
                     in_progress = true;
                     break 'rollout;
                 }
-                let duration = rng.range(HOUR / 6, HOUR);
+                let duration = self.rng.range(HOUR / 6, HOUR);
                 let status = if t + duration > self.now_us || stalled_step == Some(step) {
                     in_progress = true;
                     DeploymentStatus::InProgress
@@ -959,8 +931,6 @@ impl ProgramGenerator<'_> {
                 };
                 let finished = (status != DeploymentStatus::InProgress).then_some(t + duration);
                 let id = self.deployment(
-                    ids,
-                    rows,
                     draft,
                     env,
                     strategy,
@@ -972,13 +942,11 @@ impl ProgramGenerator<'_> {
                 );
                 prod += 1;
                 last_prod = Some((id, env, t + duration));
-                t += duration + rng.range(HOUR / 2, 3 * HOUR);
+                t += duration + self.rng.range(HOUR / 2, 3 * HOUR);
                 step += 1;
                 if status == DeploymentStatus::Failed && retried {
-                    let retry_end = t + rng.range(HOUR / 6, HOUR);
+                    let retry_end = t + self.rng.range(HOUR / 6, HOUR);
                     let id = self.deployment(
-                        ids,
-                        rows,
                         draft,
                         env,
                         strategy,
@@ -1006,12 +974,16 @@ impl ProgramGenerator<'_> {
         if fails && !retried {
             // The failed stage is rolled back: its deployment is marked ROLLED_BACK and a
             // rollback deployment restores the previous version.
-            if let Some(d) = rows.deployments.iter_mut().rev().find(|d| d.id == last_id) {
+            if let Some(d) = self
+                .rows
+                .deployments
+                .iter_mut()
+                .rev()
+                .find(|d| d.id == last_id)
+            {
                 d.status = DeploymentStatus::RolledBack;
             }
             self.deployment(
-                ids,
-                rows,
                 draft,
                 last_env,
                 strategy,
@@ -1022,91 +994,55 @@ impl ProgramGenerator<'_> {
                 true,
             );
             self.event(
-                ids,
-                rows,
                 draft,
                 ReleaseEventKind::RolledBack,
                 last_end + HOUR / 2,
                 Some(RolledBack),
                 Some("Error rate above threshold after go-live.".into()),
             );
-            self.incident(
-                rng,
-                ids,
-                rows,
-                draft,
-                program_id,
-                Some(last_id),
-                last_end,
-                true,
-            );
-        } else if draft.status == Deployed {
-            if rng.chance(a.incident_rate) {
-                // Half of the incidents name the deployment; the others only the release.
-                let deployment = rng.chance(0.5).then_some(last_id);
-                self.incident(
-                    rng, ids, rows, draft, program_id, deployment, last_end, true,
-                );
-            }
+            self.incident(draft, program_id, Some(last_id), last_end, true);
+        } else if draft.status == Deployed && self.rng.chance(a.incident_rate) {
+            // Half of the incidents name the deployment; the others only the release.
+            let deployment = self.rng.chance(0.5).then_some(last_id);
+            self.incident(draft, program_id, deployment, last_end, true);
         }
-        if rng.chance(0.01) && last_end + 3 * DAY < self.now_us {
+        if self.rng.chance(0.01) && last_end + 3 * DAY < self.now_us {
             // A provider outage: not caused by any change.
-            self.incident(
-                rng,
-                ids,
-                rows,
-                draft,
-                program_id,
-                None,
-                last_end + 3 * DAY,
-                false,
-            );
+            self.incident(draft, program_id, None, last_end + 3 * DAY, false);
         }
 
         // Reviews follow about a week after go-live; a few are still missing.
-        let review_at = last_end + rng.range(2, 10) * DAY;
+        let review_at = last_end + self.rng.range(2, 10) * DAY;
         if matches!(draft.status, Deployed | RolledBack)
             && review_at < self.now_us
-            && rng.chance(0.9)
+            && self.rng.chance(0.9)
         {
-            self.review(rng, ids, rows, draft, review_at, fails && !retried);
+            self.review(draft, review_at, fails && !retried);
         }
         prod
     }
 
     fn approval(
-        &self,
-        ids: &mut Ids,
-        rows: &mut Rows,
+        &mut self,
         draft: &mut Draft,
         decision: ApprovalDecision,
         at: i64,
         comment: Option<&str>,
     ) {
-        rows.approvals.push(approval::Model {
-            id: next(&mut ids.approval),
+        self.rows.approvals.push(approval::Model {
+            id: next(&mut self.ids.approval),
             release_id: draft.id,
             approver: "change-advisory-board".to_owned(),
             decision,
             comment: comment.map(str::to_owned),
             decided_at: at,
         });
-        self.event(
-            ids,
-            rows,
-            draft,
-            ReleaseEventKind::ApprovalRecorded,
-            at,
-            None,
-            None,
-        );
+        self.event(draft, ReleaseEventKind::ApprovalRecorded, at, None, None);
     }
 
     #[allow(clippy::too_many_arguments, reason = "a deployment's columns")]
     fn deployment(
-        &self,
-        ids: &mut Ids,
-        rows: &mut Rows,
+        &mut self,
         draft: &mut Draft,
         environment_id: i64,
         strategy: DeploymentStrategy,
@@ -1116,8 +1052,8 @@ impl ProgramGenerator<'_> {
         status: DeploymentStatus,
         is_rollback: bool,
     ) -> i64 {
-        let id = next(&mut ids.deployment);
-        rows.deployments.push(deployment::Model {
+        let id = next(&mut self.ids.deployment);
+        self.rows.deployments.push(deployment::Model {
             id,
             release_id: draft.id,
             environment_id,
@@ -1145,8 +1081,6 @@ impl ProgramGenerator<'_> {
             _ => None,
         };
         self.event(
-            ids,
-            rows,
             draft,
             ReleaseEventKind::DeploymentRecorded,
             finished_at.unwrap_or(started_at),
@@ -1158,10 +1092,7 @@ impl ProgramGenerator<'_> {
 
     #[allow(clippy::too_many_arguments, reason = "an incident's columns")]
     fn incident(
-        &self,
-        rng: &mut Rng,
-        ids: &mut Ids,
-        rows: &mut Rows,
+        &mut self,
         draft: &mut Draft,
         program_id: i64,
         deployment_id: Option<i64>,
@@ -1169,15 +1100,15 @@ impl ProgramGenerator<'_> {
         caused_by_change: bool,
     ) {
         let a = self.archetype;
-        let opened_at = (after + rng.range(HOUR / 12, 6 * HOUR)).min(self.now_us - HOUR / 12);
-        let restore = rng.range(
+        let opened_at = (after + self.rng.range(HOUR / 12, 6 * HOUR)).min(self.now_us - HOUR / 12);
+        let restore = self.rng.range(
             a.restore_hours.0 * HOUR + HOUR / 6,
             a.restore_hours.1 * HOUR + HOUR / 3,
         );
-        let resolved_at =
-            (opened_at + restore < self.now_us && !rng.chance(0.03)).then_some(opened_at + restore);
-        rows.incidents.push(incident::Model {
-            id: next(&mut ids.incident),
+        let resolved_at = (opened_at + restore < self.now_us && !self.rng.chance(0.03))
+            .then_some(opened_at + restore);
+        self.rows.incidents.push(incident::Model {
+            id: next(&mut self.ids.incident),
             program_id,
             release_id: caused_by_change.then_some(draft.id),
             deployment_id,
@@ -1186,7 +1117,7 @@ impl ProgramGenerator<'_> {
             } else {
                 "Cloud provider outage in one region".to_owned()
             },
-            severity: *rng.pick(&[
+            severity: *self.rng.pick(&[
                 Severity::Sev1,
                 Severity::Sev2,
                 Severity::Sev2,
@@ -1199,8 +1130,6 @@ impl ProgramGenerator<'_> {
         });
         if caused_by_change {
             self.event(
-                ids,
-                rows,
                 draft,
                 ReleaseEventKind::IncidentRecorded,
                 opened_at,
@@ -1208,29 +1137,14 @@ impl ProgramGenerator<'_> {
                 None,
             );
             if let Some(at) = resolved_at {
-                self.event(
-                    ids,
-                    rows,
-                    draft,
-                    ReleaseEventKind::IncidentResolved,
-                    at,
-                    None,
-                    None,
-                );
+                self.event(draft, ReleaseEventKind::IncidentResolved, at, None, None);
             }
         }
     }
 
-    fn review(
-        &self,
-        rng: &mut Rng,
-        ids: &mut Ids,
-        rows: &mut Rows,
-        draft: &mut Draft,
-        at: i64,
-        failed: bool,
-    ) {
-        let had_incident = rows
+    fn review(&mut self, draft: &mut Draft, at: i64, failed: bool) {
+        let had_incident = self
+            .rows
             .incidents
             .last()
             .is_some_and(|i| i.release_id == Some(draft.id));
@@ -1241,15 +1155,15 @@ impl ProgramGenerator<'_> {
         } else {
             OutcomeResult::Successful
         };
-        rows.outcomes.push(outcome::Model {
-            id: next(&mut ids.outcome),
+        self.rows.outcomes.push(outcome::Model {
+            id: next(&mut self.ids.outcome),
             release_id: draft.id,
             result,
-            objectives_met: !failed && rng.chance(0.85),
+            objectives_met: !failed && self.rng.chance(0.85),
             defects_escaped: if failed || had_incident {
-                rng.range(1, 5) as i32
+                self.rng.range(1, 5) as i32
             } else {
-                rng.range(0, 2) as i32
+                self.rng.range(0, 2) as i32
             },
             customer_impact: (failed || had_incident)
                 .then(|| "Some customers saw errors for part of the incident.".to_owned()),
@@ -1260,29 +1174,27 @@ impl ProgramGenerator<'_> {
                 }
                 _ => "Rolled back after go-live; the fix ships in a later release.".to_owned(),
             },
-            lessons_learned: Some((*rng.pick(&LESSONS)).to_owned()),
+            lessons_learned: Some((*self.rng.pick(&LESSONS)).to_owned()),
             reviewed_at: at,
             reviewed_by: "release-manager".to_owned(),
         });
         self.event(
-            ids,
-            rows,
             draft,
             ReleaseEventKind::OutcomeRecorded,
             at,
             Some(ReleaseStatus::Reviewed),
             None,
         );
-        if result == OutcomeResult::Successful && !rng.chance(0.1) {
+        if result == OutcomeResult::Successful && !self.rng.chance(0.1) {
             return;
         }
-        for _ in 0..rng.range(1, 3) {
+        for _ in 0..self.rng.range(1, 3) {
             let created_at = (at + HOUR).min(self.now_us);
-            let due = time::from_micros(created_at + rng.range(7, 45) * DAY).date_naive();
-            let closed = created_at + rng.range(3, 60) * DAY;
-            let (status, closed_at) = if closed < self.now_us && rng.chance(0.75) {
+            let due = time::from_micros(created_at + self.rng.range(7, 45) * DAY).date_naive();
+            let closed = created_at + self.rng.range(3, 60) * DAY;
+            let (status, closed_at) = if closed < self.now_us && self.rng.chance(0.75) {
                 (
-                    if rng.chance(0.9) {
+                    if self.rng.chance(0.9) {
                         ActionStatus::Done
                     } else {
                         ActionStatus::Dropped
@@ -1291,29 +1203,23 @@ impl ProgramGenerator<'_> {
                 )
             } else {
                 (
-                    *rng.pick(&[ActionStatus::Open, ActionStatus::InProgress]),
+                    *self
+                        .rng
+                        .pick(&[ActionStatus::Open, ActionStatus::InProgress]),
                     None,
                 )
             };
-            rows.actions.push(improvement_action::Model {
-                id: next(&mut ids.action),
+            self.rows.actions.push(improvement_action::Model {
+                id: next(&mut self.ids.action),
                 release_id: draft.id,
-                title: (*rng.pick(&ACTIONS)).to_owned(),
+                title: (*self.rng.pick(&ACTIONS)).to_owned(),
                 owner: Some(self.archetype.owner.to_owned()),
                 due_date: Some(due),
                 status,
                 created_at,
                 closed_at,
             });
-            self.event(
-                ids,
-                rows,
-                draft,
-                ReleaseEventKind::ActionAdded,
-                created_at,
-                None,
-                None,
-            );
+            self.event(draft, ReleaseEventKind::ActionAdded, created_at, None, None);
         }
     }
 }

@@ -1,1 +1,22 @@
+//! relm's integration tests: one binary, a module per domain. Every test gets its own
+//! database (a SQLite file, or a PostgreSQL schema when RELM_TEST_DATABASE_URL is set), so
+//! tests run in parallel.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails loudly on anything unexpected"
+)]
+
+mod support;
+
+mod auth;
+mod cli;
+mod contract;
+mod http;
+mod pagination;
+mod reads;
+mod releases;
+mod scoping;
+mod statements;

@@ -117,9 +117,13 @@ pub enum DeploymentStatus {
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "db::Severity")]
 pub enum Severity {
+    #[graphql(name = "SEV1")]
     Sev1,
+    #[graphql(name = "SEV2")]
     Sev2,
+    #[graphql(name = "SEV3")]
     Sev3,
+    #[graphql(name = "SEV4")]
     Sev4,
 }
 

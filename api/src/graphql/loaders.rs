@@ -2,12 +2,14 @@
 //!
 //! Two generic loaders serve every table: [`ById`] loads rows by primary key, [`ByParent`]
 //! loads the children of many parents with one `IN (…)` query. A fresh [`Loaders`] is made
-//! for each request, so its cache never outlives the request.
+//! for each request, so its cache never outlives the request. Lists prime the loaders with
+//! every row of a page at once (see `release::prefetch`), so batching does not depend on how
+//! fast resolvers happen to run.
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::*;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
@@ -142,41 +144,40 @@ impl<E: Child> Loader<i64> for ByParent<E> {
     }
 }
 
-fn by_id<E: Table>(db: &DatabaseConnection) -> DataLoader<ById<E>> {
-    DataLoader::new(
-        ById {
-            db: db.clone(),
-            entity: PhantomData,
-        },
-        tokio::spawn,
-    )
+/// A DataLoader that remembers what it loaded for the rest of the request.
+pub type Cached<L> = DataLoader<L, HashMapCache>;
+
+fn by_id<E: Table>(db: &DatabaseConnection) -> Cached<ById<E>> {
+    let loader = ById {
+        db: db.clone(),
+        entity: PhantomData,
+    };
+    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
 }
 
-fn by_parent<E: Child>(db: &DatabaseConnection) -> DataLoader<ByParent<E>> {
-    DataLoader::new(
-        ByParent {
-            db: db.clone(),
-            entity: PhantomData,
-        },
-        tokio::spawn,
-    )
+fn by_parent<E: Child>(db: &DatabaseConnection) -> Cached<ByParent<E>> {
+    let loader = ByParent {
+        db: db.clone(),
+        entity: PhantomData,
+    };
+    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
 }
 
 /// The DataLoaders of one request.
 pub struct Loaders {
-    pub program: DataLoader<ById<program::Entity>>,
-    pub environment: DataLoader<ById<environment::Entity>>,
-    pub release: DataLoader<ById<release::Entity>>,
-    pub deployment: DataLoader<ById<deployment::Entity>>,
-    pub parties: DataLoader<ByParent<release_party::Entity>>,
-    pub items: DataLoader<ByParent<release_item::Entity>>,
-    pub gates: DataLoader<ByParent<quality_gate::Entity>>,
-    pub gate_results: DataLoader<ByParent<gate_result::Entity>>,
-    pub approvals: DataLoader<ByParent<approval::Entity>>,
-    pub deployments: DataLoader<ByParent<deployment::Entity>>,
-    pub incidents: DataLoader<ByParent<incident::Entity>>,
-    pub outcomes: DataLoader<ByParent<outcome::Entity>>,
-    pub actions: DataLoader<ByParent<improvement_action::Entity>>,
+    pub program: Cached<ById<program::Entity>>,
+    pub environment: Cached<ById<environment::Entity>>,
+    pub release: Cached<ById<release::Entity>>,
+    pub deployment: Cached<ById<deployment::Entity>>,
+    pub parties: Cached<ByParent<release_party::Entity>>,
+    pub items: Cached<ByParent<release_item::Entity>>,
+    pub gates: Cached<ByParent<quality_gate::Entity>>,
+    pub gate_results: Cached<ByParent<gate_result::Entity>>,
+    pub approvals: Cached<ByParent<approval::Entity>>,
+    pub deployments: Cached<ByParent<deployment::Entity>>,
+    pub incidents: Cached<ByParent<incident::Entity>>,
+    pub outcomes: Cached<ByParent<outcome::Entity>>,
+    pub actions: Cached<ByParent<improvement_action::Entity>>,
 }
 
 impl Loaders {
@@ -200,7 +201,7 @@ impl Loaders {
 }
 
 /// Loads one row that must exist (a foreign key points at it).
-pub async fn required<E: Table>(loader: &DataLoader<ById<E>>, id: i64) -> ApiResult<E::Model> {
+pub async fn required<E: Table>(loader: &Cached<ById<E>>, id: i64) -> ApiResult<E::Model> {
     loader.load_one(id).await?.ok_or_else(|| {
         ApiError::Internal(format!(
             "{} {id} is referenced but missing",
@@ -211,7 +212,7 @@ pub async fn required<E: Table>(loader: &DataLoader<ById<E>>, id: i64) -> ApiRes
 
 /// Loads the children of one parent.
 pub async fn children<E: Child>(
-    loader: &DataLoader<ByParent<E>>,
+    loader: &Cached<ByParent<E>>,
     parent: i64,
 ) -> ApiResult<Vec<E::Model>> {
     Ok(loader.load_one(parent).await?.unwrap_or_default())

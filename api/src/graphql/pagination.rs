@@ -122,6 +122,81 @@ pub fn page_info(window: Window, rows: usize, total: u64) -> (Vec<String>, PageI
     (cursors, info)
 }
 
+/// Counts the rows `select` matches and reads the page the arguments ask for; the caller
+/// orders `select` with a total order.
+pub async fn fetch_page<E>(
+    db: &impl sea_orm::ConnectionTrait,
+    select: sea_orm::Select<E>,
+    page: &PageArgs,
+) -> ApiResult<(Vec<E::Model>, Window, u64)>
+where
+    E: sea_orm::EntityTrait<Model: Sync>,
+{
+    use sea_orm::{PaginatorTrait, QuerySelect};
+
+    page.validate()?;
+    let total = select.clone().count(db).await?;
+    let window = page.window(total)?;
+    let rows = if window.limit == 0 {
+        Vec::new()
+    } else {
+        select
+            .offset(window.offset)
+            .limit(window.limit)
+            .all(db)
+            .await?
+    };
+    Ok((rows, window, total))
+}
+
+/// Defines a Relay connection type and its edge for `$node`.
+macro_rules! connection {
+    ($connection:ident, $edge:ident, $node:ty, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $connection {
+            pub edges: Vec<$edge>,
+            pub nodes: Vec<$node>,
+            pub page_info: $crate::graphql::pagination::PageInfo,
+            /// How many items the list holds in all.
+            pub total_count: i32,
+        }
+
+        /// An item of a connection with its cursor.
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $edge {
+            pub cursor: String,
+            pub node: $node,
+        }
+
+        impl $connection {
+            pub fn new(
+                nodes: Vec<$node>,
+                window: $crate::graphql::pagination::Window,
+                total: u64,
+            ) -> Self {
+                let (cursors, page_info) =
+                    $crate::graphql::pagination::page_info(window, nodes.len(), total);
+                let edges = nodes
+                    .iter()
+                    .zip(cursors)
+                    .map(|(node, cursor)| $edge {
+                        cursor,
+                        node: node.clone(),
+                    })
+                    .collect();
+                Self {
+                    edges,
+                    nodes,
+                    page_info,
+                    total_count: i32::try_from(total).unwrap_or(i32::MAX),
+                }
+            }
+        }
+    };
+}
+pub(crate) use connection;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,78 +276,3 @@ mod tests {
         assert!(!info.has_next_page && !info.has_previous_page);
     }
 }
-
-/// Counts the rows `select` matches and reads the page the arguments ask for; the caller
-/// orders `select` with a total order.
-pub async fn fetch_page<E>(
-    db: &impl sea_orm::ConnectionTrait,
-    select: sea_orm::Select<E>,
-    page: &PageArgs,
-) -> ApiResult<(Vec<E::Model>, Window, u64)>
-where
-    E: sea_orm::EntityTrait<Model: Sync>,
-{
-    use sea_orm::{PaginatorTrait, QuerySelect};
-
-    page.validate()?;
-    let total = select.clone().count(db).await?;
-    let window = page.window(total)?;
-    let rows = if window.limit == 0 {
-        Vec::new()
-    } else {
-        select
-            .offset(window.offset)
-            .limit(window.limit)
-            .all(db)
-            .await?
-    };
-    Ok((rows, window, total))
-}
-
-/// Defines a Relay connection type and its edge for `$node`.
-macro_rules! connection {
-    ($connection:ident, $edge:ident, $node:ty, $doc:literal) => {
-        #[doc = $doc]
-        #[derive(async_graphql::SimpleObject)]
-        pub struct $connection {
-            pub edges: Vec<$edge>,
-            pub nodes: Vec<$node>,
-            pub page_info: $crate::graphql::pagination::PageInfo,
-            /// How many items the list holds in all.
-            pub total_count: i32,
-        }
-
-        /// An item of a connection with its cursor.
-        #[derive(async_graphql::SimpleObject)]
-        pub struct $edge {
-            pub cursor: String,
-            pub node: $node,
-        }
-
-        impl $connection {
-            pub fn new(
-                nodes: Vec<$node>,
-                window: $crate::graphql::pagination::Window,
-                total: u64,
-            ) -> Self {
-                let (cursors, page_info) =
-                    $crate::graphql::pagination::page_info(window, nodes.len(), total);
-                let edges = nodes
-                    .iter()
-                    .zip(cursors)
-                    .map(|(node, cursor)| $edge {
-                        cursor,
-                        node: node.clone(),
-                    })
-                    .collect();
-                Self {
-                    edges,
-                    nodes,
-                    page_info,
-                    total_count: i32::try_from(total).unwrap_or(i32::MAX),
-                }
-            }
-        }
-    };
-}
-pub(crate) use connection;

@@ -411,11 +411,96 @@ pub async fn release_connection(
     };
     select = select.order_by(release::Column::Id, direction);
     let (rows, window, total) = fetch_page(db(ctx)?, select, &page).await?;
+    prefetch(ctx, &rows).await?;
     Ok(ReleaseConnection::new(
         rows.into_iter().map(Release).collect(),
         window,
         total,
     ))
+}
+
+/// Loads, with one query per table, every child of a page of releases that the query asks
+/// for, so the nested resolvers find them in the loaders' caches.
+async fn prefetch(ctx: &Context<'_>, rows: &[release::Model]) -> ApiResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let look = ctx.look_ahead();
+    let nodes = [look.field("nodes"), look.field("edges").field("node")];
+    let wants = |field: &str| nodes.iter().any(|n| n.field(field).exists());
+    let wants_within =
+        |field: &str, inner: &str| nodes.iter().any(|n| n.field(field).field(inner).exists());
+    let loaders = loaders(ctx)?;
+    let ids = || rows.iter().map(|r| r.id);
+
+    let programs = async {
+        if wants("program") || wants("releaseNotes") {
+            loaders
+                .program
+                .load_many(rows.iter().map(|r| r.program_id))
+                .await?;
+        }
+        Ok::<_, ApiError>(())
+    };
+    let parties = async {
+        if wants("teams") || wants("suppliers") {
+            loaders.parties.load_many(ids()).await?;
+        }
+        Ok(())
+    };
+    let items = async {
+        if wants("items") || wants("releaseNotes") {
+            loaders.items.load_many(ids()).await?;
+        }
+        Ok(())
+    };
+    let gates = async {
+        if wants("qualityGates") || wants("readiness") {
+            let gates = loaders.gates.load_many(ids()).await?;
+            let gate_ids = gates.values().flatten().map(|g| g.id);
+            loaders.gate_results.load_many(gate_ids).await?;
+        }
+        Ok(())
+    };
+    let approvals = async {
+        if wants("approvals") || wants("readiness") {
+            loaders.approvals.load_many(ids()).await?;
+        }
+        Ok(())
+    };
+    let deployments = async {
+        if wants("deployments") || wants("deployedAt") {
+            let deployments = loaders.deployments.load_many(ids()).await?;
+            if wants("deployedAt") || wants_within("deployments", "environment") {
+                let environments = deployments.values().flatten().map(|d| d.environment_id);
+                loaders.environment.load_many(environments).await?;
+            }
+        }
+        Ok(())
+    };
+    let incidents = async {
+        if wants("incidents") {
+            loaders.incidents.load_many(ids()).await?;
+        }
+        Ok(())
+    };
+    let outcomes = async {
+        if wants("outcome") {
+            loaders.outcomes.load_many(ids()).await?;
+        }
+        Ok(())
+    };
+    futures_util::try_join!(
+        programs,
+        parties,
+        items,
+        gates,
+        approvals,
+        deployments,
+        incidents,
+        outcomes
+    )?;
+    Ok(())
 }
 
 /// Loads a release the caller may see, or `NOT_FOUND`.

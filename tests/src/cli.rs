@@ -1,0 +1,265 @@
+//! The `relm` command line: one clear line and a non-zero exit on every failure, the
+//! first run on SQLite, and a clean shutdown.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// The `relm` binary of this build, built on first use.
+fn relm() -> Command {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    let path = BIN.get_or_init(|| {
+        let exe = std::env::current_exe().unwrap();
+        let profile_dir = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .unwrap()
+            .to_path_buf();
+        let mut build = Command::new(env!("CARGO"));
+        build.args(["build", "--quiet", "-p", "api", "--bin", "relm"]);
+        if profile_dir.ends_with("release") {
+            build.arg("--release");
+        }
+        assert!(build.status().unwrap().success(), "building relm failed");
+        profile_dir.join("relm")
+    });
+    let mut command = Command::new(path);
+    for var in [
+        "RELM_DATABASE_URL",
+        "RELM_JWT_SECRET",
+        "RELM_JWT_PUBLIC_KEY_FILE",
+        "RELM_BIND",
+        "RELM_LOG",
+        "RELM_GRAPHIQL",
+    ] {
+        command.env_remove(var);
+    }
+    command.env("RELM_LOG", "warn");
+    command
+}
+
+fn run(args: &[&str]) -> Output {
+    relm().args(args).stdin(Stdio::null()).output().unwrap()
+}
+
+/// Asserts a failure with exactly one line on stderr containing `needle`.
+fn fails_with_one_line(args: &[&str], needle: &str) {
+    let output = run(args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{args:?} succeeded");
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "{args:?} printed: {stderr}"
+    );
+    assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+fn temp_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("relm-cli-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn every_failure_is_one_line() {
+    fails_with_one_line(
+        &["migrate", "--database-url", "mysql://localhost/relm"],
+        "unsupported database URL",
+    );
+    fails_with_one_line(
+        &[
+            "migrate",
+            "--database-url",
+            "postgres://relm:pw@127.0.0.1:1/relm",
+        ],
+        "cannot connect",
+    );
+    fails_with_one_line(
+        &[
+            "token",
+            "--role",
+            "admin",
+            "--database-url",
+            "postgres://127.0.0.1:1/relm",
+        ],
+        "RELM_JWT_SECRET",
+    );
+    fails_with_one_line(
+        &["serve", "--database-url", "postgres://127.0.0.1:1/relm"],
+        "RELM_JWT_SECRET",
+    );
+    fails_with_one_line(&["token", "--role", "god"], "god");
+    fails_with_one_line(&["seed", "--demo", "--scale", "0"], "0");
+    fails_with_one_line(&["token", "--role", "admin", "--ttl", "soon"], "soon");
+    fails_with_one_line(&["frobnicate"], "frobnicate");
+    fails_with_one_line(&["schema", "--log", "[[["], "RELM_LOG");
+    let output = run(&[
+        "migrate",
+        "--database-url",
+        "postgres://relm:hunter2@127.0.0.1:1/relm",
+    ]);
+    assert!(
+        !String::from_utf8_lossy(&output.stderr).contains("hunter2"),
+        "the password leaked"
+    );
+}
+
+#[test]
+fn short_secrets_and_missing_key_files_are_refused() {
+    let dir = temp_dir();
+    let url = format!("sqlite://{}/r.db?mode=rwc", dir.display());
+    let output = relm()
+        .args(["token", "--role", "admin", "--database-url", &url])
+        .env("RELM_JWT_SECRET", "short")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("at least 32 bytes"));
+    let output = relm()
+        .args(["token", "--role", "admin", "--database-url", &url])
+        .env("RELM_JWT_PUBLIC_KEY_FILE", dir.join("missing.pem"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("RELM_JWT_PUBLIC_KEY_FILE"));
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn schema_prints_the_sdl() {
+    let output = run(&["schema"]);
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8_lossy(&output.stdout), api::graphql::sdl());
+}
+
+#[test]
+fn the_first_sqlite_run_makes_a_private_secret_that_token_shares() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir();
+    let url = format!("sqlite://{}/relm.db?mode=rwc", dir.display());
+    let output = run(&[
+        "token",
+        "--role",
+        "release_manager",
+        "--program",
+        "PAY",
+        "--program",
+        "MOB",
+        "--database-url",
+        &url,
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let secret_file = dir.join("relm.db.secret");
+    let mode = std::fs::metadata(&secret_file)
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let secret = std::fs::read_to_string(&secret_file).unwrap();
+    let keys = api::auth::JwtKeys::new(
+        &api::auth::KeySource::Secret(api::auth::Secret(secret.into_bytes())),
+        "relm",
+        "relm",
+    )
+    .unwrap();
+    let token = String::from_utf8(output.stdout).unwrap();
+    let claims = keys.verify(token.trim()).unwrap();
+    assert_eq!(claims.role, "release_manager");
+    assert_eq!(
+        claims.programs,
+        Some(vec!["PAY".to_owned(), "MOB".to_owned()])
+    );
+    assert_eq!(claims.exp - claims.iat, 24 * 3600);
+    // The same secret is used again.
+    let again = run(&[
+        "token",
+        "--role",
+        "viewer",
+        "--ttl",
+        "30m",
+        "--database-url",
+        &url,
+    ]);
+    let claims = keys
+        .verify(String::from_utf8(again.stdout).unwrap().trim())
+        .unwrap();
+    assert_eq!(claims.exp - claims.iat, 1800);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+fn http_get(addr: &str, path: &str, token: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn serve_starts_with_demo_data_and_stops_cleanly_on_sigterm() {
+    let dir = temp_dir();
+    let url = format!("sqlite://{}/relm.db?mode=rwc", dir.display());
+    let mut child = relm()
+        .args([
+            "serve",
+            "--demo",
+            "--bind",
+            "127.0.0.1:0",
+            "--database-url",
+            &url,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let graphiql = lines.next().unwrap().unwrap();
+    let token_line = lines.next().unwrap().unwrap();
+    let addr = graphiql
+        .strip_prefix("GraphiQL: http://")
+        .and_then(|rest| rest.strip_suffix("/graphql"))
+        .unwrap_or_else(|| panic!("unexpected first line: {graphiql}"))
+        .to_owned();
+    let token = token_line.rsplit(' ').next().unwrap().to_owned();
+
+    let response = http_get(
+        &addr,
+        "/graphql?query=%7Bprograms%7BtotalCount%7D%7D",
+        &token,
+    );
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"totalCount\":5"), "{response}");
+    assert!(http_get(&addr, "/readyz", "").starts_with("HTTP/1.1 200"));
+
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status after SIGTERM: {status:?}");
+    assert!(
+        TcpStream::connect(&addr).is_err(),
+        "still listening after shutdown"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -1,0 +1,181 @@
+//! The server's schema must cover the public contract (docs/contract/schema.graphql, a copy
+//! of the shared contract), and its SDL is snapshotted in docs/schema.graphql so that any
+//! change to the public surface is reviewed.
+
+use std::collections::HashMap;
+
+use async_graphql::parser::parse_schema;
+use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+
+/// Parts of the contract that later issues serve: mutations and the subscription come with
+/// the release-lifecycle issue, `metrics` with the analytics issue. Each entry is checked to
+/// be still missing from the server, so an entry must be removed when its part lands.
+const NOT_YET_SERVED: &[&str] = &[
+    "Mutation",
+    "Subscription",
+    "Query.metrics",
+    "CreateProgramInput",
+    "CreateEnvironmentInput",
+    "CreateFreezeWindowInput",
+    "CreateReleaseInput",
+    "UpdateReleaseInput",
+    "TransitionReleaseInput",
+    "AddReleaseItemInput",
+    "RecordQualityGateInput",
+    "RecordApprovalInput",
+    "RecordDeploymentInput",
+    "CompleteDeploymentInput",
+    "RollbackReleaseInput",
+    "RecordIncidentInput",
+    "ResolveIncidentInput",
+    "RecordOutcomeInput",
+    "AddImprovementActionInput",
+    "UpdateImprovementActionInput",
+    "Granularity",
+    "PerformanceBand",
+    "MetricsFilter",
+    "DurationStats",
+    "DeploymentFrequency",
+    "LeadTime",
+    "ChangeFailureRate",
+    "TimeToRestore",
+    "ReworkRate",
+    "DeliveryMetrics",
+    "MetricsBucket",
+    "ProgramMetrics",
+    "ReleaseMetrics",
+];
+
+/// Everything a schema declares, flattened to comparable lines:
+/// `Type` → kind, `Type.field` → type, `Type.field(arg)` → type and default,
+/// `Type implements I`, `Enum.VALUE`.
+fn surface(sdl: &str) -> HashMap<String, String> {
+    let document = parse_schema(sdl).unwrap_or_else(|e| panic!("unparsable SDL: {e}"));
+    let mut out = HashMap::new();
+    for definition in document.definitions {
+        let TypeSystemDefinition::Type(ty) = definition else {
+            continue;
+        };
+        let name = ty.node.name.node.to_string();
+        let kind = match &ty.node.kind {
+            TypeKind::Scalar => "scalar",
+            TypeKind::Object(o) => {
+                for field in &o.fields {
+                    let f = &field.node;
+                    out.insert(format!("{name}.{}", f.name.node), f.ty.node.to_string());
+                    for arg in &f.arguments {
+                        let default = arg.node.default_value.as_ref().map(|d| d.node.to_string());
+                        out.insert(
+                            format!("{name}.{}({})", f.name.node, arg.node.name.node),
+                            format!("{} = {default:?}", arg.node.ty.node),
+                        );
+                    }
+                }
+                for interface in &o.implements {
+                    out.insert(
+                        format!("{name} implements {}", interface.node),
+                        String::new(),
+                    );
+                }
+                "type"
+            }
+            TypeKind::Interface(i) => {
+                for field in &i.fields {
+                    out.insert(
+                        format!("{name}.{}", field.node.name.node),
+                        field.node.ty.node.to_string(),
+                    );
+                }
+                "interface"
+            }
+            TypeKind::Union(_) => "union",
+            TypeKind::Enum(e) => {
+                for value in &e.values {
+                    out.insert(format!("{name}.{}", value.node.value.node), "value".into());
+                }
+                "enum"
+            }
+            TypeKind::InputObject(i) => {
+                for field in &i.fields {
+                    let default = field
+                        .node
+                        .default_value
+                        .as_ref()
+                        .map(|d| d.node.to_string());
+                    out.insert(
+                        format!("{name}.{}", field.node.name.node),
+                        format!("{} = {default:?}", field.node.ty.node),
+                    );
+                }
+                "input"
+            }
+        };
+        out.insert(name, kind.into());
+    }
+    out
+}
+
+fn pending(entry: &str) -> bool {
+    NOT_YET_SERVED.iter().any(|p| {
+        entry == *p
+            || [".", " ", "("]
+                .iter()
+                .any(|sep| entry.starts_with(&format!("{p}{sep}")))
+    })
+}
+
+#[test]
+fn the_server_covers_the_contract() {
+    let contract = surface(include_str!("../../docs/contract/schema.graphql"));
+    let server = surface(&api::graphql::sdl());
+    let mut problems = Vec::new();
+    for (entry, expected) in &contract {
+        if pending(entry) {
+            assert!(
+                !server.contains_key(entry),
+                "{entry} is served now: remove it from NOT_YET_SERVED"
+            );
+            continue;
+        }
+        match server.get(entry) {
+            None => problems.push(format!("missing: {entry}")),
+            Some(actual) if actual != expected => problems.push(format!(
+                "differs: {entry}: contract {expected}, server {actual}"
+            )),
+            Some(_) => {}
+        }
+    }
+    problems.sort();
+    assert!(
+        problems.is_empty(),
+        "the server does not cover the contract:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn the_contract_copy_matches_the_shared_contract_when_present() {
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/contract/schema.graphql");
+    if let Ok(shared) = std::fs::read_to_string(shared) {
+        assert_eq!(
+            include_str!("../../docs/contract/schema.graphql"),
+            shared,
+            "docs/contract is out of date"
+        );
+    }
+}
+
+#[test]
+fn the_sdl_matches_its_snapshot() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/schema.graphql");
+    let sdl = api::graphql::sdl();
+    if std::env::var_os("RELM_UPDATE_SNAPSHOT").is_some() {
+        std::fs::write(&path, &sdl).unwrap();
+    }
+    let snapshot = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        snapshot == sdl,
+        "the schema changed; review it and run the tests with RELM_UPDATE_SNAPSHOT=1 to accept"
+    );
+}

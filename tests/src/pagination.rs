@@ -1,0 +1,131 @@
+//! Relay pagination: defaults, limits, cursors in both directions.
+
+use api::auth::Role;
+use serde_json::json;
+
+use crate::support::{TestApp, error_code, strings};
+
+const PAGE: &str = "query($first: Int, $after: String, $last: Int, $before: String) {
+  releases(orderBy: { field: VERSION, direction: ASC }, first: $first, after: $after, last: $last, before: $before) {
+    totalCount
+    edges { cursor node { version } }
+    nodes { version }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}";
+
+#[tokio::test]
+async fn pages_forward_and_backward_with_cursors() {
+    let (app, _) = TestApp::with_fixture().await;
+    let first = app.admin(PAGE, json!({"first": 2})).await["releases"].clone();
+    assert_eq!(
+        strings(&first["nodes"], "version"),
+        ["2026.1.0", "2026.2.0"]
+    );
+    assert_eq!(first["totalCount"], 5);
+    assert_eq!(first["pageInfo"]["hasNextPage"], true);
+    assert_eq!(first["pageInfo"]["hasPreviousPage"], false);
+    assert_eq!(first["pageInfo"]["endCursor"], first["edges"][1]["cursor"]);
+
+    let second = app
+        .admin(
+            PAGE,
+            json!({"first": 2, "after": first["pageInfo"]["endCursor"]}),
+        )
+        .await["releases"]
+        .clone();
+    assert_eq!(strings(&second["nodes"], "version"), ["2026.3.0", "5.0.0"]);
+    assert_eq!(second["pageInfo"]["hasPreviousPage"], true);
+
+    let last = app.admin(PAGE, json!({"last": 2})).await["releases"].clone();
+    assert_eq!(strings(&last["nodes"], "version"), ["5.0.0", "5.1.0"]);
+    assert_eq!(last["pageInfo"]["hasNextPage"], false);
+
+    let before = app
+        .admin(
+            PAGE,
+            json!({"last": 2, "before": last["pageInfo"]["startCursor"]}),
+        )
+        .await["releases"]
+        .clone();
+    assert_eq!(
+        strings(&before["nodes"], "version"),
+        ["2026.2.0", "2026.3.0"]
+    );
+
+    let between = app
+        .admin(
+            PAGE,
+            json!({"after": first["edges"][0]["cursor"], "before": last["edges"][1]["cursor"]}),
+        )
+        .await["releases"]
+        .clone();
+    assert_eq!(
+        strings(&between["nodes"], "version"),
+        ["2026.2.0", "2026.3.0", "5.0.0"]
+    );
+}
+
+#[tokio::test]
+async fn defaults_and_limits() {
+    let app = TestApp::empty().await;
+    let data = app.admin(PAGE, json!({})).await;
+    assert_eq!(data["releases"]["totalCount"], 0);
+    assert_eq!(data["releases"]["pageInfo"]["startCursor"], json!(null));
+
+    let (app, _) = TestApp::with_fixture().await;
+    let zero = app.admin(PAGE, json!({"first": 0})).await;
+    assert_eq!(zero["releases"]["nodes"], json!([]));
+    assert_eq!(zero["releases"]["totalCount"], 5);
+    let hundred = app.admin(PAGE, json!({"first": 100})).await;
+    assert_eq!(
+        hundred["releases"]["nodes"].as_array().map(Vec::len),
+        Some(5)
+    );
+
+    let token = app.token(Role::Viewer, None);
+    for variables in [
+        json!({"first": -1}),
+        json!({"first": 101}),
+        json!({"last": -3}),
+        json!({"last": 1000}),
+        json!({"after": "bm90LWEtY3Vyc29y"}),
+        json!({"before": "!!"}),
+        json!({"after": "cmVsbTpjdXJzb3I6LTE"}),
+    ] {
+        let response = app.run(Some(&token), PAGE, variables.clone()).await;
+        assert_eq!(error_code(&response), "BAD_USER_INPUT", "{variables}");
+    }
+}
+
+#[tokio::test]
+async fn twenty_by_default_across_programs_and_events() {
+    let app = TestApp::empty().await;
+    api::seed::seed_demo(&app.db, 1).await.unwrap();
+    let data = app
+        .admin("{ releases { nodes { id } pageInfo { hasNextPage } } programs { totalCount nodes { key } } }", json!({}))
+        .await;
+    assert_eq!(data["releases"]["nodes"].as_array().map(Vec::len), Some(20));
+    assert_eq!(data["releases"]["pageInfo"]["hasNextPage"], true);
+    assert_eq!(
+        strings(&data["programs"]["nodes"], "key"),
+        ["DATA", "ERP", "MOB", "PAY", "TOOLS"]
+    );
+    let events = app
+        .admin(
+            "{ releases(first: 1, filter: { programKeys: [\"ERP\"], statuses: [REVIEWED] }) { nodes { revision events(first: 100) { totalCount nodes { kind at } } } } }",
+            json!({}),
+        )
+        .await;
+    let release = &events["releases"]["nodes"][0];
+    // Every change bumped the revision and wrote one event.
+    assert_eq!(release["revision"], release["events"]["totalCount"]);
+    let times: Vec<_> = strings(&release["events"]["nodes"], "at")
+        .iter()
+        .map(|t| chrono::DateTime::parse_from_rfc3339(t).unwrap())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "events in time order: {times:?}"
+    );
+}

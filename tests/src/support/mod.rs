@@ -1,0 +1,231 @@
+//! What every test needs: a fresh database, tokens, and a way to run GraphQL.
+
+pub mod fixtures;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use api::auth::{Claims, JwtKeys, KeySource, Role, Secret, authenticate};
+use api::graphql::limits::RequestMeta;
+use api::graphql::{self, RelmSchema};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use serde_json::Value;
+
+pub const SECRET: &str = "a-test-secret-that-is-long-enough-0123456789";
+
+/// Where a test's database lives.
+pub enum Place {
+    SqliteDir(PathBuf),
+    PostgresSchema { base: String, schema: String },
+}
+
+/// A database of its own for one test; removed when dropped.
+pub struct TestDb {
+    pub url: String,
+    pub place: Place,
+}
+
+impl TestDb {
+    /// A new, empty database (not migrated).
+    pub async fn new() -> Self {
+        let name = format!("t{}", uuid::Uuid::new_v4().simple());
+        match std::env::var("RELM_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            Some(base) => {
+                let admin = sea_orm::Database::connect(&base)
+                    .await
+                    .expect("connect to RELM_TEST_DATABASE_URL");
+                admin
+                    .execute_raw(Statement::from_string(
+                        DbBackend::Postgres,
+                        format!("CREATE SCHEMA {name}"),
+                    ))
+                    .await
+                    .expect("create schema");
+                admin.close().await.ok();
+                let separator = if base.contains('?') { '&' } else { '?' };
+                let url = format!("{base}{separator}options=-c%20search_path%3D{name}");
+                Self {
+                    url,
+                    place: Place::PostgresSchema { base, schema: name },
+                }
+            }
+            None => {
+                let dir = std::env::temp_dir().join(format!("relm-test-{name}"));
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                let url = format!("sqlite://{}/relm.db?mode=rwc", dir.display());
+                Self {
+                    url,
+                    place: Place::SqliteDir(dir),
+                }
+            }
+        }
+    }
+
+    /// A pool on this database, migrated.
+    pub async fn connect(&self) -> DatabaseConnection {
+        let db = api::db::connect(&self.url).await.expect("connect");
+        api::db::migrate(&db).await.expect("migrate");
+        db
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.place {
+            Place::SqliteDir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Place::PostgresSchema { base, schema } => {
+                let (base, schema) = (base.clone(), schema.clone());
+                // Dropping runs outside any runtime the test may be shutting down.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .ok()?;
+                    rt.block_on(async {
+                        let db = sea_orm::Database::connect(&base).await.ok()?;
+                        db.execute_raw(Statement::from_string(
+                            DbBackend::Postgres,
+                            format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+                        ))
+                        .await
+                        .ok()?;
+                        db.close().await.ok()
+                    })
+                })
+                .join();
+            }
+        }
+    }
+}
+
+pub fn keys() -> JwtKeys {
+    JwtKeys::new(
+        &KeySource::Secret(Secret(SECRET.as_bytes().to_vec())),
+        "relm",
+        "relm",
+    )
+    .unwrap()
+}
+
+/// A running schema over its own database.
+pub struct TestApp {
+    pub db: DatabaseConnection,
+    pub schema: RelmSchema,
+    pub keys: JwtKeys,
+    /// Keeps the database until the test ends.
+    _database: TestDb,
+}
+
+impl TestApp {
+    /// An empty, migrated database.
+    pub async fn empty() -> Self {
+        let test_db = TestDb::new().await;
+        let db = test_db.connect().await;
+        Self::on(test_db, db)
+    }
+
+    /// The schema on an existing connection (e.g. one that counts statements).
+    pub fn on(test_db: TestDb, db: DatabaseConnection) -> Self {
+        Self {
+            schema: graphql::build_schema(db.clone(), true),
+            db,
+            keys: keys(),
+            _database: test_db,
+        }
+    }
+
+    /// A database with the hand-made fixture of [`fixtures`].
+    pub async fn with_fixture() -> (Self, fixtures::Fixture) {
+        let app = Self::empty().await;
+        let fixture = fixtures::Fixture::load(&app.db).await;
+        (app, fixture)
+    }
+
+    pub fn token(&self, role: Role, programs: Option<&[&str]>) -> String {
+        token(role, programs)
+    }
+
+    /// Runs `query` as the bearer of `token` (none: anonymous); returns the JSON response.
+    pub async fn run(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let header = token.map(|t| format!("Bearer {t}"));
+        let caller = authenticate(&self.db, &self.keys, header.as_deref())
+            .await
+            .expect("authenticate");
+        let request = async_graphql::Request::new(query)
+            .variables(async_graphql::Variables::from_json(variables));
+        let request = graphql::prepare(request, &self.db, caller, Arc::new(RequestMeta::default()));
+        serde_json::to_value(self.schema.execute(request).await).unwrap()
+    }
+
+    /// Runs `query` as an admin and returns `data`, failing on any error.
+    pub async fn admin(&self, query: &str, variables: Value) -> Value {
+        let token = self.token(Role::Admin, None);
+        data(self.run(Some(&token), query, variables).await)
+    }
+
+    /// Runs `query` as a viewer of `programs` and returns `data`, failing on any error.
+    pub async fn viewer_of(&self, programs: &[&str], query: &str, variables: Value) -> Value {
+        let token = self.token(Role::Viewer, Some(programs));
+        data(self.run(Some(&token), query, variables).await)
+    }
+}
+
+/// A token signed with the test secret.
+pub fn token(role: Role, programs: Option<&[&str]>) -> String {
+    keys()
+        .sign(
+            "tester",
+            role,
+            programs.map(|p| p.iter().map(|s| (*s).to_owned()).collect()),
+            3600,
+        )
+        .unwrap()
+}
+
+/// Claims a test can bend into negative cases.
+pub fn claims() -> Claims {
+    let now = chrono::Utc::now().timestamp() as u64;
+    Claims {
+        sub: "tester".into(),
+        role: "admin".into(),
+        programs: None,
+        iss: "relm".into(),
+        aud: "relm".into(),
+        exp: now + 3600,
+        iat: now,
+        nbf: None,
+    }
+}
+
+/// The `data` of a response that must have no errors.
+pub fn data(response: Value) -> Value {
+    assert!(
+        response
+            .get("errors")
+            .is_none_or(|e| e.as_array().is_none_or(Vec::is_empty)),
+        "unexpected errors: {response:#}"
+    );
+    response["data"].clone()
+}
+
+/// The `extensions.code` of the first error of a response.
+pub fn error_code(response: &Value) -> String {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {response:#}"))
+        .to_owned()
+}
+
+/// The string values of `key` in a list of objects.
+pub fn strings(list: &Value, key: &str) -> Vec<String> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .map(|item| item[key].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
