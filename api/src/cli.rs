@@ -255,6 +255,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None => None,
     };
     let state = AppState::new(db.clone(), keys, graphiql);
+    state.bus.listen(&db).await?;
     let bind = args.bind.clone();
     http::serve(
         state,

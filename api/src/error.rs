@@ -31,6 +31,10 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     Timeout(String),
+    /// A transient database conflict (SQLite busy, PostgreSQL serialization failure or
+    /// deadlock); writes retry it, and a client that still meets it gets `TIMEOUT`.
+    #[error("the database is busy; try again")]
+    Busy(String),
     /// An unexpected failure; the message is for the log only.
     #[error("internal error")]
     Internal(String),
@@ -48,7 +52,7 @@ impl ApiError {
             Self::GatesNotPassed(_) => "GATES_NOT_PASSED",
             Self::FreezeConflict(_) => "FREEZE_CONFLICT",
             Self::Conflict(_) => "CONFLICT",
-            Self::Timeout(_) => "TIMEOUT",
+            Self::Timeout(_) | Self::Busy(_) => "TIMEOUT",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -60,7 +64,40 @@ impl ApiError {
 
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> Self {
-        Self::Internal(format!("database: {err}"))
+        if is_transient(&err) {
+            Self::Busy(format!("database: {err}"))
+        } else {
+            Self::Internal(format!("database: {err}"))
+        }
+    }
+}
+
+/// SQLite's busy and locked codes (plain and extended), PostgreSQL's serialization failure
+/// and deadlock, and a pool with no free connection: conflicts that a retry can resolve.
+fn is_transient(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error;
+    match err {
+        DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout) => true,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => match e.as_ref() {
+            Error::Database(db) => matches!(
+                db.code().as_deref(),
+                Some("5" | "6" | "261" | "262" | "517" | "40001" | "40P01")
+            ),
+            Error::PoolTimedOut => true,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Maps a unique-constraint violation to `CONFLICT` with `message`; anything else as usual.
+pub fn conflict_on_duplicate(message: impl Into<String>) -> impl FnOnce(DbErr) -> ApiError {
+    move |err| match err.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => ApiError::Conflict(message.into()),
+        _ => err.into(),
     }
 }
 

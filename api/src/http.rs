@@ -8,16 +8,20 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
+use async_graphql_poem::{GraphQLProtocol, GraphQLWebSocket};
 use poem::http::{StatusCode, header};
 use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::web::Data;
+use poem::web::websocket::WebSocket;
 use poem::{Body, EndpointExt, IntoResponse, Request, Response, Route, Server, get, handler};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::{JwtKeys, authenticate};
 use crate::db;
+use crate::events::EventBus;
 use crate::graphql::limits::RequestMeta;
 use crate::graphql::{self, RelmSchema};
 use crate::telemetry::Telemetry;
@@ -37,13 +41,16 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub keys: Arc<JwtKeys>,
     pub telemetry: Arc<Telemetry>,
+    pub bus: EventBus,
     pub graphiql: bool,
 }
 
 impl AppState {
     pub fn new(db: DatabaseConnection, keys: JwtKeys, graphiql: bool) -> Self {
+        let bus = EventBus::new(db.get_database_backend());
         Self {
-            schema: graphql::build_schema(db.clone(), graphiql),
+            schema: graphql::build_schema(db.clone(), bus.clone(), graphiql),
+            bus,
             db,
             keys: Arc::new(keys),
             telemetry: Arc::new(Telemetry::default()),
@@ -56,6 +63,7 @@ impl AppState {
 pub fn app(state: AppState) -> impl poem::Endpoint {
     Route::new()
         .at("/graphql", get(graphql_get).post(graphql_post))
+        .at("/graphql/ws", get(graphql_ws))
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
         .at("/metrics", get(metrics))
@@ -211,6 +219,48 @@ async fn graphql_get(req: &Request, Data(state): Data<&AppState>) -> Response {
     execute(state, req, request).await
 }
 
+/// Authenticates a WebSocket connection from `connection_init`'s payload
+/// (`{"Authorization": "Bearer …"}`); a connection without a valid token is refused.
+async fn connection_data(
+    state: &AppState,
+    payload: serde_json::Value,
+) -> async_graphql::Result<async_graphql::Data> {
+    let header = ["Authorization", "authorization"]
+        .iter()
+        .find_map(|key| payload.get(key).and_then(|v| v.as_str()));
+    let caller = authenticate(&state.db, &state.keys, header).await?;
+    caller.viewer()?;
+    let mut data = async_graphql::Data::default();
+    data.insert(graphql::loaders::Loaders::new(&state.db));
+    data.insert(Arc::new(RequestMeta::default()));
+    data.insert(caller);
+    Ok(data)
+}
+
+#[handler]
+fn graphql_ws(
+    protocol: GraphQLProtocol,
+    websocket: WebSocket,
+    Data(state): Data<&AppState>,
+) -> impl IntoResponse {
+    let state = state.clone();
+    websocket
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| async move {
+            let init = state.clone();
+            let connection = GraphQLWebSocket::new(stream, state.schema.clone(), protocol)
+                .on_connection_init(
+                    move |payload| async move { connection_data(&init, payload).await },
+                )
+                .serve();
+            // Shutting down closes every subscription.
+            tokio::select! {
+                () = connection => {}
+                () = state.bus.closed() => {}
+            }
+        })
+}
+
 #[handler]
 fn healthz() -> &'static str {
     "ok"
@@ -274,6 +324,11 @@ pub async fn serve(
         .and_then(|a| a.as_socket_addr().copied())
         .ok_or_else(|| anyhow::anyhow!("cannot listen on {bind}: no address"))?;
     on_bound(addr);
+    let bus = state.bus.clone();
+    let shutdown = async move {
+        shutdown.await;
+        bus.close();
+    };
     Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(app(state), shutdown, Some(SHUTDOWN_GRACE))
         .await

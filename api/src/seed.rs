@@ -96,7 +96,7 @@ const ARCHETYPES: [Archetype; 5] = [
         objective: "Authorise 99.99% of payments within 300 ms while shipping daily.",
         teams: &["payments-core", "risk", "checkout"],
         suppliers: &[],
-        interval_days: 0.34,
+        interval_days: 0.3,
         strategy: DeploymentStrategy::Canary,
         stages: &[Some("canary 5%"), Some("canary 50%"), Some("100%")],
         lead_hours: (2, 20),

@@ -5,40 +5,10 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::Duration;
 
-/// The `relm` binary of this build, built on first use.
 fn relm() -> Command {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    let path = BIN.get_or_init(|| {
-        let exe = std::env::current_exe().unwrap();
-        let profile_dir = exe
-            .parent()
-            .and_then(|deps| deps.parent())
-            .unwrap()
-            .to_path_buf();
-        let mut build = Command::new(env!("CARGO"));
-        build.args(["build", "--quiet", "-p", "api", "--bin", "relm"]);
-        if profile_dir.ends_with("release") {
-            build.arg("--release");
-        }
-        assert!(build.status().unwrap().success(), "building relm failed");
-        profile_dir.join("relm")
-    });
-    let mut command = Command::new(path);
-    for var in [
-        "RELM_DATABASE_URL",
-        "RELM_JWT_SECRET",
-        "RELM_JWT_PUBLIC_KEY_FILE",
-        "RELM_BIND",
-        "RELM_LOG",
-        "RELM_GRAPHIQL",
-    ] {
-        command.env_remove(var);
-    }
-    command.env("RELM_LOG", "warn");
-    command
+    crate::support::relm_binary()
 }
 
 fn run(args: &[&str]) -> Output {

@@ -1,10 +1,11 @@
 //! Deployments of releases to environments.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, InputObject, Object};
 use entity::deployment;
 
+use crate::commands;
 use crate::error::ApiResult;
-use crate::graphql::context::loaders;
+use crate::graphql::context::{command, loaders};
 use crate::graphql::enums::{DeploymentStatus, DeploymentStrategy};
 use crate::graphql::environment::Environment;
 use crate::graphql::loaders::required;
@@ -58,5 +59,70 @@ impl Deployment {
 
     async fn finished_at(&self) -> Option<Timestamp> {
         self.0.finished_at.map(Timestamp)
+    }
+}
+
+/// A deployment of a release to an environment.
+#[derive(InputObject)]
+pub struct RecordDeploymentInput {
+    pub release_id: ID,
+    pub environment: String,
+    pub status: DeploymentStatus,
+    /// Defaults to the release's strategy.
+    pub strategy: Option<DeploymentStrategy>,
+    pub stage: Option<String>,
+    pub started_at: Timestamp,
+    /// Required unless status is IN_PROGRESS; must not be before startedAt.
+    pub finished_at: Option<Timestamp>,
+}
+
+/// The end of an IN_PROGRESS deployment.
+#[derive(InputObject)]
+pub struct CompleteDeploymentInput {
+    pub deployment_id: ID,
+    pub status: DeploymentStatus,
+    pub finished_at: Timestamp,
+}
+
+/// A rollback of a release in one environment.
+#[derive(InputObject)]
+pub struct RollbackReleaseInput {
+    pub release_id: ID,
+    pub environment: String,
+    pub reason: String,
+    pub started_at: Timestamp,
+    pub finished_at: Timestamp,
+}
+
+#[derive(Default)]
+pub struct DeploymentMutation;
+
+#[Object]
+impl DeploymentMutation {
+    /// Records a deployment; production deployments move the release along (lifecycle.md).
+    async fn record_deployment(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordDeploymentInput,
+    ) -> ApiResult<Deployment> {
+        command!(ctx, commands::deployment::record, input).map(Deployment)
+    }
+
+    /// Finishes an IN_PROGRESS deployment.
+    async fn complete_deployment(
+        &self,
+        ctx: &Context<'_>,
+        input: CompleteDeploymentInput,
+    ) -> ApiResult<Deployment> {
+        command!(ctx, commands::deployment::complete, input).map(Deployment)
+    }
+
+    /// Records a rollback deployment and moves the release to ROLLED_BACK.
+    async fn rollback_release(
+        &self,
+        ctx: &Context<'_>,
+        input: RollbackReleaseInput,
+    ) -> ApiResult<Release> {
+        command!(ctx, commands::deployment::rollback, input).map(Release)
     }
 }

@@ -1,11 +1,12 @@
 //! Environments: deployment targets, shared by every program.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, InputObject, Object};
 use entity::environment;
 use sea_orm::{EntityTrait, QueryOrder};
 
+use crate::commands;
 use crate::error::ApiResult;
-use crate::graphql::context::{db, viewer};
+use crate::graphql::context::{command, db, viewer};
 use crate::graphql::enums::EnvironmentTier;
 use crate::ids::{self, NodeType};
 
@@ -53,5 +54,28 @@ fn tier_rank(tier: entity::enums::EnvironmentTier) -> u8 {
         Testing => 1,
         Staging => 2,
         Production => 3,
+    }
+}
+
+/// A new environment.
+#[derive(InputObject)]
+pub struct CreateEnvironmentInput {
+    /// Unique, e.g. prod-eu
+    pub name: String,
+    pub tier: EnvironmentTier,
+}
+
+#[derive(Default)]
+pub struct EnvironmentMutation;
+
+#[Object]
+impl EnvironmentMutation {
+    /// ADMIN
+    async fn create_environment(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateEnvironmentInput,
+    ) -> ApiResult<Environment> {
+        command!(ctx, commands::program::create_environment, input).map(Environment)
     }
 }

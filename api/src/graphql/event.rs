@@ -1,10 +1,14 @@
 //! The audit trail of releases.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, Object, Subscription};
 use entity::release_event;
+use futures_util::Stream;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use tokio::sync::broadcast::error::RecvError;
 
-use crate::error::ApiResult;
-use crate::graphql::context::loaders;
+use crate::auth::Scope;
+use crate::error::{ApiError, ApiResult};
+use crate::graphql::context::{bus, db, loaders, viewer};
 use crate::graphql::enums::{ReleaseEventKind, ReleaseStatus};
 use crate::graphql::loaders::required;
 use crate::graphql::pagination::connection;
@@ -66,3 +70,60 @@ connection!(
     ReleaseEvent,
     "A page of a release's events."
 );
+
+#[derive(Default)]
+pub struct EventSubscription;
+
+#[Subscription]
+impl EventSubscription {
+    /// Every new ReleaseEvent the caller may see, optionally narrowed to some programs.
+    /// Events arrive after their change commits, in commit order for each release.
+    async fn release_events(
+        &self,
+        ctx: &Context<'_>,
+        program_keys: Option<Vec<String>>,
+    ) -> Result<impl Stream<Item = ReleaseEvent>, ApiError> {
+        let viewer = viewer(ctx)?;
+        let mut programs = viewer.scope.clone();
+        if let Some(keys) = program_keys {
+            let ids: Vec<i64> = entity::program::Entity::find()
+                .select_only()
+                .column(entity::program::Column::Id)
+                .filter(entity::program::Column::Key.is_in(keys.iter().cloned()))
+                .into_tuple::<i64>()
+                .all(db(ctx)?)
+                .await?
+                .into_iter()
+                .filter(|id| viewer.scope.contains(*id))
+                .collect();
+            if ids.len() < keys.len() {
+                return Err(ApiError::NotFound("programKeys: a program".into()));
+            }
+            programs = Scope::Programs(ids);
+        }
+        let loaders = loaders(ctx)?.clone();
+        let bus = bus(ctx)?.clone();
+        let receiver = bus.subscribe();
+        let closed = Box::pin(async move { bus.closed().await });
+        let events = futures_util::stream::unfold(receiver, move |mut receiver| {
+            let (programs, loaders) = (programs.clone(), loaders.clone());
+            async move {
+                loop {
+                    match receiver.recv().await {
+                        Ok(published) if programs.contains(published.program_id) => {
+                            // Nested fields of each event read fresh rows.
+                            loaders.clear();
+                            return Some((ReleaseEvent(published.event.clone()), receiver));
+                        }
+                        Ok(_) => {}
+                        Err(RecvError::Lagged(missed)) => {
+                            tracing::warn!(missed, "a subscriber fell behind and missed events");
+                        }
+                        Err(RecvError::Closed) => return None,
+                    }
+                }
+            }
+        });
+        Ok(futures_util::StreamExt::take_until(events, closed))
+    }
+}

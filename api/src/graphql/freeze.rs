@@ -1,12 +1,13 @@
 //! Freeze windows: periods in which releases may not go live.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, InputObject, Object};
 use entity::freeze_window;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::auth::Scope;
+use crate::commands;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::{db, loaders, viewer};
+use crate::graphql::context::{command, db, loaders, viewer};
 use crate::graphql::loaders::required;
 use crate::graphql::program::{Program, find_by_key};
 use crate::graphql::scalars::Timestamp;
@@ -104,5 +105,31 @@ impl FreezeQuery {
             .all(db(ctx)?)
             .await?;
         Ok(rows.into_iter().map(FreezeWindow).collect())
+    }
+}
+
+/// A new freeze window covering [startsAt, endsAt).
+#[derive(InputObject)]
+pub struct CreateFreezeWindowInput {
+    pub name: String,
+    pub reason: Option<String>,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    /// Omit for a freeze that applies to every program.
+    pub program_key: Option<String>,
+}
+
+#[derive(Default)]
+pub struct FreezeMutation;
+
+#[Object]
+impl FreezeMutation {
+    /// ADMIN
+    async fn create_freeze_window(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateFreezeWindowInput,
+    ) -> ApiResult<FreezeWindow> {
+        command!(ctx, commands::program::create_freeze_window, input).map(FreezeWindow)
     }
 }

@@ -1,10 +1,11 @@
 //! Production incidents.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, InputObject, Object};
 use entity::incident;
 
+use crate::commands;
 use crate::error::ApiResult;
-use crate::graphql::context::loaders;
+use crate::graphql::context::{command, loaders};
 use crate::graphql::deployment::Deployment;
 use crate::graphql::enums::Severity;
 use crate::graphql::loaders::required;
@@ -65,5 +66,51 @@ impl Incident {
 
     async fn resolved_at(&self) -> Option<Timestamp> {
         self.0.resolved_at.map(Timestamp)
+    }
+}
+
+/// An incident, attributed to a program, a release or a deployment.
+#[derive(InputObject)]
+pub struct RecordIncidentInput {
+    /// Required unless releaseId or deploymentId is given.
+    pub program_key: Option<String>,
+    pub release_id: Option<ID>,
+    pub deployment_id: Option<ID>,
+    pub title: String,
+    pub severity: Severity,
+    #[graphql(default_with = "Some(true)")]
+    pub caused_by_change: Option<bool>,
+    pub opened_at: Timestamp,
+    pub resolved_at: Option<Timestamp>,
+}
+
+/// The end of an incident.
+#[derive(InputObject)]
+pub struct ResolveIncidentInput {
+    pub incident_id: ID,
+    pub resolved_at: Timestamp,
+}
+
+#[derive(Default)]
+pub struct IncidentMutation;
+
+#[Object]
+impl IncidentMutation {
+    /// Records an incident; allowed whatever the release's status.
+    async fn record_incident(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordIncidentInput,
+    ) -> ApiResult<Incident> {
+        command!(ctx, commands::incident::record, input).map(Incident)
+    }
+
+    /// Resolves an open incident.
+    async fn resolve_incident(
+        &self,
+        ctx: &Context<'_>,
+        input: ResolveIncidentInput,
+    ) -> ApiResult<Incident> {
+        command!(ctx, commands::incident::resolve, input).map(Incident)
     }
 }

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::*;
@@ -163,8 +164,20 @@ fn by_parent<E: Child>(db: &DatabaseConnection) -> Cached<ByParent<E>> {
     DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
 }
 
-/// The DataLoaders of one request.
-pub struct Loaders {
+/// The DataLoaders of one request (cheap to clone: clones share the loaders).
+#[derive(Clone)]
+pub struct Loaders(Arc<LoaderSet>);
+
+impl std::ops::Deref for Loaders {
+    type Target = LoaderSet;
+
+    fn deref(&self) -> &LoaderSet {
+        &self.0
+    }
+}
+
+/// One DataLoader per table and relation.
+pub struct LoaderSet {
     pub program: Cached<ById<program::Entity>>,
     pub environment: Cached<ById<environment::Entity>>,
     pub release: Cached<ById<release::Entity>>,
@@ -182,7 +195,7 @@ pub struct Loaders {
 
 impl Loaders {
     pub fn new(db: &DatabaseConnection) -> Self {
-        Self {
+        Self(Arc::new(LoaderSet {
             program: by_id(db),
             environment: by_id(db),
             release: by_id(db),
@@ -196,7 +209,26 @@ impl Loaders {
             incidents: by_parent(db),
             outcomes: by_parent(db),
             actions: by_parent(db),
-        }
+        }))
+    }
+}
+
+impl Loaders {
+    /// Forgets everything loaded so far: after a write, nested fields read fresh rows.
+    pub fn clear(&self) {
+        self.program.clear::<i64>();
+        self.environment.clear::<i64>();
+        self.release.clear::<i64>();
+        self.deployment.clear::<i64>();
+        self.parties.clear::<i64>();
+        self.items.clear::<i64>();
+        self.gates.clear::<i64>();
+        self.gate_results.clear::<i64>();
+        self.approvals.clear::<i64>();
+        self.deployments.clear::<i64>();
+        self.incidents.clear::<i64>();
+        self.outcomes.clear::<i64>();
+        self.actions.clear::<i64>();
     }
 }
 

@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
-use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Request, Schema};
+use async_graphql::{MergedObject, MergedSubscription, Request, Schema};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::Caller;
+use crate::events::EventBus;
 
 pub mod calendar;
 pub mod context;
@@ -38,18 +39,39 @@ pub struct Query(
     calendar::CalendarQuery,
 );
 
-pub type RelmSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+/// Every mutation of relm; each runs in one transaction with its audit event.
+#[derive(MergedObject, Default)]
+pub struct Mutation(
+    program::ProgramMutation,
+    environment::EnvironmentMutation,
+    freeze::FreezeMutation,
+    release::ReleaseMutation,
+    quality::QualityMutation,
+    deployment::DeploymentMutation,
+    incident::IncidentMutation,
+    review::ReviewMutation,
+);
 
-fn builder() -> async_graphql::SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
-        .limit_depth(limits::MAX_DEPTH)
-        .limit_complexity(limits::MAX_COMPLEXITY)
-        .extension(limits::Limits)
+/// Every subscription of relm.
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(event::EventSubscription);
+
+pub type RelmSchema = Schema<Query, Mutation, Subscription>;
+
+fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .limit_depth(limits::MAX_DEPTH)
+    .limit_complexity(limits::MAX_COMPLEXITY)
+    .extension(limits::Limits)
 }
 
 /// The schema served over HTTP; introspection follows the GraphiQL setting.
-pub fn build_schema(db: DatabaseConnection, introspection: bool) -> RelmSchema {
-    let builder = builder().data(db);
+pub fn build_schema(db: DatabaseConnection, bus: EventBus, introspection: bool) -> RelmSchema {
+    let builder = builder().data(db).data(bus);
     if introspection {
         builder.finish()
     } else {

@@ -1,12 +1,13 @@
 //! Programs: portfolios of related releases.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, InputObject, Object};
 use entity::program;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::auth::Scope;
+use crate::commands;
 use crate::error::ApiResult;
-use crate::graphql::context::{db, viewer};
+use crate::graphql::context::{command, db, viewer};
 use crate::graphql::pagination::{PageArgs, connection, fetch_page};
 use crate::graphql::release::{ReleaseConnection, ReleaseFilter, ReleaseOrder, release_connection};
 use crate::graphql::scalars::Timestamp;
@@ -136,5 +137,31 @@ impl ProgramQuery {
     /// The program with this key, or null when it does not exist or the caller may not see it.
     async fn program(&self, ctx: &Context<'_>, key: String) -> ApiResult<Option<Program>> {
         Ok(find_by_key(ctx, &key).await?.map(Program))
+    }
+}
+
+/// A new program.
+#[derive(InputObject)]
+pub struct CreateProgramInput {
+    /// 2 to 10 characters of A-Z and 0-9, starting with a letter; unique.
+    pub key: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub owner: Option<String>,
+    pub business_objective: Option<String>,
+}
+
+#[derive(Default)]
+pub struct ProgramMutation;
+
+#[Object]
+impl ProgramMutation {
+    /// ADMIN
+    async fn create_program(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateProgramInput,
+    ) -> ApiResult<Program> {
+        command!(ctx, commands::program::create_program, input).map(Program)
     }
 }

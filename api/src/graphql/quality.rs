@@ -1,10 +1,13 @@
 //! Scope and readiness of a release: items, quality gates, approvals.
 
-use async_graphql::{ID, Object};
+use async_graphql::{Context, ID, InputObject, Object};
 use entity::{approval, release_item};
 
+use crate::commands;
 use crate::domain::gates::GateState;
 use crate::domain::readiness;
+use crate::error::ApiResult;
+use crate::graphql::context::command;
 use crate::graphql::enums::{ApprovalDecision, GateKind, GateStatus, ItemKind};
 use crate::graphql::scalars::Timestamp;
 use crate::ids::{self, NodeType};
@@ -126,5 +129,54 @@ impl Readiness {
     /// Human-readable reasons, e.g. 'gate security-scan is FAILED', 'no rollback plan'.
     async fn blockers(&self) -> &[String] {
         &self.0.blockers
+    }
+}
+
+/// A result of a quality gate.
+#[derive(InputObject)]
+pub struct RecordQualityGateInput {
+    pub release_id: ID,
+    pub name: String,
+    pub kind: GateKind,
+    #[graphql(default_with = "Some(true)")]
+    pub required: Option<bool>,
+    pub status: GateStatus,
+    pub evidence_url: Option<String>,
+    pub note: Option<String>,
+    /// Defaults to now.
+    pub checked_at: Option<Timestamp>,
+}
+
+/// A go/no-go decision by the caller.
+#[derive(InputObject)]
+pub struct RecordApprovalInput {
+    pub release_id: ID,
+    pub decision: ApprovalDecision,
+    pub comment: Option<String>,
+    /// Defaults to now.
+    pub decided_at: Option<Timestamp>,
+}
+
+#[derive(Default)]
+pub struct QualityMutation;
+
+#[Object]
+impl QualityMutation {
+    /// Records a result for a gate, creating the gate on first use.
+    async fn record_quality_gate(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordQualityGateInput,
+    ) -> ApiResult<QualityGate> {
+        command!(ctx, commands::quality::record_gate, input).map(QualityGate)
+    }
+
+    /// Records a go/no-go decision; the approver is the caller.
+    async fn record_approval(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordApprovalInput,
+    ) -> ApiResult<Approval> {
+        command!(ctx, commands::quality::record_approval, input).map(Approval)
     }
 }

@@ -1,6 +1,6 @@
 //! Releases: the object, its list with filters and ordering, and lookups.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object};
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object};
 use entity::enums::{DeploymentStatus as DbDeploymentStatus, EnvironmentTier as DbTier};
 use entity::release_party::PartyRole;
 use entity::{program, release, release_event, release_party};
@@ -8,13 +8,14 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, NullOrdering, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder};
 
 use crate::auth::Scope;
+use crate::commands;
 use crate::domain::gates::GateState;
 use crate::domain::readiness::readiness;
 use crate::domain::release_notes::release_notes;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::{db, loaders, viewer};
+use crate::graphql::context::{command, db, loaders, viewer};
 use crate::graphql::deployment::Deployment;
-use crate::graphql::enums::{DeploymentStrategy, ReleaseStatus, ReleaseType, RiskLevel};
+use crate::graphql::enums::{DeploymentStrategy, ItemKind, ReleaseStatus, ReleaseType, RiskLevel};
 use crate::graphql::event::ReleaseEventConnection;
 use crate::graphql::incident::Incident;
 use crate::graphql::loaders::{children, required};
@@ -565,5 +566,115 @@ mod tests {
     fn like_patterns_match_text_literally() {
         assert_eq!(like_pattern("Pay"), "%pay%");
         assert_eq!(like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+}
+
+/// A new release; it starts PLANNED with revision 1.
+#[derive(InputObject)]
+pub struct CreateReleaseInput {
+    pub program_key: String,
+    pub version: String,
+    pub name: String,
+    pub description: Option<String>,
+    #[graphql(name = "type")]
+    pub release_type: ReleaseType,
+    #[graphql(default_with = "Some(RiskLevel::Medium)")]
+    pub risk: Option<RiskLevel>,
+    #[graphql(default_with = "Some(DeploymentStrategy::BigBang)")]
+    pub strategy: Option<DeploymentStrategy>,
+    pub owner: Option<String>,
+    pub teams: Option<Vec<String>>,
+    pub suppliers: Option<Vec<String>>,
+    pub planned_start: Option<Timestamp>,
+    pub planned_end: Option<Timestamp>,
+    pub rollback_plan: Option<String>,
+}
+
+/// Fields left out stay as they are.
+#[derive(InputObject)]
+pub struct UpdateReleaseInput {
+    pub release_id: ID,
+    pub expected_revision: i32,
+    pub name: Option<String>,
+    /// null clears it.
+    pub description: MaybeUndefined<String>,
+    pub risk: Option<RiskLevel>,
+    pub strategy: Option<DeploymentStrategy>,
+    /// null clears it.
+    pub owner: MaybeUndefined<String>,
+    /// Replaces the teams; [] removes them all.
+    pub teams: Option<Vec<String>>,
+    /// Replaces the suppliers; [] removes them all.
+    pub suppliers: Option<Vec<String>>,
+    /// null clears it.
+    pub planned_start: MaybeUndefined<Timestamp>,
+    /// null clears it.
+    pub planned_end: MaybeUndefined<Timestamp>,
+    /// null clears it.
+    pub rollback_plan: MaybeUndefined<String>,
+}
+
+/// A move along the lifecycle.
+#[derive(InputObject)]
+pub struct TransitionReleaseInput {
+    pub release_id: ID,
+    pub to: ReleaseStatus,
+    pub note: Option<String>,
+    /// When given, fails with CONFLICT unless it equals the current revision.
+    pub expected_revision: Option<i32>,
+    /// Allows SCHEDULED/APPROVED/DEPLOYING inside a freeze window; the note must say why.
+    #[graphql(default_with = "Some(false)")]
+    pub override_freeze: Option<bool>,
+}
+
+/// A unit of scope to add to a release.
+#[derive(InputObject)]
+pub struct AddReleaseItemInput {
+    pub release_id: ID,
+    pub title: String,
+    pub kind: ItemKind,
+    pub reference: Option<String>,
+    pub committed_at: Option<Timestamp>,
+}
+
+#[derive(Default)]
+pub struct ReleaseMutation;
+
+#[Object]
+impl ReleaseMutation {
+    /// RELEASE_MANAGER of the program, or ADMIN; new releases start PLANNED with revision 1
+    async fn create_release(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateReleaseInput,
+    ) -> ApiResult<Release> {
+        command!(ctx, commands::release::create, input).map(Release)
+    }
+
+    /// Fails with CONFLICT unless expectedRevision equals the current revision.
+    async fn update_release(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateReleaseInput,
+    ) -> ApiResult<Release> {
+        command!(ctx, commands::release::update, input).map(Release)
+    }
+
+    /// Moves a release along its lifecycle; see lifecycle.md.
+    async fn transition_release(
+        &self,
+        ctx: &Context<'_>,
+        input: TransitionReleaseInput,
+    ) -> ApiResult<Release> {
+        command!(ctx, commands::release::transition, input).map(Release)
+    }
+
+    /// Adds a unit of scope to a release that is not REVIEWED or CANCELLED.
+    async fn add_release_item(
+        &self,
+        ctx: &Context<'_>,
+        input: AddReleaseItemInput,
+    ) -> ApiResult<ReleaseItem> {
+        command!(ctx, commands::release::add_item, input).map(ReleaseItem)
     }
 }

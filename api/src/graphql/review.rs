@@ -1,10 +1,11 @@
 //! Post-implementation reviews and the improvement actions they raise.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use entity::{improvement_action, outcome};
 
+use crate::commands;
 use crate::error::ApiResult;
-use crate::graphql::context::loaders;
+use crate::graphql::context::{command, loaders};
 use crate::graphql::enums::{ActionStatus, OutcomeResult};
 use crate::graphql::loaders::{children, required};
 use crate::graphql::release::Release;
@@ -94,5 +95,75 @@ impl ImprovementAction {
 
     async fn closed_at(&self) -> Option<Timestamp> {
         self.0.closed_at.map(Timestamp)
+    }
+}
+
+/// The post-implementation review of a release.
+#[derive(InputObject)]
+pub struct RecordOutcomeInput {
+    pub release_id: ID,
+    pub result: OutcomeResult,
+    pub objectives_met: bool,
+    #[graphql(default_with = "Some(0)")]
+    pub defects_escaped: Option<i32>,
+    pub customer_impact: Option<String>,
+    pub summary: String,
+    pub lessons_learned: Option<String>,
+    /// Defaults to now.
+    pub reviewed_at: Option<Timestamp>,
+}
+
+/// A new improvement action for a reviewed release.
+#[derive(InputObject)]
+pub struct AddImprovementActionInput {
+    pub release_id: ID,
+    pub title: String,
+    pub owner: Option<String>,
+    pub due_date: Option<Date>,
+}
+
+/// Changes to an improvement action; fields left out stay as they are.
+#[derive(InputObject)]
+pub struct UpdateImprovementActionInput {
+    pub action_id: ID,
+    pub status: Option<ActionStatus>,
+    /// null clears it.
+    pub owner: MaybeUndefined<String>,
+    /// null clears it.
+    pub due_date: MaybeUndefined<Date>,
+    /// Defaults to now when status becomes DONE or DROPPED.
+    pub closed_at: Option<Timestamp>,
+}
+
+#[derive(Default)]
+pub struct ReviewMutation;
+
+#[Object]
+impl ReviewMutation {
+    /// Records the post-implementation review; the release must be DEPLOYED or ROLLED_BACK and becomes REVIEWED.
+    async fn record_outcome(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordOutcomeInput,
+    ) -> ApiResult<ReleaseOutcome> {
+        command!(ctx, commands::review::record_outcome, input).map(ReleaseOutcome)
+    }
+
+    /// Adds an improvement action to a release that has an outcome.
+    async fn add_improvement_action(
+        &self,
+        ctx: &Context<'_>,
+        input: AddImprovementActionInput,
+    ) -> ApiResult<ImprovementAction> {
+        command!(ctx, commands::review::add_action, input).map(ImprovementAction)
+    }
+
+    /// Changes an improvement action; it stays editable after the release is REVIEWED.
+    async fn update_improvement_action(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateImprovementActionInput,
+    ) -> ApiResult<ImprovementAction> {
+        command!(ctx, commands::review::update_action, input).map(ImprovementAction)
     }
 }

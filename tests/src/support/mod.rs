@@ -10,6 +10,8 @@ use api::graphql::limits::RequestMeta;
 use api::graphql::{self, RelmSchema};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde_json::Value;
+use std::process::Command;
+use std::sync::OnceLock;
 
 pub const SECRET: &str = "a-test-secret-that-is-long-enough-0123456789";
 
@@ -116,6 +118,8 @@ pub fn keys() -> JwtKeys {
 pub struct TestApp {
     pub db: DatabaseConnection,
     pub schema: RelmSchema,
+    /// What an HTTP server of this app would share: the schema, keys and event bus.
+    pub state: api::http::AppState,
     pub keys: JwtKeys,
     /// Keeps the database until the test ends.
     _database: TestDb,
@@ -131,8 +135,10 @@ impl TestApp {
 
     /// The schema on an existing connection (e.g. one that counts statements).
     pub fn on(test_db: TestDb, db: DatabaseConnection) -> Self {
+        let state = api::http::AppState::new(db.clone(), keys(), true);
         Self {
-            schema: graphql::build_schema(db.clone(), true),
+            schema: state.schema.clone(),
+            state,
             db,
             keys: keys(),
             _database: test_db,
@@ -228,4 +234,116 @@ pub fn strings(list: &Value, key: &str) -> Vec<String> {
         .iter()
         .map(|item| item[key].as_str().unwrap_or_default().to_owned())
         .collect()
+}
+
+impl TestApp {
+    /// The URL of this test's database.
+    pub fn test_db_url(&self) -> String {
+        self._database.url.clone()
+    }
+
+    /// Runs `query` as `role` (of `programs`, or every program) and returns the response.
+    pub async fn run_as(
+        &self,
+        role: Role,
+        programs: Option<&[&str]>,
+        query: &str,
+        variables: Value,
+    ) -> Value {
+        let token = token(role, programs);
+        self.run(Some(&token), query, variables).await
+    }
+
+    /// Every row of every table, to show that a failed mutation changed nothing.
+    pub async fn state(&self) -> String {
+        use entity::*;
+        use sea_orm::{EntityTrait, QueryOrder};
+        macro_rules! rows {
+            ($($table:ident),+) => {{
+                let mut out = String::new();
+                $(
+                    let rows = $table::Entity::find().order_by_asc($table::Column::Id).all(&self.db).await.unwrap();
+                    out.push_str(&format!("{}: {rows:?}\n", stringify!($table)));
+                )+
+                out
+            }};
+        }
+        rows!(
+            program,
+            environment,
+            release,
+            release_party,
+            release_item,
+            quality_gate,
+            gate_result,
+            approval,
+            deployment,
+            incident,
+            outcome,
+            improvement_action,
+            freeze_window,
+            release_event
+        )
+    }
+
+    /// Runs a mutation that must fail with `code`, checks that it changed nothing, and
+    /// returns the error message.
+    pub async fn refuses(
+        &self,
+        role: Role,
+        programs: Option<&[&str]>,
+        query: &str,
+        variables: Value,
+        code: &str,
+    ) -> String {
+        let before = self.state().await;
+        let response = self.run_as(role, programs, query, variables.clone()).await;
+        assert_eq!(
+            error_code(&response),
+            code,
+            "{query} {variables}: {response:#}"
+        );
+        assert_eq!(
+            self.state().await,
+            before,
+            "a failed mutation changed something: {query} {variables}"
+        );
+        response["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+/// The `relm` binary of this build, built on first use, with no relm settings inherited.
+pub fn relm_binary() -> Command {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    let path = BIN.get_or_init(|| {
+        let exe = std::env::current_exe().unwrap();
+        let profile_dir = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .unwrap()
+            .to_path_buf();
+        let mut build = Command::new(env!("CARGO"));
+        build.args(["build", "--quiet", "-p", "api", "--bin", "relm"]);
+        if profile_dir.ends_with("release") {
+            build.arg("--release");
+        }
+        assert!(build.status().unwrap().success(), "building relm failed");
+        profile_dir.join("relm")
+    });
+    let mut command = Command::new(path);
+    for var in [
+        "RELM_DATABASE_URL",
+        "RELM_JWT_SECRET",
+        "RELM_JWT_PUBLIC_KEY_FILE",
+        "RELM_BIND",
+        "RELM_LOG",
+        "RELM_GRAPHIQL",
+    ] {
+        command.env_remove(var);
+    }
+    command.env("RELM_LOG", "warn");
+    command
 }

@@ -1,0 +1,224 @@
+//! Deployments: recording them, finishing them, rolling back.
+
+use entity::enums::{DeploymentStatus, EnvironmentTier, ReleaseEventKind, ReleaseStatus};
+use entity::{deployment, environment, release};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, NotSet,
+    QueryFilter, QueryOrder, Set,
+};
+
+use super::release::check_freeze;
+use super::{Change, EventDetail, environment_named, lock_release, record_event, set_status};
+use crate::auth::{Role, Viewer};
+use crate::domain::lifecycle::{after_production_deployment, check_deployable, check_writable};
+use crate::domain::validate;
+use crate::error::{ApiError, ApiResult};
+use crate::graphql::deployment::{
+    CompleteDeploymentInput, RecordDeploymentInput, RollbackReleaseInput,
+};
+use crate::ids::{self, NodeType};
+
+/// ROLLED_BACK is the mark `rollbackRelease` leaves; a deployment is not recorded as one.
+fn recordable(field: &str, status: DeploymentStatus) -> ApiResult<()> {
+    if status == DeploymentStatus::RolledBack {
+        Err(ApiError::bad_input(
+            field,
+            "a deployment becomes ROLLED_BACK through rollbackRelease",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Applies the status change a production deployment causes, and says what it was.
+async fn follow_production(
+    txn: &impl ConnectionTrait,
+    release: &mut release::Model,
+    environment: &environment::Model,
+    deployment: &deployment::Model,
+) -> ApiResult<EventDetail> {
+    let from = release.status;
+    let next = (environment.tier == EnvironmentTier::Production && !deployment.is_rollback)
+        .then(|| after_production_deployment(from, deployment.status))
+        .flatten();
+    match next {
+        Some(to) => {
+            set_status(txn, release, to).await?;
+            Ok(EventDetail::status(from, to))
+        }
+        None => Ok(EventDetail::default()),
+    }
+}
+
+pub async fn record(
+    txn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    input: &RecordDeploymentInput,
+) -> ApiResult<Change<deployment::Model>> {
+    viewer.require(Role::ReleaseManager)?;
+    let id = ids::decode(&input.release_id, NodeType::Release, "releaseId")?;
+    let status: DeploymentStatus = input.status.into();
+    recordable("status", status)?;
+    let stage = validate::optional_name("stage", input.stage.as_deref())?;
+    let started_at = input.started_at.micros();
+    let finished_at = match (status, input.finished_at) {
+        (DeploymentStatus::InProgress, Some(_)) => {
+            return Err(ApiError::bad_input(
+                "finishedAt",
+                "must be empty while the deployment is IN_PROGRESS",
+            ));
+        }
+        (DeploymentStatus::InProgress, None) => None,
+        (_, None) => {
+            return Err(ApiError::bad_input(
+                "finishedAt",
+                "is required unless status is IN_PROGRESS",
+            ));
+        }
+        (_, Some(finished)) => {
+            validate::not_before("finishedAt", finished.micros(), "startedAt", started_at)?;
+            Some(finished.micros())
+        }
+    };
+    let environment = environment_named(txn, input.environment.trim()).await?;
+    let mut release = lock_release(txn, viewer, id, None).await?;
+    let production = environment.tier == EnvironmentTier::Production;
+    check_deployable(release.status, production)?;
+    if production {
+        check_freeze(txn, &release, "startedAt", started_at, false).await?;
+    }
+    let deployment = deployment::ActiveModel {
+        id: NotSet,
+        release_id: Set(release.id),
+        environment_id: Set(environment.id),
+        status: Set(status),
+        strategy: Set(input.strategy.map_or(release.strategy, Into::into)),
+        stage: Set(stage),
+        is_rollback: Set(false),
+        started_at: Set(started_at),
+        finished_at: Set(finished_at),
+    }
+    .insert(txn)
+    .await?;
+    let detail = follow_production(txn, &mut release, &environment, &deployment).await?;
+    let event = record_event(
+        txn,
+        viewer,
+        &release,
+        ReleaseEventKind::DeploymentRecorded,
+        detail,
+    )
+    .await?;
+    Ok(Change::new(deployment, Some(event)))
+}
+
+pub async fn complete(
+    txn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    input: &CompleteDeploymentInput,
+) -> ApiResult<Change<deployment::Model>> {
+    viewer.require(Role::ReleaseManager)?;
+    let id = ids::decode(&input.deployment_id, NodeType::Deployment, "deploymentId")?;
+    let status: DeploymentStatus = input.status.into();
+    if status == DeploymentStatus::InProgress {
+        return Err(ApiError::bad_input(
+            "status",
+            "completing needs SUCCEEDED or FAILED",
+        ));
+    }
+    recordable("status", status)?;
+    let found = deployment::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("deployment".into()))?;
+    let mut release = lock_release(txn, viewer, found.release_id, None).await?;
+    check_writable(release.status)?;
+    if found.status != DeploymentStatus::InProgress {
+        return Err(ApiError::InvalidTransition(format!(
+            "the deployment is {}; only an IN_PROGRESS deployment can be completed",
+            found.status.as_str()
+        )));
+    }
+    validate::not_before(
+        "finishedAt",
+        input.finished_at.micros(),
+        "startedAt",
+        found.started_at,
+    )?;
+    let environment = environment::Entity::find_by_id(found.environment_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| ApiError::Internal("a deployment's environment is missing".into()))?;
+    let mut model = found.into_active_model();
+    model.status = Set(status);
+    model.finished_at = Set(Some(input.finished_at.micros()));
+    let deployment = model.update(txn).await?;
+    let detail = follow_production(txn, &mut release, &environment, &deployment).await?;
+    let event = record_event(
+        txn,
+        viewer,
+        &release,
+        ReleaseEventKind::DeploymentRecorded,
+        detail,
+    )
+    .await?;
+    Ok(Change::new(deployment, Some(event)))
+}
+
+pub async fn rollback(
+    txn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    input: &RollbackReleaseInput,
+) -> ApiResult<Change<release::Model>> {
+    viewer.require(Role::ReleaseManager)?;
+    let id = ids::decode(&input.release_id, NodeType::Release, "releaseId")?;
+    let reason = validate::text("reason", &input.reason)?;
+    let (started_at, finished_at) = (input.started_at.micros(), input.finished_at.micros());
+    validate::not_before("finishedAt", finished_at, "startedAt", started_at)?;
+    let environment = environment_named(txn, input.environment.trim()).await?;
+    let mut release = lock_release(txn, viewer, id, None).await?;
+    if !matches!(
+        release.status,
+        ReleaseStatus::Deploying | ReleaseStatus::Deployed
+    ) {
+        return Err(ApiError::InvalidTransition(format!(
+            "rollbackRelease needs the release DEPLOYING or DEPLOYED; it is {}",
+            release.status.as_str()
+        )));
+    }
+    let latest = deployment::Entity::find()
+        .filter(deployment::Column::ReleaseId.eq(release.id))
+        .filter(deployment::Column::EnvironmentId.eq(environment.id))
+        .filter(deployment::Column::IsRollback.eq(false))
+        .order_by_desc(deployment::Column::StartedAt)
+        .order_by_desc(deployment::Column::Id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| {
+            ApiError::InvalidTransition(format!(
+                "the release has no deployment to {} to roll back",
+                environment.name
+            ))
+        })?;
+    let mut marked = latest.into_active_model();
+    marked.status = Set(DeploymentStatus::RolledBack);
+    marked.update(txn).await?;
+    deployment::ActiveModel {
+        id: NotSet,
+        release_id: Set(release.id),
+        environment_id: Set(environment.id),
+        status: Set(DeploymentStatus::Succeeded),
+        strategy: Set(release.strategy),
+        stage: Set(None),
+        is_rollback: Set(true),
+        started_at: Set(started_at),
+        finished_at: Set(Some(finished_at)),
+    }
+    .insert(txn)
+    .await?;
+    let from = release.status;
+    set_status(txn, &mut release, ReleaseStatus::RolledBack).await?;
+    let detail = EventDetail::status(from, ReleaseStatus::RolledBack).with_note(Some(reason));
+    let event = record_event(txn, viewer, &release, ReleaseEventKind::RolledBack, detail).await?;
+    Ok(Change::new(release, Some(event)))
+}

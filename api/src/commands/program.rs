@@ -1,0 +1,108 @@
+//! ADMIN commands: programs, environments and freeze windows.
+
+use entity::{environment, freeze_window, program};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set,
+};
+
+use super::{Change, visible_program};
+use crate::auth::{Role, Viewer};
+use crate::domain::validate;
+use crate::error::{ApiError, ApiResult, conflict_on_duplicate};
+use crate::graphql::environment::CreateEnvironmentInput;
+use crate::graphql::freeze::CreateFreezeWindowInput;
+use crate::graphql::program::CreateProgramInput;
+use crate::time;
+
+pub async fn create_program(
+    txn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    input: &CreateProgramInput,
+) -> ApiResult<Change<program::Model>> {
+    viewer.require(Role::Admin)?;
+    let key = validate::program_key("key", &input.key)?;
+    let model = program::ActiveModel {
+        id: NotSet,
+        name: Set(validate::name("name", &input.name)?),
+        description: Set(validate::optional_text(
+            "description",
+            input.description.as_deref(),
+        )?),
+        owner: Set(validate::optional_name("owner", input.owner.as_deref())?),
+        business_objective: Set(validate::optional_text(
+            "businessObjective",
+            input.business_objective.as_deref(),
+        )?),
+        created_at: Set(time::now_micros()),
+        key: Set(key.clone()),
+    };
+    let duplicate = format!("a program with key {key} already exists");
+    if program::Entity::find()
+        .filter(program::Column::Key.eq(&key))
+        .one(txn)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::Conflict(duplicate));
+    }
+    let program = model
+        .insert(txn)
+        .await
+        .map_err(conflict_on_duplicate(duplicate))?;
+    Ok(Change::new(program, None))
+}
+
+pub async fn create_environment(
+    txn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    input: &CreateEnvironmentInput,
+) -> ApiResult<Change<environment::Model>> {
+    viewer.require(Role::Admin)?;
+    let name = validate::name("name", &input.name)?;
+    let duplicate = format!("an environment named {name} already exists");
+    if environment::Entity::find()
+        .filter(environment::Column::Name.eq(&name))
+        .one(txn)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::Conflict(duplicate));
+    }
+    let environment = environment::ActiveModel {
+        id: NotSet,
+        name: Set(name),
+        tier: Set(input.tier.into()),
+    }
+    .insert(txn)
+    .await
+    .map_err(conflict_on_duplicate(duplicate))?;
+    Ok(Change::new(environment, None))
+}
+
+pub async fn create_freeze_window(
+    txn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    input: &CreateFreezeWindowInput,
+) -> ApiResult<Change<freeze_window::Model>> {
+    viewer.require(Role::Admin)?;
+    let name = validate::name("name", &input.name)?;
+    let reason = validate::optional_text("reason", input.reason.as_deref())?;
+    if input.ends_at <= input.starts_at {
+        return Err(ApiError::bad_input("endsAt", "must be after startsAt"));
+    }
+    let program_id = match &input.program_key {
+        Some(key) => Some(visible_program(txn, viewer, "programKey", key).await?.id),
+        None => None,
+    };
+    let window = freeze_window::ActiveModel {
+        id: NotSet,
+        name: Set(name),
+        reason: Set(reason),
+        starts_at: Set(input.starts_at.micros()),
+        ends_at: Set(input.ends_at.micros()),
+        program_id: Set(program_id),
+    }
+    .insert(txn)
+    .await?;
+    Ok(Change::new(window, None))
+}

@@ -1,0 +1,192 @@
+//! Post-implementation reviews and improvement actions, which stay editable after review.
+
+use entity::enums::{ActionStatus, ReleaseEventKind, ReleaseStatus};
+use entity::{improvement_action, outcome};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, NotSet,
+    QueryFilter, Set,
+};
+
+use super::{Change, EventDetail, lock_release, record_event, set_status};
+use crate::auth::{Role, Viewer};
+use crate::domain::validate;
+use crate::error::{ApiError, ApiResult, conflict_on_duplicate};
+use crate::graphql::review::{
+    AddImprovementActionInput, RecordOutcomeInput, UpdateImprovementActionInput,
+};
+use crate::ids::{self, NodeType};
+use crate::time;
+
+async fn outcome_of(
+    txn: &impl ConnectionTrait,
+    release_id: i64,
+) -> ApiResult<Option<outcome::Model>> {
+    Ok(outcome::Entity::find()
+        .filter(outcome::Column::ReleaseId.eq(release_id))
+        .one(txn)
+        .await?)
+}
+
+pub async fn record_outcome(
+    txn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    input: &RecordOutcomeInput,
+) -> ApiResult<Change<outcome::Model>> {
+    viewer.require(Role::ReleaseManager)?;
+    let id = ids::decode(&input.release_id, NodeType::Release, "releaseId")?;
+    let summary = validate::text("summary", &input.summary)?;
+    let customer_impact =
+        validate::optional_text("customerImpact", input.customer_impact.as_deref())?;
+    let lessons_learned =
+        validate::optional_text("lessonsLearned", input.lessons_learned.as_deref())?;
+    let defects_escaped = input.defects_escaped.unwrap_or(0);
+    if defects_escaped < 0 {
+        return Err(ApiError::bad_input(
+            "defectsEscaped",
+            "must not be negative",
+        ));
+    }
+    let mut release = lock_release(txn, viewer, id, None).await?;
+    let duplicate = "the release already has an outcome";
+    if outcome_of(txn, release.id).await?.is_some() {
+        return Err(ApiError::Conflict(duplicate.into()));
+    }
+    if !matches!(
+        release.status,
+        ReleaseStatus::Deployed | ReleaseStatus::RolledBack
+    ) {
+        return Err(ApiError::InvalidTransition(format!(
+            "an outcome is recorded for a DEPLOYED or ROLLED_BACK release; it is {}",
+            release.status.as_str()
+        )));
+    }
+    let outcome = outcome::ActiveModel {
+        id: NotSet,
+        release_id: Set(release.id),
+        result: Set(input.result.into()),
+        objectives_met: Set(input.objectives_met),
+        defects_escaped: Set(defects_escaped),
+        customer_impact: Set(customer_impact),
+        summary: Set(summary),
+        lessons_learned: Set(lessons_learned),
+        reviewed_at: Set(input
+            .reviewed_at
+            .map_or_else(time::now_micros, |t| t.micros())),
+        reviewed_by: Set(viewer.subject.clone()),
+    }
+    .insert(txn)
+    .await
+    .map_err(conflict_on_duplicate(duplicate))?;
+    let from = release.status;
+    set_status(txn, &mut release, ReleaseStatus::Reviewed).await?;
+    let detail = EventDetail::status(from, ReleaseStatus::Reviewed);
+    let event = record_event(
+        txn,
+        viewer,
+        &release,
+        ReleaseEventKind::OutcomeRecorded,
+        detail,
+    )
+    .await?;
+    Ok(Change::new(outcome, Some(event)))
+}
+
+pub async fn add_action(
+    txn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    input: &AddImprovementActionInput,
+) -> ApiResult<Change<improvement_action::Model>> {
+    viewer.require(Role::ReleaseManager)?;
+    let id = ids::decode(&input.release_id, NodeType::Release, "releaseId")?;
+    let title = validate::name("title", &input.title)?;
+    let owner = validate::optional_name("owner", input.owner.as_deref())?;
+    let release = lock_release(txn, viewer, id, None).await?;
+    if outcome_of(txn, release.id).await?.is_none() {
+        return Err(ApiError::InvalidTransition(
+            "improvement actions come from the review: record the release's outcome first".into(),
+        ));
+    }
+    let action = improvement_action::ActiveModel {
+        id: NotSet,
+        release_id: Set(release.id),
+        title: Set(title),
+        owner: Set(owner),
+        due_date: Set(input.due_date.map(|d| d.0)),
+        status: Set(ActionStatus::Open),
+        created_at: Set(time::now_micros()),
+        closed_at: Set(None),
+    }
+    .insert(txn)
+    .await?;
+    let event = record_event(
+        txn,
+        viewer,
+        &release,
+        ReleaseEventKind::ActionAdded,
+        EventDetail::default(),
+    )
+    .await?;
+    Ok(Change::new(action, Some(event)))
+}
+
+fn is_closed(status: ActionStatus) -> bool {
+    matches!(status, ActionStatus::Done | ActionStatus::Dropped)
+}
+
+pub async fn update_action(
+    txn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    input: &UpdateImprovementActionInput,
+) -> ApiResult<Change<improvement_action::Model>> {
+    viewer.require(Role::ReleaseManager)?;
+    let id = ids::decode(&input.action_id, NodeType::ImprovementAction, "actionId")?;
+    let owner = input
+        .owner
+        .as_opt_deref()
+        .map(|o| validate::optional_name("owner", o))
+        .transpose()?;
+    let found = improvement_action::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("improvement action".into()))?;
+    let release = lock_release(txn, viewer, found.release_id, None).await?;
+
+    let status = input.status.map_or(found.status, Into::into);
+    // closedAt is set when the action closes (now unless given) and cleared on reopening.
+    let closed_at = match (is_closed(status), input.closed_at) {
+        (false, Some(_)) => {
+            return Err(ApiError::bad_input(
+                "closedAt",
+                "only a DONE or DROPPED action is closed",
+            ));
+        }
+        (false, None) => None,
+        (true, Some(at)) => Some(at.micros()),
+        (true, None) if is_closed(found.status) => found.closed_at,
+        (true, None) => Some(time::now_micros()),
+    };
+    if let Some(closed) = closed_at {
+        validate::not_before("closedAt", closed, "createdAt", found.created_at)?;
+    }
+    let mut model = found.clone().into_active_model();
+    model.status = Set(status);
+    model.closed_at = Set(closed_at);
+    if let Some(owner) = owner {
+        model.owner = Set(owner);
+    }
+    if !input.due_date.is_undefined() {
+        model.due_date = Set(input.due_date.as_opt_ref().flatten().map(|d| d.0));
+    }
+    let action = model.update(txn).await?;
+    let note = (status != found.status)
+        .then(|| format!("{} to {}", found.status.as_str(), status.as_str()));
+    let event = record_event(
+        txn,
+        viewer,
+        &release,
+        ReleaseEventKind::ActionUpdated,
+        EventDetail::note(note),
+    )
+    .await?;
+    Ok(Change::new(action, Some(event)))
+}

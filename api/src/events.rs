@@ -1,0 +1,156 @@
+//! Live release events for subscriptions, delivered only after commit, in commit order.
+//!
+//! With SQLite one process owns the database: a write publishes its event to an in-process
+//! channel right after it commits, under a lock so that events leave in commit order. With
+//! PostgreSQL several relm processes may share the database: a write sends `pg_notify` with
+//! the event's id inside its transaction (PostgreSQL delivers notifications on commit, in
+//! commit order) and every process, this one included, listens and fans the event out to its
+//! own subscribers.
+
+use std::sync::Arc;
+
+use entity::{release, release_event};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, Statement};
+use tokio::sync::{Mutex, MutexGuard, broadcast, watch};
+
+use crate::error::ApiResult;
+
+/// The PostgreSQL channel that carries event ids is this prefix and the schema's name, so
+/// that relm databases sharing one PostgreSQL database in different schemas stay apart.
+pub const CHANNEL_PREFIX: &str = "relm_events_";
+/// Events a slow subscriber may fall behind by before it misses some.
+const BUFFER: usize = 1024;
+
+/// An event with the program it belongs to, for scoping.
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub event: release_event::Model,
+    pub program_id: i64,
+}
+
+/// Fans committed events out to this process's subscribers.
+#[derive(Clone)]
+pub struct EventBus {
+    sender: broadcast::Sender<Arc<Published>>,
+    in_process: bool,
+    commit_order: Arc<Mutex<()>>,
+    closing: Arc<watch::Sender<bool>>,
+}
+
+impl EventBus {
+    pub fn new(backend: DbBackend) -> Self {
+        Self {
+            sender: broadcast::channel(BUFFER).0,
+            in_process: backend != DbBackend::Postgres,
+            commit_order: Arc::new(Mutex::new(())),
+            closing: Arc::new(watch::channel(false).0),
+        }
+    }
+
+    /// Tells every subscription to end: the process is shutting down.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Completes once [`close`](Self::close) has been called.
+    pub async fn closed(&self) {
+        let mut closing = self.closing.subscribe();
+        let _ = closing.wait_for(|closing| *closing).await;
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
+        self.sender.subscribe()
+    }
+
+    /// Held across a commit and its publication, so in-process events keep commit order.
+    pub async fn commit_order(&self) -> Option<MutexGuard<'_, ()>> {
+        if self.in_process {
+            Some(self.commit_order.lock().await)
+        } else {
+            None
+        }
+    }
+
+    /// Publishes an event whose transaction has committed (in-process mode only; with
+    /// PostgreSQL the listener publishes it).
+    pub fn committed(&self, published: Published) {
+        if self.in_process {
+            let _ = self.sender.send(Arc::new(published));
+        }
+    }
+
+    /// With PostgreSQL, sends the event's id on the schema's channel inside the writing
+    /// transaction.
+    pub async fn notify_in(db: &impl ConnectionTrait, event_id: i64) -> ApiResult<()> {
+        if db.get_database_backend() == DbBackend::Postgres {
+            db.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_notify($1 || current_schema(), $2)",
+                [CHANNEL_PREFIX.into(), event_id.to_string().into()],
+            ))
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// With PostgreSQL, listens on the schema's channel until the process ends and publishes
+    /// every event committed by any relm process sharing the database.
+    pub async fn listen(&self, db: &DatabaseConnection) -> anyhow::Result<()> {
+        if self.in_process {
+            return Ok(());
+        }
+        let schema = db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT current_schema()",
+            ))
+            .await?
+            .map(|row| row.try_get_by_index::<String>(0))
+            .transpose()?
+            .unwrap_or_default();
+        let mut listener =
+            sea_orm::sqlx::postgres::PgListener::connect_with(db.get_postgres_connection_pool())
+                .await?;
+        listener
+            .listen(&format!("{CHANNEL_PREFIX}{schema}"))
+            .await?;
+        let bus = self.clone();
+        let db = db.clone();
+        tokio::spawn(async move {
+            loop {
+                match listener.recv().await {
+                    Ok(notification) => {
+                        let Ok(id) = notification.payload().parse::<i64>() else {
+                            continue;
+                        };
+                        match load(&db, id).await {
+                            Ok(Some(published)) => {
+                                let _ = bus.sender.send(Arc::new(published));
+                            }
+                            Ok(None) => {}
+                            Err(err) => tracing::warn!(%err, id, "cannot load a notified event"),
+                        }
+                    }
+                    Err(err) => {
+                        tracing::warn!(%err, "event listener interrupted; reconnecting");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+}
+
+async fn load(db: &DatabaseConnection, id: i64) -> Result<Option<Published>, sea_orm::DbErr> {
+    let Some(event) = release_event::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    let release = release::Entity::find_by_id(event.release_id)
+        .one(db)
+        .await?;
+    Ok(release.map(|r| Published {
+        event,
+        program_id: r.program_id,
+    }))
+}

@@ -1,0 +1,260 @@
+//! `Subscription.releaseEvents` over graphql-transport-ws with a real WebSocket client:
+//! delivery after commit and in order, scoping, no delivery of failed writes, refusal
+//! without a token, and delivery across two relm processes on PostgreSQL.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::time::Duration;
+
+use api::auth::Role;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::support::{SECRET, TestApp, data, relm_binary, token};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+const CREATE_PROGRAM: &str =
+    "mutation($input: CreateProgramInput!) { createProgram(input: $input) { key } }";
+const CREATE_RELEASE: &str =
+    "mutation($input: CreateReleaseInput!) { createRelease(input: $input) { id } }";
+const UPDATE_RELEASE: &str =
+    "mutation($input: UpdateReleaseInput!) { updateRelease(input: $input) { revision } }";
+const EVENTS: &str = "subscription($keys: [String!]) { releaseEvents(programKeys: $keys) { kind actor note toStatus release { version program { key } } } }";
+
+/// Serves `app` on a free port until the test ends.
+async fn serve(app: &TestApp) -> SocketAddr {
+    app.state.bus.listen(&app.db).await.unwrap();
+    let (bound, addr) = tokio::sync::oneshot::channel();
+    let state = app.state.clone();
+    tokio::spawn(async move {
+        let _ = api::http::serve(
+            state,
+            "127.0.0.1:0",
+            |a| {
+                let _ = bound.send(a);
+            },
+            std::future::pending(),
+        )
+        .await;
+    });
+    addr.await.unwrap()
+}
+
+async fn connect(addr: SocketAddr, bearer: Option<String>) -> Socket {
+    let mut request = format!("ws://{addr}/graphql/ws")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let payload = bearer.map_or(
+        json!({}),
+        |t| json!({"Authorization": format!("Bearer {t}")}),
+    );
+    send(
+        &mut socket,
+        json!({"type": "connection_init", "payload": payload}),
+    )
+    .await;
+    socket
+}
+
+async fn send(socket: &mut Socket, message: Value) {
+    socket
+        .send(Message::text(message.to_string()))
+        .await
+        .unwrap();
+}
+
+/// The next message, or None when the socket closes or nothing comes within 10 s.
+async fn next(socket: &mut Socket) -> Option<Value> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), socket.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => return serde_json::from_str(&text).ok(),
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
+            _ => return None,
+        }
+    }
+}
+
+/// Connects as `token`, subscribes to release events (of `keys`), and waits until the
+/// server has taken the subscription.
+async fn subscribe(addr: SocketAddr, token: String, keys: Option<&[&str]>) -> Socket {
+    let mut socket = connect(addr, Some(token)).await;
+    assert_eq!(next(&mut socket).await.unwrap()["type"], "connection_ack");
+    send(&mut socket, json!({"id": "1", "type": "subscribe", "payload": {"query": EVENTS, "variables": {"keys": keys}}})).await;
+    // The server handles one connection's messages in order: a pong means it saw the subscribe.
+    send(&mut socket, json!({"type": "ping"})).await;
+    assert_eq!(next(&mut socket).await.unwrap()["type"], "pong");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    socket
+}
+
+async fn event(socket: &mut Socket) -> Value {
+    let message = next(socket).await.expect("an event");
+    assert_eq!(message["type"], "next", "{message}");
+    message["payload"]["data"]["releaseEvents"].clone()
+}
+
+async fn programs(app: &TestApp) {
+    for key in ["PAY", "MOB"] {
+        app.admin(CREATE_PROGRAM, json!({"input": {"key": key, "name": key}}))
+            .await;
+    }
+}
+
+async fn create(app: &TestApp, program: &str, version: &str) -> String {
+    let input =
+        json!({"input": {"programKey": program, "version": version, "name": "x", "type": "MINOR"}});
+    data(
+        app.run_as(Role::ReleaseManager, None, CREATE_RELEASE, input)
+            .await,
+    )["createRelease"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn committed_events_arrive_in_order() {
+    let app = TestApp::empty().await;
+    programs(&app).await;
+    let addr = serve(&app).await;
+    let mut socket = subscribe(addr, token(Role::Viewer, None), None).await;
+    let id = create(&app, "PAY", "1.0").await;
+    for revision in 1..=3 {
+        let input = json!({"input": {"releaseId": id, "expectedRevision": revision, "name": format!("v{revision}")}});
+        data(
+            app.run_as(Role::ReleaseManager, None, UPDATE_RELEASE, input)
+                .await,
+        );
+    }
+    let created = event(&mut socket).await;
+    assert_eq!(
+        created,
+        json!({"kind": "CREATED", "actor": "tester", "note": null, "toStatus": null,
+        "release": {"version": "1.0", "program": {"key": "PAY"}}})
+    );
+    for _ in 1..=3 {
+        assert_eq!(event(&mut socket).await["kind"], "UPDATED");
+    }
+}
+
+#[tokio::test]
+async fn subscribers_see_only_their_programs() {
+    let app = TestApp::empty().await;
+    programs(&app).await;
+    let addr = serve(&app).await;
+    let mut mob_viewer = subscribe(addr, token(Role::Viewer, Some(&["MOB"])), None).await;
+    let mut pay_filter = subscribe(addr, token(Role::Admin, None), Some(&["PAY"])).await;
+    create(&app, "PAY", "1.0").await;
+    create(&app, "MOB", "1.0").await;
+    assert_eq!(
+        event(&mut mob_viewer).await["release"]["program"]["key"],
+        "MOB"
+    );
+    assert_eq!(
+        event(&mut pay_filter).await["release"]["program"]["key"],
+        "PAY"
+    );
+    create(&app, "PAY", "2.0").await;
+    assert_eq!(event(&mut pay_filter).await["release"]["version"], "2.0");
+
+    // Asking for a program outside the token's scope is NOT_FOUND.
+    let mut socket = connect(addr, Some(token(Role::Viewer, Some(&["MOB"])))).await;
+    next(&mut socket).await;
+    send(&mut socket, json!({"id": "1", "type": "subscribe", "payload": {"query": EVENTS, "variables": {"keys": ["PAY"]}}})).await;
+    let refused = next(&mut socket).await.unwrap();
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{refused}"
+    );
+}
+
+#[tokio::test]
+async fn failed_writes_are_never_delivered() {
+    let app = TestApp::empty().await;
+    programs(&app).await;
+    let id = create(&app, "PAY", "1.0").await;
+    let addr = serve(&app).await;
+    let mut socket = subscribe(addr, token(Role::Admin, None), None).await;
+    let stale = json!({"input": {"releaseId": id, "expectedRevision": 9, "name": "lost"}});
+    let response = app
+        .run_as(Role::ReleaseManager, None, UPDATE_RELEASE, stale)
+        .await;
+    assert_eq!(crate::support::error_code(&response), "CONFLICT");
+    create(&app, "PAY", "2.0").await;
+    let first = event(&mut socket).await;
+    assert_eq!(
+        (first["kind"].as_str(), first["release"]["version"].as_str()),
+        (Some("CREATED"), Some("2.0"))
+    );
+}
+
+#[tokio::test]
+async fn a_connection_without_a_valid_token_is_refused() {
+    let app = TestApp::empty().await;
+    let addr = serve(&app).await;
+    for bearer in [None, Some("not-a-token".to_owned())] {
+        let mut socket = connect(addr, bearer).await;
+        let answer = next(&mut socket).await;
+        assert!(
+            answer
+                .as_ref()
+                .is_none_or(|m| m["type"] != "connection_ack"),
+            "{answer:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn events_cross_processes_on_postgres() {
+    let app = TestApp::empty().await;
+    if app.db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return;
+    }
+    programs(&app).await;
+    // A second relm process on the same database.
+    let mut other = relm_binary()
+        .args([
+            "serve",
+            "--no-migrate",
+            "--bind",
+            "127.0.0.1:0",
+            "--graphiql",
+            "true",
+            "--database-url",
+            &app.test_db_url(),
+        ])
+        .env("RELM_JWT_SECRET", SECRET)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let line = BufReader::new(other.stdout.take().unwrap())
+        .lines()
+        .next()
+        .unwrap()
+        .unwrap();
+    let addr: SocketAddr = line
+        .strip_prefix("GraphiQL: http://")
+        .and_then(|rest| rest.strip_suffix("/graphql"))
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .parse()
+        .unwrap();
+    let mut socket = subscribe(addr, token(Role::Viewer, None), None).await;
+    // This process writes; the other one delivers.
+    create(&app, "MOB", "7.0").await;
+    let delivered = event(&mut socket).await;
+    let _ = other.kill();
+    let _ = other.wait();
+    assert_eq!(delivered["release"]["version"], "7.0");
+}
