@@ -1,1 +1,18 @@
+//! Pure computations of relm's release metrics, exactly as `metrics.md` defines them.
+//!
+//! Plain Rust goes in ([`Tables`], [`Query`]) and comes out ([`Metrics`]); polars works
+//! inside and never shows in a signature. No database, GraphQL, HTTP or async runtime here:
+//! callers load the tables, keep a [`Store`] and run [`Store::metrics`] off their runtime.
 
+mod calendar;
+mod compute;
+mod model;
+mod rules;
+mod store;
+
+pub use calendar::buckets;
+pub use model::*;
+pub use store::{Error, Store};
+
+#[cfg(test)]
+mod tests;

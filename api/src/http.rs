@@ -24,6 +24,7 @@ use crate::db;
 use crate::events::EventBus;
 use crate::graphql::limits::RequestMeta;
 use crate::graphql::{self, RelmSchema};
+use crate::metrics::cache::MetricsCache;
 use crate::telemetry::Telemetry;
 
 /// The largest request body accepted, in bytes.
@@ -42,14 +43,18 @@ pub struct AppState {
     pub keys: Arc<JwtKeys>,
     pub telemetry: Arc<Telemetry>,
     pub bus: EventBus,
+    /// This process's analytics store, shared by every metrics query.
+    pub analytics: Arc<MetricsCache>,
     pub graphiql: bool,
 }
 
 impl AppState {
     pub fn new(db: DatabaseConnection, keys: JwtKeys, graphiql: bool) -> Self {
         let bus = EventBus::new(db.get_database_backend());
+        let analytics = Arc::new(MetricsCache::default());
         Self {
-            schema: graphql::build_schema(db.clone(), bus.clone(), graphiql),
+            schema: graphql::build_schema(db.clone(), bus.clone(), analytics.clone(), graphiql),
+            analytics,
             bus,
             db,
             keys: Arc::new(keys),

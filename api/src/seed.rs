@@ -408,6 +408,9 @@ pub async fn seed_demo(db: &DatabaseConnection, scale: u32) -> anyhow::Result<Se
         }
     }
     reset_sequences(db).await?;
+    crate::commands::record_change(db, change::ChangeKind::Bulk, None, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }

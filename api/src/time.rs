@@ -21,3 +21,6 @@ pub fn now_micros() -> i64 {
 pub fn rfc3339(micros: i64) -> String {
     from_micros(micros).to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
+
+/// Microseconds in a day.
+pub const DAY_MICROS: i64 = 86_400_000_000;

@@ -5,6 +5,7 @@
 //! contract spelling. This crate knows nothing of GraphQL or HTTP.
 
 pub mod approval;
+pub mod change;
 pub mod deployment;
 pub mod enums;
 pub mod environment;

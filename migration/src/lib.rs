@@ -10,6 +10,7 @@ mod m20261127_000004_create_deployments_and_incidents;
 mod m20261127_000005_create_outcomes_and_actions;
 mod m20261127_000006_create_freeze_windows;
 mod m20261127_000007_create_release_events;
+mod m20261127_000008_create_changes;
 
 /// Every migration of relm, oldest first.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000005_create_outcomes_and_actions::Migration),
             Box::new(m20261127_000006_create_freeze_windows::Migration),
             Box::new(m20261127_000007_create_release_events::Migration),
+            Box::new(m20261127_000008_create_changes::Migration),
         ]
     }
 }

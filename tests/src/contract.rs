@@ -7,26 +7,6 @@ use std::collections::HashMap;
 use async_graphql::parser::parse_schema;
 use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
 
-/// Parts of the contract that a later issue serves: `metrics` and its types come with the
-/// analytics issue. Each entry is checked to be still missing from the server, so an entry
-/// must be removed when its part lands.
-const NOT_YET_SERVED: &[&str] = &[
-    "Query.metrics",
-    "Granularity",
-    "PerformanceBand",
-    "MetricsFilter",
-    "DurationStats",
-    "DeploymentFrequency",
-    "LeadTime",
-    "ChangeFailureRate",
-    "TimeToRestore",
-    "ReworkRate",
-    "DeliveryMetrics",
-    "MetricsBucket",
-    "ProgramMetrics",
-    "ReleaseMetrics",
-];
-
 /// Everything a schema declares, flattened to comparable lines:
 /// `Type` → kind, `Type.field` → type, `Type.field(arg)` → type and default,
 /// `Type implements I`, `Enum.VALUE`.
@@ -96,28 +76,12 @@ fn surface(sdl: &str) -> HashMap<String, String> {
     out
 }
 
-fn pending(entry: &str) -> bool {
-    NOT_YET_SERVED.iter().any(|p| {
-        entry == *p
-            || [".", " ", "("]
-                .iter()
-                .any(|sep| entry.starts_with(&format!("{p}{sep}")))
-    })
-}
-
 #[test]
 fn the_server_covers_the_contract() {
     let contract = surface(include_str!("../../docs/contract/schema.graphql"));
     let server = surface(&api::graphql::sdl());
     let mut problems = Vec::new();
     for (entry, expected) in &contract {
-        if pending(entry) {
-            assert!(
-                !server.contains_key(entry),
-                "{entry} is served now: remove it from NOT_YET_SERVED"
-            );
-            continue;
-        }
         match server.get(entry) {
             None => problems.push(format!("missing: {entry}")),
             Some(actual) if actual != expected => problems.push(format!(

@@ -16,6 +16,7 @@ mod cli;
 mod contract;
 mod http;
 mod lifecycle;
+mod metrics;
 mod pagination;
 mod reads;
 mod releases;

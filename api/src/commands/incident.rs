@@ -4,7 +4,9 @@ use entity::enums::ReleaseEventKind;
 use entity::{deployment, incident, release};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, NotSet, Set};
 
-use super::{Change, EventDetail, lock_release, record_event, visible_program};
+use entity::change::ChangeKind;
+
+use super::{Change, EventDetail, lock_release, record_change, record_event, visible_program};
 use crate::auth::{Role, Viewer};
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
@@ -103,7 +105,10 @@ pub async fn record(
             )
             .await?,
         ),
-        None => None,
+        None => {
+            record_change(txn, ChangeKind::Incident, None, Some(incident.id)).await?;
+            None
+        }
     };
     Ok(Change::new(incident, event))
 }
@@ -145,7 +150,10 @@ pub async fn resolve(
             )
             .await?,
         ),
-        None => None,
+        None => {
+            record_change(txn, ChangeKind::Incident, None, Some(incident.id)).await?;
+            None
+        }
     };
     Ok(Change::new(incident, event))
 }

@@ -13,8 +13,9 @@ pub mod release;
 pub mod review;
 pub mod transaction;
 
+use entity::change::ChangeKind;
 use entity::enums::{ReleaseEventKind, ReleaseStatus};
-use entity::{environment, release_event};
+use entity::{change, environment, release_event};
 use entity::{program as programs, release as releases};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -124,11 +125,31 @@ pub async fn record_event(
     }
     .insert(txn)
     .await?;
+    record_change(txn, ChangeKind::Release, Some(release.id), None).await?;
     EventBus::notify_in(txn, event.id).await?;
     Ok(Published {
         event,
         program_id: release.program_id,
     })
+}
+
+/// Appends to the change feed that keeps every process's analytics fresh.
+pub async fn record_change(
+    txn: &impl ConnectionTrait,
+    kind: ChangeKind,
+    release_id: Option<i64>,
+    incident_id: Option<i64>,
+) -> ApiResult<()> {
+    change::ActiveModel {
+        id: NotSet,
+        kind: Set(kind),
+        release_id: Set(release_id),
+        incident_id: Set(incident_id),
+        at: Set(time::now_micros()),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
 }
 
 /// Moves a locked release to `to`.

@@ -5,7 +5,9 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set,
 };
 
-use super::{Change, visible_program};
+use entity::change::ChangeKind;
+
+use super::{Change, record_change, visible_program};
 use crate::auth::{Role, Viewer};
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult, conflict_on_duplicate};
@@ -49,6 +51,7 @@ pub async fn create_program(
         .insert(txn)
         .await
         .map_err(conflict_on_duplicate(duplicate))?;
+    record_change(txn, ChangeKind::Program, None, None).await?;
     Ok(Change::new(program, None))
 }
 

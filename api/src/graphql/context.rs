@@ -9,7 +9,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::events::EventBus;
 use crate::graphql::loaders::Loaders;
 
-fn data<'a, T: Send + Sync + 'static>(ctx: &Context<'a>) -> ApiResult<&'a T> {
+pub fn data<'a, T: Send + Sync + 'static>(ctx: &Context<'a>) -> ApiResult<&'a T> {
     ctx.data::<T>().map_err(|_| {
         ApiError::Internal(format!(
             "{} missing from context",

@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::Caller;
 use crate::events::EventBus;
+use crate::metrics::cache::MetricsCache;
 
 pub mod calendar;
 pub mod context;
@@ -18,6 +19,7 @@ pub mod freeze;
 pub mod incident;
 pub mod limits;
 pub mod loaders;
+pub mod metrics;
 pub mod node;
 pub mod pagination;
 pub mod program;
@@ -37,6 +39,7 @@ pub struct Query(
     environment::EnvironmentQuery,
     freeze::FreezeQuery,
     calendar::CalendarQuery,
+    metrics::MetricsQuery,
 );
 
 /// Every mutation of relm; each runs in one transaction with its audit event.
@@ -70,8 +73,13 @@ fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
 }
 
 /// The schema served over HTTP; introspection follows the GraphiQL setting.
-pub fn build_schema(db: DatabaseConnection, bus: EventBus, introspection: bool) -> RelmSchema {
-    let builder = builder().data(db).data(bus);
+pub fn build_schema(
+    db: DatabaseConnection,
+    bus: EventBus,
+    cache: Arc<MetricsCache>,
+    introspection: bool,
+) -> RelmSchema {
+    let builder = builder().data(db).data(bus).data(cache);
     if introspection {
         builder.finish()
     } else {

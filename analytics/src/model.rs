@@ -1,0 +1,260 @@
+//! What the analytics take in and give back: plain Rust, no polars.
+//!
+//! Times are Unix microseconds in UTC; dates are days since 1970-01-01.
+
+/// Tier of the environment a deployment went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tier {
+    Development,
+    Testing,
+    Staging,
+    Production,
+}
+
+/// Current status of a deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeploymentStatus {
+    InProgress,
+    Succeeded,
+    Failed,
+    RolledBack,
+}
+
+/// Status of one quality-gate result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GateStatus {
+    Pending,
+    Passed,
+    Failed,
+    Waived,
+}
+
+/// Size of the trend's calendar buckets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Granularity {
+    Day,
+    /// ISO weeks, starting Monday 00:00 UTC.
+    Week,
+    Month,
+    Quarter,
+}
+
+/// DORA performance band.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Band {
+    Elite,
+    High,
+    Medium,
+    Low,
+    NoData,
+}
+
+/// Releases: the unit that is delivered.
+#[derive(Debug, Clone, Default)]
+pub struct Releases {
+    pub id: Vec<i64>,
+    pub program: Vec<i64>,
+    pub planned_end: Vec<Option<i64>>,
+}
+
+/// The teams of each release, one row per (release, team).
+#[derive(Debug, Clone, Default)]
+pub struct Teams {
+    pub release: Vec<i64>,
+    pub team: Vec<String>,
+}
+
+/// Deployments, each with its release's program and type and its environment's tier.
+#[derive(Debug, Clone, Default)]
+pub struct Deployments {
+    pub id: Vec<i64>,
+    pub release: Vec<i64>,
+    pub program: Vec<i64>,
+    /// The release's type is EMERGENCY.
+    pub emergency: Vec<bool>,
+    pub tier: Vec<Tier>,
+    pub status: Vec<DeploymentStatus>,
+    pub rollback: Vec<bool>,
+    pub finished_at: Vec<Option<i64>>,
+}
+
+/// Release items, the start of lead time.
+#[derive(Debug, Clone, Default)]
+pub struct Items {
+    pub release: Vec<i64>,
+    pub program: Vec<i64>,
+    pub committed_at: Vec<Option<i64>>,
+}
+
+/// Incidents.
+#[derive(Debug, Clone, Default)]
+pub struct Incidents {
+    pub id: Vec<i64>,
+    pub program: Vec<i64>,
+    pub release: Vec<Option<i64>>,
+    pub deployment: Vec<Option<i64>>,
+    pub caused_by_change: Vec<bool>,
+    pub opened_at: Vec<i64>,
+    pub resolved_at: Vec<Option<i64>>,
+}
+
+/// Every recorded quality-gate result.
+#[derive(Debug, Clone, Default)]
+pub struct GateResults {
+    /// Recording order: a larger id was recorded later.
+    pub id: Vec<i64>,
+    pub gate: Vec<i64>,
+    pub release: Vec<i64>,
+    pub program: Vec<i64>,
+    pub status: Vec<GateStatus>,
+    pub checked_at: Vec<i64>,
+}
+
+/// Releases that have a post-implementation review.
+#[derive(Debug, Clone, Default)]
+pub struct Outcomes {
+    pub release: Vec<i64>,
+    pub program: Vec<i64>,
+}
+
+/// Improvement actions.
+#[derive(Debug, Clone, Default)]
+pub struct Actions {
+    pub release: Vec<i64>,
+    pub program: Vec<i64>,
+    pub created_at: Vec<i64>,
+    pub closed_at: Vec<Option<i64>>,
+    pub due_date: Vec<Option<i32>>,
+}
+
+/// Everything metrics are computed from.
+#[derive(Debug, Clone, Default)]
+pub struct Tables {
+    pub releases: Releases,
+    pub teams: Teams,
+    pub deployments: Deployments,
+    pub items: Items,
+    pub incidents: Incidents,
+    pub gate_results: GateResults,
+    pub outcomes: Outcomes,
+    pub actions: Actions,
+}
+
+/// A program in scope, for the per-program breakdown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgramRef {
+    pub id: i64,
+    pub key: String,
+}
+
+/// What to compute: the window `[from, to)` and the filter of `Query.metrics`.
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub from: i64,
+    pub to: i64,
+    /// The programs in scope, ordered by key.
+    pub programs: Vec<ProgramRef>,
+    /// Tiers whose deployments count as production.
+    pub tiers: Vec<Tier>,
+    pub team: Option<String>,
+    pub granularity: Granularity,
+}
+
+/// Count, mean and percentiles of durations; all but `count` are None when it is 0.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct DurationStats {
+    pub count: u64,
+    pub mean: Option<f64>,
+    pub median: Option<f64>,
+    pub p90: Option<f64>,
+    pub p95: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DeploymentFrequency {
+    pub deployments: u64,
+    pub deployment_days: u64,
+    pub per_day: f64,
+    pub band: Band,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LeadTime {
+    pub hours: DurationStats,
+    pub band: Band,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChangeFailureRate {
+    pub deployments: u64,
+    pub failed: u64,
+    pub rate: Option<f64>,
+    pub band: Band,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimeToRestore {
+    pub hours: DurationStats,
+    pub band: Band,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReworkRate {
+    pub deployments: u64,
+    pub rework: u64,
+    pub rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Delivery {
+    pub releases_delivered: u64,
+    pub on_time_rate: Option<f64>,
+    pub slippage_days: DurationStats,
+    pub rollback_rate: Option<f64>,
+    pub gate_first_pass_rate: Option<f64>,
+    pub review_completion_rate: Option<f64>,
+    pub actions_open: u64,
+    pub actions_overdue: u64,
+    pub actions_closed: u64,
+}
+
+/// One calendar bucket of the trend, `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bucket {
+    pub start: i64,
+    pub end: i64,
+    pub deployments: u64,
+    pub failed_deployments: u64,
+    pub change_failure_rate: Option<f64>,
+    pub lead_time_median_hours: Option<f64>,
+    pub time_to_restore_median_hours: Option<f64>,
+    pub releases_delivered: u64,
+    pub on_time_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProgramMetrics {
+    pub program_key: String,
+    pub deployment_frequency: DeploymentFrequency,
+    pub lead_time: LeadTime,
+    pub change_failure_rate: ChangeFailureRate,
+    pub time_to_restore: TimeToRestore,
+    pub delivery: Delivery,
+}
+
+/// Every figure of metrics.md for one query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metrics {
+    pub from: i64,
+    pub to: i64,
+    pub deployment_frequency: DeploymentFrequency,
+    pub lead_time: LeadTime,
+    pub change_failure_rate: ChangeFailureRate,
+    pub time_to_restore: TimeToRestore,
+    pub rework_rate: ReworkRate,
+    pub delivery: Delivery,
+    pub trend: Vec<Bucket>,
+    pub by_program: Vec<ProgramMetrics>,
+}

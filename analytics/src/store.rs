@@ -1,0 +1,253 @@
+//! The in-memory store: one polars frame per table, replaced in part as data changes.
+
+use std::collections::BTreeSet;
+
+use polars::prelude::*;
+
+use crate::model::{DeploymentStatus, GateStatus, Tables, Tier};
+
+/// Codes of the enums inside frames.
+pub fn tier_code(tier: Tier) -> i32 {
+    match tier {
+        Tier::Development => 0,
+        Tier::Testing => 1,
+        Tier::Staging => 2,
+        Tier::Production => 3,
+    }
+}
+
+pub const IN_PROGRESS: i32 = 0;
+pub const SUCCEEDED: i32 = 1;
+pub const FAILED: i32 = 2;
+pub const ROLLED_BACK: i32 = 3;
+
+fn deployment_code(status: DeploymentStatus) -> i32 {
+    match status {
+        DeploymentStatus::InProgress => IN_PROGRESS,
+        DeploymentStatus::Succeeded => SUCCEEDED,
+        DeploymentStatus::Failed => FAILED,
+        DeploymentStatus::RolledBack => ROLLED_BACK,
+    }
+}
+
+pub const GATE_PENDING: i32 = 0;
+pub const GATE_PASSED: i32 = 1;
+
+fn gate_code(status: GateStatus) -> i32 {
+    match status {
+        GateStatus::Pending => GATE_PENDING,
+        GateStatus::Passed => GATE_PASSED,
+        GateStatus::Failed => 2,
+        GateStatus::Waived => 3,
+    }
+}
+
+fn column<T, V>(name: &str, values: V) -> Column
+where
+    Series: NamedFrom<V, T>,
+    T: ?Sized,
+{
+    Series::new(name.into(), values).into_column()
+}
+
+/// A failure inside the analytics (a polars error), as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error(pub String);
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "analytics: {}", self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<PolarsError> for Error {
+    fn from(err: PolarsError) -> Self {
+        Self(err.to_string())
+    }
+}
+
+/// The frames metrics are computed from.
+#[derive(Clone)]
+pub struct Frames {
+    pub releases: DataFrame,
+    pub teams: DataFrame,
+    pub deployments: DataFrame,
+    pub items: DataFrame,
+    pub incidents: DataFrame,
+    pub gates: DataFrame,
+    pub outcomes: DataFrame,
+    pub actions: DataFrame,
+}
+
+impl Frames {
+    pub fn from_tables(t: Tables) -> PolarsResult<Self> {
+        let r = t.releases;
+        let releases = DataFrame::new_infer_height(vec![
+            column("id", r.id),
+            column("program", r.program),
+            column("planned_end", r.planned_end),
+        ])?;
+        let teams = DataFrame::new_infer_height(vec![
+            column("release", t.teams.release),
+            column("team", t.teams.team),
+        ])?;
+        let d = t.deployments;
+        let deployments = DataFrame::new_infer_height(vec![
+            column("id", d.id),
+            column("release", d.release),
+            column("program", d.program),
+            column("emergency", d.emergency),
+            column(
+                "tier",
+                d.tier.into_iter().map(tier_code).collect::<Vec<_>>(),
+            ),
+            column(
+                "status",
+                d.status
+                    .into_iter()
+                    .map(deployment_code)
+                    .collect::<Vec<_>>(),
+            ),
+            column("rollback", d.rollback),
+            column("finished_at", d.finished_at),
+        ])?;
+        let items = DataFrame::new_infer_height(vec![
+            column("release", t.items.release),
+            column("program", t.items.program),
+            column("committed_at", t.items.committed_at),
+        ])?;
+        let i = t.incidents;
+        let incidents = DataFrame::new_infer_height(vec![
+            column("id", i.id),
+            column("program", i.program),
+            column("release", i.release),
+            column("deployment", i.deployment),
+            column("caused_by_change", i.caused_by_change),
+            column("opened_at", i.opened_at),
+            column("resolved_at", i.resolved_at),
+        ])?;
+        let g = t.gate_results;
+        let gates = DataFrame::new_infer_height(vec![
+            column("id", g.id),
+            column("gate", g.gate),
+            column("release", g.release),
+            column("program", g.program),
+            column(
+                "status",
+                g.status.into_iter().map(gate_code).collect::<Vec<_>>(),
+            ),
+            column("checked_at", g.checked_at),
+        ])?;
+        let outcomes = DataFrame::new_infer_height(vec![
+            column("release", t.outcomes.release),
+            column("program", t.outcomes.program),
+        ])?;
+        let a = t.actions;
+        let actions = DataFrame::new_infer_height(vec![
+            column("release", a.release),
+            column("program", a.program),
+            column("created_at", a.created_at),
+            column("closed_at", a.closed_at),
+            column("due_date", a.due_date),
+        ])?;
+        Ok(Self {
+            releases,
+            teams,
+            deployments,
+            items,
+            incidents,
+            gates,
+            outcomes,
+            actions,
+        })
+    }
+}
+
+/// Everything needed to compute metrics, kept in memory.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) frames: Frames,
+    /// Programs that have any release, to skip the program filter when all are in scope.
+    pub(crate) programs: BTreeSet<i64>,
+}
+
+fn ids(values: &[i64]) -> Expr {
+    lit(Series::new("ids".into(), values))
+}
+
+/// Rows of `frame` whose `column` is not one of `values`, followed by `fresh`.
+fn replace_rows(
+    frame: &DataFrame,
+    column: &str,
+    values: &[i64],
+    fresh: &DataFrame,
+) -> PolarsResult<DataFrame> {
+    let mut kept = frame
+        .clone()
+        .lazy()
+        .filter(col(column).is_in(ids(values), false).not())
+        .collect()?;
+    kept.vstack_mut(fresh)?;
+    kept.rechunk_mut_par();
+    Ok(kept)
+}
+
+impl Store {
+    /// Builds the store from complete tables.
+    pub fn new(tables: Tables) -> Result<Self, Error> {
+        let frames = Frames::from_tables(tables)?;
+        let programs = program_set(&frames.releases)?;
+        Ok(Self { frames, programs })
+    }
+
+    /// Replaces everything that belongs to `releases`, and the incidents `incidents`, by the
+    /// rows of `fresh` (which holds exactly those rows as they are now).
+    pub fn replace(
+        &mut self,
+        releases: &[i64],
+        incidents: &[i64],
+        fresh: Tables,
+    ) -> Result<(), Error> {
+        let fresh = Frames::from_tables(fresh)?;
+        let f = &mut self.frames;
+        f.releases = replace_rows(&f.releases, "id", releases, &fresh.releases)?;
+        f.teams = replace_rows(&f.teams, "release", releases, &fresh.teams)?;
+        f.deployments = replace_rows(&f.deployments, "release", releases, &fresh.deployments)?;
+        f.items = replace_rows(&f.items, "release", releases, &fresh.items)?;
+        f.gates = replace_rows(&f.gates, "release", releases, &fresh.gates)?;
+        f.outcomes = replace_rows(&f.outcomes, "release", releases, &fresh.outcomes)?;
+        f.actions = replace_rows(&f.actions, "release", releases, &fresh.actions)?;
+        let mut kept = f
+            .incidents
+            .clone()
+            .lazy()
+            .filter(
+                col("release")
+                    .is_in(ids(releases), false)
+                    .fill_null(lit(false))
+                    .or(col("id").is_in(ids(incidents), false))
+                    .not(),
+            )
+            .collect()?;
+        kept.vstack_mut(&fresh.incidents)?;
+        f.incidents = kept;
+        self.programs = program_set(&f.releases)?;
+        Ok(())
+    }
+
+    /// How many deployments the store holds.
+    pub fn deployments(&self) -> usize {
+        self.frames.deployments.height()
+    }
+}
+
+fn program_set(releases: &DataFrame) -> PolarsResult<BTreeSet<i64>> {
+    Ok(releases
+        .column("program")?
+        .i64()?
+        .iter()
+        .flatten()
+        .collect())
+}

@@ -1,0 +1,673 @@
+//! Hand-computed fixtures for every rule of metrics.md.
+
+use crate::calendar::days_from_civil;
+use crate::model::*;
+use crate::rules::{DAY, HOUR, percentile};
+use crate::store::Store;
+
+/// 2026-01-01T00:00:00Z plus `n` hours.
+fn h(n: i64) -> i64 {
+    days_from_civil(2026, 1, 1) * DAY + n * HOUR
+}
+
+const PAY: i64 = 1;
+const MOB: i64 = 2;
+
+#[derive(Default)]
+struct Fixture(Tables);
+
+impl Fixture {
+    fn release(&mut self, id: i64, program: i64, planned_end: Option<i64>) -> &mut Self {
+        let r = &mut self.0.releases;
+        r.id.push(id);
+        r.program.push(program);
+        r.planned_end.push(planned_end);
+        self
+    }
+
+    fn team(&mut self, release: i64, team: &str) -> &mut Self {
+        self.0.teams.release.push(release);
+        self.0.teams.team.push(team.into());
+        self
+    }
+
+    #[allow(clippy::too_many_arguments, reason = "a deployment's columns")]
+    fn deployment(
+        &mut self,
+        id: i64,
+        release: i64,
+        program: i64,
+        tier: Tier,
+        status: DeploymentStatus,
+        rollback: bool,
+        finished: Option<i64>,
+        emergency: bool,
+    ) -> &mut Self {
+        let d = &mut self.0.deployments;
+        d.id.push(id);
+        d.release.push(release);
+        d.program.push(program);
+        d.emergency.push(emergency);
+        d.tier.push(tier);
+        d.status.push(status);
+        d.rollback.push(rollback);
+        d.finished_at.push(finished);
+        self
+    }
+
+    /// A SUCCEEDED, non-rollback production deployment.
+    fn shipped(&mut self, id: i64, release: i64, program: i64, finished: i64) -> &mut Self {
+        self.deployment(
+            id,
+            release,
+            program,
+            Tier::Production,
+            DeploymentStatus::Succeeded,
+            false,
+            Some(finished),
+            false,
+        )
+    }
+
+    fn item(&mut self, release: i64, program: i64, committed: Option<i64>) -> &mut Self {
+        self.0.items.release.push(release);
+        self.0.items.program.push(program);
+        self.0.items.committed_at.push(committed);
+        self
+    }
+
+    #[allow(clippy::too_many_arguments, reason = "an incident's columns")]
+    fn incident(
+        &mut self,
+        id: i64,
+        program: i64,
+        release: Option<i64>,
+        deployment: Option<i64>,
+        caused: bool,
+        opened: i64,
+        resolved: Option<i64>,
+    ) -> &mut Self {
+        let i = &mut self.0.incidents;
+        i.id.push(id);
+        i.program.push(program);
+        i.release.push(release);
+        i.deployment.push(deployment);
+        i.caused_by_change.push(caused);
+        i.opened_at.push(opened);
+        i.resolved_at.push(resolved);
+        self
+    }
+
+    fn gate(
+        &mut self,
+        id: i64,
+        gate: i64,
+        release: i64,
+        program: i64,
+        status: GateStatus,
+        checked: i64,
+    ) -> &mut Self {
+        let g = &mut self.0.gate_results;
+        g.id.push(id);
+        g.gate.push(gate);
+        g.release.push(release);
+        g.program.push(program);
+        g.status.push(status);
+        g.checked_at.push(checked);
+        self
+    }
+
+    fn outcome(&mut self, release: i64, program: i64) -> &mut Self {
+        self.0.outcomes.release.push(release);
+        self.0.outcomes.program.push(program);
+        self
+    }
+
+    fn action(
+        &mut self,
+        release: i64,
+        program: i64,
+        created: i64,
+        closed: Option<i64>,
+        due: Option<i32>,
+    ) -> &mut Self {
+        let a = &mut self.0.actions;
+        a.release.push(release);
+        a.program.push(program);
+        a.created_at.push(created);
+        a.closed_at.push(closed);
+        a.due_date.push(due);
+        self
+    }
+
+    fn store(&self) -> Store {
+        Store::new(self.0.clone()).unwrap()
+    }
+}
+
+fn query(from: i64, to: i64) -> Query {
+    Query {
+        from,
+        to,
+        programs: vec![
+            ProgramRef {
+                id: MOB,
+                key: "MOB".into(),
+            },
+            ProgramRef {
+                id: PAY,
+                key: "PAY".into(),
+            },
+        ],
+        tiers: vec![Tier::Production],
+        team: None,
+        granularity: Granularity::Month,
+    }
+}
+
+fn close(a: Option<f64>, b: f64) -> bool {
+    a.is_some_and(|a| (a - b).abs() < 1e-9)
+}
+
+#[test]
+fn an_empty_window_has_no_data() {
+    let m = Fixture::default()
+        .store()
+        .metrics(&query(h(0), h(24 * 45)))
+        .unwrap();
+    assert_eq!(
+        m.deployment_frequency,
+        DeploymentFrequency {
+            deployments: 0,
+            deployment_days: 0,
+            per_day: 0.0,
+            band: Band::NoData
+        }
+    );
+    assert_eq!(
+        m.lead_time,
+        LeadTime {
+            hours: DurationStats::default(),
+            band: Band::NoData
+        }
+    );
+    assert_eq!(m.change_failure_rate.rate, None);
+    assert_eq!(m.change_failure_rate.band, Band::NoData);
+    assert_eq!(m.time_to_restore.band, Band::NoData);
+    assert_eq!(m.rework_rate.rate, None);
+    assert_eq!(m.delivery.on_time_rate, None);
+    assert_eq!(m.delivery.gate_first_pass_rate, None);
+    assert_eq!(
+        m.trend.len(),
+        2,
+        "January and part of February, empty ones listed"
+    );
+    assert!(
+        m.trend
+            .iter()
+            .all(|b| b.deployments == 0 && b.change_failure_rate.is_none())
+    );
+    assert_eq!(
+        m.by_program
+            .iter()
+            .map(|p| p.program_key.as_str())
+            .collect::<Vec<_>>(),
+        ["MOB", "PAY"]
+    );
+}
+
+#[test]
+fn deployment_frequency_counts_successful_production_deployments() {
+    let mut f = Fixture::default();
+    f.release(1, PAY, None)
+        .shipped(1, 1, PAY, h(10))
+        .shipped(2, 1, PAY, h(20))
+        .shipped(3, 1, PAY, h(30))
+        .deployment(
+            4,
+            1,
+            PAY,
+            Tier::Production,
+            DeploymentStatus::Failed,
+            false,
+            Some(h(31)),
+            false,
+        )
+        .deployment(
+            5,
+            1,
+            PAY,
+            Tier::Staging,
+            DeploymentStatus::Succeeded,
+            false,
+            Some(h(32)),
+            false,
+        )
+        .deployment(
+            6,
+            1,
+            PAY,
+            Tier::Production,
+            DeploymentStatus::Succeeded,
+            true,
+            Some(h(33)),
+            false,
+        )
+        .deployment(
+            7,
+            1,
+            PAY,
+            Tier::Production,
+            DeploymentStatus::InProgress,
+            false,
+            None,
+            false,
+        )
+        .shipped(8, 1, PAY, h(240));
+    let m = f.store().metrics(&query(h(0), h(240))).unwrap();
+    // h(10), h(20) on day 1; h(30) on day 2; h(240) is `to`, outside the half-open window.
+    assert_eq!(m.deployment_frequency.deployments, 3);
+    assert_eq!(m.deployment_frequency.deployment_days, 2);
+    assert!((m.deployment_frequency.per_day - 0.3).abs() < 1e-12);
+    assert_eq!(m.deployment_frequency.band, Band::High);
+    let pay = &m.by_program[1];
+    assert_eq!(pay.deployment_frequency.deployments, 3);
+    assert_eq!(m.by_program[0].deployment_frequency.band, Band::NoData);
+
+    let mut with_staging = query(h(0), h(240));
+    with_staging.tiers = vec![Tier::Production, Tier::Staging];
+    assert_eq!(
+        f.store()
+            .metrics(&with_staging)
+            .unwrap()
+            .deployment_frequency
+            .deployments,
+        4
+    );
+}
+
+#[test]
+fn lead_time_runs_from_commit_to_the_first_production_success() {
+    let mut f = Fixture::default();
+    f.release(1, PAY, None)
+        .deployment(
+            1,
+            1,
+            PAY,
+            Tier::Production,
+            DeploymentStatus::Failed,
+            false,
+            Some(h(90)),
+            false,
+        )
+        .shipped(2, 1, PAY, h(100))
+        .shipped(3, 1, PAY, h(150))
+        .item(1, PAY, Some(h(76)))
+        .item(1, PAY, Some(h(90)))
+        .item(1, PAY, Some(h(110)))
+        .item(1, PAY, None)
+        // Delivered before the window: its items do not count.
+        .release(2, PAY, None)
+        .shipped(4, 2, PAY, h(5))
+        .item(2, PAY, Some(h(1)));
+    let m = f.store().metrics(&query(h(24), h(240))).unwrap();
+    let lt = m.lead_time.hours;
+    assert_eq!(lt.count, 2, "the negative lead time is left out");
+    assert!(close(lt.median, 17.0) && close(lt.mean, 17.0));
+    assert!(close(lt.p90, 22.6) && close(lt.p95, 23.3));
+    assert!(close(lt.min, 10.0) && close(lt.max, 24.0));
+    assert_eq!(m.lead_time.band, Band::Elite);
+    assert_eq!(m.delivery.releases_delivered, 1);
+}
+
+#[test]
+fn change_failures_count_statuses_and_attributed_incidents() {
+    let mut f = Fixture::default();
+    f.release(1, PAY, None)
+        .shipped(1, 1, PAY, h(10)) // named by an incident: failed
+        .deployment(
+            2,
+            1,
+            PAY,
+            Tier::Production,
+            DeploymentStatus::Failed,
+            false,
+            Some(h(20)),
+            false,
+        )
+        .deployment(
+            3,
+            1,
+            PAY,
+            Tier::Production,
+            DeploymentStatus::RolledBack,
+            false,
+            Some(h(30)),
+            false,
+        )
+        .shipped(4, 1, PAY, h(40)) // clean
+        .release(2, PAY, None)
+        .shipped(5, 2, PAY, h(50))
+        .shipped(6, 2, PAY, h(60)) // the latest of release 2 before the incident: failed
+        .shipped(7, 2, PAY, h(80)) // finished after the incident opened
+        .deployment(
+            8,
+            2,
+            PAY,
+            Tier::Staging,
+            DeploymentStatus::Succeeded,
+            false,
+            Some(h(61)),
+            false,
+        )
+        .release(3, PAY, None)
+        .shipped(9, 3, PAY, h(100)) // failed by an incident opened after the window
+        .shipped(10, 3, PAY, h(110)) // only a non-change incident
+        .incident(1, PAY, Some(1), Some(1), true, h(12), Some(h(13)))
+        .incident(2, PAY, Some(2), None, true, h(70), None)
+        .incident(3, PAY, Some(2), Some(8), true, h(62), None) // a staging deployment fails nothing
+        .incident(4, PAY, Some(3), Some(9), true, h(1000), None)
+        .incident(5, PAY, Some(3), Some(10), false, h(111), Some(h(112)));
+    let m = f.store().metrics(&query(h(0), h(240))).unwrap();
+    let cfr = m.change_failure_rate;
+    assert_eq!(
+        (cfr.deployments, cfr.failed),
+        (9, 5),
+        "1, 2, 3, 6 and 9 failed"
+    );
+    assert!(close(cfr.rate, 5.0 / 9.0));
+    assert_eq!(cfr.band, Band::Low);
+    assert!(close(m.delivery.rollback_rate, 1.0 / 9.0));
+}
+
+#[test]
+fn incidents_through_a_release_take_its_latest_deployment_by_finish_time() {
+    let mut f = Fixture::default();
+    f.release(1, PAY, None)
+        .shipped(1, 1, PAY, h(20))
+        .shipped(2, 1, PAY, h(10))
+        .incident(1, PAY, Some(1), None, true, h(20), None);
+    let m = f.store().metrics(&query(h(0), h(240))).unwrap();
+    assert_eq!(m.change_failure_rate.failed, 1);
+    // An incident opened before any deployment of its release fails nothing.
+    let mut g = Fixture::default();
+    g.release(1, PAY, None).shipped(1, 1, PAY, h(20)).incident(
+        1,
+        PAY,
+        Some(1),
+        None,
+        true,
+        h(5),
+        None,
+    );
+    assert_eq!(
+        g.store()
+            .metrics(&query(h(0), h(240)))
+            .unwrap()
+            .change_failure_rate
+            .failed,
+        0
+    );
+}
+
+#[test]
+fn time_to_restore_takes_resolved_incidents_opened_in_the_window() {
+    let mut f = Fixture::default();
+    f.incident(1, PAY, None, None, false, h(10), Some(h(12)))
+        .incident(2, PAY, None, None, true, h(20), Some(h(20) + HOUR / 2))
+        .incident(3, PAY, None, None, true, h(30), None)
+        .incident(4, PAY, None, None, true, h(-5), Some(h(1)))
+        .incident(5, MOB, None, None, true, h(40), Some(h(48)));
+    let m = f.store().metrics(&query(h(0), h(240))).unwrap();
+    let ttr = m.time_to_restore.hours;
+    assert_eq!(ttr.count, 3);
+    assert!(close(ttr.median, 2.0) && close(ttr.min, 0.5) && close(ttr.max, 8.0));
+    assert_eq!(m.time_to_restore.band, Band::High);
+    assert_eq!(m.by_program[0].time_to_restore.hours.count, 1);
+    assert!(close(m.by_program[1].time_to_restore.hours.median, 1.25));
+}
+
+#[test]
+fn rework_is_the_share_of_emergency_deployments() {
+    let mut f = Fixture::default();
+    f.release(1, PAY, None)
+        .shipped(1, 1, PAY, h(10))
+        .deployment(
+            2,
+            1,
+            PAY,
+            Tier::Production,
+            DeploymentStatus::Succeeded,
+            false,
+            Some(h(11)),
+            true,
+        )
+        .deployment(
+            3,
+            1,
+            PAY,
+            Tier::Production,
+            DeploymentStatus::Failed,
+            false,
+            Some(h(12)),
+            true,
+        )
+        .shipped(4, 1, PAY, h(13));
+    let m = f.store().metrics(&query(h(0), h(240))).unwrap();
+    assert_eq!(
+        m.rework_rate,
+        ReworkRate {
+            deployments: 3,
+            rework: 1,
+            rate: Some(1.0 / 3.0)
+        }
+    );
+}
+
+#[test]
+fn delivery_figures() {
+    let mut f = Fixture::default();
+    f.release(1, PAY, Some(h(100)))
+        .shipped(1, 1, PAY, h(90))
+        .outcome(1, PAY) // early by 10 h
+        .release(2, PAY, Some(h(100)))
+        .shipped(2, 2, PAY, h(148)) // late by 2 days
+        .release(3, PAY, None)
+        .shipped(3, 3, PAY, h(50))
+        .release(4, PAY, Some(h(10))); // not delivered
+    let m = f.store().metrics(&query(h(0), h(240))).unwrap();
+    let d = m.delivery;
+    assert_eq!(d.releases_delivered, 3);
+    assert!(close(d.on_time_rate, 0.5));
+    assert_eq!(d.slippage_days.count, 2);
+    assert!(close(d.slippage_days.min, -10.0 / 24.0) && close(d.slippage_days.max, 2.0));
+    assert!(close(d.review_completion_rate, 1.0 / 3.0));
+}
+
+#[test]
+fn a_gate_passes_first_time_only_if_its_first_result_passed() {
+    let mut f = Fixture::default();
+    f.gate(1, 1, 1, PAY, GateStatus::Pending, h(1))
+        .gate(2, 1, 1, PAY, GateStatus::Passed, h(2)) // first non-pending: pass
+        .gate(3, 2, 1, PAY, GateStatus::Failed, h(3))
+        .gate(4, 2, 1, PAY, GateStatus::Passed, h(4)) // retried: not a first pass
+        .gate(5, 3, 1, PAY, GateStatus::Waived, h(5)) // waived is not a pass
+        .gate(6, 4, 1, PAY, GateStatus::Passed, h(6))
+        .gate(7, 4, 1, PAY, GateStatus::Failed, h(6)) // same time: the first recorded counts
+        .gate(8, 5, 1, PAY, GateStatus::Failed, h(7))
+        .gate(9, 5, 1, PAY, GateStatus::Passed, h(-1)) // checked earlier though recorded later
+        .gate(10, 6, 1, PAY, GateStatus::Passed, h(-30)); // first result before the window
+    let m = f.store().metrics(&query(h(0), h(240))).unwrap();
+    assert!(
+        close(m.delivery.gate_first_pass_rate, 2.0 / 4.0),
+        "{:?}",
+        m.delivery.gate_first_pass_rate
+    );
+}
+
+#[test]
+fn actions_open_overdue_and_closed() {
+    let to = h(240);
+    let to_date = (to / DAY) as i32;
+    let mut f = Fixture::default();
+    f.action(1, PAY, h(1), None, Some(to_date - 1)) // open, overdue
+        .action(1, PAY, h(2), None, Some(to_date)) // open, due on the date of `to`: not overdue
+        .action(1, PAY, h(3), Some(h(250)), None) // closed after `to`: open at `to`
+        .action(1, PAY, h(4), Some(h(100)), Some(to_date - 5)) // closed in the window
+        .action(1, PAY, h(-50), Some(h(-10)), None) // closed before the window
+        .action(1, PAY, h(245), None, None); // created after `to`
+    let m = f.store().metrics(&query(h(0), to)).unwrap();
+    assert_eq!(
+        (
+            m.delivery.actions_open,
+            m.delivery.actions_overdue,
+            m.delivery.actions_closed
+        ),
+        (3, 1, 1)
+    );
+}
+
+#[test]
+fn trend_buckets_are_cut_by_the_window() {
+    let jan_20 = h(19 * 24);
+    let feb_10 = days_from_civil(2026, 2, 10) * DAY;
+    let mut f = Fixture::default();
+    f.release(1, PAY, Some(feb_10))
+        .shipped(1, 1, PAY, jan_20)
+        .item(1, PAY, Some(jan_20 - 5 * HOUR))
+        .release(2, PAY, Some(feb_10))
+        .shipped(2, 2, PAY, feb_10 + DAY)
+        .item(2, PAY, Some(feb_10 - DAY))
+        .deployment(
+            3,
+            2,
+            PAY,
+            Tier::Production,
+            DeploymentStatus::Failed,
+            false,
+            Some(feb_10 + 2 * DAY),
+            false,
+        )
+        .incident(1, PAY, None, None, true, feb_10, Some(feb_10 + 3 * HOUR));
+    let from = h(10 * 24);
+    let to = days_from_civil(2026, 3, 5) * DAY;
+    let m = f.store().metrics(&query(from, to)).unwrap();
+    let starts: Vec<i64> = m.trend.iter().map(|b| b.start).collect();
+    assert_eq!(
+        starts,
+        [
+            from,
+            days_from_civil(2026, 2, 1) * DAY,
+            days_from_civil(2026, 3, 1) * DAY
+        ]
+    );
+    assert_eq!(m.trend[2].end, to);
+    let (jan, feb, mar) = (&m.trend[0], &m.trend[1], &m.trend[2]);
+    assert_eq!((jan.deployments, jan.releases_delivered), (1, 1));
+    assert!(close(jan.lead_time_median_hours, 5.0) && close(jan.on_time_rate, 1.0));
+    assert_eq!((feb.deployments, feb.failed_deployments), (1, 1));
+    assert!(close(feb.change_failure_rate, 0.5));
+    assert!(close(feb.lead_time_median_hours, 48.0) && close(feb.on_time_rate, 0.0));
+    assert!(close(feb.time_to_restore_median_hours, 3.0));
+    assert_eq!(
+        (mar.deployments, mar.change_failure_rate, mar.on_time_rate),
+        (0, None, None)
+    );
+}
+
+#[test]
+fn a_team_sees_only_its_releases() {
+    let mut f = Fixture::default();
+    f.release(1, PAY, None)
+        .team(1, "core")
+        .shipped(1, 1, PAY, h(10))
+        .release(2, PAY, None)
+        .team(2, "risk")
+        .shipped(2, 2, PAY, h(20))
+        .incident(1, PAY, Some(1), None, true, h(11), Some(h(12)))
+        .incident(2, PAY, None, None, true, h(11), Some(h(13)));
+    let mut q = query(h(0), h(240));
+    q.team = Some("core".into());
+    let m = f.store().metrics(&q).unwrap();
+    assert_eq!(m.deployment_frequency.deployments, 1);
+    assert_eq!(
+        m.time_to_restore.hours.count, 1,
+        "incidents without a release are left out"
+    );
+    assert_eq!(m.change_failure_rate.failed, 1);
+}
+
+#[test]
+fn scope_leaves_out_other_programs() {
+    let mut f = Fixture::default();
+    f.release(1, PAY, None)
+        .shipped(1, 1, PAY, h(10))
+        .release(2, MOB, None)
+        .shipped(2, 2, MOB, h(10));
+    let mut q = query(h(0), h(240));
+    q.programs = vec![ProgramRef {
+        id: MOB,
+        key: "MOB".into(),
+    }];
+    let m = f.store().metrics(&q).unwrap();
+    assert_eq!(m.deployment_frequency.deployments, 1);
+    assert_eq!(m.by_program.len(), 1);
+}
+
+#[test]
+fn replacing_a_release_keeps_everything_else() {
+    let mut f = Fixture::default();
+    f.release(1, PAY, None)
+        .shipped(1, 1, PAY, h(10))
+        .release(2, PAY, None)
+        .shipped(2, 2, PAY, h(20));
+    let mut store = f.store();
+    let mut fresh = Fixture::default();
+    fresh
+        .release(2, PAY, None)
+        .deployment(
+            2,
+            2,
+            PAY,
+            Tier::Production,
+            DeploymentStatus::RolledBack,
+            false,
+            Some(h(20)),
+            false,
+        )
+        .shipped(3, 2, PAY, h(30))
+        .incident(9, PAY, None, None, true, h(1), Some(h(2)));
+    store.replace(&[2], &[9], fresh.0).unwrap();
+    let m = store.metrics(&query(h(0), h(240))).unwrap();
+    assert_eq!(m.deployment_frequency.deployments, 2);
+    assert_eq!(
+        (
+            m.change_failure_rate.deployments,
+            m.change_failure_rate.failed
+        ),
+        (3, 1)
+    );
+    assert_eq!(m.time_to_restore.hours.count, 1);
+    assert_eq!(store.deployments(), 3);
+}
+
+#[test]
+fn percentiles_match_percentile_cont() {
+    let mut f = Fixture::default();
+    let mut hours = Vec::new();
+    f.release(1, PAY, None).shipped(1, 1, PAY, h(1000));
+    for n in 0..37 {
+        let lead = (n * 7919 % 613) as i64;
+        f.item(1, PAY, Some(h(1000) - lead * HOUR / 4));
+        hours.push(lead as f64 / 4.0);
+    }
+    hours.sort_by(f64::total_cmp);
+    let m = f.store().metrics(&query(h(0), h(2000))).unwrap();
+    let lt = m.lead_time.hours;
+    for (got, p) in [(lt.median, 0.5), (lt.p90, 0.9), (lt.p95, 0.95)] {
+        assert!(
+            close(got, percentile(&hours, p).unwrap_or_default()),
+            "p{p}: {got:?}"
+        );
+    }
+}

@@ -1,0 +1,364 @@
+//! `Query.metrics`: every figure of metrics.md, from this process's analytics store.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+
+use crate::error::{ApiError, ApiResult};
+use crate::graphql::context::{data, db, viewer};
+use crate::graphql::enums::EnvironmentTier;
+use crate::graphql::scalars::Timestamp;
+use crate::metrics::cache::MetricsCache;
+
+/// The most trend buckets one query may ask for.
+const MAX_BUCKETS: usize = 2_000;
+
+/// Size of the trend's calendar buckets (UTC).
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Granularity {
+    Day,
+    /// ISO weeks, starting Monday 00:00.
+    Week,
+    Month,
+    Quarter,
+}
+
+/// DORA performance band (DORA 2023 report thresholds).
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum PerformanceBand {
+    Elite,
+    High,
+    Medium,
+    Low,
+    NoData,
+}
+
+/// Release metrics over [from, to).
+#[derive(InputObject)]
+pub struct MetricsFilter {
+    pub from: Timestamp,
+    pub to: Timestamp,
+    /// Omit for every program the caller may see.
+    pub program_keys: Option<Vec<String>>,
+    /// Environment tiers that count as production for DORA figures.
+    #[graphql(default_with = "Some(vec![EnvironmentTier::Production])")]
+    pub tiers: Option<Vec<EnvironmentTier>>,
+    pub team: Option<String>,
+    #[graphql(default_with = "Some(Granularity::Month)")]
+    pub granularity: Option<Granularity>,
+}
+
+/// Count, mean and percentiles (linear interpolation, as PostgreSQL's percentile_cont).
+#[derive(SimpleObject, Clone, Copy)]
+pub struct DurationStats {
+    pub count: i32,
+    pub mean: Option<f64>,
+    pub median: Option<f64>,
+    pub p90: Option<f64>,
+    pub p95: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+#[derive(SimpleObject, Clone, Copy)]
+pub struct DeploymentFrequency {
+    pub deployments: i32,
+    pub deployment_days: i32,
+    pub per_day: f64,
+    pub band: PerformanceBand,
+}
+
+#[derive(SimpleObject, Clone, Copy)]
+pub struct LeadTime {
+    pub hours: DurationStats,
+    pub band: PerformanceBand,
+}
+
+#[derive(SimpleObject, Clone, Copy)]
+pub struct ChangeFailureRate {
+    pub deployments: i32,
+    pub failed: i32,
+    pub rate: Option<f64>,
+    pub band: PerformanceBand,
+}
+
+#[derive(SimpleObject, Clone, Copy)]
+pub struct TimeToRestore {
+    pub hours: DurationStats,
+    pub band: PerformanceBand,
+}
+
+#[derive(SimpleObject, Clone, Copy)]
+pub struct ReworkRate {
+    pub deployments: i32,
+    pub rework: i32,
+    pub rate: Option<f64>,
+}
+
+#[derive(SimpleObject, Clone, Copy)]
+pub struct DeliveryMetrics {
+    pub releases_delivered: i32,
+    pub on_time_rate: Option<f64>,
+    pub slippage_days: DurationStats,
+    pub rollback_rate: Option<f64>,
+    pub gate_first_pass_rate: Option<f64>,
+    pub review_completion_rate: Option<f64>,
+    pub actions_open: i32,
+    pub actions_overdue: i32,
+    pub actions_closed: i32,
+}
+
+#[derive(SimpleObject, Clone, Copy)]
+pub struct MetricsBucket {
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub deployments: i32,
+    pub failed_deployments: i32,
+    pub change_failure_rate: Option<f64>,
+    pub lead_time_median_hours: Option<f64>,
+    pub time_to_restore_median_hours: Option<f64>,
+    pub releases_delivered: i32,
+    pub on_time_rate: Option<f64>,
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct ProgramMetrics {
+    pub program_key: String,
+    pub deployment_frequency: DeploymentFrequency,
+    pub lead_time: LeadTime,
+    pub change_failure_rate: ChangeFailureRate,
+    pub time_to_restore: TimeToRestore,
+    pub delivery: DeliveryMetrics,
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct ReleaseMetrics {
+    pub from: Timestamp,
+    pub to: Timestamp,
+    pub deployment_frequency: DeploymentFrequency,
+    pub lead_time: LeadTime,
+    pub change_failure_rate: ChangeFailureRate,
+    pub time_to_restore: TimeToRestore,
+    pub rework_rate: ReworkRate,
+    pub delivery: DeliveryMetrics,
+    pub trend: Vec<MetricsBucket>,
+    pub by_program: Vec<ProgramMetrics>,
+}
+
+fn int(n: u64) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+impl From<analytics::Band> for PerformanceBand {
+    fn from(band: analytics::Band) -> Self {
+        match band {
+            analytics::Band::Elite => Self::Elite,
+            analytics::Band::High => Self::High,
+            analytics::Band::Medium => Self::Medium,
+            analytics::Band::Low => Self::Low,
+            analytics::Band::NoData => Self::NoData,
+        }
+    }
+}
+
+impl From<analytics::DurationStats> for DurationStats {
+    fn from(s: analytics::DurationStats) -> Self {
+        Self {
+            count: int(s.count),
+            mean: s.mean,
+            median: s.median,
+            p90: s.p90,
+            p95: s.p95,
+            min: s.min,
+            max: s.max,
+        }
+    }
+}
+
+impl From<analytics::DeploymentFrequency> for DeploymentFrequency {
+    fn from(d: analytics::DeploymentFrequency) -> Self {
+        Self {
+            deployments: int(d.deployments),
+            deployment_days: int(d.deployment_days),
+            per_day: d.per_day,
+            band: d.band.into(),
+        }
+    }
+}
+
+impl From<analytics::LeadTime> for LeadTime {
+    fn from(l: analytics::LeadTime) -> Self {
+        Self {
+            hours: l.hours.into(),
+            band: l.band.into(),
+        }
+    }
+}
+
+impl From<analytics::ChangeFailureRate> for ChangeFailureRate {
+    fn from(c: analytics::ChangeFailureRate) -> Self {
+        Self {
+            deployments: int(c.deployments),
+            failed: int(c.failed),
+            rate: c.rate,
+            band: c.band.into(),
+        }
+    }
+}
+
+impl From<analytics::TimeToRestore> for TimeToRestore {
+    fn from(t: analytics::TimeToRestore) -> Self {
+        Self {
+            hours: t.hours.into(),
+            band: t.band.into(),
+        }
+    }
+}
+
+impl From<analytics::Delivery> for DeliveryMetrics {
+    fn from(d: analytics::Delivery) -> Self {
+        Self {
+            releases_delivered: int(d.releases_delivered),
+            on_time_rate: d.on_time_rate,
+            slippage_days: d.slippage_days.into(),
+            rollback_rate: d.rollback_rate,
+            gate_first_pass_rate: d.gate_first_pass_rate,
+            review_completion_rate: d.review_completion_rate,
+            actions_open: int(d.actions_open),
+            actions_overdue: int(d.actions_overdue),
+            actions_closed: int(d.actions_closed),
+        }
+    }
+}
+
+impl From<analytics::Metrics> for ReleaseMetrics {
+    fn from(m: analytics::Metrics) -> Self {
+        Self {
+            from: Timestamp(m.from),
+            to: Timestamp(m.to),
+            deployment_frequency: m.deployment_frequency.into(),
+            lead_time: m.lead_time.into(),
+            change_failure_rate: m.change_failure_rate.into(),
+            time_to_restore: m.time_to_restore.into(),
+            rework_rate: ReworkRate {
+                deployments: int(m.rework_rate.deployments),
+                rework: int(m.rework_rate.rework),
+                rate: m.rework_rate.rate,
+            },
+            delivery: m.delivery.into(),
+            trend: m
+                .trend
+                .into_iter()
+                .map(|b| MetricsBucket {
+                    start: Timestamp(b.start),
+                    end: Timestamp(b.end),
+                    deployments: int(b.deployments),
+                    failed_deployments: int(b.failed_deployments),
+                    change_failure_rate: b.change_failure_rate,
+                    lead_time_median_hours: b.lead_time_median_hours,
+                    time_to_restore_median_hours: b.time_to_restore_median_hours,
+                    releases_delivered: int(b.releases_delivered),
+                    on_time_rate: b.on_time_rate,
+                })
+                .collect(),
+            by_program: m
+                .by_program
+                .into_iter()
+                .map(|p| ProgramMetrics {
+                    program_key: p.program_key,
+                    deployment_frequency: p.deployment_frequency.into(),
+                    lead_time: p.lead_time.into(),
+                    change_failure_rate: p.change_failure_rate.into(),
+                    time_to_restore: p.time_to_restore.into(),
+                    delivery: p.delivery.into(),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn tier(tier: EnvironmentTier) -> analytics::Tier {
+    match tier {
+        EnvironmentTier::Development => analytics::Tier::Development,
+        EnvironmentTier::Testing => analytics::Tier::Testing,
+        EnvironmentTier::Staging => analytics::Tier::Staging,
+        EnvironmentTier::Production => analytics::Tier::Production,
+    }
+}
+
+fn granularity(g: Granularity) -> analytics::Granularity {
+    match g {
+        Granularity::Day => analytics::Granularity::Day,
+        Granularity::Week => analytics::Granularity::Week,
+        Granularity::Month => analytics::Granularity::Month,
+        Granularity::Quarter => analytics::Granularity::Quarter,
+    }
+}
+
+#[derive(Default)]
+pub struct MetricsQuery;
+
+#[Object]
+impl MetricsQuery {
+    /// Release metrics over [filter.from, filter.to). See metrics.md for every definition.
+    async fn metrics(&self, ctx: &Context<'_>, filter: MetricsFilter) -> ApiResult<ReleaseMetrics> {
+        let viewer = viewer(ctx)?;
+        let (from, to) = (filter.from.micros(), filter.to.micros());
+        if to <= from {
+            return Err(ApiError::bad_input("to", "must be after from"));
+        }
+        let tiers: Vec<analytics::Tier> = filter
+            .tiers
+            .unwrap_or_default()
+            .into_iter()
+            .map(tier)
+            .collect();
+        if tiers.is_empty() {
+            return Err(ApiError::bad_input("tiers", "must name at least one tier"));
+        }
+        let granularity = granularity(filter.granularity.unwrap_or(Granularity::Month));
+        if analytics::buckets(from, to, granularity).len() > MAX_BUCKETS {
+            return Err(ApiError::bad_input(
+                "granularity",
+                format!(
+                    "the window would have more than {MAX_BUCKETS} buckets; choose a coarser one"
+                ),
+            ));
+        }
+        let snapshot = data::<Arc<MetricsCache>>(ctx)?.snapshot(db(ctx)?).await?;
+        let visible: Vec<analytics::ProgramRef> = snapshot
+            .programs
+            .iter()
+            .filter(|p| viewer.scope.contains(p.id))
+            .cloned()
+            .collect();
+        let programs = match filter.program_keys {
+            None => visible,
+            Some(keys) => {
+                if let Some(missing) = keys.iter().find(|k| !visible.iter().any(|p| &p.key == *k)) {
+                    return Err(ApiError::NotFound(format!(
+                        "programKeys: program {missing}"
+                    )));
+                }
+                visible
+                    .into_iter()
+                    .filter(|p| keys.contains(&p.key))
+                    .collect()
+            }
+        };
+        let query = analytics::Query {
+            from,
+            to,
+            programs,
+            tiers,
+            team: filter.team,
+            granularity,
+        };
+        let store = snapshot.store.clone();
+        let metrics = tokio::task::spawn_blocking(move || store.metrics(&query))
+            .await
+            .map_err(|e| ApiError::Internal(format!("metrics task failed: {e}")))?
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok(metrics.into())
+    }
+}

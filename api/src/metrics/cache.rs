@@ -1,0 +1,185 @@
+//! This process's analytics store, kept fresh from the change feed.
+//!
+//! Before every metrics query the cache reads the changes committed since it last looked
+//! (one indexed query), re-reads only the releases and incidents they name, and replaces
+//! those rows in the store. A BULK change (demo data) reloads everything. On PostgreSQL a
+//! change id can commit after a higher one; ids skipped over are looked for again for a
+//! minute, so such a change is picked up by the next query.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use analytics::{ProgramRef, Store};
+use entity::change::{self, ChangeKind};
+use entity::program;
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use tokio::sync::Mutex;
+
+use super::load::{Selection, tables};
+use crate::error::{ApiError, ApiResult};
+
+/// How long a skipped change id is looked for.
+const GAP_PATIENCE: Duration = Duration::from_secs(60);
+
+struct Loaded {
+    store: Arc<Store>,
+    programs: Arc<Vec<ProgramRef>>,
+    /// Every change up to here has been applied (or given up on).
+    watermark: i64,
+    /// Ids above the watermark's predecessors that were skipped, and when first seen missing.
+    gaps: Vec<(i64, Instant)>,
+}
+
+/// The store of this process, loaded on first use.
+#[derive(Default)]
+pub struct MetricsCache {
+    state: Mutex<Option<Loaded>>,
+}
+
+/// A snapshot to compute on: the store and every program (ordered by key).
+pub struct Snapshot {
+    pub store: Arc<Store>,
+    pub programs: Arc<Vec<ProgramRef>>,
+}
+
+fn analytics_error(err: analytics::Error) -> ApiError {
+    ApiError::Internal(err.to_string())
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, analytics::Error> + Send + 'static,
+) -> ApiResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::Internal(format!("analytics task failed: {e}")))?
+        .map_err(analytics_error)
+}
+
+async fn programs(db: &DatabaseConnection) -> ApiResult<Arc<Vec<ProgramRef>>> {
+    let rows: Vec<(i64, String)> = program::Entity::find()
+        .select_only()
+        .columns([program::Column::Id, program::Column::Key])
+        .order_by_asc(program::Column::Key)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(Arc::new(
+        rows.into_iter()
+            .map(|(id, key)| ProgramRef { id, key })
+            .collect(),
+    ))
+}
+
+async fn latest_change(db: &DatabaseConnection) -> ApiResult<i64> {
+    let id: Option<Option<i64>> = change::Entity::find()
+        .select_only()
+        .column_as(change::Column::Id.max(), "max")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(id.flatten().unwrap_or(0))
+}
+
+/// Reads everything. The watermark is read first: a change committed meanwhile is applied
+/// again on the next query, which replacing rows makes harmless.
+async fn load_all(db: &DatabaseConnection) -> ApiResult<Loaded> {
+    let started = Instant::now();
+    let watermark = latest_change(db).await?;
+    let tables = tables(db, Selection::All).await?;
+    let store = blocking(move || Store::new(tables)).await?;
+    tracing::info!(
+        deployments = store.deployments(),
+        millis = started.elapsed().as_millis() as u64,
+        "analytics store loaded"
+    );
+    Ok(Loaded {
+        store: Arc::new(store),
+        programs: programs(db).await?,
+        watermark,
+        gaps: Vec::new(),
+    })
+}
+
+impl MetricsCache {
+    /// The store, with every change committed before this call applied.
+    pub async fn snapshot(&self, db: &DatabaseConnection) -> ApiResult<Snapshot> {
+        let mut state = self.state.lock().await;
+        let loaded = match state.take() {
+            None => load_all(db).await?,
+            Some(loaded) => refresh(db, loaded).await?,
+        };
+        let snapshot = Snapshot {
+            store: loaded.store.clone(),
+            programs: loaded.programs.clone(),
+        };
+        *state = Some(loaded);
+        Ok(snapshot)
+    }
+}
+
+async fn refresh(db: &DatabaseConnection, mut loaded: Loaded) -> ApiResult<Loaded> {
+    let now = Instant::now();
+    loaded
+        .gaps
+        .retain(|(_, seen)| now.duration_since(*seen) < GAP_PATIENCE);
+    let gap_ids: Vec<i64> = loaded.gaps.iter().map(|(id, _)| *id).collect();
+    let changes = change::Entity::find()
+        .filter(
+            Condition::any()
+                .add(change::Column::Id.gt(loaded.watermark))
+                .add(change::Column::Id.is_in(gap_ids)),
+        )
+        .order_by_asc(change::Column::Id)
+        .all(db)
+        .await?;
+    if changes.is_empty() {
+        return Ok(loaded);
+    }
+    if changes.iter().any(|c| c.kind == ChangeKind::Bulk) {
+        return load_all(db).await;
+    }
+
+    // Track ids skipped over: they may belong to transactions that commit later.
+    let seen: BTreeSet<i64> = changes.iter().map(|c| c.id).collect();
+    loaded.gaps.retain(|(id, _)| !seen.contains(id));
+    let newest = seen.last().copied().unwrap_or(loaded.watermark);
+    for id in loaded.watermark + 1..newest {
+        if !seen.contains(&id) {
+            loaded.gaps.push((id, now));
+        }
+    }
+    loaded.watermark = loaded.watermark.max(newest);
+
+    let releases: Vec<i64> = changes
+        .iter()
+        .filter_map(|c| c.release_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let incidents: Vec<i64> = changes.iter().filter_map(|c| c.incident_id).collect();
+    if changes.iter().any(|c| c.kind == ChangeKind::Program) {
+        loaded.programs = programs(db).await?;
+    }
+    if !releases.is_empty() || !incidents.is_empty() {
+        let fresh = tables(
+            db,
+            Selection::Only {
+                releases: &releases,
+                incidents: &incidents,
+            },
+        )
+        .await?;
+        let mut store = Store::clone(&loaded.store);
+        loaded.store = Arc::new(
+            blocking(move || {
+                store.replace(&releases, &incidents, fresh)?;
+                Ok(store)
+            })
+            .await?,
+        );
+    }
+    Ok(loaded)
+}

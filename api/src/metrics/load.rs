@@ -1,0 +1,269 @@
+//! Reading the analytics tables: only the columns metrics use, straight into columns.
+//!
+//! Enumerations are turned into small codes by the query itself, so no string is decoded
+//! per row. Ids in `IN (…)` lists are formatted integers, never user text.
+
+use analytics::{DeploymentStatus, GateStatus, Tables, Tier};
+use futures_util::TryStreamExt;
+use sea_orm::{ConnectionTrait, DbErr, QueryResult, Statement, StreamTrait};
+
+use crate::time::DAY_MICROS;
+
+/// Which rows to read.
+#[derive(Debug, Clone, Copy)]
+pub enum Selection<'a> {
+    All,
+    /// Everything that belongs to these releases, and these incidents.
+    Only {
+        releases: &'a [i64],
+        incidents: &'a [i64],
+    },
+}
+
+fn id_list(ids: &[i64]) -> String {
+    if ids.is_empty() {
+        return "NULL".into();
+    }
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+impl Selection<'_> {
+    /// A condition on `column` holding a release id.
+    fn releases(&self, column: &str) -> String {
+        match self {
+            Self::All => "1 = 1".into(),
+            Self::Only { releases, .. } => format!("{column} IN ({})", id_list(releases)),
+        }
+    }
+
+    fn incidents(&self) -> String {
+        match self {
+            Self::All => "1 = 1".into(),
+            Self::Only {
+                releases,
+                incidents,
+            } => format!(
+                "release_id IN ({}) OR id IN ({})",
+                id_list(releases),
+                id_list(incidents)
+            ),
+        }
+    }
+}
+
+/// Streams the rows of `sql`, handing each to `push`.
+async fn each<C>(
+    db: &C,
+    sql: String,
+    mut push: impl FnMut(QueryResult) -> Result<(), DbErr>,
+) -> Result<(), DbErr>
+where
+    C: ConnectionTrait + StreamTrait,
+{
+    let statement = Statement::from_string(ConnectionTrait::get_database_backend(db), sql);
+    let rows = db.stream_raw(statement).await?;
+    let mut rows = std::pin::pin!(rows);
+    while let Some(row) = rows.try_next().await? {
+        push(row)?;
+    }
+    Ok(())
+}
+
+fn tier(code: i32) -> Tier {
+    match code {
+        0 => Tier::Development,
+        1 => Tier::Testing,
+        2 => Tier::Staging,
+        _ => Tier::Production,
+    }
+}
+
+fn deployment_status(code: i32) -> DeploymentStatus {
+    match code {
+        0 => DeploymentStatus::InProgress,
+        1 => DeploymentStatus::Succeeded,
+        2 => DeploymentStatus::Failed,
+        _ => DeploymentStatus::RolledBack,
+    }
+}
+
+fn gate_status(code: i32) -> GateStatus {
+    match code {
+        0 => GateStatus::Pending,
+        1 => GateStatus::Passed,
+        2 => GateStatus::Failed,
+        _ => GateStatus::Waived,
+    }
+}
+
+/// Reads the tables of `selection`.
+pub async fn tables<C>(db: &C, selection: Selection<'_>) -> Result<Tables, DbErr>
+where
+    C: ConnectionTrait + StreamTrait,
+{
+    let mut t = Tables::default();
+    each(
+        db,
+        format!(
+            "SELECT id, program_id, planned_end FROM releases WHERE {}",
+            selection.releases("id")
+        ),
+        |row| {
+            let (id, program, planned_end): (i64, i64, Option<i64>) =
+                row.try_get_many_by_index()?;
+            t.releases.id.push(id);
+            t.releases.program.push(program);
+            t.releases.planned_end.push(planned_end);
+            Ok(())
+        },
+    )
+    .await?;
+    each(
+        db,
+        format!(
+            "SELECT release_id, name FROM release_parties WHERE role = 'TEAM' AND {}",
+            selection.releases("release_id")
+        ),
+        |row| {
+            let (release, team): (i64, String) = row.try_get_many_by_index()?;
+            t.teams.release.push(release);
+            t.teams.team.push(team);
+            Ok(())
+        },
+    )
+    .await?;
+    each(
+        db,
+        format!(
+            "SELECT d.id, d.release_id, r.program_id, \
+             CASE WHEN r.type = 'EMERGENCY' THEN 1 ELSE 0 END, \
+             CASE e.tier WHEN 'DEVELOPMENT' THEN 0 WHEN 'TESTING' THEN 1 WHEN 'STAGING' THEN 2 ELSE 3 END, \
+             CASE d.status WHEN 'IN_PROGRESS' THEN 0 WHEN 'SUCCEEDED' THEN 1 WHEN 'FAILED' THEN 2 ELSE 3 END, \
+             CASE WHEN d.is_rollback THEN 1 ELSE 0 END, d.finished_at \
+             FROM deployments d JOIN releases r ON r.id = d.release_id \
+             JOIN environments e ON e.id = d.environment_id WHERE {}",
+            selection.releases("d.release_id")
+        ),
+        |row| {
+            let (id, release, program, emergency, tier_code, status, rollback, finished): (i64, i64, i64, i32, i32, i32, i32, Option<i64>) =
+                row.try_get_many_by_index()?;
+            let d = &mut t.deployments;
+            d.id.push(id);
+            d.release.push(release);
+            d.program.push(program);
+            d.emergency.push(emergency == 1);
+            d.tier.push(tier(tier_code));
+            d.status.push(deployment_status(status));
+            d.rollback.push(rollback == 1);
+            d.finished_at.push(finished);
+            Ok(())
+        },
+    )
+    .await?;
+    each(
+        db,
+        format!(
+            "SELECT i.release_id, r.program_id, i.committed_at FROM release_items i \
+             JOIN releases r ON r.id = i.release_id WHERE {}",
+            selection.releases("i.release_id")
+        ),
+        |row| {
+            let (release, program, committed): (i64, i64, Option<i64>) =
+                row.try_get_many_by_index()?;
+            t.items.release.push(release);
+            t.items.program.push(program);
+            t.items.committed_at.push(committed);
+            Ok(())
+        },
+    )
+    .await?;
+    each(
+        db,
+        format!(
+            "SELECT id, program_id, release_id, deployment_id, CASE WHEN caused_by_change THEN 1 ELSE 0 END, \
+             opened_at, resolved_at FROM incidents WHERE {}",
+            selection.incidents()
+        ),
+        |row| {
+            let (id, program, release, deployment, caused, opened, resolved): (i64, i64, Option<i64>, Option<i64>, i32, i64, Option<i64>) =
+                row.try_get_many_by_index()?;
+            let i = &mut t.incidents;
+            i.id.push(id);
+            i.program.push(program);
+            i.release.push(release);
+            i.deployment.push(deployment);
+            i.caused_by_change.push(caused == 1);
+            i.opened_at.push(opened);
+            i.resolved_at.push(resolved);
+            Ok(())
+        },
+    )
+    .await?;
+    each(
+        db,
+        format!(
+            "SELECT gr.id, gr.gate_id, g.release_id, r.program_id, \
+             CASE gr.status WHEN 'PENDING' THEN 0 WHEN 'PASSED' THEN 1 WHEN 'FAILED' THEN 2 ELSE 3 END, gr.checked_at \
+             FROM gate_results gr JOIN quality_gates g ON g.id = gr.gate_id \
+             JOIN releases r ON r.id = g.release_id WHERE {}",
+            selection.releases("g.release_id")
+        ),
+        |row| {
+            let (id, gate, release, program, status, checked): (i64, i64, i64, i64, i32, i64) = row.try_get_many_by_index()?;
+            let g = &mut t.gate_results;
+            g.id.push(id);
+            g.gate.push(gate);
+            g.release.push(release);
+            g.program.push(program);
+            g.status.push(gate_status(status));
+            g.checked_at.push(checked);
+            Ok(())
+        },
+    )
+    .await?;
+    each(
+        db,
+        format!(
+            "SELECT o.release_id, r.program_id FROM outcomes o JOIN releases r ON r.id = o.release_id WHERE {}",
+            selection.releases("o.release_id")
+        ),
+        |row| {
+            let (release, program): (i64, i64) = row.try_get_many_by_index()?;
+            t.outcomes.release.push(release);
+            t.outcomes.program.push(program);
+            Ok(())
+        },
+    )
+    .await?;
+    each(
+        db,
+        format!(
+            "SELECT a.release_id, r.program_id, a.created_at, a.closed_at, a.due_date \
+             FROM improvement_actions a JOIN releases r ON r.id = a.release_id WHERE {}",
+            selection.releases("a.release_id")
+        ),
+        |row| {
+            let (release, program, created, closed, due): (
+                i64,
+                i64,
+                i64,
+                Option<i64>,
+                Option<chrono::NaiveDate>,
+            ) = row.try_get_many_by_index()?;
+            let a = &mut t.actions;
+            a.release.push(release);
+            a.program.push(program);
+            a.created_at.push(created);
+            a.closed_at.push(closed);
+            a.due_date.push(due.map(|d| {
+                (d.and_time(chrono::NaiveTime::MIN)
+                    .and_utc()
+                    .timestamp_micros()
+                    / DAY_MICROS) as i32
+            }));
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(t)
+}

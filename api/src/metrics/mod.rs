@@ -1,0 +1,5 @@
+//! Release metrics: the columns analytics needs, loaded from the database into an in-memory
+//! [`analytics::Store`] that every process keeps fresh from the change feed.
+
+pub mod cache;
+pub mod load;

@@ -1,0 +1,485 @@
+//! `Query.metrics` over a history built through the mutations, against figures worked out by
+//! hand from metrics.md; freshness after writes, also from another process; scoping.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::Stdio;
+
+use api::auth::Role;
+use serde_json::{Value, json};
+
+use crate::support::{SECRET, TestApp, data, error_code, relm_binary, token};
+
+const METRICS: &str = "query($filter: MetricsFilter!) { metrics(filter: $filter) {
+  from to
+  deploymentFrequency { deployments deploymentDays perDay band }
+  leadTime { hours { count mean median p90 p95 min max } band }
+  changeFailureRate { deployments failed rate band }
+  timeToRestore { hours { count median min max } band }
+  reworkRate { deployments rework rate }
+  delivery { releasesDelivered onTimeRate slippageDays { count min max median } rollbackRate gateFirstPassRate reviewCompletionRate actionsOpen actionsOverdue actionsClosed }
+  trend { start end deployments failedDeployments changeFailureRate leadTimeMedianHours timeToRestoreMedianHours releasesDelivered onTimeRate }
+  byProgram { programKey deploymentFrequency { deployments band } leadTime { band } changeFailureRate { deployments failed rate band } timeToRestore { hours { count median } band } delivery { releasesDelivered } }
+} }";
+
+fn march() -> Value {
+    json!({"from": "2026-03-01T00:00:00Z", "to": "2026-04-01T00:00:00Z"})
+}
+
+async fn rm(app: &TestApp, mutation: &str, input: Value) -> Value {
+    data(
+        app.run_as(
+            Role::ReleaseManager,
+            None,
+            mutation,
+            json!({ "input": input }),
+        )
+        .await,
+    )
+}
+
+/// Creates a release and takes it to APPROVED.
+/// A release to create, with its scope and the time its gates and approval were recorded.
+struct Plan<'a> {
+    program: &'a str,
+    version: &'a str,
+    planned_end: &'a str,
+    commits: &'a [&'a str],
+    gates: &'a [&'a str],
+    checked: &'a str,
+    teams: &'a [&'a str],
+}
+
+async fn approved(app: &TestApp, plan: Plan<'_>) -> String {
+    let Plan {
+        program,
+        version,
+        planned_end,
+        commits,
+        gates,
+        checked,
+        teams,
+    } = plan;
+    let created = rm(app, "mutation($input: CreateReleaseInput!) { createRelease(input: $input) { id } }",
+        json!({"programKey": program, "version": version, "name": version, "type": "MINOR", "plannedEnd": planned_end,
+               "rollbackPlan": "Redeploy", "teams": teams})).await;
+    let id = created["createRelease"]["id"].as_str().unwrap().to_owned();
+    for to in ["SCHEDULED", "IN_BUILD"] {
+        rm(app, "mutation($input: TransitionReleaseInput!) { transitionRelease(input: $input) { status } }", json!({"releaseId": id, "to": to})).await;
+    }
+    for committed in commits {
+        rm(app, "mutation($input: AddReleaseItemInput!) { addReleaseItem(input: $input) { id } }",
+            json!({"releaseId": id, "title": "change", "kind": "FEATURE", "committedAt": committed})).await;
+    }
+    rm(
+        app,
+        "mutation($input: TransitionReleaseInput!) { transitionRelease(input: $input) { status } }",
+        json!({"releaseId": id, "to": "IN_TEST"}),
+    )
+    .await;
+    for status in gates {
+        rm(app, "mutation($input: RecordQualityGateInput!) { recordQualityGate(input: $input) { status } }",
+            json!({"releaseId": id, "name": "unit-tests", "kind": "UNIT_TEST", "status": status, "checkedAt": checked})).await;
+    }
+    rm(
+        app,
+        "mutation($input: RecordApprovalInput!) { recordApproval(input: $input) { decision } }",
+        json!({"releaseId": id, "decision": "GO", "decidedAt": checked}),
+    )
+    .await;
+    rm(
+        app,
+        "mutation($input: TransitionReleaseInput!) { transitionRelease(input: $input) { status } }",
+        json!({"releaseId": id, "to": "APPROVED"}),
+    )
+    .await;
+    id
+}
+
+async fn deploy(
+    app: &TestApp,
+    release: &str,
+    status: &str,
+    started: &str,
+    finished: &str,
+) -> String {
+    rm(app, "mutation($input: RecordDeploymentInput!) { recordDeployment(input: $input) { id } }",
+        json!({"releaseId": release, "environment": "prod-eu", "status": status, "startedAt": started, "finishedAt": finished}))
+        .await["recordDeployment"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn incident(app: &TestApp, input: Value) {
+    rm(
+        app,
+        "mutation($input: RecordIncidentInput!) { recordIncident(input: $input) { id } }",
+        input,
+    )
+    .await;
+}
+
+/// PAY 1.0: on time, lead times 47 h and 23 h, its gate failed first.
+/// PAY 2.0: a day late, lead time 48 h, failed by an incident through its release (2 h).
+/// MOB 5.0: failed in production and rolled back; never delivered.
+/// MOB: a provider outage of 1 h, not caused by a change.
+async fn history() -> (TestApp, String) {
+    let app = TestApp::empty().await;
+    for key in ["PAY", "MOB"] {
+        app.admin(
+            "mutation($input: CreateProgramInput!) { createProgram(input: $input) { key } }",
+            json!({"input": {"key": key, "name": key}}),
+        )
+        .await;
+    }
+    for (name, tier) in [("staging", "STAGING"), ("prod-eu", "PRODUCTION")] {
+        app.admin("mutation($input: CreateEnvironmentInput!) { createEnvironment(input: $input) { name } }", json!({"input": {"name": name, "tier": tier}})).await;
+    }
+    let a = approved(
+        &app,
+        Plan {
+            program: "PAY",
+            version: "1.0",
+            planned_end: "2026-03-10T12:00:00Z",
+            commits: &["2026-03-08T12:00:00Z", "2026-03-09T12:00:00Z"],
+            gates: &["FAILED", "PASSED"],
+            checked: "2026-03-09T13:00:00Z",
+            teams: &["payments-core"],
+        },
+    )
+    .await;
+    let a_deployment = deploy(
+        &app,
+        &a,
+        "SUCCEEDED",
+        "2026-03-10T10:00:00Z",
+        "2026-03-10T11:00:00Z",
+    )
+    .await;
+    rm(&app, "mutation($input: RecordOutcomeInput!) { recordOutcome(input: $input) { result } }",
+        json!({"releaseId": a, "result": "SUCCESSFUL", "objectivesMet": true, "summary": "Fine", "reviewedAt": "2026-03-12T10:00:00Z"})).await;
+
+    let b = approved(
+        &app,
+        Plan {
+            program: "PAY",
+            version: "2.0",
+            planned_end: "2026-03-15T12:00:00Z",
+            commits: &["2026-03-14T12:00:00Z"],
+            gates: &["PASSED"],
+            checked: "2026-03-15T08:00:00Z",
+            teams: &["risk"],
+        },
+    )
+    .await;
+    deploy(
+        &app,
+        &b,
+        "SUCCEEDED",
+        "2026-03-16T11:00:00Z",
+        "2026-03-16T12:00:00Z",
+    )
+    .await;
+    incident(&app, json!({"releaseId": b, "title": "Errors", "severity": "SEV2", "openedAt": "2026-03-16T13:00:00Z", "resolvedAt": "2026-03-16T15:00:00Z"})).await;
+
+    let c = approved(
+        &app,
+        Plan {
+            program: "MOB",
+            version: "5.0",
+            planned_end: "2026-03-20T12:00:00Z",
+            commits: &["2026-03-18T12:00:00Z"],
+            gates: &["PASSED"],
+            checked: "2026-03-19T08:00:00Z",
+            teams: &[],
+        },
+    )
+    .await;
+    deploy(
+        &app,
+        &c,
+        "FAILED",
+        "2026-03-20T09:00:00Z",
+        "2026-03-20T10:00:00Z",
+    )
+    .await;
+    rm(&app, "mutation($input: RollbackReleaseInput!) { rollbackRelease(input: $input) { status } }",
+        json!({"releaseId": c, "environment": "prod-eu", "reason": "Crash", "startedAt": "2026-03-20T10:10:00Z", "finishedAt": "2026-03-20T10:20:00Z"})).await;
+    incident(&app, json!({"programKey": "MOB", "title": "Provider outage", "severity": "SEV1", "causedByChange": false,
+        "openedAt": "2026-03-05T00:00:00Z", "resolvedAt": "2026-03-05T01:00:00Z"})).await;
+    (app, a_deployment)
+}
+
+fn close(value: &Value, expected: f64) -> bool {
+    value.as_f64().is_some_and(|v| (v - expected).abs() < 1e-9)
+}
+
+async fn metrics_as(app: &TestApp, role: Role, programs: Option<&[&str]>, filter: Value) -> Value {
+    data(
+        app.run_as(role, programs, METRICS, json!({ "filter": filter }))
+            .await,
+    )["metrics"]
+        .clone()
+}
+
+#[tokio::test]
+async fn figures_match_the_definitions() {
+    let (app, _) = history().await;
+    let m = metrics_as(&app, Role::Viewer, None, march()).await;
+    assert_eq!(m["from"], "2026-03-01T00:00:00Z");
+    let df = &m["deploymentFrequency"];
+    assert_eq!(
+        (df["deployments"].as_i64(), df["deploymentDays"].as_i64()),
+        (Some(2), Some(2))
+    );
+    assert!(close(&df["perDay"], 2.0 / 31.0));
+    assert_eq!(df["band"], "MEDIUM");
+
+    let lt = &m["leadTime"]["hours"];
+    assert_eq!(lt["count"], 3);
+    for (field, expected) in [
+        ("median", 47.0),
+        ("mean", 118.0 / 3.0),
+        ("p90", 47.8),
+        ("p95", 47.9),
+        ("min", 23.0),
+        ("max", 48.0),
+    ] {
+        assert!(close(&lt[field], expected), "{field}: {}", lt[field]);
+    }
+    assert_eq!(m["leadTime"]["band"], "HIGH");
+
+    let cfr = &m["changeFailureRate"];
+    assert_eq!(
+        (cfr["deployments"].as_i64(), cfr["failed"].as_i64()),
+        (Some(3), Some(2))
+    );
+    assert!(close(&cfr["rate"], 2.0 / 3.0));
+    assert_eq!(cfr["band"], "LOW");
+
+    let ttr = &m["timeToRestore"];
+    assert_eq!(ttr["hours"]["count"], 2);
+    assert!(close(&ttr["hours"]["median"], 1.5) && close(&ttr["hours"]["min"], 1.0));
+    assert_eq!(ttr["band"], "HIGH");
+    assert_eq!(
+        m["reworkRate"],
+        json!({"deployments": 2, "rework": 0, "rate": 0.0})
+    );
+
+    let d = &m["delivery"];
+    assert_eq!(d["releasesDelivered"], 2);
+    assert!(close(&d["onTimeRate"], 0.5));
+    assert!(close(&d["slippageDays"]["min"], -1.0 / 24.0) && close(&d["slippageDays"]["max"], 1.0));
+    assert!(close(&d["rollbackRate"], 1.0 / 3.0));
+    assert!(close(&d["gateFirstPassRate"], 2.0 / 3.0));
+    assert!(close(&d["reviewCompletionRate"], 0.5));
+    assert_eq!(
+        (d["actionsOpen"].as_i64(), d["actionsClosed"].as_i64()),
+        (Some(0), Some(0))
+    );
+
+    assert_eq!(m["trend"].as_array().map(Vec::len), Some(1));
+    let march_bucket = &m["trend"][0];
+    assert_eq!(
+        (march_bucket["start"].as_str(), march_bucket["end"].as_str()),
+        (Some("2026-03-01T00:00:00Z"), Some("2026-04-01T00:00:00Z"))
+    );
+    assert_eq!(
+        (
+            march_bucket["deployments"].as_i64(),
+            march_bucket["failedDeployments"].as_i64()
+        ),
+        (Some(2), Some(2))
+    );
+    assert!(
+        close(&march_bucket["leadTimeMedianHours"], 47.0)
+            && close(&march_bucket["onTimeRate"], 0.5)
+    );
+
+    let programs: Vec<&str> = m["byProgram"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["programKey"].as_str().unwrap())
+        .collect();
+    assert_eq!(programs, ["MOB", "PAY"]);
+    let mob = &m["byProgram"][0];
+    assert_eq!(mob["deploymentFrequency"]["band"], "NO_DATA");
+    assert_eq!(
+        mob["changeFailureRate"],
+        json!({"deployments": 1, "failed": 1, "rate": 1.0, "band": "LOW"})
+    );
+    assert!(close(&mob["timeToRestore"]["hours"]["median"], 1.0));
+    let pay = &m["byProgram"][1];
+    assert_eq!(
+        pay["changeFailureRate"],
+        json!({"deployments": 2, "failed": 1, "rate": 0.5, "band": "LOW"})
+    );
+    assert_eq!(pay["delivery"]["releasesDelivered"], 2);
+}
+
+#[tokio::test]
+async fn filters_narrow_the_figures() {
+    let (app, _) = history().await;
+    let mut by_team = march();
+    by_team["team"] = json!("payments-core");
+    let m = metrics_as(&app, Role::Viewer, None, by_team).await;
+    assert_eq!(m["deploymentFrequency"]["deployments"], 1);
+    assert_eq!(m["leadTime"]["hours"]["count"], 2);
+    assert_eq!(
+        m["timeToRestore"]["hours"]["count"], 0,
+        "incidents without a release are left out"
+    );
+
+    let mut staging = march();
+    staging["tiers"] = json!(["STAGING"]);
+    assert_eq!(
+        metrics_as(&app, Role::Viewer, None, staging).await["deploymentFrequency"]["deployments"],
+        0
+    );
+
+    let mut weekly = march();
+    weekly["granularity"] = json!("WEEK");
+    let trend = metrics_as(&app, Role::Viewer, None, weekly).await["trend"].clone();
+    assert_eq!(
+        trend.as_array().map(Vec::len),
+        Some(6),
+        "Feb 23 to Mar 30 weeks, cut to March"
+    );
+    assert_eq!(trend[0]["start"], "2026-03-01T00:00:00Z");
+    assert_eq!(trend[1]["start"], "2026-03-02T00:00:00Z");
+
+    let mut pay = march();
+    pay["programKeys"] = json!(["PAY"]);
+    let m = metrics_as(&app, Role::Viewer, None, pay).await;
+    assert_eq!(m["byProgram"].as_array().map(Vec::len), Some(1));
+    assert_eq!(m["timeToRestore"]["hours"]["count"], 1);
+}
+
+#[tokio::test]
+async fn a_scoped_caller_gets_its_programs_only() {
+    let (app, _) = history().await;
+    let m = metrics_as(&app, Role::Viewer, Some(&["PAY"]), march()).await;
+    assert_eq!(m["changeFailureRate"]["deployments"], 2);
+    assert_eq!(m["timeToRestore"]["hours"]["count"], 1);
+    assert_eq!(m["byProgram"].as_array().map(Vec::len), Some(1));
+    let mut mob = march();
+    mob["programKeys"] = json!(["MOB"]);
+    let response = app
+        .run_as(
+            Role::Viewer,
+            Some(&["PAY"]),
+            METRICS,
+            json!({ "filter": mob }),
+        )
+        .await;
+    assert_eq!(error_code(&response), "NOT_FOUND");
+    let mut unknown = march();
+    unknown["programKeys"] = json!(["NOPE"]);
+    let response = app
+        .run_as(Role::Admin, None, METRICS, json!({ "filter": unknown }))
+        .await;
+    assert_eq!(error_code(&response), "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn bad_filters_are_refused() {
+    let app = TestApp::empty().await;
+    for filter in [
+        json!({"from": "2026-04-01T00:00:00Z", "to": "2026-03-01T00:00:00Z"}),
+        json!({"from": "2026-03-01T00:00:00Z", "to": "2026-03-01T00:00:00Z"}),
+        json!({"from": "2026-03-01T00:00:00Z", "to": "2026-04-01T00:00:00Z", "tiers": []}),
+        json!({"from": "2000-01-01T00:00:00Z", "to": "2026-04-01T00:00:00Z", "granularity": "DAY"}),
+    ] {
+        let response = app
+            .run_as(Role::Viewer, None, METRICS, json!({ "filter": filter }))
+            .await;
+        assert_eq!(error_code(&response), "BAD_USER_INPUT", "{filter}");
+    }
+}
+
+#[tokio::test]
+async fn a_query_after_a_write_reflects_it() {
+    let (app, a_deployment) = history().await;
+    let before = metrics_as(&app, Role::Viewer, None, march()).await;
+    assert_eq!(before["changeFailureRate"]["failed"], 2);
+    // A change-caused incident naming PAY 1.0's deployment fails it too.
+    incident(&app, json!({"deploymentId": a_deployment, "title": "Late errors", "severity": "SEV3", "openedAt": "2026-05-01T00:00:00Z"})).await;
+    // A program-level incident counts for time to restore.
+    incident(
+        &app,
+        json!({"programKey": "PAY", "title": "DNS", "severity": "SEV2", "causedByChange": false,
+        "openedAt": "2026-03-07T00:00:00Z", "resolvedAt": "2026-03-07T04:00:00Z"}),
+    )
+    .await;
+    let after = metrics_as(&app, Role::Viewer, None, march()).await;
+    assert_eq!(after["changeFailureRate"]["failed"], 3);
+    assert_eq!(after["timeToRestore"]["hours"]["count"], 3);
+    assert!(close(&after["timeToRestore"]["hours"]["median"], 2.0));
+}
+
+fn post(addr: &str, bearer: &str, body: &Value) -> Value {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let body = body.to_string();
+    write!(
+        stream,
+        "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {bearer}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let json = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {response}"))
+}
+
+#[tokio::test]
+async fn another_process_sees_writes_on_postgres() {
+    let (app, a_deployment) = history().await;
+    if app.db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return;
+    }
+    let mut other = relm_binary()
+        .args([
+            "serve",
+            "--no-migrate",
+            "--bind",
+            "127.0.0.1:0",
+            "--graphiql",
+            "true",
+            "--database-url",
+            &app.test_db_url(),
+        ])
+        .env("RELM_JWT_SECRET", SECRET)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let line = BufReader::new(other.stdout.take().unwrap())
+        .lines()
+        .next()
+        .unwrap()
+        .unwrap();
+    let addr = line
+        .strip_prefix("GraphiQL: http://")
+        .and_then(|r| r.strip_suffix("/graphql"))
+        .unwrap()
+        .to_owned();
+    let viewer = token(Role::Viewer, None);
+    let query = json!({"query": "query($filter: MetricsFilter!) { metrics(filter: $filter) { changeFailureRate { failed } } }", "variables": {"filter": march()}});
+    let before = post(&addr, &viewer, &query);
+    // This process writes; the other one's next query must reflect it.
+    incident(&app, json!({"deploymentId": a_deployment, "title": "Late errors", "severity": "SEV3", "openedAt": "2026-05-01T00:00:00Z"})).await;
+    let after = post(&addr, &viewer, &query);
+    let _ = other.kill();
+    let _ = other.wait();
+    assert_eq!(
+        before["data"]["metrics"]["changeFailureRate"]["failed"], 2,
+        "{before}"
+    );
+    assert_eq!(
+        after["data"]["metrics"]["changeFailureRate"]["failed"], 3,
+        "{after}"
+    );
+}
