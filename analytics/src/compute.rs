@@ -1,596 +1,191 @@
-//! The figures of metrics.md, computed with polars over the store's frames.
+//! The figures of metrics.md for one query: one pass over each family of derived rows.
 //!
-//! Every family of figures (deployments, change failures, lead times, restores, deliveries,
-//! gates, actions) is a frame of one row per counted thing, with the program and the time
-//! that places it in the window. Each frame is aggregated three ways: over the whole window,
-//! by program, and by trend bucket.
+//! Rows are scoped through a dense program table and the team's releases, placed in trend
+//! buckets through a table of the window's days, and counted into three groups: the whole
+//! window, their program, their bucket. Values arrive sorted, so percentiles are indexing.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
-use polars::prelude::search_sorted::SearchSortedSide;
-use polars::prelude::*;
-
-use crate::calendar::{buckets, days_from_civil};
+use crate::calendar::buckets;
+use crate::derive::*;
 use crate::model::*;
 use crate::rules::*;
-use crate::store::{
-    Error, FAILED, GATE_PASSED, GATE_PENDING, ROLLED_BACK, SUCCEEDED, Store, tier_code,
-};
 
-fn ids(values: &[i64]) -> Expr {
-    lit(Series::new("ids".into(), values))
+/// Where a row counts: the caller's programs, and with a team only its releases.
+struct Scope {
+    /// Group of each program id (by position in the query's programs), or `u32::MAX`.
+    slots: Vec<u32>,
+    team: Option<HashSet<i64>>,
 }
 
-fn codes(values: &[i32]) -> Expr {
-    lit(Series::new("codes".into(), values))
-}
-
-fn within(column: &str, from: i64, to: i64) -> Expr {
-    col(column).gt_eq(lit(from)).and(col(column).lt(lit(to)))
-}
-
-fn hours(later: &str, earlier: &str) -> Expr {
-    (col(later) - col(earlier)).cast(DataType::Float64) / lit(HOUR as f64)
-}
-
-/// `count`, `mean`, `median`, `p90`, `p95`, `min`, `max` of `column`, prefixed.
-fn stats(column: &str, prefix: &str) -> Vec<Expr> {
-    let v = || col(column);
-    vec![
-        v().count().alias(format!("{prefix}count")),
-        v().mean().alias(format!("{prefix}mean")),
-        v().quantile(lit(0.5), QuantileMethod::Linear)
-            .alias(format!("{prefix}median")),
-        v().quantile(lit(0.9), QuantileMethod::Linear)
-            .alias(format!("{prefix}p90")),
-        v().quantile(lit(0.95), QuantileMethod::Linear)
-            .alias(format!("{prefix}p95")),
-        v().min().alias(format!("{prefix}min")),
-        v().max().alias(format!("{prefix}max")),
-    ]
-}
-
-fn count_true(expr: Expr, name: &str) -> Expr {
-    expr.cast(DataType::Int64).sum().alias(name)
-}
-
-/// An aggregated frame, readable by key (0 for the whole window) and column.
-struct Agg {
-    rows: HashMap<i64, usize>,
-    columns: HashMap<String, Vec<Option<f64>>>,
-}
-
-impl Agg {
-    fn new(df: DataFrame) -> PolarsResult<Self> {
-        let keys = df.column("key")?.cast(&DataType::Int64)?;
-        let rows = keys
-            .i64()?
-            .iter()
-            .enumerate()
-            .filter_map(|(row, key)| key.map(|k| (k, row)))
-            .collect();
-        let mut columns = HashMap::new();
-        for column in df.columns() {
-            let values = column.cast(&DataType::Float64)?.f64()?.iter().collect();
-            columns.insert(column.name().to_string(), values);
+impl Scope {
+    fn group(&self, program: i64, release: i64) -> Option<usize> {
+        let slot = *self.slots.get(usize::try_from(program).ok()?)?;
+        if slot == u32::MAX {
+            return None;
         }
-        Ok(Self { rows, columns })
-    }
-
-    fn float(&self, key: i64, name: &str) -> Option<f64> {
-        let row = *self.rows.get(&key)?;
-        self.columns.get(name)?.get(row).copied().flatten()
-    }
-
-    fn count(&self, key: i64, name: &str) -> u64 {
-        self.float(key, name).map_or(0, |v| v as u64)
-    }
-
-    fn stats(&self, key: i64, prefix: &str) -> DurationStats {
-        let count = self.count(key, &format!("{prefix}count"));
-        let get = |name: &str| {
-            (count > 0)
-                .then(|| self.float(key, &format!("{prefix}{name}")))
-                .flatten()
-        };
-        DurationStats {
-            count,
-            mean: get("mean"),
-            median: get("median"),
-            p90: get("p90"),
-            p95: get("p95"),
-            min: get("min"),
-            max: get("max"),
+        match &self.team {
+            Some(releases) if !releases.contains(&release) => None,
+            _ => Some(slot as usize),
         }
     }
 }
 
-/// How a family of figures is grouped.
-enum By {
-    Window,
-    Program,
-    Bucket { starts: Series, time: &'static str },
+/// The window and its trend buckets, with a day-to-bucket table (buckets start at midnight).
+struct Window {
+    from: i64,
+    to: i64,
+    first_day: i64,
+    day_bucket: Vec<u32>,
+    buckets: Vec<(i64, i64)>,
 }
 
-fn aggregate(frame: &DataFrame, by: &By, aggs: &[Expr]) -> PolarsResult<Agg> {
-    let lf = frame.clone().lazy();
-    let df = match by {
-        By::Window => lf
-            .select(aggs)
-            .with_column(lit(0i64).alias("key"))
-            .collect()?,
-        By::Program => lf
-            .group_by([col("program").alias("key")])
-            .agg(aggs)
-            .collect()?,
-        By::Bucket { starts, time } => {
-            let bucket = lit(starts.clone())
-                .search_sorted(col(*time), SearchSortedSide::Right, false)
-                .cast(DataType::Int64)
-                - lit(1i64);
-            lf.group_by([bucket.alias("key")]).agg(aggs).collect()?
-        }
-    };
-    Agg::new(df)
-}
-
-/// A family's three aggregations.
-struct Family {
-    window: Agg,
-    program: Agg,
-    bucket: Option<Agg>,
-}
-
-fn family(
-    frame: &DataFrame,
-    time: &'static str,
-    aggs: &[Expr],
-    trend: Option<&(Series, i64)>,
-) -> PolarsResult<Family> {
-    let window = aggregate(frame, &By::Window, aggs)?;
-    let program = aggregate(frame, &By::Program, aggs)?;
-    let bucket = match trend {
-        Some((starts, last_end)) => {
-            let in_buckets = frame
-                .clone()
-                .lazy()
-                .filter(col(time).lt(lit(*last_end)))
-                .collect()?;
-            Some(aggregate(
-                &in_buckets,
-                &By::Bucket {
-                    starts: starts.clone(),
-                    time,
-                },
-                aggs,
-            )?)
-        }
-        None => None,
-    };
-    Ok(Family {
-        window,
-        program,
-        bucket,
-    })
-}
-
-/// Deployments failed by a change-caused incident: the one it names, or else the latest
-/// counted production deployment of its release finished by the time it opened.
-fn failed_by_incidents(counted: &DataFrame, incidents: &DataFrame) -> PolarsResult<Vec<i64>> {
-    let caused = incidents
-        .clone()
-        .lazy()
-        .filter(col("caused_by_change"))
-        .select([col("deployment"), col("release"), col("opened_at")])
-        .collect()?;
-    let deployment = caused.column("deployment")?.i64()?;
-    let release = caused.column("release")?.i64()?;
-    let opened = caused.column("opened_at")?.i64()?;
-    let mut failed: Vec<i64> = deployment.iter().flatten().collect();
-    let through_release: Vec<(i64, i64)> = deployment
-        .iter()
-        .zip(release.iter())
-        .zip(opened.iter())
-        .filter_map(|((d, r), o)| match (d, r, o) {
-            (None, Some(r), Some(o)) => Some((r, o)),
-            _ => None,
-        })
-        .collect();
-    if through_release.is_empty() {
-        return Ok(failed);
-    }
-    let releases: Vec<i64> = through_release.iter().map(|(r, _)| *r).collect();
-    let candidates = counted
-        .clone()
-        .lazy()
-        .filter(col("release").is_in(ids(&releases), false))
-        .select([col("release"), col("finished_at"), col("id")])
-        .collect()?;
-    let mut by_release: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
-    for ((r, f), id) in candidates
-        .column("release")?
-        .i64()?
-        .iter()
-        .zip(candidates.column("finished_at")?.i64()?.iter())
-        .zip(candidates.column("id")?.i64()?.iter())
-    {
-        if let (Some(r), Some(f), Some(id)) = (r, f, id) {
-            by_release.entry(r).or_default().push((f, id));
-        }
-    }
-    for list in by_release.values_mut() {
-        list.sort_unstable();
-    }
-    for (release, opened_at) in through_release {
-        if let Some(list) = by_release.get(&release) {
-            let finished_by = list.partition_point(|(f, _)| *f <= opened_at);
-            if finished_by > 0 {
-                failed.push(list[finished_by - 1].1);
-            }
-        }
-    }
-    Ok(failed)
-}
-
-impl Store {
-    /// Every figure of metrics.md for `query`.
-    pub fn metrics(&self, q: &Query) -> Result<Metrics, Error> {
-        Ok(self.compute(q)?)
-    }
-
-    fn compute(&self, q: &Query) -> PolarsResult<Metrics> {
-        let f = &self.frames;
-        let (from, to) = (q.from, q.to);
-        let program_ids: Vec<i64> = q.programs.iter().map(|p| p.id).collect();
-        let all_programs = self.programs.iter().all(|p| program_ids.contains(p));
-        let team_releases: Option<Vec<i64>> = match &q.team {
-            Some(team) => Some(
-                f.teams
-                    .clone()
-                    .lazy()
-                    .filter(col("team").eq(lit(team.as_str())))
-                    .select([col("release")])
-                    .collect()?
-                    .column("release")?
-                    .i64()?
+impl Window {
+    fn new(from: i64, to: i64, granularity: Granularity) -> Self {
+        let buckets = buckets(from, to, granularity);
+        let first_day = from.div_euclid(DAY);
+        let last_day = (to - 1).div_euclid(DAY);
+        let day_bucket = (first_day..=last_day.max(first_day))
+            .map(|day| {
+                let start = day * DAY;
+                buckets
                     .iter()
-                    .flatten()
-                    .collect(),
-            ),
-            None => None,
-        };
-        // Scope: the caller's programs, and with a team only what belongs to its releases.
-        let scope = |frame: &DataFrame, release: &str| -> LazyFrame {
-            let mut lf = frame.clone().lazy();
-            if !all_programs {
-                lf = lf.filter(col("program").is_in(ids(&program_ids), false));
-            }
-            if let Some(releases) = &team_releases {
-                lf = lf.filter(
-                    col(release)
-                        .is_in(ids(releases), false)
-                        .fill_null(lit(false)),
-                );
-            }
-            lf
-        };
-
-        // Production deployments with SUCCEEDED, FAILED or ROLLED_BACK status and finishedAt.
-        let tiers: Vec<i32> = q.tiers.iter().map(|t| tier_code(*t)).collect();
-        let counted = scope(&f.deployments, "release")
-            .filter(
-                col("tier")
-                    .is_in(codes(&tiers), false)
-                    .and(col("rollback").not())
-                    .and(col("status").is_in(codes(&[SUCCEEDED, FAILED, ROLLED_BACK]), false))
-                    .and(col("finished_at").is_not_null()),
-            )
-            .collect()?;
-        let incidents = scope(&f.incidents, "release").collect()?;
-        let failed = failed_by_incidents(&counted, &incidents)?;
-
-        // Delivered at: the first SUCCEEDED production deployment of each release.
-        let delivered = counted
-            .clone()
-            .lazy()
-            .filter(col("status").eq(lit(SUCCEEDED)))
-            .group_by([col("release")])
-            .agg([
-                col("finished_at").min().alias("delivered_at"),
-                col("program").first(),
-            ])
-            .join(
-                f.releases
-                    .clone()
-                    .lazy()
-                    .select([col("id"), col("planned_end")]),
-                [col("release")],
-                [col("id")],
-                JoinArgs::new(JoinType::Left),
-            )
-            .join(
-                f.outcomes
-                    .clone()
-                    .lazy()
-                    .select([col("release"), lit(true).alias("reviewed")]),
-                [col("release")],
-                [col("release")],
-                JoinArgs::new(JoinType::Left),
-            )
-            .collect()?;
-
-        let trend_buckets = buckets(from, to, q.granularity);
-        let trend = trend_buckets.last().map(|(_, last_end)| {
-            let starts: Vec<i64> = trend_buckets.iter().map(|(s, _)| *s).collect();
-            (Series::new("starts".into(), starts), *last_end)
-        });
-        let trend = trend.as_ref();
-
-        let deployments = counted
-            .clone()
-            .lazy()
-            .filter(
-                col("status")
-                    .eq(lit(SUCCEEDED))
-                    .and(within("finished_at", from, to)),
-            )
-            .with_column((col("finished_at") - col("finished_at") % lit(DAY)).alias("day"))
-            .collect()?;
-        let deployments = family(
-            &deployments,
-            "finished_at",
-            &[
-                col("finished_at").count().alias("deployments"),
-                col("day").n_unique().alias("days"),
-                count_true(col("emergency"), "rework"),
-            ],
-            trend,
-        )?;
-
-        let changes = counted
-            .lazy()
-            .filter(within("finished_at", from, to))
-            .with_column(
-                col("status")
-                    .neq(lit(SUCCEEDED))
-                    .or(col("id").is_in(ids(&failed), false))
-                    .alias("failed"),
-            )
-            .collect()?;
-        let changes = family(
-            &changes,
-            "finished_at",
-            &[
-                col("finished_at").count().alias("deployments"),
-                count_true(col("failed"), "failed"),
-                count_true(col("status").eq(lit(ROLLED_BACK)), "rolled_back"),
-            ],
-            trend,
-        )?;
-
-        let leads = scope(&f.items, "release")
-            .filter(col("committed_at").is_not_null())
-            .join(
-                delivered
-                    .clone()
-                    .lazy()
-                    .select([col("release"), col("delivered_at")]),
-                [col("release")],
-                [col("release")],
-                JoinArgs::new(JoinType::Inner),
-            )
-            .filter(within("delivered_at", from, to))
-            .with_column(hours("delivered_at", "committed_at").alias("hours"))
-            .filter(col("hours").gt_eq(lit(0.0)))
-            .collect()?;
-        let leads = family(&leads, "delivered_at", &stats("hours", "lt_"), trend)?;
-
-        let restores = incidents
-            .lazy()
-            .filter(
-                col("resolved_at")
-                    .is_not_null()
-                    .and(within("opened_at", from, to)),
-            )
-            .with_column(hours("resolved_at", "opened_at").alias("hours"))
-            .collect()?;
-        let restores = family(&restores, "opened_at", &stats("hours", "ttr_"), trend)?;
-
-        let deliveries = delivered
-            .lazy()
-            .filter(within("delivered_at", from, to))
-            .with_columns([
-                col("delivered_at")
-                    .lt_eq(col("planned_end"))
-                    .fill_null(lit(false))
-                    .alias("on_time"),
-                ((col("delivered_at") - col("planned_end")).cast(DataType::Float64)
-                    / lit(DAY as f64))
-                .alias("slip"),
-                col("reviewed").fill_null(lit(false)),
-            ])
-            .collect()?;
-        let deliveries = family(
-            &deliveries,
-            "delivered_at",
-            &[
-                col("delivered_at").count().alias("delivered"),
-                col("planned_end").count().alias("planned"),
-                count_true(col("on_time"), "on_time"),
-                count_true(col("reviewed"), "reviewed"),
-            ]
-            .into_iter()
-            .chain(stats("slip", "slip_"))
-            .collect::<Vec<_>>(),
-            trend,
-        )?;
-
-        // A gate's first result: earliest checkedAt, then first recorded; PENDING ignored.
-        let gates = scope(&f.gates, "release")
-            .filter(col("status").neq(lit(GATE_PENDING)))
-            .group_by([col("gate")])
-            .agg([
-                col("status")
-                    .sort_by(
-                        [col("checked_at"), col("id")],
-                        SortMultipleOptions::default(),
-                    )
-                    .first()
-                    .alias("status"),
-                col("checked_at").min().alias("first_at"),
-                col("program").first(),
-            ])
-            .filter(within("first_at", from, to))
-            .collect()?;
-        let gates = family(
-            &gates,
-            "first_at",
-            &[
-                col("first_at").count().alias("gates"),
-                count_true(col("status").eq(lit(GATE_PASSED)), "passed"),
-            ],
-            None,
-        )?;
-
-        let to_date = days_from_civil_of(to);
-        let open = col("created_at").lt(lit(to)).and(
-            col("closed_at")
-                .is_null()
-                .or(col("closed_at").gt_eq(lit(to))),
-        );
-        let actions = scope(&f.actions, "release").collect()?;
-        let actions = family(
-            &actions,
-            "created_at",
-            &[
-                count_true(open.clone(), "open"),
-                count_true(
-                    open.and(col("due_date").lt(lit(to_date)).fill_null(lit(false))),
-                    "overdue",
-                ),
-                count_true(
-                    within("closed_at", from, to).fill_null(lit(false)),
-                    "closed",
-                ),
-            ],
-            None,
-        )?;
-
-        let window_days = window_days(from, to);
-        let figures = |key: i64, by: fn(&Family) -> &Agg| Figures {
-            deployments: by(&deployments),
-            changes: by(&changes),
-            leads: by(&leads),
-            restores: by(&restores),
-            deliveries: by(&deliveries),
-            gates: by(&gates),
-            actions: by(&actions),
-            key,
-            window_days,
-        };
-        let overall = figures(0, |f| &f.window);
-        let trend = match (
-            &deployments.bucket,
-            &changes.bucket,
-            &leads.bucket,
-            &restores.bucket,
-            &deliveries.bucket,
-        ) {
-            (Some(d), Some(c), Some(l), Some(r), Some(v)) => trend_buckets
-                .iter()
-                .enumerate()
-                .map(|(i, (start, end))| {
-                    let k = i as i64;
-                    let (failed, counted) = (c.count(k, "failed"), c.count(k, "deployments"));
-                    Bucket {
-                        start: *start,
-                        end: *end,
-                        deployments: d.count(k, "deployments"),
-                        failed_deployments: failed,
-                        change_failure_rate: rate(failed, counted),
-                        lead_time_median_hours: l.stats(k, "lt_").median,
-                        time_to_restore_median_hours: r.stats(k, "ttr_").median,
-                        releases_delivered: v.count(k, "delivered"),
-                        on_time_rate: rate(v.count(k, "on_time"), v.count(k, "planned")),
-                    }
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        let by_program = q
-            .programs
-            .iter()
-            .map(|p| {
-                let figures = figures(p.id, |f| &f.program);
-                ProgramMetrics {
-                    program_key: p.key.clone(),
-                    deployment_frequency: figures.deployment_frequency(),
-                    lead_time: figures.lead_time(),
-                    change_failure_rate: figures.change_failure_rate(),
-                    time_to_restore: figures.time_to_restore(),
-                    delivery: figures.delivery(),
-                }
+                    .position(|(s, e)| start < *e && start + DAY > *s)
+                    .map_or(u32::MAX, |b| b as u32)
             })
             .collect();
-        let deployment_frequency = overall.deployment_frequency();
-        let rework = overall.deployments.count(0, "rework");
-        Ok(Metrics {
+        Self {
             from,
             to,
-            deployment_frequency,
-            lead_time: overall.lead_time(),
-            change_failure_rate: overall.change_failure_rate(),
-            time_to_restore: overall.time_to_restore(),
-            rework_rate: ReworkRate {
-                deployments: deployment_frequency.deployments,
-                rework,
-                rate: rate(rework, deployment_frequency.deployments),
-            },
-            delivery: overall.delivery(),
-            trend,
-            by_program,
-        })
+            first_day,
+            day_bucket,
+            buckets,
+        }
+    }
+
+    fn contains(&self, t: i64) -> bool {
+        t >= self.from && t < self.to
+    }
+
+    fn day(&self, t: i64) -> usize {
+        (t.div_euclid(DAY) - self.first_day) as usize
+    }
+
+    /// The bucket of a time inside the window.
+    fn bucket(&self, t: i64) -> Option<usize> {
+        let b = *self.day_bucket.get(self.day(t))? as usize;
+        let (start, end) = *self.buckets.get(b)?;
+        (t >= start && t < end).then_some(b)
     }
 }
 
-/// The UTC date of `t`, in days since 1970-01-01.
-fn days_from_civil_of(t: i64) -> i32 {
-    let days = t.div_euclid(DAY);
-    let (y, m, d) = crate::calendar::civil_from_days(days);
-    days_from_civil(y, m, d) as i32
+/// The set of days (of the window) a group deployed on.
+#[derive(Clone, Default)]
+struct Days(Vec<u64>);
+
+impl Days {
+    fn insert(&mut self, day: usize) {
+        let (word, bit) = (day / 64, day % 64);
+        if self.0.len() <= word {
+            self.0.resize(word + 1, 0);
+        }
+        self.0[word] |= 1 << bit;
+    }
+
+    fn len(&self) -> u64 {
+        self.0.iter().map(|w| u64::from(w.count_ones())).sum()
+    }
 }
 
-/// The aggregations of one key (the window, or a program).
-struct Figures<'a> {
-    deployments: &'a Agg,
-    changes: &'a Agg,
-    leads: &'a Agg,
-    restores: &'a Agg,
-    deliveries: &'a Agg,
-    gates: &'a Agg,
-    actions: &'a Agg,
-    key: i64,
-    window_days: f64,
+#[derive(Clone, Default)]
+struct DeployCounts {
+    succeeded: u64,
+    rework: u64,
+    counted: u64,
+    failed: u64,
+    rolled_back: u64,
+    days: Days,
 }
 
-impl Figures<'_> {
-    fn deployment_frequency(&self) -> DeploymentFrequency {
-        let deployments = self.deployments.count(self.key, "deployments");
-        let per_day = if self.window_days > 0.0 {
-            deployments as f64 / self.window_days
+#[derive(Clone, Default)]
+struct DeliveryCounts {
+    delivered: u64,
+    planned: u64,
+    on_time: u64,
+    reviewed: u64,
+    /// Sorted, since delivered rows come sorted by slippage.
+    slips: Vec<f64>,
+}
+
+#[derive(Clone, Default)]
+struct Counts {
+    deploys: DeployCounts,
+    /// Sorted lead times and restore times.
+    leads: Vec<f64>,
+    restores: Vec<f64>,
+    delivery: DeliveryCounts,
+    gates: u64,
+    gates_passed: u64,
+    actions_open: u64,
+    actions_overdue: u64,
+    actions_closed: u64,
+}
+
+/// Counts for the window (index 0), each program (1 + its position) and each bucket.
+struct Tally {
+    window: Counts,
+    programs: Vec<Counts>,
+    buckets: Vec<Counts>,
+}
+
+impl Tally {
+    fn each(&mut self, group: usize, bucket: Option<usize>, mut f: impl FnMut(&mut Counts, bool)) {
+        f(&mut self.window, true);
+        f(&mut self.programs[group], true);
+        if let Some(b) = bucket {
+            f(&mut self.buckets[b], false);
+        }
+    }
+}
+
+fn stats(sorted: &[f64]) -> DurationStats {
+    if sorted.is_empty() {
+        return DurationStats::default();
+    }
+    let quantile = |p: f64| {
+        let h = (sorted.len() - 1) as f64 * p;
+        let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+        sorted[lo] + (h - h.floor()) * (sorted[hi] - sorted[lo])
+    };
+    DurationStats {
+        count: sorted.len() as u64,
+        mean: Some(sorted.iter().sum::<f64>() / sorted.len() as f64),
+        median: Some(quantile(0.5)),
+        p90: Some(quantile(0.9)),
+        p95: Some(quantile(0.95)),
+        min: sorted.first().copied(),
+        max: sorted.last().copied(),
+    }
+}
+
+impl Counts {
+    fn deployment_frequency(&self, window_days: f64) -> DeploymentFrequency {
+        let deployments = self.deploys.succeeded;
+        let per_day = if window_days > 0.0 {
+            deployments as f64 / window_days
         } else {
             0.0
         };
         DeploymentFrequency {
             deployments,
-            deployment_days: self.deployments.count(self.key, "days"),
+            deployment_days: self.deploys.days.len(),
             per_day,
             band: deployment_frequency_band(deployments, per_day),
         }
     }
 
     fn lead_time(&self) -> LeadTime {
-        let hours = self.leads.stats(self.key, "lt_");
+        let hours = stats(&self.leads);
         LeadTime {
             hours,
             band: lead_time_band(hours.median),
@@ -598,19 +193,18 @@ impl Figures<'_> {
     }
 
     fn change_failure_rate(&self) -> ChangeFailureRate {
-        let deployments = self.changes.count(self.key, "deployments");
-        let failed = self.changes.count(self.key, "failed");
-        let rate = rate(failed, deployments);
+        let d = &self.deploys;
+        let rate = rate(d.failed, d.counted);
         ChangeFailureRate {
-            deployments,
-            failed,
+            deployments: d.counted,
+            failed: d.failed,
             rate,
             band: change_failure_band(rate),
         }
     }
 
     fn time_to_restore(&self) -> TimeToRestore {
-        let hours = self.restores.stats(self.key, "ttr_");
+        let hours = stats(&self.restores);
         TimeToRestore {
             hours,
             band: time_to_restore_band(hours.median),
@@ -618,21 +212,193 @@ impl Figures<'_> {
     }
 
     fn delivery(&self) -> Delivery {
-        let (k, d) = (self.key, self.deliveries);
-        let delivered = d.count(k, "delivered");
+        let d = &self.delivery;
         Delivery {
-            releases_delivered: delivered,
-            on_time_rate: rate(d.count(k, "on_time"), d.count(k, "planned")),
-            slippage_days: d.stats(k, "slip_"),
-            rollback_rate: rate(
-                self.changes.count(k, "rolled_back"),
-                self.changes.count(k, "deployments"),
-            ),
-            gate_first_pass_rate: rate(self.gates.count(k, "passed"), self.gates.count(k, "gates")),
-            review_completion_rate: rate(d.count(k, "reviewed"), delivered),
-            actions_open: self.actions.count(k, "open"),
-            actions_overdue: self.actions.count(k, "overdue"),
-            actions_closed: self.actions.count(k, "closed"),
+            releases_delivered: d.delivered,
+            on_time_rate: rate(d.on_time, d.planned),
+            slippage_days: stats(&d.slips),
+            rollback_rate: rate(self.deploys.rolled_back, self.deploys.counted),
+            gate_first_pass_rate: rate(self.gates_passed, self.gates),
+            review_completion_rate: rate(d.reviewed, d.delivered),
+            actions_open: self.actions_open,
+            actions_overdue: self.actions_overdue,
+            actions_closed: self.actions_closed,
         }
     }
+}
+
+/// Every figure of metrics.md for `q` over the derived rows.
+pub fn compute(derived: &Derived, q: &Query) -> Metrics {
+    let max_id = q.programs.iter().map(|p| p.id).max().unwrap_or(0).max(0) as usize;
+    let mut slots = vec![u32::MAX; max_id + 1];
+    for (i, p) in q.programs.iter().enumerate() {
+        if let Ok(id) = usize::try_from(p.id) {
+            slots[id] = i as u32;
+        }
+    }
+    let scope = Scope {
+        slots,
+        team: q.team.as_ref().map(|_| derived_team_releases(derived, q)),
+    };
+    let window = Window::new(q.from, q.to, q.granularity);
+    let mut tally = Tally {
+        window: Counts::default(),
+        programs: vec![Counts::default(); q.programs.len()],
+        buckets: vec![Counts::default(); window.buckets.len()],
+    };
+
+    let d = &derived.deploys;
+    for i in 0..d.time.len() {
+        let t = d.time[i];
+        if !window.contains(t) {
+            continue;
+        }
+        let Some(group) = scope.group(d.program[i], d.release[i]) else {
+            continue;
+        };
+        let (flags, day) = (d.flags[i], window.day(t));
+        tally.each(group, window.bucket(t), |c, whole| {
+            let c = &mut c.deploys;
+            c.counted += 1;
+            c.failed += u64::from(flags & FLAG_FAILED != 0);
+            c.rolled_back += u64::from(flags & FLAG_ROLLED_BACK != 0);
+            if flags & FLAG_SUCCEEDED != 0 {
+                c.succeeded += 1;
+                c.rework += u64::from(flags & FLAG_EMERGENCY != 0);
+                if whole {
+                    c.days.insert(day);
+                }
+            }
+        });
+    }
+    for (values, pick) in [
+        (
+            &derived.leads,
+            (|c: &mut Counts| &mut c.leads) as fn(&mut Counts) -> &mut Vec<f64>,
+        ),
+        (&derived.restores, |c: &mut Counts| &mut c.restores),
+    ] {
+        for i in 0..values.time.len() {
+            let t = values.time[i];
+            if !window.contains(t) {
+                continue;
+            }
+            let Some(group) = scope.group(values.program[i], values.release[i]) else {
+                continue;
+            };
+            let v = values.value[i];
+            tally.each(group, window.bucket(t), |c, _| pick(c).push(v));
+        }
+    }
+    let v = &derived.delivered;
+    for i in 0..v.time.len() {
+        let t = v.time[i];
+        if !window.contains(t) {
+            continue;
+        }
+        let Some(group) = scope.group(v.program[i], v.release[i]) else {
+            continue;
+        };
+        let (slip, reviewed) = (v.slip[i], v.reviewed[i]);
+        tally.each(group, window.bucket(t), |c, whole| {
+            let c = &mut c.delivery;
+            c.delivered += 1;
+            c.reviewed += u64::from(reviewed);
+            if !slip.is_nan() {
+                c.planned += 1;
+                c.on_time += u64::from(slip <= 0.0);
+                if whole {
+                    c.slips.push(slip);
+                }
+            }
+        });
+    }
+    let g = &derived.gates;
+    for i in 0..g.time.len() {
+        if !window.contains(g.time[i]) {
+            continue;
+        }
+        let Some(group) = scope.group(g.program[i], g.release[i]) else {
+            continue;
+        };
+        let passed = g.passed[i];
+        tally.each(group, None, |c, _| {
+            c.gates += 1;
+            c.gates_passed += u64::from(passed);
+        });
+    }
+    let a = &derived.actions;
+    let to_date = q.to.div_euclid(DAY);
+    for i in 0..a.created.len() {
+        let Some(group) = scope.group(a.program[i], a.release[i]) else {
+            continue;
+        };
+        let closed = a.closed[i];
+        let open = a.created[i] < q.to && (closed == NONE || closed >= q.to);
+        let overdue = open && a.due[i] != NONE && a.due[i] < to_date;
+        let closed_in_window = closed != NONE && window.contains(closed);
+        tally.each(group, None, |c, _| {
+            c.actions_open += u64::from(open);
+            c.actions_overdue += u64::from(overdue);
+            c.actions_closed += u64::from(closed_in_window);
+        });
+    }
+
+    let days = window_days(q.from, q.to);
+    let w = &tally.window;
+    let deployment_frequency = w.deployment_frequency(days);
+    Metrics {
+        from: q.from,
+        to: q.to,
+        deployment_frequency,
+        lead_time: w.lead_time(),
+        change_failure_rate: w.change_failure_rate(),
+        time_to_restore: w.time_to_restore(),
+        rework_rate: ReworkRate {
+            deployments: deployment_frequency.deployments,
+            rework: w.deploys.rework,
+            rate: rate(w.deploys.rework, deployment_frequency.deployments),
+        },
+        delivery: w.delivery(),
+        trend: window
+            .buckets
+            .iter()
+            .zip(&tally.buckets)
+            .map(|((start, end), c)| Bucket {
+                start: *start,
+                end: *end,
+                deployments: c.deploys.succeeded,
+                failed_deployments: c.deploys.failed,
+                change_failure_rate: rate(c.deploys.failed, c.deploys.counted),
+                lead_time_median_hours: stats(&c.leads).median,
+                time_to_restore_median_hours: stats(&c.restores).median,
+                releases_delivered: c.delivery.delivered,
+                on_time_rate: rate(c.delivery.on_time, c.delivery.planned),
+            })
+            .collect(),
+        by_program: q
+            .programs
+            .iter()
+            .zip(&tally.programs)
+            .map(|(p, c)| ProgramMetrics {
+                program_key: p.key.clone(),
+                deployment_frequency: c.deployment_frequency(days),
+                lead_time: c.lead_time(),
+                change_failure_rate: c.change_failure_rate(),
+                time_to_restore: c.time_to_restore(),
+                delivery: c.delivery(),
+            })
+            .collect(),
+    }
+}
+
+/// The releases of the query's team.
+fn derived_team_releases(derived: &Derived, q: &Query) -> HashSet<i64> {
+    let team = q.team.as_deref().unwrap_or_default();
+    derived
+        .teams
+        .iter()
+        .filter(|(_, t)| t == team)
+        .map(|(r, _)| *r)
+        .collect()
 }

@@ -6,6 +6,7 @@
 
 mod calendar;
 mod compute;
+mod derive;
 mod model;
 mod rules;
 mod store;

@@ -1,10 +1,13 @@
 //! The in-memory store: one polars frame per table, replaced in part as data changes.
 
-use std::collections::BTreeSet;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use polars::prelude::*;
 
-use crate::model::{DeploymentStatus, GateStatus, Tables, Tier};
+use crate::compute::compute;
+use crate::derive::{Derived, derive};
+use crate::model::{DeploymentStatus, GateStatus, Metrics, Query, Tables, Tier};
 
 /// Codes of the enums inside frames.
 pub fn tier_code(tier: Tier) -> i32 {
@@ -166,15 +169,25 @@ impl Frames {
 }
 
 /// Everything needed to compute metrics, kept in memory.
-#[derive(Clone)]
 pub struct Store {
-    pub(crate) frames: Frames,
-    /// Programs that have any release, to skip the program filter when all are in scope.
-    pub(crate) programs: BTreeSet<i64>,
+    frames: Frames,
+    /// What queries start from, derived once per set of production tiers.
+    derived: Mutex<HashMap<Vec<i32>, Arc<Derived>>>,
 }
 
+/// A clone starts with nothing derived: it is made to be changed.
+impl Clone for Store {
+    fn clone(&self) -> Self {
+        Self {
+            frames: self.frames.clone(),
+            derived: Mutex::default(),
+        }
+    }
+}
+
+/// A set of ids to test membership in (`is_in` wants a one-element list).
 fn ids(values: &[i64]) -> Expr {
-    lit(Series::new("ids".into(), values))
+    lit(Series::new("ids".into(), values)).implode(false)
 }
 
 /// Rows of `frame` whose `column` is not one of `values`, followed by `fresh`.
@@ -197,9 +210,32 @@ fn replace_rows(
 impl Store {
     /// Builds the store from complete tables.
     pub fn new(tables: Tables) -> Result<Self, Error> {
-        let frames = Frames::from_tables(tables)?;
-        let programs = program_set(&frames.releases)?;
-        Ok(Self { frames, programs })
+        Ok(Self {
+            frames: Frames::from_tables(tables)?,
+            derived: Mutex::default(),
+        })
+    }
+
+    /// Every figure of metrics.md for `query`.
+    pub fn metrics(&self, query: &Query) -> Result<Metrics, Error> {
+        let mut tiers: Vec<i32> = query.tiers.iter().map(|t| tier_code(*t)).collect();
+        tiers.sort_unstable();
+        tiers.dedup();
+        let derived = {
+            let mut cache = self
+                .derived
+                .lock()
+                .map_err(|_| Error("a metrics computation panicked".into()))?;
+            match cache.get(&tiers) {
+                Some(derived) => derived.clone(),
+                None => {
+                    let derived = Arc::new(derive(&self.frames, &tiers)?);
+                    cache.insert(tiers, derived.clone());
+                    derived
+                }
+            }
+        };
+        Ok(compute(&derived, query))
     }
 
     /// Replaces everything that belongs to `releases`, and the incidents `incidents`, by the
@@ -233,7 +269,7 @@ impl Store {
             .collect()?;
         kept.vstack_mut(&fresh.incidents)?;
         f.incidents = kept;
-        self.programs = program_set(&f.releases)?;
+        self.derived = Mutex::default();
         Ok(())
     }
 
@@ -241,13 +277,4 @@ impl Store {
     pub fn deployments(&self) -> usize {
         self.frames.deployments.height()
     }
-}
-
-fn program_set(releases: &DataFrame) -> PolarsResult<BTreeSet<i64>> {
-    Ok(releases
-        .column("program")?
-        .i64()?
-        .iter()
-        .flatten()
-        .collect())
 }

@@ -47,6 +47,22 @@ pub enum Command {
     Token(TokenArgs),
     /// Print the GraphQL SDL.
     Schema,
+    /// Measure how fast metrics answer on the data in the database.
+    Bench(BenchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Warm queries to time.
+    #[arg(long, default_value_t = 30)]
+    pub iterations: usize,
+    /// Writes, each followed by a timed query.
+    #[arg(long, default_value_t = 10)]
+    pub writes: usize,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub jwt: JwtArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -223,6 +239,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 )?
             );
             Ok(())
+        }
+        Command::Bench(args) => {
+            let url = &args.database.database_url;
+            let jwt = args.jwt.resolve(url)?;
+            let keys = JwtKeys::new(&jwt.key, &jwt.issuer, &jwt.audience)?;
+            let db = db::connect(url).await?;
+            db::migrate(&db).await?;
+            crate::bench::bench(db, keys, args.iterations.max(1), args.writes.max(1)).await
         }
         Command::Schema => {
             print!("{}", graphql::sdl());

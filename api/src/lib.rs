@@ -5,6 +5,7 @@
 //! server, demo data and the command line.
 
 pub mod auth;
+pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -100,7 +100,7 @@ const ARCHETYPES: [Archetype; 5] = [
         strategy: DeploymentStrategy::Canary,
         stages: &[Some("canary 5%"), Some("canary 50%"), Some("100%")],
         lead_hours: (2, 20),
-        slip_days: (0, 1),
+        slip_days: (-1, 1),
         failure_rate: 0.02,
         incident_rate: 0.02,
         restore_hours: (0, 2),
@@ -121,7 +121,7 @@ const ARCHETYPES: [Archetype; 5] = [
         strategy: DeploymentStrategy::Staged,
         stages: &[Some("pilot 1%"), Some("staged 20%"), Some("100%")],
         lead_hours: (120, 700),
-        slip_days: (-2, 6),
+        slip_days: (-3, 6),
         failure_rate: 0.10,
         incident_rate: 0.08,
         restore_hours: (3, 60),
@@ -142,7 +142,7 @@ const ARCHETYPES: [Archetype; 5] = [
         strategy: DeploymentStrategy::BlueGreen,
         stages: &[None],
         lead_hours: (24, 160),
-        slip_days: (-1, 3),
+        slip_days: (-2, 3),
         failure_rate: 0.07,
         incident_rate: 0.05,
         restore_hours: (1, 20),
@@ -163,7 +163,7 @@ const ARCHETYPES: [Archetype; 5] = [
         strategy: DeploymentStrategy::BigBang,
         stages: &[None],
         lead_hours: (500, 1_800),
-        slip_days: (-3, 25),
+        slip_days: (-5, 25),
         failure_rate: 0.20,
         incident_rate: 0.12,
         restore_hours: (20, 240),
@@ -187,7 +187,7 @@ const ARCHETYPES: [Archetype; 5] = [
         strategy: DeploymentStrategy::FeatureFlag,
         stages: &[None],
         lead_hours: (10, 90),
-        slip_days: (-1, 2),
+        slip_days: (-2, 2),
         failure_rate: 0.05,
         incident_rate: 0.03,
         restore_hours: (1, 12),
@@ -781,7 +781,7 @@ impl ProgramGenerator<'_> {
         let begin = planned_start
             .max(draft.created_at)
             .min(self.now_us - 2 * HOUR);
-        let end = planned_end.min(self.now_us - HOUR).max(begin);
+        let end = (planned_end - 4 * HOUR).min(self.now_us - HOUR).max(begin);
         let status_at = |fraction: f64| begin + ((end - begin) as f64 * fraction) as i64;
         let steps = [(Scheduled, 0.05), (InBuild, 0.2), (InTest, 0.6)];
         for (status, fraction) in steps {

@@ -96,174 +96,224 @@ fn gate_status(code: i32) -> GateStatus {
     }
 }
 
-/// Reads the tables of `selection`.
+/// Reads the tables of `selection`, all at once on separate connections.
 pub async fn tables<C>(db: &C, selection: Selection<'_>) -> Result<Tables, DbErr>
 where
     C: ConnectionTrait + StreamTrait,
 {
-    let mut t = Tables::default();
-    each(
-        db,
-        format!(
-            "SELECT id, program_id, planned_end FROM releases WHERE {}",
-            selection.releases("id")
-        ),
-        |row| {
-            let (id, program, planned_end): (i64, i64, Option<i64>) =
-                row.try_get_many_by_index()?;
-            t.releases.id.push(id);
-            t.releases.program.push(program);
-            t.releases.planned_end.push(planned_end);
-            Ok(())
-        },
-    )
-    .await?;
-    each(
-        db,
-        format!(
-            "SELECT release_id, name FROM release_parties WHERE role = 'TEAM' AND {}",
-            selection.releases("release_id")
-        ),
-        |row| {
-            let (release, team): (i64, String) = row.try_get_many_by_index()?;
-            t.teams.release.push(release);
-            t.teams.team.push(team);
-            Ok(())
-        },
-    )
-    .await?;
-    each(
-        db,
-        format!(
-            "SELECT d.id, d.release_id, r.program_id, \
-             CASE WHEN r.type = 'EMERGENCY' THEN 1 ELSE 0 END, \
-             CASE e.tier WHEN 'DEVELOPMENT' THEN 0 WHEN 'TESTING' THEN 1 WHEN 'STAGING' THEN 2 ELSE 3 END, \
-             CASE d.status WHEN 'IN_PROGRESS' THEN 0 WHEN 'SUCCEEDED' THEN 1 WHEN 'FAILED' THEN 2 ELSE 3 END, \
-             CASE WHEN d.is_rollback THEN 1 ELSE 0 END, d.finished_at \
-             FROM deployments d JOIN releases r ON r.id = d.release_id \
-             JOIN environments e ON e.id = d.environment_id WHERE {}",
-            selection.releases("d.release_id")
-        ),
-        |row| {
-            let (id, release, program, emergency, tier_code, status, rollback, finished): (i64, i64, i64, i32, i32, i32, i32, Option<i64>) =
-                row.try_get_many_by_index()?;
-            let d = &mut t.deployments;
-            d.id.push(id);
-            d.release.push(release);
-            d.program.push(program);
-            d.emergency.push(emergency == 1);
-            d.tier.push(tier(tier_code));
-            d.status.push(deployment_status(status));
-            d.rollback.push(rollback == 1);
-            d.finished_at.push(finished);
-            Ok(())
-        },
-    )
-    .await?;
-    each(
-        db,
-        format!(
-            "SELECT i.release_id, r.program_id, i.committed_at FROM release_items i \
-             JOIN releases r ON r.id = i.release_id WHERE {}",
-            selection.releases("i.release_id")
-        ),
-        |row| {
-            let (release, program, committed): (i64, i64, Option<i64>) =
-                row.try_get_many_by_index()?;
-            t.items.release.push(release);
-            t.items.program.push(program);
-            t.items.committed_at.push(committed);
-            Ok(())
-        },
-    )
-    .await?;
-    each(
-        db,
-        format!(
-            "SELECT id, program_id, release_id, deployment_id, CASE WHEN caused_by_change THEN 1 ELSE 0 END, \
-             opened_at, resolved_at FROM incidents WHERE {}",
-            selection.incidents()
-        ),
-        |row| {
-            let (id, program, release, deployment, caused, opened, resolved): (i64, i64, Option<i64>, Option<i64>, i32, i64, Option<i64>) =
-                row.try_get_many_by_index()?;
-            let i = &mut t.incidents;
-            i.id.push(id);
-            i.program.push(program);
-            i.release.push(release);
-            i.deployment.push(deployment);
-            i.caused_by_change.push(caused == 1);
-            i.opened_at.push(opened);
-            i.resolved_at.push(resolved);
-            Ok(())
-        },
-    )
-    .await?;
-    each(
-        db,
-        format!(
-            "SELECT gr.id, gr.gate_id, g.release_id, r.program_id, \
-             CASE gr.status WHEN 'PENDING' THEN 0 WHEN 'PASSED' THEN 1 WHEN 'FAILED' THEN 2 ELSE 3 END, gr.checked_at \
-             FROM gate_results gr JOIN quality_gates g ON g.id = gr.gate_id \
-             JOIN releases r ON r.id = g.release_id WHERE {}",
-            selection.releases("g.release_id")
-        ),
-        |row| {
-            let (id, gate, release, program, status, checked): (i64, i64, i64, i64, i32, i64) = row.try_get_many_by_index()?;
-            let g = &mut t.gate_results;
-            g.id.push(id);
-            g.gate.push(gate);
-            g.release.push(release);
-            g.program.push(program);
-            g.status.push(gate_status(status));
-            g.checked_at.push(checked);
-            Ok(())
-        },
-    )
-    .await?;
-    each(
-        db,
-        format!(
-            "SELECT o.release_id, r.program_id FROM outcomes o JOIN releases r ON r.id = o.release_id WHERE {}",
-            selection.releases("o.release_id")
-        ),
-        |row| {
-            let (release, program): (i64, i64) = row.try_get_many_by_index()?;
-            t.outcomes.release.push(release);
-            t.outcomes.program.push(program);
-            Ok(())
-        },
-    )
-    .await?;
-    each(
-        db,
-        format!(
-            "SELECT a.release_id, r.program_id, a.created_at, a.closed_at, a.due_date \
-             FROM improvement_actions a JOIN releases r ON r.id = a.release_id WHERE {}",
-            selection.releases("a.release_id")
-        ),
-        |row| {
-            let (release, program, created, closed, due): (
-                i64,
-                i64,
-                i64,
-                Option<i64>,
-                Option<chrono::NaiveDate>,
-            ) = row.try_get_many_by_index()?;
-            let a = &mut t.actions;
-            a.release.push(release);
-            a.program.push(program);
-            a.created_at.push(created);
-            a.closed_at.push(closed);
-            a.due_date.push(due.map(|d| {
-                (d.and_time(chrono::NaiveTime::MIN)
-                    .and_utc()
-                    .timestamp_micros()
-                    / DAY_MICROS) as i32
-            }));
-            Ok(())
-        },
-    )
-    .await?;
-    Ok(t)
+    let releases = async {
+        let mut out = analytics::Releases::default();
+        each(
+            db,
+            format!(
+                "SELECT id, program_id, planned_end FROM releases WHERE {}",
+                selection.releases("id")
+            ),
+            |row| {
+                let (id, program, planned_end): (i64, i64, Option<i64>) =
+                    row.try_get_many_by_index()?;
+                out.id.push(id);
+                out.program.push(program);
+                out.planned_end.push(planned_end);
+                Ok(())
+            },
+        )
+        .await?;
+        Ok::<_, DbErr>(out)
+    };
+    let teams = async {
+        let mut out = analytics::Teams::default();
+        each(
+            db,
+            format!(
+                "SELECT release_id, name FROM release_parties WHERE role = 'TEAM' AND {}",
+                selection.releases("release_id")
+            ),
+            |row| {
+                let (release, team): (i64, String) = row.try_get_many_by_index()?;
+                out.release.push(release);
+                out.team.push(team);
+                Ok(())
+            },
+        )
+        .await?;
+        Ok::<_, DbErr>(out)
+    };
+    let deployments = async {
+        let mut out = analytics::Deployments::default();
+        each(
+            db,
+            format!(
+                "SELECT d.id, d.release_id, r.program_id, \
+                 CASE WHEN r.type = 'EMERGENCY' THEN 1 ELSE 0 END, \
+                 CASE e.tier WHEN 'DEVELOPMENT' THEN 0 WHEN 'TESTING' THEN 1 WHEN 'STAGING' THEN 2 ELSE 3 END, \
+                 CASE d.status WHEN 'IN_PROGRESS' THEN 0 WHEN 'SUCCEEDED' THEN 1 WHEN 'FAILED' THEN 2 ELSE 3 END, \
+                 CASE WHEN d.is_rollback THEN 1 ELSE 0 END, d.finished_at \
+                 FROM deployments d JOIN releases r ON r.id = d.release_id \
+                 JOIN environments e ON e.id = d.environment_id WHERE {}",
+                selection.releases("d.release_id")
+            ),
+            |row| {
+                let (id, release, program, emergency, tier_code, status, rollback, finished): (i64, i64, i64, i32, i32, i32, i32, Option<i64>) =
+                    row.try_get_many_by_index()?;
+                let d = &mut out;
+                d.id.push(id);
+                d.release.push(release);
+                d.program.push(program);
+                d.emergency.push(emergency == 1);
+                d.tier.push(tier(tier_code));
+                d.status.push(deployment_status(status));
+                d.rollback.push(rollback == 1);
+                d.finished_at.push(finished);
+                Ok(())
+            },
+        )
+        .await?;
+        Ok::<_, DbErr>(out)
+    };
+    let items = async {
+        let mut out = analytics::Items::default();
+        each(
+            db,
+            format!(
+                "SELECT i.release_id, r.program_id, i.committed_at FROM release_items i \
+                 JOIN releases r ON r.id = i.release_id WHERE {}",
+                selection.releases("i.release_id")
+            ),
+            |row| {
+                let (release, program, committed): (i64, i64, Option<i64>) =
+                    row.try_get_many_by_index()?;
+                out.release.push(release);
+                out.program.push(program);
+                out.committed_at.push(committed);
+                Ok(())
+            },
+        )
+        .await?;
+        Ok::<_, DbErr>(out)
+    };
+    let incidents = async {
+        let mut out = analytics::Incidents::default();
+        each(
+            db,
+            format!(
+                "SELECT id, program_id, release_id, deployment_id, CASE WHEN caused_by_change THEN 1 ELSE 0 END, \
+                 opened_at, resolved_at FROM incidents WHERE {}",
+                selection.incidents()
+            ),
+            |row| {
+                let (id, program, release, deployment, caused, opened, resolved): (i64, i64, Option<i64>, Option<i64>, i32, i64, Option<i64>) =
+                    row.try_get_many_by_index()?;
+                let i = &mut out;
+                i.id.push(id);
+                i.program.push(program);
+                i.release.push(release);
+                i.deployment.push(deployment);
+                i.caused_by_change.push(caused == 1);
+                i.opened_at.push(opened);
+                i.resolved_at.push(resolved);
+                Ok(())
+            },
+        )
+        .await?;
+        Ok::<_, DbErr>(out)
+    };
+    let gate_results = async {
+        let mut out = analytics::GateResults::default();
+        each(
+            db,
+            format!(
+                "SELECT gr.id, gr.gate_id, g.release_id, r.program_id, \
+                 CASE gr.status WHEN 'PENDING' THEN 0 WHEN 'PASSED' THEN 1 WHEN 'FAILED' THEN 2 ELSE 3 END, gr.checked_at \
+                 FROM gate_results gr JOIN quality_gates g ON g.id = gr.gate_id \
+                 JOIN releases r ON r.id = g.release_id WHERE {}",
+                selection.releases("g.release_id")
+            ),
+            |row| {
+                let (id, gate, release, program, status, checked): (i64, i64, i64, i64, i32, i64) = row.try_get_many_by_index()?;
+                let g = &mut out;
+                g.id.push(id);
+                g.gate.push(gate);
+                g.release.push(release);
+                g.program.push(program);
+                g.status.push(gate_status(status));
+                g.checked_at.push(checked);
+                Ok(())
+            },
+        )
+        .await?;
+        Ok::<_, DbErr>(out)
+    };
+    let outcomes = async {
+        let mut out = analytics::Outcomes::default();
+        each(
+            db,
+            format!(
+                "SELECT o.release_id, r.program_id FROM outcomes o JOIN releases r ON r.id = o.release_id WHERE {}",
+                selection.releases("o.release_id")
+            ),
+            |row| {
+                let (release, program): (i64, i64) = row.try_get_many_by_index()?;
+                out.release.push(release);
+                out.program.push(program);
+                Ok(())
+            },
+        )
+        .await?;
+        Ok::<_, DbErr>(out)
+    };
+    let actions = async {
+        let mut out = analytics::Actions::default();
+        each(
+            db,
+            format!(
+                "SELECT a.release_id, r.program_id, a.created_at, a.closed_at, a.due_date \
+                 FROM improvement_actions a JOIN releases r ON r.id = a.release_id WHERE {}",
+                selection.releases("a.release_id")
+            ),
+            |row| {
+                let (release, program, created, closed, due): (
+                    i64,
+                    i64,
+                    i64,
+                    Option<i64>,
+                    Option<chrono::NaiveDate>,
+                ) = row.try_get_many_by_index()?;
+                let a = &mut out;
+                a.release.push(release);
+                a.program.push(program);
+                a.created_at.push(created);
+                a.closed_at.push(closed);
+                a.due_date.push(due.map(|d| {
+                    (d.and_time(chrono::NaiveTime::MIN)
+                        .and_utc()
+                        .timestamp_micros()
+                        / DAY_MICROS) as i32
+                }));
+                Ok(())
+            },
+        )
+        .await?;
+        Ok::<_, DbErr>(out)
+    };
+    let (releases, teams, deployments, items, incidents, gate_results, outcomes, actions) = futures_util::try_join!(
+        releases,
+        teams,
+        deployments,
+        items,
+        incidents,
+        gate_results,
+        outcomes,
+        actions
+    )?;
+    Ok(Tables {
+        releases,
+        teams,
+        deployments,
+        items,
+        incidents,
+        gate_results,
+        outcomes,
+        actions,
+    })
 }

@@ -1,0 +1,350 @@
+//! What every query starts from, derived once per data version and tier set with polars:
+//! the counted production deployments with their failed flags, delivery times, and the lead
+//! and restore values sorted by value, so that a query needs one pass and no sorting.
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+
+use crate::store::{FAILED, Frames, GATE_PASSED, GATE_PENDING, ROLLED_BACK, SUCCEEDED};
+
+/// Marks a missing time or date in derived columns.
+pub const NONE: i64 = i64::MIN;
+
+pub const FLAG_SUCCEEDED: u8 = 1;
+pub const FLAG_FAILED: u8 = 2;
+pub const FLAG_ROLLED_BACK: u8 = 4;
+pub const FLAG_EMERGENCY: u8 = 8;
+
+/// Counted production deployments (SUCCEEDED, FAILED or ROLLED_BACK, with finishedAt).
+#[derive(Default)]
+pub struct Deploys {
+    pub time: Vec<i64>,
+    pub program: Vec<i64>,
+    pub release: Vec<i64>,
+    pub flags: Vec<u8>,
+}
+
+/// Durations, sorted by value, with the time that places each in a window.
+#[derive(Default)]
+pub struct Values {
+    pub time: Vec<i64>,
+    pub program: Vec<i64>,
+    /// The release, or [`NONE`].
+    pub release: Vec<i64>,
+    pub value: Vec<f64>,
+}
+
+/// Releases at their delivery, sorted by slippage (releases without a plan last).
+#[derive(Default)]
+pub struct Delivered {
+    pub time: Vec<i64>,
+    pub program: Vec<i64>,
+    pub release: Vec<i64>,
+    /// Days late (negative: early); NaN without plannedEnd.
+    pub slip: Vec<f64>,
+    pub reviewed: Vec<bool>,
+}
+
+/// The first result of every gate.
+#[derive(Default)]
+pub struct Gates {
+    pub time: Vec<i64>,
+    pub program: Vec<i64>,
+    pub release: Vec<i64>,
+    pub passed: Vec<bool>,
+}
+
+/// Improvement actions.
+#[derive(Default)]
+pub struct Actions {
+    pub program: Vec<i64>,
+    pub release: Vec<i64>,
+    pub created: Vec<i64>,
+    /// [`NONE`] while open.
+    pub closed: Vec<i64>,
+    /// Days since 1970-01-01, or [`NONE`].
+    pub due: Vec<i64>,
+}
+
+pub struct Derived {
+    /// (release, team) pairs, for the team filter.
+    pub teams: Vec<(i64, String)>,
+    pub deploys: Deploys,
+    pub leads: Values,
+    pub restores: Values,
+    pub delivered: Delivered,
+    pub gates: Gates,
+    pub actions: Actions,
+}
+
+fn codes(values: &[i32]) -> Expr {
+    lit(Series::new("codes".into(), values)).implode(false)
+}
+
+fn hours(later: &str, earlier: &str) -> Expr {
+    (col(later) - col(earlier)).cast(DataType::Float64) / lit(3_600_000_000.0)
+}
+
+fn i64s(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
+    Ok(df
+        .column(name)?
+        .i64()?
+        .iter()
+        .map(|v| v.unwrap_or(NONE))
+        .collect())
+}
+
+fn f64s(df: &DataFrame, name: &str) -> PolarsResult<Vec<f64>> {
+    Ok(df
+        .column(name)?
+        .f64()?
+        .iter()
+        .map(|v| v.unwrap_or(f64::NAN))
+        .collect())
+}
+
+fn bools(df: &DataFrame, name: &str) -> PolarsResult<Vec<bool>> {
+    Ok(df
+        .column(name)?
+        .bool()?
+        .iter()
+        .map(|v| v.unwrap_or(false))
+        .collect())
+}
+
+/// Deployments failed by a change-caused incident: the one it names, or else the latest
+/// counted production deployment of its release finished by the time it opened.
+fn failed_by_incidents(counted: &DataFrame, incidents: &DataFrame) -> PolarsResult<Vec<i64>> {
+    let caused = incidents
+        .clone()
+        .lazy()
+        .filter(col("caused_by_change"))
+        .collect()?;
+    let named = i64s(&caused, "deployment")?;
+    let releases = i64s(&caused, "release")?;
+    let opened = i64s(&caused, "opened_at")?;
+    let mut failed: Vec<i64> = named.iter().copied().filter(|d| *d != NONE).collect();
+    let through_release: Vec<(i64, i64)> = named
+        .iter()
+        .zip(&releases)
+        .zip(&opened)
+        .filter(|((d, r), _)| **d == NONE && **r != NONE)
+        .map(|((_, r), o)| (*r, *o))
+        .collect();
+    if through_release.is_empty() {
+        return Ok(failed);
+    }
+    let wanted: Vec<i64> = through_release.iter().map(|(r, _)| *r).collect();
+    let candidates = counted
+        .clone()
+        .lazy()
+        .filter(col("release").is_in(lit(Series::new("r".into(), wanted)).implode(false), false))
+        .collect()?;
+    let mut by_release: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
+    for ((r, f), id) in i64s(&candidates, "release")?
+        .into_iter()
+        .zip(i64s(&candidates, "finished_at")?)
+        .zip(i64s(&candidates, "id")?)
+    {
+        by_release.entry(r).or_default().push((f, id));
+    }
+    for list in by_release.values_mut() {
+        list.sort_unstable();
+    }
+    for (release, opened_at) in through_release {
+        if let Some(list) = by_release.get(&release) {
+            let finished_by = list.partition_point(|(f, _)| *f <= opened_at);
+            if finished_by > 0 {
+                failed.push(list[finished_by - 1].1);
+            }
+        }
+    }
+    Ok(failed)
+}
+
+pub fn derive(f: &Frames, tiers: &[i32]) -> PolarsResult<Derived> {
+    let counted = f
+        .deployments
+        .clone()
+        .lazy()
+        .filter(
+            col("tier")
+                .is_in(codes(tiers), false)
+                .and(col("rollback").not())
+                .and(col("status").is_in(codes(&[SUCCEEDED, FAILED, ROLLED_BACK]), false))
+                .and(col("finished_at").is_not_null()),
+        )
+        .collect()?;
+    let failed = failed_by_incidents(&counted, &f.incidents)?;
+    let failed = lit(Series::new("failed".into(), failed)).implode(false);
+    let flag = |cond: Expr, bit: u8| when(cond).then(lit(bit as i32)).otherwise(lit(0i32));
+    let deploys = counted
+        .clone()
+        .lazy()
+        .select([
+            col("finished_at"),
+            col("program"),
+            col("release"),
+            (flag(col("status").eq(lit(SUCCEEDED)), FLAG_SUCCEEDED)
+                + flag(
+                    col("status")
+                        .neq(lit(SUCCEEDED))
+                        .or(col("id").is_in(failed, false)),
+                    FLAG_FAILED,
+                )
+                + flag(col("status").eq(lit(ROLLED_BACK)), FLAG_ROLLED_BACK)
+                + flag(col("emergency"), FLAG_EMERGENCY))
+            .alias("flags"),
+        ])
+        .collect()?;
+    let deploys = Deploys {
+        time: i64s(&deploys, "finished_at")?,
+        program: i64s(&deploys, "program")?,
+        release: i64s(&deploys, "release")?,
+        flags: deploys
+            .column("flags")?
+            .i32()?
+            .iter()
+            .map(|v| v.unwrap_or(0) as u8)
+            .collect(),
+    };
+
+    // Delivered at: the first SUCCEEDED production deployment of each release.
+    let delivered = counted
+        .lazy()
+        .filter(col("status").eq(lit(SUCCEEDED)))
+        .group_by([col("release")])
+        .agg([
+            col("finished_at").min().alias("delivered_at"),
+            col("program").first(),
+        ])
+        .join(
+            f.releases
+                .clone()
+                .lazy()
+                .select([col("id"), col("planned_end")]),
+            [col("release")],
+            [col("id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            f.outcomes
+                .clone()
+                .lazy()
+                .select([col("release"), lit(true).alias("reviewed")]),
+            [col("release")],
+            [col("release")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_columns([
+            ((col("delivered_at") - col("planned_end")).cast(DataType::Float64)
+                / lit(86_400_000_000.0))
+            .alias("slip"),
+            col("reviewed").fill_null(lit(false)),
+        ])
+        .collect()?;
+    let leads = f
+        .items
+        .clone()
+        .lazy()
+        .filter(col("committed_at").is_not_null())
+        .join(
+            delivered
+                .clone()
+                .lazy()
+                .select([col("release"), col("delivered_at")]),
+            [col("release")],
+            [col("release")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .with_column(hours("delivered_at", "committed_at").alias("hours"))
+        .filter(col("hours").gt_eq(lit(0.0)))
+        .sort(["hours"], SortMultipleOptions::default())
+        .collect()?;
+    let delivered = delivered
+        .lazy()
+        .sort(
+            ["slip"],
+            SortMultipleOptions::default().with_nulls_last(true),
+        )
+        .collect()?;
+    let restores = f
+        .incidents
+        .clone()
+        .lazy()
+        .filter(col("resolved_at").is_not_null())
+        .with_column(hours("resolved_at", "opened_at").alias("hours"))
+        .sort(["hours"], SortMultipleOptions::default())
+        .collect()?;
+
+    // A gate's first result: earliest checkedAt, then first recorded; PENDING ignored.
+    let gates = f
+        .gates
+        .clone()
+        .lazy()
+        .filter(col("status").neq(lit(GATE_PENDING)))
+        .sort(["checked_at", "id"], SortMultipleOptions::default())
+        .group_by([col("gate")])
+        .agg([
+            col("status").first().alias("status"),
+            col("checked_at").first().alias("first_at"),
+            col("program").first(),
+            col("release").first(),
+        ])
+        .with_column(col("status").eq(lit(GATE_PASSED)).alias("passed"))
+        .collect()?;
+
+    let a = &f.actions;
+    let teams = i64s(&f.teams, "release")?
+        .into_iter()
+        .zip(
+            f.teams
+                .column("team")?
+                .str()?
+                .iter()
+                .map(|t| t.unwrap_or_default().to_owned()),
+        )
+        .collect();
+    Ok(Derived {
+        teams,
+        deploys,
+        leads: Values {
+            time: i64s(&leads, "delivered_at")?,
+            program: i64s(&leads, "program")?,
+            release: i64s(&leads, "release")?,
+            value: f64s(&leads, "hours")?,
+        },
+        restores: Values {
+            time: i64s(&restores, "opened_at")?,
+            program: i64s(&restores, "program")?,
+            release: i64s(&restores, "release")?,
+            value: f64s(&restores, "hours")?,
+        },
+        delivered: Delivered {
+            time: i64s(&delivered, "delivered_at")?,
+            program: i64s(&delivered, "program")?,
+            release: i64s(&delivered, "release")?,
+            slip: f64s(&delivered, "slip")?,
+            reviewed: bools(&delivered, "reviewed")?,
+        },
+        gates: Gates {
+            time: i64s(&gates, "first_at")?,
+            program: i64s(&gates, "program")?,
+            release: i64s(&gates, "release")?,
+            passed: bools(&gates, "passed")?,
+        },
+        actions: Actions {
+            program: i64s(a, "program")?,
+            release: i64s(a, "release")?,
+            created: i64s(a, "created_at")?,
+            closed: i64s(a, "closed_at")?,
+            due: a
+                .column("due_date")?
+                .i32()?
+                .iter()
+                .map(|v| v.map_or(NONE, i64::from))
+                .collect(),
+        },
+    })
+}
