@@ -2,7 +2,7 @@
 //! the counted production deployments with their failed flags, delivery times, and the lead
 //! and restore values sorted by value, so that a query needs one pass and no sorting.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use polars::prelude::*;
 
@@ -17,7 +17,7 @@ pub const FLAG_ROLLED_BACK: u8 = 4;
 pub const FLAG_EMERGENCY: u8 = 8;
 
 /// Counted production deployments (SUCCEEDED, FAILED or ROLLED_BACK, with finishedAt).
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Deploys {
     pub time: Vec<i64>,
     pub program: Vec<i64>,
@@ -26,8 +26,10 @@ pub struct Deploys {
 }
 
 /// Durations, sorted by value, with the time that places each in a window.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Values {
+    /// What a row is replaced by: its release (lead times) or its incident (restores).
+    pub key: Vec<i64>,
     pub time: Vec<i64>,
     pub program: Vec<i64>,
     /// The release, or [`NONE`].
@@ -36,7 +38,7 @@ pub struct Values {
 }
 
 /// Releases at their delivery, sorted by slippage (releases without a plan last).
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Delivered {
     pub time: Vec<i64>,
     pub program: Vec<i64>,
@@ -47,7 +49,7 @@ pub struct Delivered {
 }
 
 /// The first result of every gate.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Gates {
     pub time: Vec<i64>,
     pub program: Vec<i64>,
@@ -56,7 +58,7 @@ pub struct Gates {
 }
 
 /// Improvement actions.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Actions {
     pub program: Vec<i64>,
     pub release: Vec<i64>,
@@ -67,6 +69,7 @@ pub struct Actions {
     pub due: Vec<i64>,
 }
 
+#[derive(Clone)]
 pub struct Derived {
     /// (release, team) pairs, for the team filter.
     pub teams: Vec<(i64, String)>,
@@ -310,12 +313,14 @@ pub fn derive(f: &Frames, tiers: &[i32]) -> PolarsResult<Derived> {
         teams,
         deploys,
         leads: Values {
+            key: i64s(&leads, "release")?,
             time: i64s(&leads, "delivered_at")?,
             program: i64s(&leads, "program")?,
             release: i64s(&leads, "release")?,
             value: f64s(&leads, "hours")?,
         },
         restores: Values {
+            key: i64s(&restores, "id")?,
             time: i64s(&restores, "opened_at")?,
             program: i64s(&restores, "program")?,
             release: i64s(&restores, "release")?,
@@ -347,4 +352,141 @@ pub fn derive(f: &Frames, tiers: &[i32]) -> PolarsResult<Derived> {
                 .collect(),
         },
     })
+}
+
+/// Keys whose rows are replaced: usually a release or two, so a short list beats hashing.
+enum Gone {
+    Few(Vec<i64>),
+    Many(HashSet<i64>),
+}
+
+impl Gone {
+    fn new(keys: impl IntoIterator<Item = i64>) -> Self {
+        let keys: Vec<i64> = keys.into_iter().collect();
+        if keys.len() <= 16 {
+            Self::Few(keys)
+        } else {
+            Self::Many(keys.into_iter().collect())
+        }
+    }
+
+    fn contains(&self, key: &i64) -> bool {
+        match self {
+            Self::Few(keys) => keys.contains(key),
+            Self::Many(keys) => keys.contains(key),
+        }
+    }
+}
+
+/// Keeps the rows whose `key` is not in `gone`, in order.
+fn keep<T: Copy>(column: &mut Vec<T>, keys: &[i64], gone: &Gone) {
+    let mut i = 0;
+    column.retain(|_| {
+        let kept = !gone.contains(&keys[i]);
+        i += 1;
+        kept
+    });
+}
+
+/// Merges two lists of row indices sorted by `value` (NaN last): `(from_new, index)` pairs.
+fn merge_order(old: &[f64], new: &[f64]) -> Vec<(bool, usize)> {
+    let key = |v: f64| if v.is_nan() { f64::INFINITY } else { v };
+    let (mut i, mut j) = (0, 0);
+    let mut order = Vec::with_capacity(old.len() + new.len());
+    while i < old.len() || j < new.len() {
+        let take_new = j < new.len() && (i == old.len() || key(new[j]) < key(old[i]));
+        order.push(if take_new { (true, j) } else { (false, i) });
+        if take_new { j += 1 } else { i += 1 }
+    }
+    order
+}
+
+fn merged<T: Copy>(order: &[(bool, usize)], old: &[T], new: &[T]) -> Vec<T> {
+    order
+        .iter()
+        .map(|(from_new, i)| if *from_new { new[*i] } else { old[*i] })
+        .collect()
+}
+
+macro_rules! unordered {
+    ($target:expr, $fresh:expr, $gone:expr, $key:ident, [$($column:ident),+]) => {{
+        let keys = $target.$key.clone();
+        $( keep(&mut $target.$column, &keys, $gone); )+
+        $( $target.$column.extend_from_slice(&$fresh.$column); )+
+    }};
+}
+
+impl Values {
+    fn splice(&mut self, fresh: &Values, gone: &Gone) {
+        let keys = self.key.clone();
+        keep(&mut self.key, &keys, gone);
+        keep(&mut self.time, &keys, gone);
+        keep(&mut self.program, &keys, gone);
+        keep(&mut self.release, &keys, gone);
+        keep(&mut self.value, &keys, gone);
+        let order = merge_order(&self.value, &fresh.value);
+        self.key = merged(&order, &self.key, &fresh.key);
+        self.time = merged(&order, &self.time, &fresh.time);
+        self.program = merged(&order, &self.program, &fresh.program);
+        self.release = merged(&order, &self.release, &fresh.release);
+        self.value = merged(&order, &self.value, &fresh.value);
+    }
+}
+
+impl Delivered {
+    fn splice(&mut self, fresh: &Delivered, gone: &Gone) {
+        let keys = self.release.clone();
+        keep(&mut self.time, &keys, gone);
+        keep(&mut self.program, &keys, gone);
+        keep(&mut self.slip, &keys, gone);
+        keep(&mut self.reviewed, &keys, gone);
+        keep(&mut self.release, &keys, gone);
+        let order = merge_order(&self.slip, &fresh.slip);
+        self.time = merged(&order, &self.time, &fresh.time);
+        self.program = merged(&order, &self.program, &fresh.program);
+        self.release = merged(&order, &self.release, &fresh.release);
+        self.reviewed = merged(&order, &self.reviewed, &fresh.reviewed);
+        self.slip = merged(&order, &self.slip, &fresh.slip);
+    }
+}
+
+impl Derived {
+    /// Replaces what belongs to `releases` and the `incidents` by `fresh`, derived from
+    /// exactly their current rows; the cost is a pass over the rows, not a new derivation.
+    pub fn splice(&mut self, releases: &[i64], incidents: &[i64], fresh: &Derived) {
+        let gone = Gone::new(releases.iter().copied());
+        let incidents = Gone::new(incidents.iter().chain(&fresh.restores.key).copied());
+        let team_keys: Vec<i64> = self.teams.iter().map(|(r, _)| *r).collect();
+        let mut i = 0;
+        self.teams.retain(|_| {
+            let kept = !gone.contains(&team_keys[i]);
+            i += 1;
+            kept
+        });
+        self.teams.extend(fresh.teams.iter().cloned());
+        unordered!(
+            self.deploys,
+            fresh.deploys,
+            &gone,
+            release,
+            [time, program, flags, release]
+        );
+        unordered!(
+            self.gates,
+            fresh.gates,
+            &gone,
+            release,
+            [time, program, passed, release]
+        );
+        unordered!(
+            self.actions,
+            fresh.actions,
+            &gone,
+            release,
+            [program, created, closed, due, release]
+        );
+        self.leads.splice(&fresh.leads, &gone);
+        self.restores.splice(&fresh.restores, &incidents);
+        self.delivered.splice(&fresh.delivered, &gone);
+    }
 }

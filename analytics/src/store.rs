@@ -169,20 +169,43 @@ impl Frames {
 }
 
 /// Everything needed to compute metrics, kept in memory.
+///
+/// Writes patch what was derived right away; the raw frames take them only when a new set
+/// of tiers needs deriving, so a write costs a pass over derived rows, not a copy of frames.
 pub struct Store {
-    frames: Frames,
-    /// What queries start from, derived once per set of production tiers.
-    derived: Mutex<HashMap<Vec<i32>, Arc<Derived>>>,
+    inner: Mutex<Inner>,
 }
 
-/// A clone starts with nothing derived: it is made to be changed.
+#[derive(Clone)]
+struct Inner {
+    frames: Frames,
+    /// Replacements not yet applied to `frames`, oldest first.
+    pending: Vec<Replacement>,
+    /// What queries start from, derived once per set of production tiers.
+    derived: HashMap<Vec<i32>, Arc<Derived>>,
+}
+
+#[derive(Clone)]
+struct Replacement {
+    releases: Vec<i64>,
+    incidents: Vec<i64>,
+    fresh: Frames,
+}
+
 impl Clone for Store {
     fn clone(&self) -> Self {
+        let inner = match self.inner.lock() {
+            Ok(inner) => inner.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
         Self {
-            frames: self.frames.clone(),
-            derived: Mutex::default(),
+            inner: Mutex::new(inner),
         }
     }
+}
+
+fn poisoned<T>(_: T) -> Error {
+    Error("a metrics computation panicked".into())
 }
 
 /// A set of ids to test membership in (`is_in` wants a one-element list).
@@ -211,8 +234,11 @@ impl Store {
     /// Builds the store from complete tables.
     pub fn new(tables: Tables) -> Result<Self, Error> {
         Ok(Self {
-            frames: Frames::from_tables(tables)?,
-            derived: Mutex::default(),
+            inner: Mutex::new(Inner {
+                frames: Frames::from_tables(tables)?,
+                pending: Vec::new(),
+                derived: HashMap::new(),
+            }),
         })
     }
 
@@ -222,15 +248,13 @@ impl Store {
         tiers.sort_unstable();
         tiers.dedup();
         let derived = {
-            let mut cache = self
-                .derived
-                .lock()
-                .map_err(|_| Error("a metrics computation panicked".into()))?;
-            match cache.get(&tiers) {
+            let mut inner = self.inner.lock().map_err(poisoned)?;
+            match inner.derived.get(&tiers) {
                 Some(derived) => derived.clone(),
                 None => {
-                    let derived = Arc::new(derive(&self.frames, &tiers)?);
-                    cache.insert(tiers, derived.clone());
+                    inner.apply_pending()?;
+                    let derived = Arc::new(derive(&inner.frames, &tiers)?);
+                    inner.derived.insert(tiers, derived.clone());
                     derived
                 }
             }
@@ -247,34 +271,60 @@ impl Store {
         fresh: Tables,
     ) -> Result<(), Error> {
         let fresh = Frames::from_tables(fresh)?;
-        let f = &mut self.frames;
-        f.releases = replace_rows(&f.releases, "id", releases, &fresh.releases)?;
-        f.teams = replace_rows(&f.teams, "release", releases, &fresh.teams)?;
-        f.deployments = replace_rows(&f.deployments, "release", releases, &fresh.deployments)?;
-        f.items = replace_rows(&f.items, "release", releases, &fresh.items)?;
-        f.gates = replace_rows(&f.gates, "release", releases, &fresh.gates)?;
-        f.outcomes = replace_rows(&f.outcomes, "release", releases, &fresh.outcomes)?;
-        f.actions = replace_rows(&f.actions, "release", releases, &fresh.actions)?;
-        let mut kept = f
-            .incidents
-            .clone()
-            .lazy()
-            .filter(
-                col("release")
-                    .is_in(ids(releases), false)
-                    .fill_null(lit(false))
-                    .or(col("id").is_in(ids(incidents), false))
-                    .not(),
-            )
-            .collect()?;
-        kept.vstack_mut(&fresh.incidents)?;
-        f.incidents = kept;
-        self.derived = Mutex::default();
+        let inner = self.inner.get_mut().map_err(poisoned)?;
+        for (tiers, current) in inner.derived.iter_mut() {
+            let patch = derive(&fresh, tiers)?;
+            Arc::make_mut(current).splice(releases, incidents, &patch);
+        }
+        inner.pending.push(Replacement {
+            releases: releases.to_vec(),
+            incidents: incidents.to_vec(),
+            fresh,
+        });
         Ok(())
     }
 
-    /// How many deployments the store holds.
+    /// How many deployments the store's frames hold (replacements reach the frames when a new
+    /// set of tiers is derived).
     pub fn deployments(&self) -> usize {
-        self.frames.deployments.height()
+        self.inner
+            .lock()
+            .map(|inner| inner.frames.deployments.height())
+            .unwrap_or_default()
+    }
+}
+
+impl Inner {
+    fn apply_pending(&mut self) -> PolarsResult<()> {
+        for Replacement {
+            releases,
+            incidents,
+            fresh,
+        } in std::mem::take(&mut self.pending)
+        {
+            let f = &mut self.frames;
+            f.releases = replace_rows(&f.releases, "id", &releases, &fresh.releases)?;
+            f.teams = replace_rows(&f.teams, "release", &releases, &fresh.teams)?;
+            f.deployments = replace_rows(&f.deployments, "release", &releases, &fresh.deployments)?;
+            f.items = replace_rows(&f.items, "release", &releases, &fresh.items)?;
+            f.gates = replace_rows(&f.gates, "release", &releases, &fresh.gates)?;
+            f.outcomes = replace_rows(&f.outcomes, "release", &releases, &fresh.outcomes)?;
+            f.actions = replace_rows(&f.actions, "release", &releases, &fresh.actions)?;
+            let mut kept = f
+                .incidents
+                .clone()
+                .lazy()
+                .filter(
+                    col("release")
+                        .is_in(ids(&releases), false)
+                        .fill_null(lit(false))
+                        .or(col("id").is_in(ids(&incidents), false))
+                        .not(),
+                )
+                .collect()?;
+            kept.vstack_mut(&fresh.incidents)?;
+            f.incidents = kept;
+        }
+        Ok(())
     }
 }

@@ -671,3 +671,89 @@ fn percentiles_match_percentile_cont() {
         );
     }
 }
+
+#[test]
+fn patching_derived_rows_equals_deriving_from_scratch() {
+    let mut before = Fixture::default();
+    before
+        .release(1, PAY, Some(h(20)))
+        .team(1, "core")
+        .shipped(1, 1, PAY, h(10))
+        .item(1, PAY, Some(h(2)))
+        .gate(1, 1, 1, PAY, GateStatus::Passed, h(3))
+        .action(1, PAY, h(4), None, None)
+        .release(2, MOB, Some(h(30)))
+        .shipped(2, 2, MOB, h(40))
+        .item(2, MOB, Some(h(5)))
+        .incident(1, MOB, Some(2), None, true, h(41), Some(h(45)))
+        .incident(2, PAY, None, None, false, h(50), None);
+    let mut store = before.store();
+    let mut q = query(h(0), h(240));
+    q.granularity = Granularity::Week;
+    store.metrics(&q).unwrap();
+
+    // Release 2 gets a rollback and a review, incident 2 is resolved; release 1 is untouched.
+    let mut fresh = Fixture::default();
+    fresh
+        .release(2, MOB, Some(h(30)))
+        .deployment(
+            2,
+            2,
+            MOB,
+            Tier::Production,
+            DeploymentStatus::RolledBack,
+            false,
+            Some(h(40)),
+            false,
+        )
+        .shipped(3, 2, MOB, h(60))
+        .item(2, MOB, Some(h(5)))
+        .item(2, MOB, Some(h(55)))
+        .gate(2, 2, 2, MOB, GateStatus::Failed, h(35))
+        .outcome(2, MOB)
+        .action(2, MOB, h(70), Some(h(80)), None)
+        .incident(1, MOB, Some(2), None, true, h(41), Some(h(45)))
+        .incident(2, PAY, None, None, false, h(50), Some(h(53)));
+    store.replace(&[2], &[2], fresh.0.clone()).unwrap();
+
+    let mut after = Fixture::default();
+    after
+        .release(1, PAY, Some(h(20)))
+        .team(1, "core")
+        .shipped(1, 1, PAY, h(10))
+        .item(1, PAY, Some(h(2)))
+        .gate(1, 1, 1, PAY, GateStatus::Passed, h(3))
+        .action(1, PAY, h(4), None, None)
+        .release(2, MOB, Some(h(30)))
+        .deployment(
+            2,
+            2,
+            MOB,
+            Tier::Production,
+            DeploymentStatus::RolledBack,
+            false,
+            Some(h(40)),
+            false,
+        )
+        .shipped(3, 2, MOB, h(60))
+        .item(2, MOB, Some(h(5)))
+        .item(2, MOB, Some(h(55)))
+        .gate(2, 2, 2, MOB, GateStatus::Failed, h(35))
+        .outcome(2, MOB)
+        .action(2, MOB, h(70), Some(h(80)), None)
+        .incident(1, MOB, Some(2), None, true, h(41), Some(h(45)))
+        .incident(2, PAY, None, None, false, h(50), Some(h(53)));
+    let expected = after.store().metrics(&q).unwrap();
+    assert_eq!(store.metrics(&q).unwrap(), expected);
+    let mut by_team = q.clone();
+    by_team.team = Some("core".into());
+    assert_eq!(
+        store.metrics(&by_team).unwrap(),
+        after.store().metrics(&by_team).unwrap()
+    );
+    assert_eq!(expected.time_to_restore.hours.count, 2);
+    assert_eq!(
+        expected.change_failure_rate.failed, 1,
+        "the incident falls on the deployment already rolled back"
+    );
+}

@@ -280,6 +280,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let state = AppState::new(db.clone(), keys, graphiql);
     state.bus.listen(&db).await?;
+    // Load the analytics store now, so that the first dashboard seldom waits for it.
+    let (analytics, warm_db) = (state.analytics.clone(), db.clone());
+    tokio::spawn(async move {
+        if let Err(err) = analytics.snapshot(&warm_db).await {
+            tracing::warn!(error = %err, "could not load the analytics store at start");
+        }
+    });
     let bind = args.bind.clone();
     http::serve(
         state,

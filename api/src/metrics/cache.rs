@@ -172,7 +172,9 @@ async fn refresh(db: &DatabaseConnection, mut loaded: Loaded) -> ApiResult<Loade
             },
         )
         .await?;
-        let mut store = Store::clone(&loaded.store);
+        // Patched in place unless a query still holds this version.
+        let mut store =
+            Arc::try_unwrap(loaded.store).unwrap_or_else(|shared| Store::clone(&shared));
         loaded.store = Arc::new(
             blocking(move || {
                 store.replace(&releases, &incidents, fresh)?;
