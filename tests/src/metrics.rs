@@ -1,14 +1,13 @@
 //! `Query.metrics` over a history built through the mutations, against figures worked out by
 //! hand from metrics.md; freshness after writes, also from another process; scoping.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::Stdio;
 
 use api::auth::Role;
 use serde_json::{Value, json};
 
-use crate::support::{SECRET, TestApp, data, error_code, relm_binary, token};
+use crate::support::{OtherProcess, TestApp, data, error_code, token};
 
 const METRICS: &str = "query($filter: MetricsFilter!) { metrics(filter: $filter) {
   from to
@@ -440,40 +439,15 @@ async fn another_process_sees_writes_on_postgres() {
     if app.db.get_database_backend() != sea_orm::DbBackend::Postgres {
         return;
     }
-    let mut other = relm_binary()
-        .args([
-            "serve",
-            "--no-migrate",
-            "--bind",
-            "127.0.0.1:0",
-            "--graphiql",
-            "true",
-            "--database-url",
-            &app.test_db_url(),
-        ])
-        .env("RELM_JWT_SECRET", SECRET)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let line = BufReader::new(other.stdout.take().unwrap())
-        .lines()
-        .next()
-        .unwrap()
-        .unwrap();
-    let addr = line
-        .strip_prefix("GraphiQL: http://")
-        .and_then(|r| r.strip_suffix("/graphql"))
-        .unwrap()
-        .to_owned();
+    let other = OtherProcess::start(&app);
+    let addr = other.addr.to_string();
     let viewer = token(Role::Viewer, None);
     let query = json!({"query": "query($filter: MetricsFilter!) { metrics(filter: $filter) { changeFailureRate { failed } } }", "variables": {"filter": march()}});
     let before = post(&addr, &viewer, &query);
     // This process writes; the other one's next query must reflect it.
     incident(&app, json!({"deploymentId": a_deployment, "title": "Late errors", "severity": "SEV3", "openedAt": "2026-05-01T00:00:00Z"})).await;
     let after = post(&addr, &viewer, &query);
-    let _ = other.kill();
-    let _ = other.wait();
+    drop(other);
     assert_eq!(
         before["data"]["metrics"]["changeFailureRate"]["failed"], 2,
         "{before}"

@@ -2,9 +2,7 @@
 //! delivery after commit and in order, scoping, no delivery of failed writes, refusal
 //! without a token, and delivery across two relm processes on PostgreSQL.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::time::Duration;
 
 use api::auth::Role;
@@ -15,7 +13,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::support::{SECRET, TestApp, data, relm_binary, token};
+use crate::support::{OtherProcess, TestApp, data, token};
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -223,38 +221,12 @@ async fn events_cross_processes_on_postgres() {
     }
     programs(&app).await;
     // A second relm process on the same database.
-    let mut other = relm_binary()
-        .args([
-            "serve",
-            "--no-migrate",
-            "--bind",
-            "127.0.0.1:0",
-            "--graphiql",
-            "true",
-            "--database-url",
-            &app.test_db_url(),
-        ])
-        .env("RELM_JWT_SECRET", SECRET)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let line = BufReader::new(other.stdout.take().unwrap())
-        .lines()
-        .next()
-        .unwrap()
-        .unwrap();
-    let addr: SocketAddr = line
-        .strip_prefix("GraphiQL: http://")
-        .and_then(|rest| rest.strip_suffix("/graphql"))
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .parse()
-        .unwrap();
+    let other = OtherProcess::start(&app);
+    let addr = other.addr;
     let mut socket = subscribe(addr, token(Role::Viewer, None), None).await;
     // This process writes; the other one delivers.
     create(&app, "MOB", "7.0").await;
     let delivered = event(&mut socket).await;
-    let _ = other.kill();
-    let _ = other.wait();
+    drop(other);
     assert_eq!(delivered["release"]["version"], "7.0");
 }

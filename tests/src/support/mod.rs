@@ -347,3 +347,51 @@ pub fn relm_binary() -> Command {
     command.env("RELM_LOG", "warn");
     command
 }
+
+/// Another relm process serving this test's database, killed when dropped.
+pub struct OtherProcess {
+    child: std::process::Child,
+    pub addr: std::net::SocketAddr,
+}
+
+impl OtherProcess {
+    /// Starts `relm serve` on `app`'s database and waits until it listens.
+    pub fn start(app: &TestApp) -> Self {
+        use std::io::{BufRead, BufReader};
+        let mut child = relm_binary()
+            .args([
+                "serve",
+                "--no-migrate",
+                "--bind",
+                "127.0.0.1:0",
+                "--graphiql",
+                "true",
+                "--database-url",
+                &app.test_db_url(),
+            ])
+            .env("RELM_JWT_SECRET", SECRET)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let line = BufReader::new(child.stdout.take().unwrap())
+            .lines()
+            .next()
+            .unwrap()
+            .unwrap();
+        let addr = line
+            .strip_prefix("GraphiQL: http://")
+            .and_then(|rest| rest.strip_suffix("/graphql"))
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+            .parse()
+            .unwrap();
+        Self { child, addr }
+    }
+}
+
+impl Drop for OtherProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
