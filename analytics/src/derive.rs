@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use polars::prelude::*;
 
-use crate::store::{FAILED, Frames, GATE_PASSED, GATE_PENDING, ROLLED_BACK, SUCCEEDED};
+use crate::store::{FAILED, Frames, GATE_PASSED, GATE_PENDING, ROLLED_BACK, SUCCEEDED, set};
 
 /// Marks a missing time or date in derived columns.
 pub const NONE: i64 = i64::MIN;
@@ -81,10 +81,6 @@ pub struct Derived {
     pub actions: Actions,
 }
 
-fn codes(values: &[i32]) -> Expr {
-    lit(Series::new("codes".into(), values)).implode(false)
-}
-
 fn hours(later: &str, earlier: &str) -> Expr {
     (col(later) - col(earlier)).cast(DataType::Float64) / lit(3_600_000_000.0)
 }
@@ -142,7 +138,7 @@ fn failed_by_incidents(counted: &DataFrame, incidents: &DataFrame) -> PolarsResu
     let candidates = counted
         .clone()
         .lazy()
-        .filter(col("release").is_in(lit(Series::new("r".into(), wanted)).implode(false), false))
+        .filter(col("release").is_in(set(&wanted), false))
         .collect()?;
     let mut by_release: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
     for ((r, f), id) in i64s(&candidates, "release")?
@@ -173,14 +169,14 @@ pub fn derive(f: &Frames, tiers: &[i32]) -> PolarsResult<Derived> {
         .lazy()
         .filter(
             col("tier")
-                .is_in(codes(tiers), false)
+                .is_in(set(tiers), false)
                 .and(col("rollback").not())
-                .and(col("status").is_in(codes(&[SUCCEEDED, FAILED, ROLLED_BACK]), false))
+                .and(col("status").is_in(set(&[SUCCEEDED, FAILED, ROLLED_BACK]), false))
                 .and(col("finished_at").is_not_null()),
         )
         .collect()?;
     let failed = failed_by_incidents(&counted, &f.incidents)?;
-    let failed = lit(Series::new("failed".into(), failed)).implode(false);
+    let failed = set(&failed);
     let flag = |cond: Expr, bit: u8| when(cond).then(lit(bit as i32)).otherwise(lit(0i32));
     let deploys = counted
         .clone()

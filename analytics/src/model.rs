@@ -114,7 +114,6 @@ pub struct GateResults {
 #[derive(Debug, Clone, Default)]
 pub struct Outcomes {
     pub release: Vec<i64>,
-    pub program: Vec<i64>,
 }
 
 /// Improvement actions.

@@ -143,10 +143,7 @@ impl Frames {
             ),
             column("checked_at", g.checked_at),
         ])?;
-        let outcomes = DataFrame::new_infer_height(vec![
-            column("release", t.outcomes.release),
-            column("program", t.outcomes.program),
-        ])?;
+        let outcomes = DataFrame::new_infer_height(vec![column("release", t.outcomes.release)])?;
         let a = t.actions;
         let actions = DataFrame::new_infer_height(vec![
             column("release", a.release),
@@ -208,9 +205,12 @@ fn poisoned<T>(_: T) -> Error {
     Error("a metrics computation panicked".into())
 }
 
-/// A set of ids to test membership in (`is_in` wants a one-element list).
-fn ids(values: &[i64]) -> Expr {
-    lit(Series::new("ids".into(), values)).implode(false)
+/// A set of values to test membership in with `is_in` (which wants a one-element list).
+pub(crate) fn set<T>(values: &[T]) -> Expr
+where
+    Series: for<'a> NamedFrom<&'a [T], [T]>,
+{
+    lit(Series::new("set".into(), values)).implode(false)
 }
 
 /// Rows of `frame` whose `column` is not one of `values`, followed by `fresh`.
@@ -223,7 +223,7 @@ fn replace_rows(
     let mut kept = frame
         .clone()
         .lazy()
-        .filter(col(column).is_in(ids(values), false).not())
+        .filter(col(column).is_in(set(values), false).not())
         .collect()?;
     kept.vstack_mut(fresh)?;
     kept.rechunk_mut_par();
@@ -316,9 +316,9 @@ impl Inner {
                 .lazy()
                 .filter(
                     col("release")
-                        .is_in(ids(&releases), false)
+                        .is_in(set(&releases), false)
                         .fill_null(lit(false))
-                        .or(col("id").is_in(ids(&incidents), false))
+                        .or(col("id").is_in(set(&incidents), false))
                         .not(),
                 )
                 .collect()?;

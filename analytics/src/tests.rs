@@ -117,9 +117,8 @@ impl Fixture {
         self
     }
 
-    fn outcome(&mut self, release: i64, program: i64) -> &mut Self {
+    fn outcome(&mut self, release: i64) -> &mut Self {
         self.0.outcomes.release.push(release);
-        self.0.outcomes.program.push(program);
         self
     }
 
@@ -469,7 +468,7 @@ fn delivery_figures() {
     let mut f = Fixture::default();
     f.release(1, PAY, Some(h(100)))
         .shipped(1, 1, PAY, h(90))
-        .outcome(1, PAY) // early by 10 h
+        .outcome(1) // early by 10 h
         .release(2, PAY, Some(h(100)))
         .shipped(2, 2, PAY, h(148)) // late by 2 days
         .release(3, PAY, None)
@@ -710,7 +709,7 @@ fn patching_derived_rows_equals_deriving_from_scratch() {
         .item(2, MOB, Some(h(5)))
         .item(2, MOB, Some(h(55)))
         .gate(2, 2, 2, MOB, GateStatus::Failed, h(35))
-        .outcome(2, MOB)
+        .outcome(2)
         .action(2, MOB, h(70), Some(h(80)), None)
         .incident(1, MOB, Some(2), None, true, h(41), Some(h(45)))
         .incident(2, PAY, None, None, false, h(50), Some(h(53)));
@@ -739,7 +738,7 @@ fn patching_derived_rows_equals_deriving_from_scratch() {
         .item(2, MOB, Some(h(5)))
         .item(2, MOB, Some(h(55)))
         .gate(2, 2, 2, MOB, GateStatus::Failed, h(35))
-        .outcome(2, MOB)
+        .outcome(2)
         .action(2, MOB, h(70), Some(h(80)), None)
         .incident(1, MOB, Some(2), None, true, h(41), Some(h(45)))
         .incident(2, PAY, None, None, false, h(50), Some(h(53)));

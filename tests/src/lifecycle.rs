@@ -1039,6 +1039,16 @@ async fn incidents_take_release_and_program_from_their_ids() {
         )
         .await;
     }
+    // Another program's deployment is NOT_FOUND for a caller scoped away from it, even when
+    // the ids also disagree: nothing may hint that it exists.
+    app.refuses(
+        Role::ReleaseManager,
+        Some(&["MOB"]),
+        RECORD_INCIDENT,
+        incident(json!({"releaseId": mob, "deploymentId": deployment})),
+        "NOT_FOUND",
+    )
+    .await;
     let id_of = by_deployment["recordIncident"]["id"]
         .as_str()
         .unwrap()

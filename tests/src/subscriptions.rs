@@ -152,7 +152,7 @@ async fn subscribers_see_only_their_programs() {
     programs(&app).await;
     let addr = serve(&app).await;
     let mut mob_viewer = subscribe(addr, token(Role::Viewer, Some(&["MOB"])), None).await;
-    let mut pay_filter = subscribe(addr, token(Role::Admin, None), Some(&["PAY"])).await;
+    let mut pay_filter = subscribe(addr, token(Role::Admin, None), Some(&["PAY", "PAY"])).await;
     create(&app, "PAY", "1.0").await;
     create(&app, "MOB", "1.0").await;
     assert_eq!(

@@ -52,20 +52,22 @@ pub async fn record(
         ),
         None => None,
     };
-    let release_id = match (&deployment, release_id) {
-        (Some(d), Some(r)) if d.release_id != r => {
-            return Err(ApiError::bad_input(
-                "releaseId",
-                "is not the release of deploymentId",
-            ));
-        }
-        (Some(d), _) => Some(d.release_id),
-        (None, r) => r,
-    };
-    let release: Option<release::Model> = match release_id {
-        Some(id) => Some(lock_release(txn, viewer, id, None).await?),
-        None => None,
-    };
+    // Lock (and so scope-check) the release before comparing ids, so that a deployment
+    // outside the caller's programs answers NOT_FOUND, not a hint that it exists.
+    let release: Option<release::Model> =
+        match deployment.as_ref().map(|d| d.release_id).or(release_id) {
+            Some(id) => Some(lock_release(txn, viewer, id, None).await?),
+            None => None,
+        };
+    if let (Some(locked), Some(given)) = (&release, release_id)
+        && locked.id != given
+    {
+        return Err(ApiError::bad_input(
+            "releaseId",
+            "is not the release of deploymentId",
+        ));
+    }
+
     let program_id = match (&release, &input.program_key) {
         (Some(r), Some(key)) => {
             let program = visible_program(txn, viewer, "programKey", key).await?;

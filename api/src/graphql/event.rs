@@ -85,7 +85,9 @@ impl EventSubscription {
     ) -> Result<impl Stream<Item = ReleaseEvent>, ApiError> {
         let viewer = viewer(ctx)?;
         let mut programs = viewer.scope.clone();
-        if let Some(keys) = program_keys {
+        if let Some(mut keys) = program_keys {
+            keys.sort_unstable();
+            keys.dedup();
             let ids: Vec<i64> = entity::program::Entity::find()
                 .select_only()
                 .column(entity::program::Column::Id)

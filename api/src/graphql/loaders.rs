@@ -66,9 +66,7 @@ table!(
     deployment,
     incident,
     outcome,
-    improvement_action,
-    freeze_window,
-    release_event
+    improvement_action
 );
 
 child!(

@@ -504,15 +504,6 @@ async fn prefetch(ctx: &Context<'_>, rows: &[release::Model]) -> ApiResult<()> {
     Ok(())
 }
 
-/// Loads a release the caller may see, or `NOT_FOUND`.
-pub async fn visible_release(ctx: &Context<'_>, id: i64) -> ApiResult<release::Model> {
-    let viewer = viewer(ctx)?;
-    match loaders(ctx)?.release.load_one(id).await? {
-        Some(r) if viewer.scope.contains(r.program_id) => Ok(r),
-        _ => Err(ApiError::NotFound("release".into())),
-    }
-}
-
 #[derive(Default)]
 pub struct ReleaseQuery;
 

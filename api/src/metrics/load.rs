@@ -249,13 +249,11 @@ where
         each(
             db,
             format!(
-                "SELECT o.release_id, r.program_id FROM outcomes o JOIN releases r ON r.id = o.release_id WHERE {}",
-                selection.releases("o.release_id")
+                "SELECT release_id FROM outcomes WHERE {}",
+                selection.releases("release_id")
             ),
             |row| {
-                let (release, program): (i64, i64) = row.try_get_many_by_index()?;
-                out.release.push(release);
-                out.program.push(program);
+                out.release.push(row.try_get_by_index(0)?);
                 Ok(())
             },
         )
