@@ -131,11 +131,13 @@ struct Counts {
     actions_closed: u64,
 }
 
-/// Counts for the window (index 0), each program (1 + its position) and each bucket.
+/// Counts for the window, each program, each bucket and, when asked, each program's buckets.
 struct Tally {
     window: Counts,
     programs: Vec<Counts>,
     buckets: Vec<Counts>,
+    /// Program-major: the buckets of program 0, then of program 1, and so on; or empty.
+    program_buckets: Vec<Counts>,
 }
 
 impl Tally {
@@ -144,6 +146,12 @@ impl Tally {
         f(&mut self.programs[group], true);
         if let Some(b) = bucket {
             f(&mut self.buckets[b], false);
+            if !self.program_buckets.is_empty() {
+                f(
+                    &mut self.program_buckets[group * self.buckets.len() + b],
+                    false,
+                );
+            }
         }
     }
 }
@@ -245,6 +253,11 @@ pub fn compute(derived: &Derived, q: &Query) -> Metrics {
         window: Counts::default(),
         programs: vec![Counts::default(); q.programs.len()],
         buckets: vec![Counts::default(); window.buckets.len()],
+        program_buckets: if q.program_trends {
+            vec![Counts::default(); q.programs.len() * window.buckets.len()]
+        } else {
+            Vec::new()
+        },
     };
 
     let d = &derived.deploys;
@@ -360,36 +373,47 @@ pub fn compute(derived: &Derived, q: &Query) -> Metrics {
             rate: rate(w.deploys.rework, deployment_frequency.deployments),
         },
         delivery: w.delivery(),
-        trend: window
-            .buckets
-            .iter()
-            .zip(&tally.buckets)
-            .map(|((start, end), c)| Bucket {
-                start: *start,
-                end: *end,
-                deployments: c.deploys.succeeded,
-                failed_deployments: c.deploys.failed,
-                change_failure_rate: rate(c.deploys.failed, c.deploys.counted),
-                lead_time_median_hours: stats(&c.leads).median,
-                time_to_restore_median_hours: stats(&c.restores).median,
-                releases_delivered: c.delivery.delivered,
-                on_time_rate: rate(c.delivery.on_time, c.delivery.planned),
-            })
-            .collect(),
+        trend: trend(&window.buckets, &tally.buckets),
         by_program: q
             .programs
             .iter()
             .zip(&tally.programs)
-            .map(|(p, c)| ProgramMetrics {
+            .enumerate()
+            .map(|(i, (p, c))| ProgramMetrics {
                 program_key: p.key.clone(),
                 deployment_frequency: c.deployment_frequency(days),
                 lead_time: c.lead_time(),
                 change_failure_rate: c.change_failure_rate(),
                 time_to_restore: c.time_to_restore(),
                 delivery: c.delivery(),
+                trend: tally
+                    .program_buckets
+                    .chunks(window.buckets.len().max(1))
+                    .nth(i)
+                    .map(|counts| trend(&window.buckets, counts))
+                    .unwrap_or_default(),
             })
             .collect(),
     }
+}
+
+/// The trend buckets of one group's counts.
+fn trend(buckets: &[(i64, i64)], counts: &[Counts]) -> Vec<Bucket> {
+    buckets
+        .iter()
+        .zip(counts)
+        .map(|((start, end), c)| Bucket {
+            start: *start,
+            end: *end,
+            deployments: c.deploys.succeeded,
+            failed_deployments: c.deploys.failed,
+            change_failure_rate: rate(c.deploys.failed, c.deploys.counted),
+            lead_time_median_hours: stats(&c.leads).median,
+            time_to_restore_median_hours: stats(&c.restores).median,
+            releases_delivered: c.delivery.delivered,
+            on_time_rate: rate(c.delivery.on_time, c.delivery.planned),
+        })
+        .collect()
 }
 
 /// The releases of the query's team.

@@ -157,6 +157,8 @@ pub struct Query {
     pub tiers: Vec<Tier>,
     pub team: Option<String>,
     pub granularity: Granularity,
+    /// Also split each program's figures into the trend's buckets (`ProgramMetrics::trend`).
+    pub program_trends: bool,
 }
 
 /// Count, mean and percentiles of durations; all but `count` are None when it is 0.
@@ -241,6 +243,8 @@ pub struct ProgramMetrics {
     pub change_failure_rate: ChangeFailureRate,
     pub time_to_restore: TimeToRestore,
     pub delivery: Delivery,
+    /// The trend of this program alone; empty unless the query asked for program trends.
+    pub trend: Vec<Bucket>,
 }
 
 /// Every figure of metrics.md for one query.

@@ -161,6 +161,7 @@ fn query(from: i64, to: i64) -> Query {
         tiers: vec![Tier::Production],
         team: None,
         granularity: Granularity::Month,
+        program_trends: false,
     }
 }
 
@@ -754,5 +755,61 @@ fn patching_derived_rows_equals_deriving_from_scratch() {
     assert_eq!(
         expected.change_failure_rate.failed, 1,
         "the incident falls on the deployment already rolled back"
+    );
+}
+
+#[test]
+fn a_program_trend_is_the_trend_of_that_program_alone() {
+    let mut f = Fixture::default();
+    f.release(1, PAY, Some(h(20)))
+        .shipped(1, 1, PAY, h(10))
+        .item(1, PAY, Some(h(2)))
+        .release(2, MOB, Some(h(30)))
+        .deployment(
+            2,
+            2,
+            MOB,
+            Tier::Production,
+            DeploymentStatus::Failed,
+            false,
+            Some(h(40)),
+            false,
+        )
+        .shipped(3, 2, MOB, h(200))
+        .item(2, MOB, Some(h(5)))
+        .incident(1, MOB, Some(2), None, true, h(41), Some(h(45)));
+    let store = f.store();
+    let mut q = query(h(0), h(400));
+    q.granularity = Granularity::Week;
+    assert!(
+        store
+            .metrics(&q)
+            .unwrap()
+            .by_program
+            .iter()
+            .all(|p| p.trend.is_empty()),
+        "program trends are computed only when asked for"
+    );
+
+    q.program_trends = true;
+    let all = store.metrics(&q).unwrap();
+    assert_eq!(all.by_program.len(), 2);
+    for (i, program) in all.by_program.iter().enumerate() {
+        let mut alone = q.clone();
+        alone.programs = vec![q.programs[i].clone()];
+        alone.program_trends = false;
+        assert_eq!(program.trend, store.metrics(&alone).unwrap().trend);
+        assert_eq!(program.trend.len(), all.trend.len());
+    }
+    let mob = &all.by_program[0].trend;
+    assert_eq!(mob.iter().map(|b| b.failed_deployments).sum::<u64>(), 1);
+    assert_eq!(mob.iter().map(|b| b.deployments).sum::<u64>(), 1);
+    assert_eq!(
+        all.by_program[1]
+            .trend
+            .iter()
+            .map(|b| b.deployments)
+            .sum::<u64>(),
+        1
     );
 }

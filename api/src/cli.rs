@@ -1,5 +1,6 @@
 //! The `relm` command line of interface.md.
 
+use std::io::BufWriter;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -8,9 +9,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
-use crate::auth::{JwtKeys, Role};
+use crate::auth::{JwtKeys, Role, Scope};
 use crate::config::{self, Backend, JwtConfig, JwtSettings};
+use crate::error::ApiError;
+use crate::exports::{self, Dataset, ExportError, Format, Params};
 use crate::http::{self, AppState};
+use crate::metrics::cache::MetricsCache;
 use crate::{db, graphql, seed, telemetry};
 
 /// relm: release data and analytics.
@@ -49,6 +53,49 @@ pub enum Command {
     Schema,
     /// Measure how fast metrics answer on the data in the database.
     Bench(BenchArgs),
+    /// Write a report (releases, deployments, incidents, actions or trend) to a file or stdout.
+    Export(ExportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// releases, deployments, incidents, actions or trend.
+    #[arg(value_parser = parse_dataset)]
+    pub dataset: Dataset,
+    /// csv, parquet or json (JSON lines).
+    #[arg(long, default_value = "csv", value_parser = parse_format)]
+    pub format: Format,
+    /// Start of the window, RFC 3339 (required for trend).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// End of the window, exclusive, RFC 3339 (required for trend).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// A program to report on; repeat for several; none means every program.
+    #[arg(long = "program", value_name = "KEY")]
+    pub programs: Vec<String>,
+    /// Trend buckets: day, week, month (default) or quarter.
+    #[arg(long)]
+    pub granularity: Option<String>,
+    /// The file to write; stdout when left out.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+fn parse_dataset(name: &str) -> Result<Dataset, String> {
+    Dataset::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = Dataset::ALL.iter().map(|d| d.name()).collect();
+        format!("the datasets are {}", names.join(", "))
+    })
+}
+
+fn parse_format(name: &str) -> Result<Format, String> {
+    Format::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = Format::ALL.iter().map(|f| f.extension()).collect();
+        format!("the formats are {}", names.join(", "))
+    })
 }
 
 #[derive(Args, Debug)]
@@ -248,6 +295,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             db::migrate(&db).await?;
             crate::bench::bench(db, keys, args.iterations.max(1), args.writes.max(1)).await
         }
+        Command::Export(args) => export(args).await,
         Command::Schema => {
             print!("{}", graphql::sdl());
             Ok(())
@@ -305,6 +353,51 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     .await?;
     db.close().await.ok();
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Writes a report straight from the database, with every program in scope. A report
+/// that fails leaves no file behind.
+async fn export(args: ExportArgs) -> anyhow::Result<()> {
+    let db = db::connect(&args.database.database_url).await?;
+    let params = Params {
+        from: args.from,
+        to: args.to,
+        program_keys: args.programs,
+        granularity: args.granularity,
+    };
+    let export = exports::resolve(&db, &Scope::All, args.dataset, args.format, params)
+        .await
+        .map_err(|err| match err {
+            ExportError::Param(p) => {
+                let flag = if p.parameter == "programKey" {
+                    "program"
+                } else {
+                    &p.parameter
+                };
+                anyhow::anyhow!("invalid --{flag}: {}", p.message)
+            }
+            ExportError::Failed(e) => anyhow::anyhow!("{e}"),
+        })?;
+    let cache = MetricsCache::default();
+    let written = match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+            let written = exports::run(&db, &cache, &export, BufWriter::new(file)).await;
+            if written.is_err() {
+                std::fs::remove_file(path).ok();
+            }
+            written
+        }
+        None => exports::run(&db, &cache, &export, BufWriter::new(std::io::stdout())).await,
+    };
+    let rows = written.map_err(|e| match e {
+        ApiError::Internal(detail) => anyhow::anyhow!("the export failed: {detail}"),
+        other => anyhow::anyhow!("{other}"),
+    })?;
+    tracing::info!(dataset = export.dataset.name(), rows, "export written");
+    db.close().await.ok();
     Ok(())
 }
 

@@ -3,9 +3,13 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use futures_util::TryStreamExt;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, QueryResult,
+    Statement, StreamTrait,
+};
 
 use crate::config::{Backend, redact};
 
@@ -68,4 +72,33 @@ fn one_line(err: &impl std::fmt::Display) -> String {
         .next()
         .unwrap_or_default()
         .to_owned()
+}
+
+/// Streams the rows of `sql`, handing each to `push`, without holding them all.
+pub async fn each_row<C>(
+    db: &C,
+    sql: String,
+    mut push: impl FnMut(QueryResult) -> Result<(), DbErr>,
+) -> Result<(), DbErr>
+where
+    C: ConnectionTrait + StreamTrait,
+{
+    let statement = Statement::from_string(ConnectionTrait::get_database_backend(db), sql);
+    let rows = db.stream_raw(statement).await?;
+    let mut rows = std::pin::pin!(rows);
+    while let Some(row) = rows.try_next().await? {
+        push(row)?;
+    }
+    Ok(())
+}
+
+/// Ids for an SQL `IN (…)` list: formatted integers, never user text. An empty list matches
+/// nothing.
+pub fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
+    let list: Vec<String> = ids.into_iter().map(|id| id.to_string()).collect();
+    if list.is_empty() {
+        "NULL".into()
+    } else {
+        list.join(",")
+    }
 }

@@ -1,4 +1,4 @@
-//! The HTTP surface: GraphQL over HTTP, health, readiness and metrics.
+//! The HTTP surface: GraphQL over HTTP, report exports, health, readiness and metrics.
 //!
 //! `/graphql` follows the GraphQL-over-HTTP specification: `application/json` responses
 //! are always 200 once the request is well-formed; a client that accepts
@@ -22,6 +22,7 @@ use sea_orm::DatabaseConnection;
 use crate::auth::{JwtKeys, authenticate};
 use crate::db;
 use crate::events::EventBus;
+use crate::exports;
 use crate::graphql::limits::RequestMeta;
 use crate::graphql::{self, RelmSchema};
 use crate::metrics::cache::MetricsCache;
@@ -69,6 +70,7 @@ pub fn app(state: AppState) -> impl poem::Endpoint {
     Route::new()
         .at("/graphql", get(graphql_get).post(graphql_post))
         .at("/graphql/ws", get(graphql_ws))
+        .at("/v1/exports/:file", get(exports::http::export))
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
         .at("/metrics", get(metrics))

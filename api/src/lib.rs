@@ -2,7 +2,7 @@
 //!
 //! The library holds everything the `relm` binary runs, so tests build exactly the same
 //! application: configuration, the database, authentication, the GraphQL schema, the HTTP
-//! server, demo data and the command line.
+//! server, demo data, reports and the command line.
 
 pub mod auth;
 pub mod bench;
@@ -13,6 +13,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod exports;
 pub mod graphql;
 pub mod http;
 pub mod ids;

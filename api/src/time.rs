@@ -22,5 +22,12 @@ pub fn rfc3339(micros: i64) -> String {
     from_micros(micros).to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
+/// Unix microseconds of an RFC 3339 timestamp with an offset, or None if `text` is not one.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| to_micros(t.with_timezone(&Utc)))
+}
+
 /// Microseconds in a day.
 pub const DAY_MICROS: i64 = 86_400_000_000;

@@ -9,9 +9,7 @@ use crate::graphql::context::{data, db, viewer};
 use crate::graphql::enums::EnvironmentTier;
 use crate::graphql::scalars::Timestamp;
 use crate::metrics::cache::MetricsCache;
-
-/// The most trend buckets one query may ask for.
-const MAX_BUCKETS: usize = 2_000;
+use crate::metrics::{MAX_BUCKETS, select_programs};
 
 /// Size of the trend's calendar buckets (UTC).
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -326,26 +324,12 @@ impl MetricsQuery {
             ));
         }
         let snapshot = data::<Arc<MetricsCache>>(ctx)?.snapshot(db(ctx)?).await?;
-        let visible: Vec<analytics::ProgramRef> = snapshot
-            .programs
-            .iter()
-            .filter(|p| viewer.scope.contains(p.id))
-            .cloned()
-            .collect();
-        let programs = match filter.program_keys {
-            None => visible,
-            Some(keys) => {
-                if let Some(missing) = keys.iter().find(|k| !visible.iter().any(|p| &p.key == *k)) {
-                    return Err(ApiError::NotFound(format!(
-                        "programKeys: program {missing}"
-                    )));
-                }
-                visible
-                    .into_iter()
-                    .filter(|p| keys.contains(&p.key))
-                    .collect()
-            }
-        };
+        let programs = select_programs(
+            &snapshot.programs,
+            &viewer.scope,
+            filter.program_keys.as_deref(),
+        )
+        .map_err(|missing| ApiError::NotFound(format!("programKeys: program {missing}")))?;
         let query = analytics::Query {
             from,
             to,
@@ -353,12 +337,8 @@ impl MetricsQuery {
             tiers,
             team: filter.team,
             granularity,
+            program_trends: false,
         };
-        let store = snapshot.store.clone();
-        let metrics = tokio::task::spawn_blocking(move || store.metrics(&query))
-            .await
-            .map_err(|e| ApiError::Internal(format!("metrics task failed: {e}")))?
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        Ok(metrics.into())
+        Ok(snapshot.metrics(query).await?.into())
     }
 }

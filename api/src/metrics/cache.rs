@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use analytics::{ProgramRef, Store};
+use analytics::{Metrics, ProgramRef, Query, Store};
 use entity::change::{self, ChangeKind};
 use entity::program;
 use sea_orm::{
@@ -45,6 +45,14 @@ pub struct Snapshot {
     pub programs: Arc<Vec<ProgramRef>>,
 }
 
+impl Snapshot {
+    /// Computes `query` on the blocking pool.
+    pub async fn metrics(&self, query: Query) -> ApiResult<Metrics> {
+        let store = self.store.clone();
+        blocking(move || store.metrics(&query)).await
+    }
+}
+
 fn analytics_error(err: analytics::Error) -> ApiError {
     ApiError::Internal(err.to_string())
 }
@@ -58,7 +66,8 @@ async fn blocking<T: Send + 'static>(
         .map_err(analytics_error)
 }
 
-async fn programs(db: &DatabaseConnection) -> ApiResult<Arc<Vec<ProgramRef>>> {
+/// Every program, ordered by key.
+pub async fn programs(db: &DatabaseConnection) -> ApiResult<Arc<Vec<ProgramRef>>> {
     let rows: Vec<(i64, String)> = program::Entity::find()
         .select_only()
         .columns([program::Column::Id, program::Column::Key])

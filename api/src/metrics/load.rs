@@ -4,9 +4,9 @@
 //! per row. Ids in `IN (…)` lists are formatted integers, never user text.
 
 use analytics::{DeploymentStatus, GateStatus, Tables, Tier};
-use futures_util::TryStreamExt;
-use sea_orm::{ConnectionTrait, DbErr, QueryResult, Statement, StreamTrait};
+use sea_orm::{ConnectionTrait, DbErr, StreamTrait};
 
+use crate::db::{each_row as each, id_list};
 use crate::time::DAY_MICROS;
 
 /// Which rows to read.
@@ -20,19 +20,14 @@ pub enum Selection<'a> {
     },
 }
 
-fn id_list(ids: &[i64]) -> String {
-    if ids.is_empty() {
-        return "NULL".into();
-    }
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-}
-
 impl Selection<'_> {
     /// A condition on `column` holding a release id.
     fn releases(&self, column: &str) -> String {
         match self {
             Self::All => "1 = 1".into(),
-            Self::Only { releases, .. } => format!("{column} IN ({})", id_list(releases)),
+            Self::Only { releases, .. } => {
+                format!("{column} IN ({})", id_list(releases.iter().copied()))
+            }
         }
     }
 
@@ -44,29 +39,11 @@ impl Selection<'_> {
                 incidents,
             } => format!(
                 "release_id IN ({}) OR id IN ({})",
-                id_list(releases),
-                id_list(incidents)
+                id_list(releases.iter().copied()),
+                id_list(incidents.iter().copied())
             ),
         }
     }
-}
-
-/// Streams the rows of `sql`, handing each to `push`.
-async fn each<C>(
-    db: &C,
-    sql: String,
-    mut push: impl FnMut(QueryResult) -> Result<(), DbErr>,
-) -> Result<(), DbErr>
-where
-    C: ConnectionTrait + StreamTrait,
-{
-    let statement = Statement::from_string(ConnectionTrait::get_database_backend(db), sql);
-    let rows = db.stream_raw(statement).await?;
-    let mut rows = std::pin::pin!(rows);
-    while let Some(row) = rows.try_next().await? {
-        push(row)?;
-    }
-    Ok(())
 }
 
 fn tier(code: i32) -> Tier {

@@ -1,0 +1,220 @@
+//! `GET /v1/exports/{dataset}.{csv,parquet,json}`: a report streamed as it is written.
+//!
+//! Everything that can be refused is checked before the first byte: an unknown dataset or
+//! format is 404, no or a bad token 401, a role below ANALYST 403, a bad parameter 400
+//! naming it. A failure after that aborts the response, so a client never mistakes a cut
+//! report for a whole one.
+
+use std::io::{self, Write};
+use std::time::Instant;
+
+use poem::http::{StatusCode, header};
+use poem::web::{Data, Path};
+use poem::{Body, Request, Response, handler};
+use tokio::sync::mpsc;
+
+use super::{Dataset, ExportError, Format, Params};
+use crate::auth::{Role, authenticate};
+use crate::error::ApiError;
+use crate::http::AppState;
+
+/// Bytes handed to the connection at a time.
+const CHUNK_BYTES: usize = 64 * 1024;
+
+type Chunk = io::Result<Vec<u8>>;
+
+fn error(status: StatusCode, code: &str, message: &str, parameter: Option<&str>) -> Response {
+    let mut extensions = serde_json::json!({ "code": code });
+    if let Some(parameter) = parameter {
+        extensions["parameter"] = parameter.into();
+    }
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": extensions }] });
+    let response = Response::builder()
+        .status(status)
+        .content_type("application/json");
+    let response = if status == StatusCode::UNAUTHORIZED {
+        response.header(header::WWW_AUTHENTICATE, "Bearer")
+    } else {
+        response
+    };
+    response.body(body.to_string())
+}
+
+fn api_error(err: &ApiError) -> Response {
+    let status = match err {
+        ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+        ApiError::BadUserInput(_) => StatusCode::BAD_REQUEST,
+        ApiError::Busy(_) | ApiError::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    if status == StatusCode::INTERNAL_SERVER_ERROR {
+        tracing::error!(error = ?err, "export refused");
+    }
+    error(status, err.code(), &err.to_string(), None)
+}
+
+/// The dataset and format of `name.ext`.
+fn report(file: &str) -> Result<(Dataset, Format), String> {
+    let (name, extension) = file.rsplit_once('.').unwrap_or((file, ""));
+    let dataset = Dataset::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = Dataset::ALL.iter().map(|d| d.name()).collect();
+        format!("no dataset '{name}'; the datasets are {}", names.join(", "))
+    })?;
+    let format = Format::parse(extension).ok_or_else(|| {
+        let names: Vec<&str> = Format::ALL.iter().map(|f| f.extension()).collect();
+        format!(
+            "no format '{extension}'; the formats are {}",
+            names.join(", ")
+        )
+    })?;
+    Ok((dataset, format))
+}
+
+#[handler]
+pub async fn export(req: &Request, Path(file): Path<String>, state: Data<&AppState>) -> Response {
+    let (dataset, format) = match report(&file) {
+        Ok(report) => report,
+        Err(message) => return error(StatusCode::NOT_FOUND, "NOT_FOUND", &message, None),
+    };
+    let caller = match authenticate(&state.db, &state.keys, req.header(header::AUTHORIZATION)).await
+    {
+        Ok(caller) => caller,
+        Err(err) => return api_error(&err),
+    };
+    let viewer = match caller.viewer() {
+        Ok(viewer) => viewer.clone(),
+        Err(err) => return api_error(&err),
+    };
+    if let Err(err) = viewer.require(Role::Analyst) {
+        return api_error(&err);
+    }
+    let params = req
+        .params::<Vec<(String, String)>>()
+        .map_err(|_| super::ParamError {
+            parameter: "query".into(),
+            message: "the query string is not valid URL encoding".into(),
+        })
+        .and_then(Params::from_pairs);
+    let params = match params {
+        Ok(params) => params,
+        Err(err) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "BAD_USER_INPUT",
+                &err.to_string(),
+                Some(&err.parameter),
+            );
+        }
+    };
+    let export = match super::resolve(&state.db, &viewer.scope, dataset, format, params).await {
+        Ok(export) => export,
+        Err(ExportError::Param(err)) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "BAD_USER_INPUT",
+                &err.to_string(),
+                Some(&err.parameter),
+            );
+        }
+        Err(ExportError::Failed(err)) => return api_error(&err),
+    };
+
+    let (tx, mut rx) = mpsc::channel::<Chunk>(16);
+    let writer = ChannelWriter {
+        tx: tx.clone(),
+        buffer: Vec::with_capacity(CHUNK_BYTES),
+    };
+    let (db, cache, subject) = (state.db.clone(), state.analytics.clone(), viewer.subject);
+    tokio::spawn(async move {
+        let started = Instant::now();
+        match super::run(&db, &cache, &export, writer).await {
+            Ok(rows) => tracing::info!(
+                dataset = export.dataset.name(),
+                format = export.format.extension(),
+                rows,
+                millis = started.elapsed().as_millis() as u64,
+                %subject,
+                "export written"
+            ),
+            Err(err) => {
+                tracing::warn!(dataset = export.dataset.name(), error = ?err, "export failed");
+                tx.send(Err(io::Error::other("the export failed")))
+                    .await
+                    .ok();
+            }
+        }
+    });
+    let body = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    Response::builder()
+        .status(StatusCode::OK)
+        .content_type(format.content_type())
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"{}.{}\"",
+                dataset.name(),
+                format.extension()
+            ),
+        )
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::from_bytes_stream(body))
+}
+
+/// A writer that hands the bytes to the response in chunks; it runs on the blocking pool,
+/// and waits while the client is slower than the report.
+struct ChannelWriter {
+    tx: mpsc::Sender<Chunk>,
+    buffer: Vec<u8>,
+}
+
+impl ChannelWriter {
+    fn send(&mut self) -> io::Result<()> {
+        let chunk = std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK_BYTES));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
+    }
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buffer.extend_from_slice(data);
+        if self.buffer.len() >= CHUNK_BYTES {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        self.send()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_give_dataset_and_format() {
+        assert_eq!(
+            report("deployments.parquet"),
+            Ok((Dataset::Deployments, Format::Parquet))
+        );
+        assert_eq!(report("trend.json"), Ok((Dataset::Trend, Format::Json)));
+        assert!(
+            report("deployments.xlsx")
+                .unwrap_err()
+                .contains("no format 'xlsx'")
+        );
+        assert!(
+            report("builds.csv")
+                .unwrap_err()
+                .contains("no dataset 'builds'")
+        );
+        assert!(report("releases").unwrap_err().contains("no format ''"));
+    }
+}

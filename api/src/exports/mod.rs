@@ -1,0 +1,174 @@
+//! Reports for analysts: the datasets of interface.md as CSV, Parquet or JSON lines.
+//!
+//! A report is read in batches of [`BATCH_ROWS`] rows (keyset pages on the record's id),
+//! and each batch goes through polars' writer on the blocking pool while the next one is
+//! read, so memory stays flat however long the report is. `GET /v1/exports/…` streams the
+//! bytes to the client as they are written; `relm export` writes them to a file.
+
+mod batch;
+pub mod http;
+mod params;
+mod records;
+mod trend;
+mod write;
+
+use std::io::Write;
+
+use analytics::{Granularity, ProgramRef};
+use sea_orm::DatabaseConnection;
+use tokio::sync::mpsc;
+
+use batch::{Batch, Spec};
+pub use params::{ExportError, ParamError, Params, resolve};
+
+use crate::error::{ApiError, ApiResult};
+use crate::metrics::cache::MetricsCache;
+
+/// Rows per batch: few enough queries and reasonable Parquet row groups, with memory that
+/// stays in the tens of megabytes.
+pub const BATCH_ROWS: usize = 50_000;
+
+/// A report of interface.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dataset {
+    Releases,
+    Deployments,
+    Incidents,
+    Actions,
+    Trend,
+}
+
+impl Dataset {
+    pub const ALL: [Self; 5] = [
+        Self::Releases,
+        Self::Deployments,
+        Self::Incidents,
+        Self::Actions,
+        Self::Trend,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Releases => "releases",
+            Self::Deployments => "deployments",
+            Self::Incidents => "incidents",
+            Self::Actions => "actions",
+            Self::Trend => "trend",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    /// The report's columns, in order.
+    pub fn columns(self) -> &'static [Spec] {
+        records::table(self).map_or(trend::COLUMNS, |table| table.columns)
+    }
+}
+
+/// A file format of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Parquet,
+    Json,
+}
+
+impl Format {
+    pub const ALL: [Self; 3] = [Self::Csv, Self::Parquet, Self::Json];
+
+    /// The file extension, which is also the format's name.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Parquet => "parquet",
+            Self::Json => "json",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.extension() == name)
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Csv => "text/csv; charset=utf-8; header=present",
+            Self::Parquet => "application/vnd.apache.parquet",
+            Self::Json => "application/x-ndjson",
+        }
+    }
+}
+
+/// A checked request for a report: see [`resolve`].
+#[derive(Debug, Clone)]
+pub struct Export {
+    pub dataset: Dataset,
+    pub format: Format,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    /// The programs in the report, ordered by key.
+    pub programs: Vec<ProgramRef>,
+    /// Whether `programs` is every program, so records need no program condition.
+    pub every_program: bool,
+    pub granularity: Granularity,
+}
+
+/// What the writer receives: a batch, or `None` once the report is complete. A channel
+/// that closes before `None` means the report failed, and the file is left unfinished.
+type Message = Option<Batch>;
+
+/// Writes the report `export` to `out`, returning the number of rows.
+pub async fn run<W: Write + Send + 'static>(
+    db: &DatabaseConnection,
+    cache: &MetricsCache,
+    export: &Export,
+    out: W,
+) -> ApiResult<usize> {
+    let (tx, rx) = mpsc::channel::<Message>(2);
+    let (format, columns) = (export.format, export.dataset.columns());
+    let writer = tokio::task::spawn_blocking(move || write_report(format, columns, rx, out));
+    let produced = match export.dataset {
+        Dataset::Trend => trend::produce(db, cache, export, &tx).await,
+        _ => records::produce(db, export, &tx).await,
+    };
+    if produced.is_ok() {
+        // The writer is gone only if it failed; its error is the one to report.
+        tx.send(None).await.ok();
+    }
+    drop(tx);
+    let written = writer
+        .await
+        .map_err(|e| ApiError::Internal(format!("export writer failed: {e}")))?
+        .map_err(|e| ApiError::Internal(format!("cannot write the report: {e}")));
+    produced?;
+    written
+}
+
+/// Sends a batch to the writer; false when the writer has stopped.
+async fn send(tx: &mpsc::Sender<Message>, batch: Batch) -> bool {
+    tx.send(Some(batch)).await.is_ok()
+}
+
+fn write_report<W: Write>(
+    format: Format,
+    columns: &'static [Spec],
+    mut rx: mpsc::Receiver<Message>,
+    mut out: W,
+) -> polars_core::error::PolarsResult<usize> {
+    let schema = Batch::new(columns).into_frame(format)?.schema().clone();
+    let mut writer = write::Writer::new(format, &schema, &mut out)?;
+    let mut rows = 0;
+    while let Some(message) = rx.blocking_recv() {
+        let Some(batch) = message else {
+            writer.finish()?;
+            out.flush()?;
+            return Ok(rows);
+        };
+        rows += batch.len();
+        writer.write(&batch.into_frame(format)?)?;
+    }
+    Err(polars_core::error::PolarsError::ComputeError(
+        "the report was cut short".into(),
+    ))
+}

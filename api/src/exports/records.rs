@@ -1,0 +1,312 @@
+//! The record datasets: one row per release, deployment, incident or improvement action,
+//! with the program key, release version, environment name and other readable names next
+//! to the ids the GraphQL API uses.
+//!
+//! Rows are read in keyset pages on the record's id (`WHERE id > last ORDER BY id LIMIT n`),
+//! so each page is one indexed query and no connection is held while the client reads.
+//! Every value in the SQL is a number: ids, times and the page size, never user text.
+
+use std::collections::HashMap;
+
+use sea_orm::{DatabaseConnection, DbErr};
+use tokio::sync::mpsc;
+
+use super::batch::{Batch, Kind, Spec, Values};
+use super::{BATCH_ROWS, Dataset, Export, Message, send};
+use crate::db::{each_row, id_list};
+use crate::error::{ApiError, ApiResult};
+use crate::ids::NodeType;
+
+/// How `from` and `to` select rows.
+#[derive(Debug, Clone, Copy)]
+enum Window {
+    /// The value is in `[from, to)`; rows without one are left out once either is given.
+    Within(&'static str),
+    /// The span from `start` to `end` (open while `end` is null) overlaps `[from, to)`.
+    Overlaps {
+        start: &'static str,
+        end: &'static str,
+    },
+}
+
+impl Window {
+    fn conditions(self, from: Option<i64>, to: Option<i64>) -> Vec<String> {
+        let mut conditions = Vec::new();
+        match self {
+            Self::Within(column) => {
+                if let Some(from) = from {
+                    conditions.push(format!("{column} >= {from}"));
+                }
+                if let Some(to) = to {
+                    conditions.push(format!("{column} < {to}"));
+                }
+            }
+            Self::Overlaps { start, end } => {
+                if let Some(to) = to {
+                    conditions.push(format!("{start} < {to}"));
+                }
+                if let Some(from) = from {
+                    conditions.push(format!("({end} IS NULL OR {end} >= {from})"));
+                }
+            }
+        }
+        conditions
+    }
+}
+
+/// Where a record dataset's rows come from.
+pub struct Table {
+    pub columns: &'static [Spec],
+    from: &'static str,
+    /// The record's id: the first column, and the key of the pages.
+    key: &'static str,
+    program: &'static str,
+    window: Window,
+}
+
+use Kind::{Bool, Date, Id, Int, Text, Time};
+
+const RELEASES: &[Spec] = &[
+    Spec::new("id", Id(NodeType::Release), "r.id"),
+    Spec::new("program_key", Text, "p.key"),
+    Spec::new("program_name", Text, "p.name"),
+    Spec::new("version", Text, "r.version"),
+    Spec::new("name", Text, "r.name"),
+    Spec::new("description", Text, "r.description"),
+    Spec::new("type", Text, "r.type"),
+    Spec::new("risk", Text, "r.risk"),
+    Spec::new("strategy", Text, "r.strategy"),
+    Spec::new("status", Text, "r.status"),
+    Spec::new("owner", Text, "r.owner"),
+    // Filled per page from release_parties, in their order.
+    Spec::new("teams", Text, "CAST(NULL AS TEXT)"),
+    Spec::new("suppliers", Text, "CAST(NULL AS TEXT)"),
+    Spec::new("planned_start", Time, "r.planned_start"),
+    Spec::new("planned_end", Time, "r.planned_end"),
+    // Release.deployedAt: the earliest successful non-rollback production deployment.
+    Spec::new(
+        "deployed_at",
+        Time,
+        "(SELECT MIN(d.finished_at) FROM deployments d \
+         JOIN environments e ON e.id = d.environment_id \
+         WHERE d.release_id = r.id AND e.tier = 'PRODUCTION' AND d.status = 'SUCCEEDED' \
+         AND NOT d.is_rollback)",
+    ),
+    Spec::new("rollback_plan", Text, "r.rollback_plan"),
+    Spec::new("outcome", Text, "o.result"),
+    Spec::new("objectives_met", Bool, "o.objectives_met"),
+    Spec::new("defects_escaped", Int, "CAST(o.defects_escaped AS BIGINT)"),
+    Spec::new("reviewed_at", Time, "o.reviewed_at"),
+    Spec::new("revision", Int, "CAST(r.revision AS BIGINT)"),
+    Spec::new("created_at", Time, "r.created_at"),
+    Spec::new("updated_at", Time, "r.updated_at"),
+];
+
+const DEPLOYMENTS: &[Spec] = &[
+    Spec::new("id", Id(NodeType::Deployment), "d.id"),
+    Spec::new("program_key", Text, "p.key"),
+    Spec::new("release_id", Id(NodeType::Release), "r.id"),
+    Spec::new("release_version", Text, "r.version"),
+    Spec::new("release_type", Text, "r.type"),
+    Spec::new("environment", Text, "e.name"),
+    Spec::new("tier", Text, "e.tier"),
+    Spec::new("status", Text, "d.status"),
+    Spec::new("strategy", Text, "d.strategy"),
+    Spec::new("stage", Text, "d.stage"),
+    Spec::new("is_rollback", Bool, "d.is_rollback"),
+    Spec::new("started_at", Time, "d.started_at"),
+    Spec::new("finished_at", Time, "d.finished_at"),
+];
+
+const INCIDENTS: &[Spec] = &[
+    Spec::new("id", Id(NodeType::Incident), "i.id"),
+    Spec::new("program_key", Text, "p.key"),
+    Spec::new("release_id", Id(NodeType::Release), "i.release_id"),
+    Spec::new("release_version", Text, "r.version"),
+    Spec::new("deployment_id", Id(NodeType::Deployment), "i.deployment_id"),
+    Spec::new("environment", Text, "e.name"),
+    Spec::new("title", Text, "i.title"),
+    Spec::new("severity", Text, "i.severity"),
+    Spec::new("caused_by_change", Bool, "i.caused_by_change"),
+    Spec::new("opened_at", Time, "i.opened_at"),
+    Spec::new("resolved_at", Time, "i.resolved_at"),
+];
+
+const ACTIONS: &[Spec] = &[
+    Spec::new("id", Id(NodeType::ImprovementAction), "a.id"),
+    Spec::new("program_key", Text, "p.key"),
+    Spec::new("release_id", Id(NodeType::Release), "r.id"),
+    Spec::new("release_version", Text, "r.version"),
+    Spec::new("title", Text, "a.title"),
+    Spec::new("owner", Text, "a.owner"),
+    Spec::new("due_date", Date, "a.due_date"),
+    Spec::new("status", Text, "a.status"),
+    Spec::new("created_at", Time, "a.created_at"),
+    Spec::new("closed_at", Time, "a.closed_at"),
+];
+
+/// The table of a record dataset; the trend has none.
+pub fn table(dataset: Dataset) -> Option<Table> {
+    Some(match dataset {
+        Dataset::Trend => return None,
+        Dataset::Deployments => Table {
+            columns: DEPLOYMENTS,
+            from: "deployments d JOIN releases r ON r.id = d.release_id \
+                   JOIN programs p ON p.id = r.program_id \
+                   JOIN environments e ON e.id = d.environment_id",
+            key: "d.id",
+            program: "r.program_id",
+            window: Window::Overlaps {
+                start: "d.started_at",
+                end: "d.finished_at",
+            },
+        },
+        Dataset::Incidents => Table {
+            columns: INCIDENTS,
+            from: "incidents i JOIN programs p ON p.id = i.program_id \
+                   LEFT JOIN releases r ON r.id = i.release_id \
+                   LEFT JOIN deployments d ON d.id = i.deployment_id \
+                   LEFT JOIN environments e ON e.id = d.environment_id",
+            key: "i.id",
+            program: "i.program_id",
+            window: Window::Overlaps {
+                start: "i.opened_at",
+                end: "i.resolved_at",
+            },
+        },
+        Dataset::Actions => Table {
+            columns: ACTIONS,
+            from: "improvement_actions a JOIN releases r ON r.id = a.release_id \
+                   JOIN programs p ON p.id = r.program_id",
+            key: "a.id",
+            program: "r.program_id",
+            window: Window::Overlaps {
+                start: "a.created_at",
+                end: "a.closed_at",
+            },
+        },
+        Dataset::Releases => Table {
+            columns: RELEASES,
+            from: "releases r JOIN programs p ON p.id = r.program_id \
+                   LEFT JOIN outcomes o ON o.release_id = r.id",
+            key: "r.id",
+            program: "r.program_id",
+            window: Window::Within("r.planned_end"),
+        },
+    })
+}
+
+impl Table {
+    /// The page of rows after id `after`.
+    fn page(&self, export: &Export, after: i64) -> String {
+        let columns: Vec<&str> = self.columns.iter().map(|c| c.sql).collect();
+        let mut conditions = vec![format!("{} > {after}", self.key)];
+        if !export.every_program {
+            conditions.push(format!(
+                "{} IN ({})",
+                self.program,
+                id_list(export.programs.iter().map(|p| p.id))
+            ));
+        }
+        conditions.extend(self.window.conditions(export.from, export.to));
+        format!(
+            "SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT {BATCH_ROWS}",
+            columns.join(", "),
+            self.from,
+            conditions.join(" AND "),
+            self.key
+        )
+    }
+}
+
+/// Reads the rows of `export` page by page and hands them to the writer.
+pub async fn produce(
+    db: &DatabaseConnection,
+    export: &Export,
+    tx: &mpsc::Sender<Message>,
+) -> ApiResult<()> {
+    let Some(table) = table(export.dataset) else {
+        return Err(ApiError::Internal(format!(
+            "{} is not a record dataset",
+            export.dataset.name()
+        )));
+    };
+    let mut after = i64::MIN;
+    loop {
+        let mut batch = Batch::new(table.columns);
+        let mut ids = Vec::new();
+        each_row(db, table.page(export, after), |row| {
+            ids.push(row.try_get_by_index::<i64>(0)?);
+            batch.push_row(&row)
+        })
+        .await?;
+        if export.dataset == Dataset::Releases {
+            add_parties(db, &ids, &mut batch).await?;
+        }
+        let full = ids.len() == BATCH_ROWS;
+        match ids.last() {
+            Some(last) => after = *last,
+            None => return Ok(()),
+        }
+        if !send(tx, batch).await || !full {
+            return Ok(());
+        }
+    }
+}
+
+/// Fills the teams and suppliers of a page of releases, each joined with "; ".
+async fn add_parties(
+    db: &DatabaseConnection,
+    releases: &[i64],
+    batch: &mut Batch,
+) -> Result<(), DbErr> {
+    let mut parties: HashMap<(i64, String), Vec<String>> = HashMap::new();
+    let sql = format!(
+        "SELECT release_id, role, name FROM release_parties WHERE release_id IN ({}) \
+         ORDER BY release_id, role, position",
+        id_list(releases.iter().copied())
+    );
+    each_row(db, sql, |row| {
+        let (release, role, name): (i64, String, String) = row.try_get_many_by_index()?;
+        parties.entry((release, role)).or_default().push(name);
+        Ok(())
+    })
+    .await?;
+    for (column, role) in [("teams", "TEAM"), ("suppliers", "SUPPLIER")] {
+        let values = releases
+            .iter()
+            .map(|id| {
+                parties
+                    .get(&(*id, role.to_owned()))
+                    .map(|names| names.join("; "))
+            })
+            .collect();
+        batch.set(column, Values::Text(values));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_select_like_the_api() {
+        assert_eq!(
+            Window::Within("r.planned_end").conditions(Some(1), Some(2)),
+            ["r.planned_end >= 1", "r.planned_end < 2"]
+        );
+        assert_eq!(
+            Window::Overlaps {
+                start: "d.started_at",
+                end: "d.finished_at"
+            }
+            .conditions(Some(1), Some(2)),
+            [
+                "d.started_at < 2",
+                "(d.finished_at IS NULL OR d.finished_at >= 1)"
+            ]
+        );
+        assert!(Window::Within("x").conditions(None, None).is_empty());
+    }
+}
