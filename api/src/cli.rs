@@ -382,10 +382,12 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
     let cache = MetricsCache::default();
     let written = match &args.output {
         Some(path) => {
+            // Only a regular file is removed on failure, never a device such as /dev/stdout.
+            let regular = std::fs::metadata(path).map_or(true, |m| m.is_file());
             let file = std::fs::File::create(path)
                 .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
             let written = exports::run(&db, &cache, &export, BufWriter::new(file)).await;
-            if written.is_err() {
+            if written.is_err() && regular {
                 std::fs::remove_file(path).ok();
             }
             written

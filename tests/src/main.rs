@@ -14,6 +14,7 @@ mod support;
 mod auth;
 mod cli;
 mod contract;
+mod exports;
 mod http;
 mod lifecycle;
 mod metrics;

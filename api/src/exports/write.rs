@@ -15,7 +15,7 @@ use super::Format;
 
 pub enum Writer<'w, W: Write> {
     Csv(CsvBatches<&'w mut W>),
-    Parquet(ParquetBatches<&'w mut W>),
+    Parquet(Box<ParquetBatches<&'w mut W>>),
     Json(JsonBatches<&'w mut W>),
 }
 
@@ -30,11 +30,11 @@ impl<'w, W: Write> Writer<'w, W> {
                     .with_line_terminator("\r\n".into())
                     .batched(schema)?,
             ),
-            Format::Parquet => Self::Parquet(
+            Format::Parquet => Self::Parquet(Box::new(
                 ParquetWriter::new(out)
                     .with_compression(ParquetCompression::Zstd(None))
                     .batched(schema)?,
-            ),
+            )),
             Format::Json => Self::Json(JsonBatches::new(out)),
         })
     }
