@@ -93,7 +93,7 @@ impl EventBus {
         Ok(())
     }
 
-    /// With PostgreSQL, listens on the schema's channel until the process ends and publishes
+    /// With PostgreSQL, listens on the schema's channel until the bus closes and publishes
     /// every event committed by any relm process sharing the database.
     pub async fn listen(&self, db: &DatabaseConnection) -> anyhow::Result<()> {
         if self.in_process {
@@ -118,7 +118,13 @@ impl EventBus {
         let db = db.clone();
         tokio::spawn(async move {
             loop {
-                match listener.recv().await {
+                // On shutdown the listener is dropped, which hands its connection back, so
+                // closing the pool does not wait for it.
+                let received = tokio::select! {
+                    received = listener.recv() => received,
+                    () = bus.closed() => break,
+                };
+                match received {
                     Ok(notification) => {
                         let Ok(id) = notification.payload().parse::<i64>() else {
                             continue;

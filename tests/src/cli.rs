@@ -233,3 +233,15 @@ fn serve_starts_with_demo_data_and_stops_cleanly_on_sigterm() {
     );
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// On PostgreSQL (when the tests run there) the event listener holds a pooled connection;
+/// shutting down must release it rather than wait for it.
+#[tokio::test]
+async fn serve_stops_cleanly_on_sigterm_on_the_test_database() {
+    let app = crate::support::TestApp::empty().await;
+    let mut server = crate::support::OtherProcess::start(&app);
+    let status = server
+        .terminate()
+        .expect("relm serve still runs 20 s after SIGTERM");
+    assert!(status.success(), "exit status after SIGTERM: {status:?}");
+}

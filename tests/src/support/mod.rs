@@ -389,6 +389,22 @@ impl OtherProcess {
     }
 }
 
+impl OtherProcess {
+    /// Sends SIGTERM and waits up to 20 s for the exit; None if the process is still running.
+    pub fn terminate(&mut self) -> Option<std::process::ExitStatus> {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success());
+        for _ in 0..200 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        None
+    }
+}
+
 impl Drop for OtherProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
