@@ -747,7 +747,8 @@ async fn every_refusal_has_its_status() {
 #[tokio::test]
 async fn large_reports_page_past_one_batch_without_losing_a_row() {
     let (app, fixture) = TestApp::with_fixture().await;
-    let extra = api::exports::BATCH_ROWS + 7;
+    let batch = api::exports::Dataset::Deployments.batch_rows();
+    let extra = batch + 7;
     app.db
         .execute_raw(Statement::from_string(
             app.db.get_database_backend(),
@@ -763,7 +764,7 @@ async fn large_reports_page_past_one_batch_without_losing_a_row() {
         .await
         .unwrap();
     let total = count(&app, "deployments").await;
-    assert!(total > api::exports::BATCH_ROWS + 1);
+    assert!(total > batch + 1);
     for format in ["csv", "parquet"] {
         let got = analyst(&app, &format!("/v1/exports/deployments.{format}")).await;
         let frame = frame(format, got.body);

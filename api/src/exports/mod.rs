@@ -1,7 +1,7 @@
 //! Reports for analysts: the datasets of interface.md as CSV, Parquet or JSON lines.
 //!
-//! A report is read in batches of [`BATCH_ROWS`] rows (keyset pages on the record's id),
-//! and each batch goes through polars' writer on the blocking pool while the next one is
+//! A report is read in batches of about [`BATCH_CELLS`] values (keyset pages on the
+//! record's id), and each batch goes through polars' writer on the blocking pool while the next one is
 //! read, so memory stays flat however long the report is. `GET /v1/exports/…` streams the
 //! bytes to the client as they are written; `relm export` writes them to a file.
 
@@ -24,9 +24,9 @@ pub use params::{ExportError, ParamError, Params, resolve};
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::cache::MetricsCache;
 
-/// Rows per batch: few enough queries and reasonable Parquet row groups, with memory that
-/// stays in the tens of megabytes.
-pub const BATCH_ROWS: usize = 50_000;
+/// Values per batch: few enough queries and reasonable Parquet row groups (38,000 rows of
+/// deployments), with memory that stays in the tens of megabytes however wide the rows.
+pub const BATCH_CELLS: usize = 500_000;
 
 /// A report of interface.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +64,11 @@ impl Dataset {
     /// The report's columns, in order.
     pub fn columns(self) -> &'static [Spec] {
         records::table(self).map_or(trend::COLUMNS, |table| table.columns)
+    }
+
+    /// Rows per batch.
+    pub fn batch_rows(self) -> usize {
+        BATCH_CELLS / self.columns().len()
     }
 }
 
@@ -125,7 +130,7 @@ pub async fn run<W: Write + Send + 'static>(
     export: &Export,
     out: W,
 ) -> ApiResult<usize> {
-    let (tx, rx) = mpsc::channel::<Message>(2);
+    let (tx, rx) = mpsc::channel::<Message>(1);
     let (format, columns) = (export.format, export.dataset.columns());
     let writer = tokio::task::spawn_blocking(move || write_report(format, columns, rx, out));
     let produced = match export.dataset {

@@ -12,7 +12,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::mpsc;
 
 use super::batch::{Batch, Kind, Spec, Values};
-use super::{BATCH_ROWS, Dataset, Export, Message, send};
+use super::{Dataset, Export, Message, send};
 use crate::db::{each_row, id_list};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::NodeType;
@@ -210,11 +210,12 @@ impl Table {
         }
         conditions.extend(self.window.conditions(export.from, export.to));
         format!(
-            "SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT {BATCH_ROWS}",
+            "SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT {}",
             columns.join(", "),
             self.from,
             conditions.join(" AND "),
-            self.key
+            self.key,
+            export.dataset.batch_rows()
         )
     }
 }
@@ -243,7 +244,7 @@ pub async fn produce(
         if export.dataset == Dataset::Releases {
             add_parties(db, &ids, &mut batch).await?;
         }
-        let full = ids.len() == BATCH_ROWS;
+        let full = ids.len() == export.dataset.batch_rows();
         match ids.last() {
             Some(last) => after = *last,
             None => return Ok(()),

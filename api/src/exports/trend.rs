@@ -6,7 +6,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
 
 use super::batch::{Batch, Kind, Spec, Values};
-use super::{BATCH_ROWS, Export, Message, send};
+use super::{Export, Message, send};
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::cache::MetricsCache;
 
@@ -89,7 +89,7 @@ pub async fn produce(
             })
         })
         .collect();
-    for chunk in rows.chunks(BATCH_ROWS) {
+    for chunk in rows.chunks(export.dataset.batch_rows()) {
         if !send(tx, batch(chunk)).await {
             break;
         }

@@ -33,3 +33,47 @@ pub fn select_programs<'k>(
         .cloned()
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn programs() -> Vec<ProgramRef> {
+        [(1, "MOB"), (2, "PAY"), (3, "WEB")]
+            .map(|(id, key)| ProgramRef {
+                id,
+                key: key.into(),
+            })
+            .to_vec()
+    }
+
+    fn keys(selected: &[ProgramRef]) -> Vec<&str> {
+        selected.iter().map(|p| p.key.as_str()).collect()
+    }
+
+    #[test]
+    fn selects_the_visible_programs_named() {
+        let all = programs();
+        let scope = Scope::Programs(vec![1, 2]);
+        assert_eq!(
+            keys(&select_programs(&all, &scope, None).unwrap()),
+            ["MOB", "PAY"]
+        );
+        let wanted = ["PAY".to_owned()];
+        assert_eq!(
+            keys(&select_programs(&all, &scope, Some(&wanted)).unwrap()),
+            ["PAY"]
+        );
+        assert_eq!(select_programs(&all, &Scope::All, None).unwrap(), all);
+    }
+
+    #[test]
+    fn out_of_scope_and_unknown_keys_fail_alike() {
+        let all = programs();
+        let scope = Scope::Programs(vec![1]);
+        let hidden = ["MOB".to_owned(), "WEB".to_owned()];
+        assert_eq!(select_programs(&all, &scope, Some(&hidden)), Err("WEB"));
+        let unknown = ["NOPE".to_owned()];
+        assert_eq!(select_programs(&all, &scope, Some(&unknown)), Err("NOPE"));
+    }
+}
