@@ -408,6 +408,9 @@ pub async fn seed_demo(db: &DatabaseConnection, scale: u32) -> anyhow::Result<Se
         }
     }
     reset_sequences(db).await?;
+    // Fresh statistics, so the planner knows the tables' new sizes at once rather than
+    // after autovacuum comes round (without them PostgreSQL picks slow plans for exports).
+    db.execute_unprepared("ANALYZE").await?;
     crate::commands::record_change(db, change::ChangeKind::Bulk, None, None)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
