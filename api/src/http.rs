@@ -291,26 +291,35 @@ fn metrics(Data(state): Data<&AppState>) -> Response {
 }
 
 /// Waits for SIGTERM or SIGINT.
-pub async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    // The handlers are installed now, before the server binds, rather than when the future
+    // is first polled: a signal that arrives just as the server starts is then not lost to
+    // the default action (an exit without the graceful shutdown).
     #[cfg(unix)]
-    {
+    let signals = {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        match signals {
+            (Some(mut interrupt), Some(mut term)) => {
                 tokio::select! {
-                    _ = interrupt => {}
+                    _ = interrupt.recv() => {}
                     _ = term.recv() => {}
                 }
             }
-            Err(_) => {
-                let _ = interrupt.await;
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
             }
         }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down: finishing requests in flight");
     }
-    #[cfg(not(unix))]
-    let _ = interrupt.await;
-    tracing::info!("shutting down: finishing requests in flight");
 }
 
 /// Binds `bind`, then serves until `shutdown` completes, letting requests in flight finish
