@@ -37,6 +37,9 @@ struct Counters {
     requests: BTreeMap<&'static str, u64>,
     latency: BTreeMap<&'static str, Histogram>,
     errors: BTreeMap<String, u64>,
+    /// Exports by dataset, format and outcome.
+    exports: BTreeMap<(&'static str, &'static str, &'static str), u64>,
+    export_rows: u64,
 }
 
 /// Request counters of one process.
@@ -64,6 +67,22 @@ impl Telemetry {
         for code in error_codes {
             *c.errors.entry(code.clone()).or_default() += 1;
         }
+    }
+
+    /// Records one report request of `dataset` in `format`: its outcome (`ok`, `refused`
+    /// or `failed`) and the rows written.
+    pub fn record_export(
+        &self,
+        dataset: &'static str,
+        format: &'static str,
+        outcome: &'static str,
+        rows: usize,
+    ) {
+        let Ok(mut c) = self.counters.lock() else {
+            return;
+        };
+        *c.exports.entry((dataset, format, outcome)).or_default() += 1;
+        c.export_rows += rows as u64;
     }
 
     /// The Prometheus exposition of the counters and the database pool.
@@ -97,6 +116,19 @@ impl Telemetry {
             for (code, n) in &c.errors {
                 let _ = writeln!(out, "relm_graphql_errors_total{{code=\"{code}\"}} {n}");
             }
+            out.push_str(
+                "# HELP relm_export_requests_total Report exports by dataset, format and outcome.\n",
+            );
+            out.push_str("# TYPE relm_export_requests_total counter\n");
+            for ((dataset, format, outcome), n) in &c.exports {
+                let _ = writeln!(
+                    out,
+                    "relm_export_requests_total{{dataset=\"{dataset}\",format=\"{format}\",outcome=\"{outcome}\"}} {n}"
+                );
+            }
+            out.push_str("# HELP relm_export_rows_total Rows written by report exports.\n");
+            out.push_str("# TYPE relm_export_rows_total counter\n");
+            let _ = writeln!(out, "relm_export_rows_total {}", c.export_rows);
         }
         out.push_str("# HELP relm_db_pool_connections Open database connections.\n");
         out.push_str("# TYPE relm_db_pool_connections gauge\n");
@@ -123,5 +155,22 @@ mod tests {
         assert!(text.contains("le=\"0.5\"} 2"));
         assert!(text.contains("relm_graphql_errors_total{code=\"NOT_FOUND\"} 1"));
         assert!(text.contains("relm_db_pool_connections 4"));
+        assert!(text.contains("relm_export_rows_total 0"));
+    }
+
+    #[test]
+    fn counts_exports_by_dataset_format_and_outcome() {
+        let t = Telemetry::default();
+        t.record_export("deployments", "csv", "ok", 10);
+        t.record_export("deployments", "csv", "ok", 5);
+        t.record_export("trend", "json", "refused", 0);
+        let text = t.render(1, 1);
+        assert!(text.contains(
+            "relm_export_requests_total{dataset=\"deployments\",format=\"csv\",outcome=\"ok\"} 2"
+        ));
+        assert!(text.contains(
+            "relm_export_requests_total{dataset=\"trend\",format=\"json\",outcome=\"refused\"} 1"
+        ));
+        assert!(text.contains("relm_export_rows_total 15"));
     }
 }

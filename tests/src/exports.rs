@@ -916,3 +916,48 @@ async fn the_command_line_writes_the_same_reports() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot create"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test]
+async fn metrics_count_exports_by_outcome_and_rows() {
+    let (app, _) = TestApp::with_fixture().await;
+    let client = TestClient::new(router(AppState::new(app.db.clone(), keys(), false)));
+    let as_role = |role| format!("Bearer {}", token(role, None));
+    let written = client
+        .get("/v1/exports/deployments.csv")
+        .header("authorization", as_role(Role::Analyst))
+        .send()
+        .await
+        .0
+        .into_body()
+        .into_string()
+        .await
+        .unwrap();
+    let rows = written.lines().count() - 1;
+    let refused = client
+        .get("/v1/exports/deployments.csv")
+        .header("authorization", as_role(Role::Viewer))
+        .send()
+        .await;
+    refused.assert_status(StatusCode::FORBIDDEN);
+    let metrics = client
+        .get("/metrics")
+        .send()
+        .await
+        .0
+        .into_body()
+        .into_string()
+        .await
+        .unwrap();
+    for line in [
+        "relm_export_requests_total{dataset=\"deployments\",format=\"csv\",outcome=\"ok\"} 1"
+            .to_owned(),
+        "relm_export_requests_total{dataset=\"deployments\",format=\"csv\",outcome=\"refused\"} 1"
+            .to_owned(),
+        format!("relm_export_rows_total {rows}"),
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "{line} not in {metrics}"
+        );
+    }
+}

@@ -13,7 +13,7 @@ use poem::web::{Data, Path};
 use poem::{Body, Request, Response, handler};
 use tokio::sync::mpsc;
 
-use super::{Dataset, ExportError, Format, Params};
+use super::{Dataset, ExportError, Format, ParamError, Params};
 use crate::auth::{Role, authenticate};
 use crate::error::ApiError;
 use crate::http::AppState;
@@ -38,6 +38,15 @@ fn error(status: StatusCode, code: &str, message: &str, parameter: Option<&str>)
         response
     };
     response.body(body.to_string())
+}
+
+fn bad_parameter(err: &ParamError) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "BAD_USER_INPUT",
+        &err.to_string(),
+        Some(&err.parameter),
+    )
 }
 
 fn api_error(err: &ApiError) -> Response {
@@ -77,47 +86,43 @@ pub async fn export(req: &Request, Path(file): Path<String>, state: Data<&AppSta
         Ok(report) => report,
         Err(message) => return error(StatusCode::NOT_FOUND, "NOT_FOUND", &message, None),
     };
+    let refused = |response: Response| {
+        let outcome = if response.status().is_server_error() {
+            "failed"
+        } else {
+            "refused"
+        };
+        let (dataset, format) = (dataset.name(), format.extension());
+        state.telemetry.record_export(dataset, format, outcome, 0);
+        response
+    };
     let caller = match authenticate(&state.db, &state.keys, req.header(header::AUTHORIZATION)).await
     {
         Ok(caller) => caller,
-        Err(err) => return api_error(&err),
+        Err(err) => return refused(api_error(&err)),
     };
     let viewer = match caller.viewer() {
         Ok(viewer) => viewer.clone(),
-        Err(err) => return api_error(&err),
+        Err(err) => return refused(api_error(&err)),
     };
     if let Err(err) = viewer.require(Role::Analyst) {
-        return api_error(&err);
+        return refused(api_error(&err));
     }
     let params = req
         .params::<Vec<(String, String)>>()
-        .map_err(|_| super::ParamError {
+        .map_err(|_| ParamError {
             parameter: "query".into(),
             message: "the query string is not valid URL encoding".into(),
         })
         .and_then(Params::from_pairs);
     let params = match params {
         Ok(params) => params,
-        Err(err) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "BAD_USER_INPUT",
-                &err.to_string(),
-                Some(&err.parameter),
-            );
-        }
+        Err(err) => return refused(bad_parameter(&err)),
     };
     let export = match super::resolve(&state.db, &viewer.scope, dataset, format, params).await {
         Ok(export) => export,
-        Err(ExportError::Param(err)) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "BAD_USER_INPUT",
-                &err.to_string(),
-                Some(&err.parameter),
-            );
-        }
-        Err(ExportError::Failed(err)) => return api_error(&err),
+        Err(ExportError::Param(err)) => return refused(bad_parameter(&err)),
+        Err(ExportError::Failed(err)) => return refused(api_error(&err)),
     };
 
     let (tx, mut rx) = mpsc::channel::<Chunk>(16);
@@ -126,19 +131,25 @@ pub async fn export(req: &Request, Path(file): Path<String>, state: Data<&AppSta
         buffer: Vec::with_capacity(CHUNK_BYTES),
     };
     let (db, cache, subject) = (state.db.clone(), state.analytics.clone(), viewer.subject);
+    let telemetry = state.telemetry.clone();
     tokio::spawn(async move {
         let started = Instant::now();
+        let (dataset, format) = (export.dataset.name(), export.format.extension());
         match super::run(&db, &cache, &export, writer).await {
-            Ok(rows) => tracing::info!(
-                dataset = export.dataset.name(),
-                format = export.format.extension(),
-                rows,
-                millis = started.elapsed().as_millis() as u64,
-                %subject,
-                "export written"
-            ),
+            Ok(rows) => {
+                telemetry.record_export(dataset, format, "ok", rows);
+                tracing::info!(
+                    dataset,
+                    format,
+                    rows,
+                    millis = started.elapsed().as_millis() as u64,
+                    %subject,
+                    "export written"
+                );
+            }
             Err(err) => {
-                tracing::warn!(dataset = export.dataset.name(), error = ?err, "export failed");
+                telemetry.record_export(dataset, format, "failed", 0);
+                tracing::warn!(dataset, format, error = ?err, "export failed");
                 tx.send(Err(io::Error::other("the export failed")))
                     .await
                     .ok();
