@@ -60,10 +60,10 @@ pub enum Command {
 #[derive(Args, Debug)]
 pub struct ExportArgs {
     /// releases, deployments, incidents, actions or trend.
-    #[arg(value_parser = parse_dataset)]
+    #[arg(value_parser = str::parse::<Dataset>)]
     pub dataset: Dataset,
     /// csv, parquet or json (JSON lines).
-    #[arg(long, default_value = "csv", value_parser = parse_format)]
+    #[arg(long, default_value = "csv", value_parser = str::parse::<Format>)]
     pub format: Format,
     /// Start of the window, RFC 3339 (required for trend).
     #[arg(long)]
@@ -82,20 +82,6 @@ pub struct ExportArgs {
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub database: DatabaseArgs,
-}
-
-fn parse_dataset(name: &str) -> Result<Dataset, String> {
-    Dataset::parse(name).ok_or_else(|| {
-        let names: Vec<&str> = Dataset::ALL.iter().map(|d| d.name()).collect();
-        format!("the datasets are {}", names.join(", "))
-    })
-}
-
-fn parse_format(name: &str) -> Result<Format, String> {
-    Format::parse(name).ok_or_else(|| {
-        let names: Vec<&str> = Format::ALL.iter().map(|f| f.extension()).collect();
-        format!("the formats are {}", names.join(", "))
-    })
 }
 
 #[derive(Args, Debug)]
@@ -377,7 +363,7 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
                 };
                 anyhow::anyhow!("invalid --{flag}: {}", p.message)
             }
-            ExportError::Failed(e) => anyhow::anyhow!("{e}"),
+            ExportError::Failed(e) => operator_error(e),
         })?;
     let cache = MetricsCache::default();
     let written = match &args.output {
@@ -394,13 +380,20 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
         }
         None => exports::run(&db, &cache, &export, BufWriter::new(std::io::stdout())).await,
     };
-    let rows = written.map_err(|e| match e {
-        ApiError::Internal(detail) => anyhow::anyhow!("the export failed: {detail}"),
-        other => anyhow::anyhow!("{other}"),
-    })?;
+    let rows = written.map_err(operator_error)?;
     tracing::info!(dataset = export.dataset.name(), rows, "export written");
     db.close().await.ok();
     Ok(())
+}
+
+/// An API error for the operator at the terminal, who may see its cause.
+fn operator_error(err: ApiError) -> anyhow::Error {
+    match err {
+        ApiError::Internal(detail) | ApiError::Busy(detail) => {
+            anyhow::anyhow!("the export failed: {detail}")
+        }
+        other => anyhow::anyhow!("{other}"),
+    }
 }
 
 async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {

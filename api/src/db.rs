@@ -74,7 +74,10 @@ fn one_line(err: &impl std::fmt::Display) -> String {
         .to_owned()
 }
 
-/// Streams the rows of `sql`, handing each to `push`, without holding them all.
+/// Streams the rows of `sql`, handing each to `push`, without holding them all. Each row
+/// counts against tokio's cooperative budget, so a long read (an export, the analytics
+/// load) lets other requests on the same worker run: SQLite's rows arrive through a
+/// channel that would otherwise never make the task yield.
 pub async fn each_row<C>(
     db: &C,
     sql: String,
@@ -88,6 +91,7 @@ where
     let mut rows = std::pin::pin!(rows);
     while let Some(row) = rows.try_next().await? {
         push(row)?;
+        tokio::task::consume_budget().await;
     }
     Ok(())
 }

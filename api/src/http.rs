@@ -78,7 +78,20 @@ pub fn app(state: AppState) -> impl poem::Endpoint {
 }
 
 fn json_error(status: StatusCode, message: &str) -> Response {
-    let body = serde_json::json!({ "errors": [{ "message": message }] });
+    error_response(status, message, None)
+}
+
+/// An error in the GraphQL error shape, `{"errors": [{"message", "extensions"}]}`.
+pub fn error_response(
+    status: StatusCode,
+    message: &str,
+    extensions: Option<serde_json::Value>,
+) -> Response {
+    let mut error = serde_json::json!({ "message": message });
+    if let Some(extensions) = extensions {
+        error["extensions"] = extensions;
+    }
+    let body = serde_json::json!({ "errors": [error] });
     Response::builder()
         .status(status)
         .content_type(JSON)

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use super::{Dataset, ExportError, Format, ParamError, Params};
 use crate::auth::{Role, authenticate};
 use crate::error::ApiError;
-use crate::http::AppState;
+use crate::http::{AppState, error_response};
 
 /// Bytes handed to the connection at a time.
 const CHUNK_BYTES: usize = 64 * 1024;
@@ -28,16 +28,14 @@ fn error(status: StatusCode, code: &str, message: &str, parameter: Option<&str>)
     if let Some(parameter) = parameter {
         extensions["parameter"] = parameter.into();
     }
-    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": extensions }] });
-    let response = Response::builder()
-        .status(status)
-        .content_type("application/json");
-    let response = if status == StatusCode::UNAUTHORIZED {
-        response.header(header::WWW_AUTHENTICATE, "Bearer")
-    } else {
-        response
-    };
-    response.body(body.to_string())
+    let mut response = error_response(status, message, Some(extensions));
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer"),
+        );
+    }
+    response
 }
 
 fn bad_parameter(err: &ParamError) -> Response {
@@ -66,18 +64,7 @@ fn api_error(err: &ApiError) -> Response {
 /// The dataset and format of `name.ext`.
 fn report(file: &str) -> Result<(Dataset, Format), String> {
     let (name, extension) = file.rsplit_once('.').unwrap_or((file, ""));
-    let dataset = Dataset::parse(name).ok_or_else(|| {
-        let names: Vec<&str> = Dataset::ALL.iter().map(|d| d.name()).collect();
-        format!("no dataset '{name}'; the datasets are {}", names.join(", "))
-    })?;
-    let format = Format::parse(extension).ok_or_else(|| {
-        let names: Vec<&str> = Format::ALL.iter().map(|f| f.extension()).collect();
-        format!(
-            "no format '{extension}'; the formats are {}",
-            names.join(", ")
-        )
-    })?;
-    Ok((dataset, format))
+    Ok((name.parse()?, extension.parse()?))
 }
 
 #[handler]

@@ -13,6 +13,7 @@ mod trend;
 mod write;
 
 use std::io::Write;
+use std::str::FromStr;
 
 use analytics::{Granularity, ProgramRef};
 use sea_orm::DatabaseConnection;
@@ -57,10 +58,6 @@ impl Dataset {
         }
     }
 
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|d| d.name() == name)
-    }
-
     /// The report's columns, in order.
     pub fn columns(self) -> &'static [Spec] {
         records::table(self).map_or(trend::COLUMNS, |table| table.columns)
@@ -92,16 +89,44 @@ impl Format {
         }
     }
 
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|f| f.extension() == name)
-    }
-
     pub fn content_type(self) -> &'static str {
         match self {
             Self::Csv => "text/csv; charset=utf-8; header=present",
             Self::Parquet => "application/vnd.apache.parquet",
             Self::Json => "application/x-ndjson",
         }
+    }
+}
+
+/// The one of `all` called `name`, or an error that lists the names.
+fn named<T: Copy>(
+    all: &[T],
+    name: &str,
+    name_of: fn(T) -> &'static str,
+    what: &str,
+) -> Result<T, String> {
+    all.iter()
+        .copied()
+        .find(|t| name_of(*t) == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|t| name_of(*t)).collect();
+            format!("no {what} '{name}'; the {what}s are {}", names.join(", "))
+        })
+}
+
+impl FromStr for Dataset {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        named(&Self::ALL, name, Self::name, "dataset")
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        named(&Self::ALL, name, Self::extension, "format")
     }
 }
 
