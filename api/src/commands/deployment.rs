@@ -81,7 +81,7 @@ pub async fn record(
         }
     };
     let environment = environment_named(txn, input.environment.trim()).await?;
-    let mut release = lock_release(txn, viewer, id, None).await?;
+    let release = lock_release(txn, viewer, id, None).await?;
     let production = environment.tier == EnvironmentTier::Production;
     check_deployable(release.status, production)?;
     if production {
@@ -100,16 +100,7 @@ pub async fn record(
     }
     .insert(txn)
     .await?;
-    let detail = follow_production(txn, &mut release, &environment, &deployment).await?;
-    let event = record_event(
-        txn,
-        viewer,
-        &release,
-        ReleaseEventKind::DeploymentRecorded,
-        detail,
-    )
-    .await?;
-    Ok(Change::new(deployment, Some(event)))
+    deployment_recorded(txn, viewer, release, &environment, deployment).await
 }
 
 pub async fn complete(
@@ -131,7 +122,7 @@ pub async fn complete(
         .one(txn)
         .await?
         .ok_or_else(|| ApiError::NotFound("deployment".into()))?;
-    let mut release = lock_release(txn, viewer, found.release_id, None).await?;
+    let release = lock_release(txn, viewer, found.release_id, None).await?;
     check_writable(release.status)?;
     if found.status != DeploymentStatus::InProgress {
         return Err(ApiError::InvalidTransition(format!(
@@ -153,16 +144,7 @@ pub async fn complete(
     model.status = Set(status);
     model.finished_at = Set(Some(input.finished_at.micros()));
     let deployment = model.update(txn).await?;
-    let detail = follow_production(txn, &mut release, &environment, &deployment).await?;
-    let event = record_event(
-        txn,
-        viewer,
-        &release,
-        ReleaseEventKind::DeploymentRecorded,
-        detail,
-    )
-    .await?;
-    Ok(Change::new(deployment, Some(event)))
+    deployment_recorded(txn, viewer, release, &environment, deployment).await
 }
 
 pub async fn rollback(
@@ -221,4 +203,24 @@ pub async fn rollback(
     let detail = EventDetail::status(from, ReleaseStatus::RolledBack).with_note(Some(reason));
     let event = record_event(txn, viewer, &release, ReleaseEventKind::RolledBack, detail).await?;
     Ok(Change::new(release, Some(event)))
+}
+
+/// Moves the release with its production deployment and records the event.
+async fn deployment_recorded(
+    txn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    mut release: release::Model,
+    environment: &environment::Model,
+    deployment: deployment::Model,
+) -> ApiResult<Change<deployment::Model>> {
+    let detail = follow_production(txn, &mut release, environment, &deployment).await?;
+    let event = record_event(
+        txn,
+        viewer,
+        &release,
+        ReleaseEventKind::DeploymentRecorded,
+        detail,
+    )
+    .await?;
+    Ok(Change::new(deployment, Some(event)))
 }

@@ -10,6 +10,7 @@ use super::{Change, EventDetail, lock_release, record_change, record_event, visi
 use crate::auth::{Role, Viewer};
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
+use crate::events::Published;
 use crate::graphql::incident::{RecordIncidentInput, ResolveIncidentInput};
 use crate::ids::{self, NodeType};
 
@@ -96,22 +97,14 @@ pub async fn record(
     }
     .insert(txn)
     .await?;
-    let event = match &release {
-        Some(r) => Some(
-            record_event(
-                txn,
-                viewer,
-                r,
-                ReleaseEventKind::IncidentRecorded,
-                EventDetail::default(),
-            )
-            .await?,
-        ),
-        None => {
-            record_change(txn, ChangeKind::Incident, None, Some(incident.id)).await?;
-            None
-        }
-    };
+    let event = incident_event(
+        txn,
+        viewer,
+        release.as_ref(),
+        &incident,
+        ReleaseEventKind::IncidentRecorded,
+    )
+    .await?;
     Ok(Change::new(incident, event))
 }
 
@@ -141,21 +134,33 @@ pub async fn resolve(
     let mut model = found.into_active_model();
     model.resolved_at = Set(Some(resolved_at));
     let incident = model.update(txn).await?;
-    let event = match &release {
-        Some(r) => Some(
-            record_event(
-                txn,
-                viewer,
-                r,
-                ReleaseEventKind::IncidentResolved,
-                EventDetail::default(),
-            )
-            .await?,
-        ),
+    let event = incident_event(
+        txn,
+        viewer,
+        release.as_ref(),
+        &incident,
+        ReleaseEventKind::IncidentResolved,
+    )
+    .await?;
+    Ok(Change::new(incident, event))
+}
+
+/// The audit event of an incident of `release`; an incident without a release has no audit
+/// trail, only a change for the metrics of other processes.
+async fn incident_event(
+    txn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    release: Option<&release::Model>,
+    incident: &incident::Model,
+    kind: ReleaseEventKind,
+) -> ApiResult<Option<Published>> {
+    match release {
+        Some(release) => Ok(Some(
+            record_event(txn, viewer, release, kind, EventDetail::default()).await?,
+        )),
         None => {
             record_change(txn, ChangeKind::Incident, None, Some(incident.id)).await?;
-            None
+            Ok(None)
         }
-    };
-    Ok(Change::new(incident, event))
+    }
 }
