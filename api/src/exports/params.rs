@@ -90,9 +90,18 @@ impl Params {
 fn timestamp(parameter: &str, text: Option<&str>) -> Result<Option<i64>, ParamError> {
     text.map(|text| {
         time::parse_rfc3339(text).ok_or_else(|| {
+            // A query string decodes an unescaped '+' of an offset as a space.
+            let hint = if text.contains(' ') {
+                "; in a URL, write the + of an offset as %2B"
+            } else {
+                ""
+            };
             bad(
                 parameter,
-                format!("'{text}' is not an RFC 3339 timestamp with an offset, e.g. 2026-11-27T10:00:00Z"),
+                format!(
+                    "'{text}' is not an RFC 3339 timestamp with an offset, e.g. \
+                     2026-11-27T10:00:00Z{hint}"
+                ),
             )
         })
     })
@@ -211,6 +220,12 @@ mod tests {
             "from"
         );
         assert_eq!(timestamp("to", None).unwrap(), None);
+        let unescaped = timestamp("from", Some("2026-01-01T00:00:00 01:00")).unwrap_err();
+        assert!(
+            unescaped
+                .message
+                .ends_with("write the + of an offset as %2B")
+        );
     }
 
     #[test]
