@@ -58,14 +58,41 @@ impl Role {
 pub struct Claims {
     pub sub: String,
     pub role: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Absent for every program; when present it must be a list of keys (a `null` is
+    /// refused, never read as "every program").
+    #[serde(
+        default,
+        deserialize_with = "present_list",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub programs: Option<Vec<String>>,
     pub iss: String,
-    pub aud: String,
+    pub aud: Audience,
     pub exp: u64,
     pub iat: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<u64>,
+}
+
+/// `aud`: one audience or several (RFC 7519, section 4.1.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl From<&str> for Audience {
+    fn from(audience: &str) -> Self {
+        Self::One(audience.to_owned())
+    }
+}
+
+/// A claim that, when present, must be a list: `null` fails instead of meaning "absent".
+fn present_list<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<String>>, D::Error> {
+    Vec::deserialize(deserializer).map(Some)
 }
 
 /// The programs a caller may see.
@@ -112,6 +139,11 @@ impl Viewer {
     pub async fn from_claims(db: &impl ConnectionTrait, claims: Claims) -> ApiResult<Self> {
         let role = Role::from_claim(&claims.role)
             .ok_or_else(|| ApiError::Unauthenticated(format!("unknown role '{}'", claims.role)))?;
+        if claims.sub.trim().is_empty() {
+            return Err(ApiError::Unauthenticated(
+                "the token's sub claim is empty".into(),
+            ));
+        }
         let scope = match &claims.programs {
             None => Scope::All,
             Some(keys) => Scope::Programs(
@@ -252,7 +284,7 @@ impl JwtKeys {
             role: role.claim().to_owned(),
             programs,
             iss: self.issuer.clone(),
-            aud: self.audience.clone(),
+            aud: Audience::One(self.audience.clone()),
             exp: now + ttl_seconds,
             iat: now,
             nbf: None,
@@ -290,29 +322,60 @@ pub fn read_public_key(path: &Path) -> anyhow::Result<KeySource> {
     Ok(KeySource::PublicKeyPem(pem))
 }
 
+/// What an `Authorization` header says, read without the database: enough to know whose
+/// request budget a request spends before any work is done for it.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    None,
+    Verified(Claims),
+    Rejected(String),
+}
+
+impl Credentials {
+    /// Reads and verifies a header value.
+    pub fn read(keys: &JwtKeys, header: Option<&str>) -> Self {
+        let Some(header) = header else {
+            return Self::None;
+        };
+        let Some(token) = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+        else {
+            return Self::Rejected("the Authorization header must be 'Bearer <token>'".into());
+        };
+        match keys.verify(token.trim()) {
+            Ok(claims) => Self::Verified(claims),
+            Err(why) => Self::Rejected(why),
+        }
+    }
+
+    /// The token's subject, when the token is valid.
+    pub fn subject(&self) -> Option<&str> {
+        match self {
+            Self::Verified(claims) => Some(&claims.sub),
+            Self::None | Self::Rejected(_) => None,
+        }
+    }
+
+    /// The caller, reading the ids of the token's programs.
+    pub async fn caller(self, db: &impl ConnectionTrait) -> ApiResult<Caller> {
+        match self {
+            Self::None => Ok(Caller::Anonymous),
+            Self::Rejected(why) => Ok(Caller::Rejected(why)),
+            Self::Verified(claims) => match Viewer::from_claims(db, claims).await {
+                Ok(viewer) => Ok(Caller::Authenticated(viewer)),
+                Err(ApiError::Unauthenticated(why)) => Ok(Caller::Rejected(why)),
+                Err(other) => Err(other),
+            },
+        }
+    }
+}
+
 /// Reads a caller from an `Authorization` header value.
 pub async fn authenticate(
     db: &impl ConnectionTrait,
     keys: &JwtKeys,
     header: Option<&str>,
 ) -> ApiResult<Caller> {
-    let Some(header) = header else {
-        return Ok(Caller::Anonymous);
-    };
-    let Some(token) = header
-        .strip_prefix("Bearer ")
-        .or_else(|| header.strip_prefix("bearer "))
-    else {
-        return Ok(Caller::Rejected(
-            "the Authorization header must be 'Bearer <token>'".into(),
-        ));
-    };
-    match keys.verify(token.trim()) {
-        Ok(claims) => match Viewer::from_claims(db, claims).await {
-            Ok(viewer) => Ok(Caller::Authenticated(viewer)),
-            Err(ApiError::Unauthenticated(why)) => Ok(Caller::Rejected(why)),
-            Err(other) => Err(other),
-        },
-        Err(why) => Ok(Caller::Rejected(why)),
-    }
+    Credentials::read(keys, header).caller(db).await
 }

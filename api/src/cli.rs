@@ -13,6 +13,7 @@ use crate::auth::{JwtKeys, Role, Scope};
 use crate::config::{self, Backend, JwtConfig, JwtSettings};
 use crate::error::ApiError;
 use crate::exports::{self, Dataset, ExportError, Format, Params};
+use crate::guard::Limits;
 use crate::http::{self, AppState};
 use crate::metrics::cache::MetricsCache;
 use crate::{db, graphql, seed, telemetry};
@@ -151,6 +152,12 @@ pub struct ServeArgs {
     /// Serve GraphiQL and introspection (default: on for SQLite, off otherwise).
     #[arg(long, env = "RELM_GRAPHIQL", value_parser = BoolishValueParser::new())]
     pub graphiql: Option<bool>,
+    /// The deadline of a GraphQL request: seconds, or a duration such as 30s or 2m.
+    #[arg(long, env = "RELM_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+    /// Requests per second per caller, with bursts of twice that; 0 for no limit.
+    #[arg(long, env = "RELM_RATE_LIMIT", default_value_t = crate::guard::DEFAULT_RATE_LIMIT)]
+    pub rate_limit: u32,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default)]
@@ -240,7 +247,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         _ => return Err(format!("'{text}' is not a duration such as 30m, 24h or 7d")),
     };
     if n == 0 {
-        return Err("the ttl must be positive".into());
+        return Err(format!("'{text}' is not a positive duration"));
     }
     Ok(Duration::from_secs(n.saturating_mul(seconds)))
 }
@@ -298,7 +305,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let backend = Backend::of(url)?;
     let jwt = args.jwt.resolve(url)?;
     let keys = JwtKeys::new(&jwt.key, &jwt.issuer, &jwt.audience)?;
-    let db = db::connect(url).await?;
+    let limits = Limits {
+        request_timeout: args.request_timeout,
+        rate_limit: args.rate_limit,
+    };
+    let db = db::connect_with(url, Some(limits.request_timeout)).await?;
     if !args.no_migrate {
         db::migrate(&db).await?;
     }
@@ -312,7 +323,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(_) => Some(keys.sign("admin", Role::Admin, None, 24 * 3600)?),
         None => None,
     };
-    let state = AppState::new(db.clone(), keys, graphiql);
+    let state = AppState::new(db.clone(), keys, graphiql).with_limits(limits);
     state.bus.listen(&db).await?;
     // Load the analytics store now, so that the first dashboard seldom waits for it.
     let (analytics, warm_db) = (state.analytics.clone(), db.clone());

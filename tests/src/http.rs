@@ -235,10 +235,17 @@ async fn health_readiness_and_metrics() {
     client.get("/readyz").send().await.assert_status_is_ok();
     client
         .post("/graphql")
+        .header("authorization", bearer())
         .body_json(&json!({"query": "{ me { role } }"}))
         .send()
         .await
         .assert_status_is_ok();
+    client
+        .post("/graphql")
+        .body_json(&json!({"query": "{ me { role } }"}))
+        .send()
+        .await
+        .assert_status(StatusCode::UNAUTHORIZED);
     let (status, content_type, text) = body(client.get("/metrics").send().await).await;
     assert_eq!(status, StatusCode::OK);
     assert!(content_type.starts_with("text/plain"));

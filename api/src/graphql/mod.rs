@@ -10,6 +10,7 @@ use crate::events::EventBus;
 use crate::metrics::cache::MetricsCache;
 
 pub mod calendar;
+pub mod conform;
 pub mod context;
 pub mod deployment;
 pub mod enums;
@@ -27,6 +28,7 @@ pub mod quality;
 pub mod release;
 pub mod review;
 pub mod scalars;
+pub mod scan;
 pub mod viewer;
 
 /// Every query field of relm.
@@ -68,11 +70,13 @@ fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
         Subscription::default(),
     )
     .limit_depth(limits::MAX_DEPTH)
+    .limit_recursive_depth(scan::MAX_NESTING)
     .limit_complexity(limits::MAX_COMPLEXITY)
     .extension(limits::Limits)
 }
 
-/// The schema served over HTTP; introspection follows the GraphiQL setting.
+/// The schema served over HTTP; introspection follows the GraphiQL setting, and so do
+/// "did you mean" suggestions, which would reveal the schema piece by piece.
 pub fn build_schema(
     db: DatabaseConnection,
     bus: EventBus,
@@ -83,7 +87,10 @@ pub fn build_schema(
     if introspection {
         builder.finish()
     } else {
-        builder.disable_introspection().finish()
+        builder
+            .disable_introspection()
+            .disable_suggestions()
+            .finish()
     }
 }
 

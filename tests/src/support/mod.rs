@@ -5,9 +5,10 @@ pub mod fixtures;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use api::auth::{Claims, JwtKeys, KeySource, Role, Secret, authenticate};
+use api::auth::{Claims, JwtKeys, KeySource, Role, Secret};
 use api::graphql::limits::RequestMeta;
-use api::graphql::{self, RelmSchema};
+use api::guard::Limits;
+use api::http::graphql::answer;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde_json::Value;
 use std::process::Command;
@@ -117,7 +118,6 @@ pub fn keys() -> JwtKeys {
 /// A running schema over its own database.
 pub struct TestApp {
     pub db: DatabaseConnection,
-    pub schema: RelmSchema,
     /// What an HTTP server of this app would share: the schema, keys and event bus.
     pub state: api::http::AppState,
     pub keys: JwtKeys,
@@ -135,9 +135,12 @@ impl TestApp {
 
     /// The schema on an existing connection (e.g. one that counts statements).
     pub fn on(test_db: TestDb, db: DatabaseConnection) -> Self {
-        let state = api::http::AppState::new(db.clone(), keys(), true);
+        // Tests send many requests as one subject; budgets have tests of their own.
+        let state = api::http::AppState::new(db.clone(), keys(), true).with_limits(Limits {
+            rate_limit: 0,
+            ..Limits::default()
+        });
         Self {
-            schema: state.schema.clone(),
             state,
             db,
             keys: keys(),
@@ -156,16 +159,17 @@ impl TestApp {
         token(role, programs)
     }
 
-    /// Runs `query` as the bearer of `token` (none: anonymous); returns the JSON response.
+    /// Runs `query` as the bearer of `token` (none: anonymous) along the path of an HTTP
+    /// request; returns the JSON response (for a refused request, its error body).
     pub async fn run(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         let header = token.map(|t| format!("Bearer {t}"));
-        let caller = authenticate(&self.db, &self.keys, header.as_deref())
-            .await
-            .expect("authenticate");
         let request = async_graphql::Request::new(query)
             .variables(async_graphql::Variables::from_json(variables));
-        let request = graphql::prepare(request, &self.db, caller, Arc::new(RequestMeta::default()));
-        serde_json::to_value(self.schema.execute(request).await).unwrap()
+        let meta = Arc::new(RequestMeta::default());
+        match answer(&self.state, header.as_deref(), None, request, meta).await {
+            Ok(response) => serde_json::to_value(response).unwrap(),
+            Err(refusal) => serde_json::json!({ "errors": [refusal.error_json()] }),
+        }
     }
 
     /// Runs `query` as an admin and returns `data`, failing on any error.
@@ -341,6 +345,8 @@ pub fn relm_binary() -> Command {
         "RELM_BIND",
         "RELM_LOG",
         "RELM_GRAPHIQL",
+        "RELM_REQUEST_TIMEOUT",
+        "RELM_RATE_LIMIT",
     ] {
         command.env_remove(var);
     }

@@ -1,0 +1,397 @@
+//! GraphQL over HTTP, and the path every GraphQL request takes ([`answer`]).
+//!
+//! `/graphql` follows the GraphQL-over-HTTP specification: `application/json` responses
+//! are 200 once the request is well-formed; a client that accepts
+//! `application/graphql-response+json` gets that type, with 400 for requests that fail to
+//! parse or validate. Malformed bodies are 400, mutations over GET 405, a request without a
+//! valid token 401 and one over its caller's budget 429, all before anything runs.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_graphql::ErrorExtensions;
+use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::OperationType;
+use poem::http::{HeaderValue, StatusCode, header};
+use poem::web::Data;
+use poem::{Body, IntoResponse, Request, Response, handler};
+use serde::Deserialize;
+
+use super::{AppState, JSON, MAX_BODY_BYTES, error_response, json_error};
+use crate::auth::{Caller, Credentials};
+use crate::error::ApiError;
+use crate::graphql::conform::conform;
+use crate::graphql::limits::RequestMeta;
+use crate::graphql::{self as schema, scan};
+use crate::guard::{CallerKey, retry_after_seconds};
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+/// How long a client may take to send a request body.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A request refused before it ran.
+#[derive(Debug)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub error: ApiError,
+    /// Seconds until the caller's budget allows another request.
+    pub retry_after: Option<u64>,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, error: ApiError) -> Self {
+        Self {
+            status,
+            error,
+            retry_after: None,
+        }
+    }
+
+    /// The error as GraphQL's `{"message", "extensions"}`.
+    pub fn error_json(&self) -> serde_json::Value {
+        let error = self.error.extend();
+        serde_json::json!({
+            "message": error.message,
+            "extensions": error.extensions,
+        })
+    }
+
+    fn into_response(self) -> Response {
+        let error = self.error_json();
+        let mut response = error_response(
+            self.status,
+            error["message"].as_str().unwrap_or_default(),
+            Some(error["extensions"].clone()),
+        );
+        let headers = response.headers_mut();
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+/// Whose budget a request spends and who it is, or why it may not run at all: the
+/// caller's budget is spent before the database is asked about the caller.
+pub async fn admit(
+    state: &AppState,
+    authorization: Option<&str>,
+    address: Option<IpAddr>,
+) -> Result<Caller, Refusal> {
+    let credentials = Credentials::read(&state.keys, authorization);
+    let key = CallerKey::of(credentials.subject(), address);
+    if let Err(wait) = state.limiter.check(&key) {
+        return Err(Refusal {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            error: ApiError::RateLimited(format!(
+                "more than {} requests per second; try again shortly",
+                state.limits.rate_limit
+            )),
+            retry_after: Some(retry_after_seconds(wait)),
+        });
+    }
+    let caller = credentials
+        .caller(&state.db)
+        .await
+        .map_err(|err| Refusal::new(status_of(&err), err))?;
+    match caller.viewer() {
+        Ok(_) => Ok(caller),
+        Err(err) => Err(Refusal::new(StatusCode::UNAUTHORIZED, err)),
+    }
+}
+
+fn status_of(error: &ApiError) -> StatusCode {
+    match error {
+        ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+        ApiError::Timeout(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// Runs an admitted caller's request: the document's shape is checked before it is parsed,
+/// execution stops at the deadline, and the response is mended to the specification.
+pub async fn execute(
+    state: &AppState,
+    caller: Caller,
+    request: async_graphql::Request,
+    meta: Arc<RequestMeta>,
+) -> Result<async_graphql::Response, Refusal> {
+    scan::check(&request.query).map_err(|why| {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            ApiError::BadUserInput(why.to_string()),
+        )
+    })?;
+    let query = request.query.clone();
+    let operation_name = request.operation_name.clone();
+    let request = schema::prepare(request, &state.db, caller, meta);
+    let deadline = state.limits.request_timeout;
+    let mut response = match tokio::time::timeout(deadline, state.schema.execute(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            state.telemetry.record_timeout();
+            let error = ApiError::Timeout(format!(
+                "the request took longer than {} s and was stopped",
+                deadline.as_secs_f64()
+            ));
+            async_graphql::Response::from_errors(vec![
+                async_graphql::Error::from(error).into_server_error(Default::default()),
+            ])
+        }
+    };
+    conform(
+        &state.types,
+        &query,
+        operation_name.as_deref(),
+        &mut response,
+    );
+    Ok(response)
+}
+
+/// The whole path of one GraphQL request, as HTTP and the tests run it.
+pub async fn answer(
+    state: &AppState,
+    authorization: Option<&str>,
+    address: Option<IpAddr>,
+    request: async_graphql::Request,
+    meta: Arc<RequestMeta>,
+) -> Result<async_graphql::Response, Refusal> {
+    let caller = admit(state, authorization, address).await?;
+    execute(state, caller, request, meta).await
+}
+
+fn wants_graphql_response(req: &Request) -> bool {
+    req.header(header::ACCEPT)
+        .is_some_and(|accept| accept.contains(GRAPHQL_RESPONSE))
+}
+
+/// The client's IP address, for the budget of requests without a valid token.
+pub fn client_address(req: &Request) -> Option<IpAddr> {
+    req.remote_addr().as_socket_addr().map(|a| a.ip())
+}
+
+fn error_codes(response: &async_graphql::Response) -> Vec<String> {
+    response
+        .errors
+        .iter()
+        .filter_map(|e| e.extensions.as_ref()?.get("code"))
+        .map(|c| c.to_string().trim_matches('"').to_owned())
+        .collect()
+}
+
+async fn respond(state: &AppState, req: &Request, request: async_graphql::Request) -> Response {
+    let started = Instant::now();
+    let meta = Arc::new(RequestMeta::default());
+    let authorization = req.header(header::AUTHORIZATION);
+    let answered = answer(
+        state,
+        authorization,
+        client_address(req),
+        request,
+        meta.clone(),
+    )
+    .await;
+    let response = match answered {
+        Ok(response) => response,
+        Err(refusal) => {
+            let code = refusal.error.code().to_owned();
+            state
+                .telemetry
+                .record(meta.operation(), started.elapsed(), &[code]);
+            return refusal.into_response();
+        }
+    };
+    let codes = error_codes(&response);
+    state
+        .telemetry
+        .record(meta.operation(), started.elapsed(), &codes);
+
+    let graphql_response = wants_graphql_response(req);
+    // A request error (the document did not parse or validate, or the request ran out of
+    // time) has no data and no error with a path; field errors always carry a path.
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let status = match (
+        graphql_response && request_error,
+        codes.first().map(String::as_str),
+    ) {
+        (false, _) => StatusCode::OK,
+        (true, Some("TIMEOUT")) => StatusCode::SERVICE_UNAVAILABLE,
+        (true, _) => StatusCode::BAD_REQUEST,
+    };
+    let body = match serde_json::to_string(&response) {
+        Ok(body) => body,
+        Err(err) => {
+            tracing::error!(%err, "cannot serialise a GraphQL response");
+            return json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+        }
+    };
+    Response::builder()
+        .status(status)
+        .content_type(if graphql_response {
+            GRAPHQL_RESPONSE
+        } else {
+            JSON
+        })
+        .body(body)
+}
+
+#[handler]
+pub async fn post(req: &Request, body: Body, Data(state): Data<&AppState>) -> Response {
+    let content_type = req.content_type().unwrap_or_default();
+    if !content_type.starts_with(JSON) {
+        return json_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the request as application/json",
+        );
+    }
+    let too_large = || {
+        json_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+        )
+    };
+    // An announced length over the limit is refused before a byte of the body is read.
+    let announced = req
+        .header(header::CONTENT_LENGTH)
+        .and_then(|length| length.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return too_large();
+    }
+    let bytes = match tokio::time::timeout(BODY_READ_TIMEOUT, body.into_bytes_limit(MAX_BODY_BYTES))
+        .await
+    {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(poem::error::ReadBodyError::PayloadTooLarge)) => return too_large(),
+        Ok(Err(_)) => return json_error(StatusCode::BAD_REQUEST, "cannot read the request body"),
+        Err(_) => {
+            return json_error(
+                StatusCode::REQUEST_TIMEOUT,
+                &format!(
+                    "the request body did not arrive within {} s",
+                    BODY_READ_TIMEOUT.as_secs()
+                ),
+            );
+        }
+    };
+    let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
+        Ok(request) => request,
+        Err(err) => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                &format!("the body is not a GraphQL request: {err}"),
+            );
+        }
+    };
+    if request.query.trim().is_empty() {
+        return json_error(StatusCode::BAD_REQUEST, "the request has no query");
+    }
+    respond(state, req, request).await
+}
+
+/// The parameters of a GraphQL GET request (GraphQL over HTTP, "GET").
+#[derive(Deserialize)]
+struct GetParameters {
+    #[serde(default)]
+    query: String,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+fn get_request(query_string: &str) -> Result<async_graphql::Request, String> {
+    let params: GetParameters =
+        serde_urlencoded::from_str(query_string).map_err(|e| e.to_string())?;
+    let json = |name: &str, text: Option<String>| -> Result<serde_json::Value, String> {
+        match text.filter(|t| !t.is_empty()) {
+            Some(text) => serde_json::from_str(&text).map_err(|e| format!("invalid {name}: {e}")),
+            None => Ok(serde_json::Value::Null),
+        }
+    };
+    let variables = json("variables", params.variables)?;
+    let extensions = json("extensions", params.extensions)?;
+    let mut request = async_graphql::Request::new(params.query)
+        .variables(async_graphql::Variables::from_json(variables));
+    request.operation_name = params.operation_name;
+    if let serde_json::Value::Object(map) = extensions {
+        for (name, value) in map {
+            if let Ok(value) = async_graphql::Value::from_json(value) {
+                request.extensions.0.insert(name, value);
+            }
+        }
+    }
+    Ok(request)
+}
+
+/// The type of the operation a GET request would run, if its document parses.
+fn operation_type(request: &async_graphql::Request) -> Option<OperationType> {
+    scan::check(&request.query).ok()?;
+    let document = async_graphql::parser::parse_query(&request.query).ok()?;
+    let mut operations = document.operations.iter();
+    let found = match &request.operation_name {
+        Some(name) => operations.find(|(n, _)| n.is_some_and(|n| n.as_str() == name)),
+        None => operations.next(),
+    };
+    found.map(|(_, op)| op.node.ty)
+}
+
+#[handler]
+pub async fn get(req: &Request, Data(state): Data<&AppState>) -> Response {
+    let query = req.uri().query().unwrap_or_default();
+    let accepts_html = req
+        .header(header::ACCEPT)
+        .is_some_and(|a| a.contains("text/html"));
+    if query.is_empty() && accepts_html && state.graphiql {
+        let page = GraphiQLSource::build().endpoint("/graphql").finish();
+        return poem::web::Html(page).into_response();
+    }
+    let request = match get_request(query) {
+        Ok(request) if request.query.trim().is_empty() => {
+            return json_error(StatusCode::BAD_REQUEST, "the request has no query");
+        }
+        Ok(request) => request,
+        Err(err) => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                &format!("the query string is not a GraphQL request: {err}"),
+            );
+        }
+    };
+    if operation_type(&request) == Some(OperationType::Mutation) {
+        let mut response = json_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "mutations are only accepted over POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    respond(state, req, request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn get_parameters_use_the_specification_names() {
+        let request = get_request(
+            "query=query%20A%7Bme%7Bsubject%7D%7Dquery%20B%7Bme%7Brole%7D%7D&operationName=B&variables=%7B%22a%22%3A1%7D",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(request.operation_name.as_deref(), Some("B"));
+        assert_eq!(
+            request.variables.get("a"),
+            Some(&async_graphql::Value::from(1))
+        );
+        assert!(get_request("query=%7Ba%7D&variables=%7B").is_err());
+    }
+}

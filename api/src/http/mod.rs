@@ -1,0 +1,165 @@
+//! The HTTP surface: GraphQL over HTTP and WebSocket, report exports, health, readiness
+//! and metrics, served by [`server`] with timeouts for slow clients.
+
+pub mod graphql;
+pub mod server;
+pub mod ws;
+
+use std::sync::Arc;
+
+use poem::http::StatusCode;
+use poem::web::Data;
+use poem::{EndpointExt, IntoResponse, Response, Route, get, handler};
+use sea_orm::DatabaseConnection;
+
+use crate::auth::JwtKeys;
+use crate::db;
+use crate::events::EventBus;
+use crate::exports;
+use crate::graphql::conform::OutputTypes;
+use crate::graphql::{self as schema, RelmSchema};
+use crate::guard::{Limits, RateLimiter};
+use crate::metrics::cache::MetricsCache;
+use crate::telemetry::Telemetry;
+
+pub use server::{SHUTDOWN_GRACE, serve};
+
+/// The largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+const JSON: &str = "application/json";
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: RelmSchema,
+    pub db: DatabaseConnection,
+    pub keys: Arc<JwtKeys>,
+    pub telemetry: Arc<Telemetry>,
+    pub bus: EventBus,
+    /// This process's analytics store, shared by every metrics query.
+    pub analytics: Arc<MetricsCache>,
+    pub graphiql: bool,
+    pub limits: Limits,
+    /// Request budgets of every caller.
+    pub limiter: Arc<RateLimiter>,
+    /// The schema's field types, to mend responses (`graphql::conform`).
+    pub types: Arc<OutputTypes>,
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, keys: JwtKeys, graphiql: bool) -> Self {
+        let bus = EventBus::new(db.get_database_backend());
+        let analytics = Arc::new(MetricsCache::default());
+        let schema = schema::build_schema(db.clone(), bus.clone(), analytics.clone(), graphiql);
+        let limits = Limits::default();
+        Self {
+            types: Arc::new(OutputTypes::of(&schema.sdl())),
+            schema,
+            analytics,
+            bus,
+            db,
+            keys: Arc::new(keys),
+            telemetry: Arc::new(Telemetry::default()),
+            graphiql,
+            limiter: Arc::new(RateLimiter::new(limits.rate_limit)),
+            limits,
+        }
+    }
+
+    /// The same state with other limits.
+    pub fn with_limits(self, limits: Limits) -> Self {
+        Self {
+            limiter: Arc::new(RateLimiter::new(limits.rate_limit)),
+            limits,
+            ..self
+        }
+    }
+}
+
+/// The application's routes.
+pub fn app(state: AppState) -> impl poem::Endpoint {
+    Route::new()
+        .at("/graphql", get(graphql::get).post(graphql::post))
+        .at("/graphql/ws", get(ws::upgrade))
+        .at("/v1/exports/:file", get(exports::http::export))
+        .at("/healthz", get(healthz))
+        .at("/readyz", get(readyz))
+        .at("/metrics", get(metrics))
+        .data(state)
+}
+
+pub(crate) fn json_error(status: StatusCode, message: &str) -> Response {
+    error_response(status, message, None)
+}
+
+/// An error in the GraphQL error shape, `{"errors": [{"message", "extensions"}]}`.
+pub fn error_response(
+    status: StatusCode,
+    message: &str,
+    extensions: Option<serde_json::Value>,
+) -> Response {
+    let mut error = serde_json::json!({ "message": message });
+    if let Some(extensions) = extensions {
+        error["extensions"] = extensions;
+    }
+    let body = serde_json::json!({ "errors": [error] });
+    Response::builder()
+        .status(status)
+        .content_type(JSON)
+        .body(body.to_string())
+}
+
+#[handler]
+fn healthz() -> &'static str {
+    "ok"
+}
+
+#[handler]
+async fn readyz(Data(state): Data<&AppState>) -> Response {
+    if db::ping(&state.db).await {
+        "ready".into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+    }
+}
+
+#[handler]
+fn metrics(Data(state): Data<&AppState>) -> Response {
+    let (size, idle) = db::pool_stats(&state.db);
+    Response::builder()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.telemetry.render(size, idle, &state.limits))
+}
+
+/// Waits for SIGTERM or SIGINT.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    // The handlers are installed now, before the server binds, rather than when the future
+    // is first polled: a signal that arrives just as the server starts is then not lost to
+    // the default action (an exit without the graceful shutdown).
+    #[cfg(unix)]
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        match signals {
+            (Some(mut interrupt), Some(mut term)) => {
+                tokio::select! {
+                    _ = interrupt.recv() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down: finishing requests in flight");
+    }
+}

@@ -1,0 +1,338 @@
+//! Subscriptions over WebSocket with the `graphql-transport-ws` protocol, including the
+//! protocol's close codes:
+//!
+//! | code | when |
+//! |---|---|
+//! | 4400 | a message that is not JSON, not a protocol message, or binary |
+//! | 4401 | `subscribe` before the connection was acknowledged |
+//! | 4403 | `connection_init` without a valid token |
+//! | 4408 | no `connection_init` within [`INIT_TIMEOUT`] |
+//! | 4409 | `subscribe` with the id of a subscription still running |
+//! | 4429 | a second `connection_init`, or one over the caller's request budget |
+//! | 1009 | a message larger than [`MAX_MESSAGE_BYTES`] |
+//! | 1001 | the server is shutting down |
+//!
+//! Each operation runs as an HTTP request would ([`super::graphql::execute`]): checked,
+//! with the request deadline for queries and mutations, and mended responses.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::parser::types::OperationType;
+use futures_util::SinkExt;
+use futures_util::stream::{SplitSink, StreamExt};
+use poem::web::Data;
+use poem::web::websocket::{CloseCode, Message, WebSocket, WebSocketConfig, WebSocketStream};
+use poem::{IntoResponse, Request, handler};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+
+use super::AppState;
+use super::graphql::{Refusal, admit, client_address, execute};
+use crate::auth::Caller;
+use crate::graphql::conform::conform;
+use crate::graphql::limits::RequestMeta;
+use crate::graphql::{self as schema, scan};
+
+/// How long a connection may go without `connection_init`.
+pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest message a client may send.
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+const PROTOCOL: &str = "graphql-transport-ws";
+
+/// A message from the client.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ClientMessage {
+    ConnectionInit {
+        #[serde(default)]
+        payload: Option<serde_json::Value>,
+    },
+    Ping,
+    Pong,
+    Subscribe {
+        id: String,
+        payload: Box<async_graphql::Request>,
+    },
+    Complete {
+        id: String,
+    },
+}
+
+/// What an operation's task hands to the connection.
+enum Outgoing {
+    Message(serde_json::Value),
+    /// The operation with this id ended; its id may be used again.
+    Done(String),
+}
+
+/// Why the server closes a connection.
+struct Close(u16, String);
+
+#[handler]
+pub fn upgrade(
+    req: &Request,
+    websocket: WebSocket,
+    Data(state): Data<&AppState>,
+) -> impl IntoResponse {
+    let state = state.clone();
+    let address = client_address(req);
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(MAX_MESSAGE_BYTES))
+        .max_frame_size(Some(MAX_MESSAGE_BYTES));
+    websocket
+        .protocols([PROTOCOL])
+        .config(config)
+        .on_upgrade(move |socket| Connection::new(state, address).run(socket))
+}
+
+struct Connection {
+    state: AppState,
+    address: Option<IpAddr>,
+    caller: Option<Caller>,
+    init_received: bool,
+    operations: HashMap<String, AbortHandle>,
+    outgoing: mpsc::Sender<Outgoing>,
+    incoming: Option<mpsc::Receiver<Outgoing>>,
+}
+
+type Sink = SplitSink<WebSocketStream, Message>;
+
+impl Connection {
+    fn new(state: AppState, address: Option<IpAddr>) -> Self {
+        let (outgoing, incoming) = mpsc::channel(64);
+        Self {
+            state,
+            address,
+            caller: None,
+            init_received: false,
+            operations: HashMap::new(),
+            outgoing,
+            incoming: Some(incoming),
+        }
+    }
+
+    async fn run(mut self, socket: WebSocketStream) {
+        let (mut sink, mut stream) = socket.split();
+        let Some(mut results) = self.incoming.take() else {
+            return;
+        };
+        let init_deadline = tokio::time::sleep(INIT_TIMEOUT);
+        let mut init_deadline = std::pin::pin!(init_deadline);
+        let bus = self.state.bus.clone();
+        let close = loop {
+            tokio::select! {
+                () = &mut init_deadline, if self.caller.is_none() => {
+                    break Close(4408, "Connection initialisation timeout".into());
+                }
+                () = bus.closed() => break Close(1001, "the server is shutting down".into()),
+                Some(result) = results.recv() => match result {
+                    Outgoing::Message(message) => {
+                        if send(&mut sink, &message).await.is_err() {
+                            break Close(1000, String::new());
+                        }
+                    }
+                    Outgoing::Done(id) => {
+                        self.operations.remove(&id);
+                    }
+                },
+                message = stream.next() => match message {
+                    Some(Ok(Message::Text(text))) => match self.receive(&text, &mut sink).await {
+                        Ok(()) => {}
+                        Err(close) => break close,
+                    },
+                    Some(Ok(Message::Binary(_))) => {
+                        break Close(4400, "binary messages are not part of the protocol".into());
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    Some(Ok(Message::Close(_))) | None => break Close(1000, String::new()),
+                    Some(Err(err)) => {
+                        let too_big = err.to_string().contains("too long") || err.to_string().contains("too big");
+                        break if too_big {
+                            Close(1009, format!("messages are limited to {MAX_MESSAGE_BYTES} bytes"))
+                        } else {
+                            Close(1000, String::new())
+                        };
+                    }
+                },
+            }
+        };
+        for operation in self.operations.values() {
+            operation.abort();
+        }
+        let Close(code, reason) = close;
+        let _ = sink
+            .send(Message::Close(Some((CloseCode::from(code), reason))))
+            .await;
+        let _ = sink.close().await;
+    }
+
+    async fn receive(&mut self, text: &str, sink: &mut Sink) -> Result<(), Close> {
+        let message: ClientMessage = serde_json::from_str(text).map_err(|e| {
+            Close(
+                4400,
+                format!("invalid message: {}", truncate(&e.to_string())),
+            )
+        })?;
+        match message {
+            ClientMessage::ConnectionInit { payload } => self.init(payload, sink).await,
+            ClientMessage::Ping => send(sink, &json!({"type": "pong"}))
+                .await
+                .map_err(|()| Close(1000, String::new())),
+            ClientMessage::Pong => Ok(()),
+            ClientMessage::Subscribe { id, payload } => self.subscribe(id, *payload),
+            ClientMessage::Complete { id } => {
+                if let Some(operation) = self.operations.remove(&id) {
+                    operation.abort();
+                }
+                Ok(())
+            }
+        }
+    }
+
+    async fn init(
+        &mut self,
+        payload: Option<serde_json::Value>,
+        sink: &mut Sink,
+    ) -> Result<(), Close> {
+        if std::mem::replace(&mut self.init_received, true) {
+            return Err(Close(4429, "Too many initialisation requests".into()));
+        }
+        let authorization = payload.as_ref().and_then(|p| {
+            ["Authorization", "authorization"]
+                .iter()
+                .find_map(|key| p.get(key)?.as_str())
+        });
+        match admit(&self.state, authorization, self.address).await {
+            Ok(caller) => {
+                self.caller = Some(caller);
+                send(sink, &json!({"type": "connection_ack"}))
+                    .await
+                    .map_err(|()| Close(1000, String::new()))
+            }
+            Err(refusal) => Err(refused(&refusal)),
+        }
+    }
+
+    fn subscribe(&mut self, id: String, request: async_graphql::Request) -> Result<(), Close> {
+        let Some(caller) = self.caller.clone() else {
+            return Err(Close(4401, "Unauthorized".into()));
+        };
+        if self.operations.contains_key(&id) {
+            return Err(Close(
+                4409,
+                format!("Subscriber for {} already exists", truncate(&id)),
+            ));
+        }
+        let task = tokio::spawn(operate(
+            self.state.clone(),
+            caller,
+            id.clone(),
+            request,
+            self.outgoing.clone(),
+        ));
+        self.operations.insert(id, task.abort_handle());
+        Ok(())
+    }
+}
+
+/// The close that answers a refused `connection_init`.
+fn refused(refusal: &Refusal) -> Close {
+    let code = if refusal.status == poem::http::StatusCode::TOO_MANY_REQUESTS {
+        4429
+    } else {
+        4403
+    };
+    Close(
+        code,
+        format!("Forbidden: {}", truncate(&refusal.error.to_string())),
+    )
+}
+
+/// Runs one operation and hands its results to the connection.
+async fn operate(
+    state: AppState,
+    caller: Caller,
+    id: String,
+    request: async_graphql::Request,
+    out: mpsc::Sender<Outgoing>,
+) {
+    let subscription = scan::check(&request.query).is_ok()
+        && async_graphql::parser::parse_query(&request.query).is_ok_and(|document| {
+            document
+                .operations
+                .iter()
+                .find(|(name, _)| match &request.operation_name {
+                    Some(wanted) => name.is_some_and(|n| n.as_str() == wanted),
+                    None => true,
+                })
+                .is_some_and(|(_, op)| op.node.ty == OperationType::Subscription)
+        });
+    let meta = Arc::new(RequestMeta::default());
+    if subscription {
+        let query = request.query.clone();
+        let operation_name = request.operation_name.clone();
+        let request = schema::prepare(request, &state.db, caller, meta);
+        let mut stream = std::pin::pin!(state.schema.execute_stream(request));
+        while let Some(mut response) = stream.next().await {
+            conform(
+                &state.types,
+                &query,
+                operation_name.as_deref(),
+                &mut response,
+            );
+            let message = if response.data == async_graphql::Value::Null
+                && response.errors.iter().all(|e| e.path.is_empty())
+                && !response.errors.is_empty()
+            {
+                json!({"id": id, "type": "error", "payload": response.errors})
+            } else {
+                json!({"id": id, "type": "next", "payload": response})
+            };
+            let is_error = message["type"] == "error";
+            if out.send(Outgoing::Message(message)).await.is_err() {
+                return;
+            }
+            if is_error {
+                let _ = out.send(Outgoing::Done(id)).await;
+                return;
+            }
+        }
+    } else {
+        let message = match execute(&state, caller, request, meta).await {
+            Ok(response) => json!({"id": id, "type": "next", "payload": response}),
+            Err(refusal) => json!({"id": id, "type": "error", "payload": [refusal.error_json()]}),
+        };
+        let failed = message["type"] == "error";
+        if out.send(Outgoing::Message(message)).await.is_err() {
+            return;
+        }
+        if failed {
+            let _ = out.send(Outgoing::Done(id)).await;
+            return;
+        }
+    }
+    let _ = out
+        .send(Outgoing::Message(json!({"id": id, "type": "complete"})))
+        .await;
+    let _ = out.send(Outgoing::Done(id)).await;
+}
+
+async fn send(sink: &mut Sink, message: &serde_json::Value) -> Result<(), ()> {
+    sink.send(Message::Text(message.to_string()))
+        .await
+        .map_err(|_| ())
+}
+
+/// A close reason must fit a control frame (123 bytes).
+fn truncate(text: &str) -> String {
+    let mut end = text.len().min(100);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
