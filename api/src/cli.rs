@@ -158,6 +158,10 @@ pub struct ServeArgs {
     /// Requests per second per caller, with bursts of twice that; 0 for no limit.
     #[arg(long, env = "RELM_RATE_LIMIT", default_value_t = crate::guard::DEFAULT_RATE_LIMIT)]
     pub rate_limit: u32,
+    /// How long a client may take to send a request's headers, or its body, and how long
+    /// a WebSocket may go without connection_init.
+    #[arg(long, env = "RELM_CLIENT_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub client_timeout: Duration,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default)]
@@ -308,6 +312,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let limits = Limits {
         request_timeout: args.request_timeout,
         rate_limit: args.rate_limit,
+        header_read_timeout: args.client_timeout,
+        body_read_timeout: args.client_timeout,
+        ws_init_timeout: args.client_timeout,
     };
     let db = db::connect_with(url, Some(limits.request_timeout)).await?;
     if !args.no_migrate {

@@ -17,6 +17,11 @@ pub const DEFAULT_RATE_LIMIT: u32 = 50;
 /// the table holds only recent callers.
 const PRUNE_EVERY: u64 = 4_096;
 
+/// The default of every wait on a client: for a request's headers (and for the next
+/// request on a kept-alive connection), for its body, and for a WebSocket's
+/// `connection_init`.
+pub const DEFAULT_CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The configured limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -24,6 +29,13 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// Requests per second per caller, with bursts of twice that; 0 for no limit.
     pub rate_limit: u32,
+    /// How long a connection may take to send a request's headers, counted from when it
+    /// starts waiting for them (so it also closes idle kept-alive connections).
+    pub header_read_timeout: Duration,
+    /// How long a client may take to send a request's body.
+    pub body_read_timeout: Duration,
+    /// How long a WebSocket may go without `connection_init`.
+    pub ws_init_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -31,6 +43,9 @@ impl Default for Limits {
         Self {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             rate_limit: DEFAULT_RATE_LIMIT,
+            header_read_timeout: DEFAULT_CLIENT_TIMEOUT,
+            body_read_timeout: DEFAULT_CLIENT_TIMEOUT,
+            ws_init_timeout: DEFAULT_CLIENT_TIMEOUT,
         }
     }
 }

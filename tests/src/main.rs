@@ -15,6 +15,7 @@ mod auth;
 mod cli;
 mod contract;
 mod exports;
+mod hostile;
 mod http;
 mod lifecycle;
 mod metrics;

@@ -8,7 +8,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_graphql::ErrorExtensions;
 use async_graphql::http::GraphiQLSource;
@@ -27,8 +27,6 @@ use crate::graphql::{self as schema, scan};
 use crate::guard::{CallerKey, retry_after_seconds};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
-/// How long a client may take to send a request body.
-pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A request refused before it ran.
 #[derive(Debug)]
@@ -264,9 +262,8 @@ pub async fn post(req: &Request, body: Body, Data(state): Data<&AppState>) -> Re
     if announced.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
         return too_large();
     }
-    let bytes = match tokio::time::timeout(BODY_READ_TIMEOUT, body.into_bytes_limit(MAX_BODY_BYTES))
-        .await
-    {
+    let wait = state.limits.body_read_timeout;
+    let bytes = match tokio::time::timeout(wait, body.into_bytes_limit(MAX_BODY_BYTES)).await {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(poem::error::ReadBodyError::PayloadTooLarge)) => return too_large(),
         Ok(Err(_)) => return json_error(StatusCode::BAD_REQUEST, "cannot read the request body"),
@@ -275,7 +272,7 @@ pub async fn post(req: &Request, body: Body, Data(state): Data<&AppState>) -> Re
                 StatusCode::REQUEST_TIMEOUT,
                 &format!(
                     "the request body did not arrive within {} s",
-                    BODY_READ_TIMEOUT.as_secs()
+                    wait.as_secs_f64()
                 ),
             );
         }

@@ -1,52 +1,34 @@
-//! The accept loop: poem's routes on hyper connections with the timeouts poem's own server
-//! cannot set, and a graceful shutdown.
+//! The accept loop: poem's routes on hyper HTTP/1.1 connections with the timeouts poem's own
+//! server cannot set, and a graceful shutdown.
 //!
 //! A client that opens a connection and sends nothing, or trickles a request's headers a
 //! byte at a time, would otherwise hold a connection and its task forever. hyper's header
 //! read timeout (which needs a timer, hence this loop) bounds the time from the moment a
 //! connection waits for a request until the request's headers are complete: it closes
 //! silent connections, trickled headers and idle keep-alive connections alike. Bodies are
-//! bounded by the handlers ([`super::graphql::BODY_READ_TIMEOUT`]).
+//! bounded by the handlers (`Limits::body_read_timeout`). HTTP/2 is not served: its
+//! version detection would wait for a silent client before any timeout applies, and relm
+//! sits behind proxies that speak HTTP/1.1 to it.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Addr, Endpoint, EndpointExt};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
 
 use super::{AppState, app};
 
 /// How long requests in flight may take to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-/// How long a connection may wait for a request's headers to be complete, including the
-/// wait for the next request on a kept-alive connection.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// HTTP/2 connections are pinged this often, and closed when a ping is not answered
-/// within [`HEADER_READ_TIMEOUT`].
-const HTTP2_KEEP_ALIVE: Duration = Duration::from_secs(20);
 /// The most headers a request may have.
 const MAX_HEADERS: usize = 100;
-
-fn builder() -> auto::Builder<TokioExecutor> {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .max_headers(MAX_HEADERS);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(HTTP2_KEEP_ALIVE)
-        .keep_alive_timeout(HEADER_READ_TIMEOUT);
-    builder
-}
 
 /// Binds `bind`, then serves until `shutdown` completes, letting requests in flight finish
 /// for up to [`SHUTDOWN_GRACE`]. `on_bound` learns the bound address first.
@@ -64,9 +46,14 @@ pub async fn serve(
         .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     on_bound(local);
     let bus = state.bus.clone();
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(state.limits.header_read_timeout)
+        .max_headers(MAX_HEADERS);
     let endpoint = Arc::new(app(state).map_to_response());
-    let builder = builder();
-    let graceful = GracefulShutdown::new();
+    let (stop, stopping) = watch::channel(false);
+    let mut connections = JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, remote) = tokio::select! {
@@ -97,22 +84,37 @@ pub async fn serve(
             }
         });
         let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(err) = connection.await {
+            .serve_connection(TokioIo::new(stream), service)
+            .with_upgrades();
+        let mut stopping = stopping.clone();
+        connections.spawn(async move {
+            let mut connection = std::pin::pin!(connection);
+            let result = tokio::select! {
+                result = connection.as_mut() => result,
+                _ = stopping.changed() => {
+                    // Finish the request in flight, then close.
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(err) = result {
                 tracing::debug!(%remote, error = %err, "connection ended with an error");
             }
         });
+        while connections.try_join_next().is_some() {}
     }
     drop(listener);
     bus.close();
-    tokio::select! {
-        () = graceful.shutdown() => {}
-        () = tokio::time::sleep(SHUTDOWN_GRACE) => {
-            tracing::warn!("requests still in flight after {} s; stopping", SHUTDOWN_GRACE.as_secs());
-        }
+    let _ = stop.send(true);
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            "requests still in flight after {} s; stopping",
+            SHUTDOWN_GRACE.as_secs()
+        );
     }
     Ok(())
 }

@@ -6,7 +6,7 @@
 //! | 4400 | a message that is not JSON, not a protocol message, or binary |
 //! | 4401 | `subscribe` before the connection was acknowledged |
 //! | 4403 | `connection_init` without a valid token |
-//! | 4408 | no `connection_init` within [`INIT_TIMEOUT`] |
+//! | 4408 | no `connection_init` within `Limits::ws_init_timeout` |
 //! | 4409 | `subscribe` with the id of a subscription still running |
 //! | 4429 | a second `connection_init`, or one over the caller's request budget |
 //! | 1009 | a message larger than [`MAX_MESSAGE_BYTES`] |
@@ -18,7 +18,6 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_graphql::parser::types::OperationType;
 use futures_util::SinkExt;
@@ -38,8 +37,6 @@ use crate::graphql::conform::conform;
 use crate::graphql::limits::RequestMeta;
 use crate::graphql::{self as schema, scan};
 
-/// How long a connection may go without `connection_init`.
-pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest message a client may send.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 const PROTOCOL: &str = "graphql-transport-ws";
@@ -121,7 +118,7 @@ impl Connection {
         let Some(mut results) = self.incoming.take() else {
             return;
         };
-        let init_deadline = tokio::time::sleep(INIT_TIMEOUT);
+        let init_deadline = tokio::time::sleep(self.state.limits.ws_init_timeout);
         let mut init_deadline = std::pin::pin!(init_deadline);
         let bus = self.state.bus.clone();
         let close = loop {

@@ -347,6 +347,7 @@ pub fn relm_binary() -> Command {
         "RELM_GRAPHIQL",
         "RELM_REQUEST_TIMEOUT",
         "RELM_RATE_LIMIT",
+        "RELM_CLIENT_TIMEOUT",
     ] {
         command.env_remove(var);
     }
