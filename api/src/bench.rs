@@ -258,3 +258,105 @@ pub async fn bench(
     }
     Ok(())
 }
+
+/// `relm bench --writers N`: N tasks write as fast as they can for `seconds`, half of the
+/// writes creating releases (a command that reads before it writes), half adding items,
+/// into a program `BENCHW` made for it. Prints the throughput, the latencies and every
+/// failed write by code: the target is none.
+pub async fn writes(
+    db: DatabaseConnection,
+    keys: crate::auth::JwtKeys,
+    writers: usize,
+    seconds: u64,
+) -> anyhow::Result<()> {
+    let state = AppState::new(db.clone(), keys, false);
+    let schema = &state.schema;
+    let exists = run(
+        schema,
+        &db,
+        "{ program(key: \"BENCHW\") { key } }",
+        json!({}),
+    )
+    .await?;
+    if exists["program"].is_null() {
+        run(
+            schema,
+            &db,
+            "mutation { createProgram(input: { key: \"BENCHW\", name: \"relm bench writes\" }) { key } }",
+            json!({}),
+        )
+        .await?;
+    }
+    let stamp = time::now_micros();
+    let mut releases = Vec::with_capacity(writers);
+    for writer in 0..writers {
+        let input = json!({"i": {"programKey": "BENCHW", "version": format!("{stamp}.{writer}.0"), "name": "bench", "type": "MINOR"}});
+        let created = run(schema, &db, CREATE_RELEASE, input).await?;
+        releases.push(
+            created["createRelease"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+    }
+    println!(
+        "relm bench: {writers} concurrent writers for {seconds} s on {:?}",
+        db.get_database_backend()
+    );
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = tokio::task::JoinSet::new();
+    for (writer, release) in releases.into_iter().enumerate() {
+        let (schema, db) = (schema.clone(), db.clone());
+        tasks.spawn(async move {
+            let mut latencies = Vec::new();
+            let mut failures: Vec<String> = Vec::new();
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                let (query, input) = if n % 2 == 0 {
+                    let version = format!("{stamp}.{writer}.{}", n + 1);
+                    (CREATE_RELEASE, json!({"i": {"programKey": "BENCHW", "version": version, "name": "bench", "type": "MINOR"}}))
+                } else {
+                    (ADD_ITEM, json!({"i": {"releaseId": release, "title": format!("bench {n}"), "kind": "CHORE"}}))
+                };
+                let started = Instant::now();
+                let request = async_graphql::Request::new(query)
+                    .variables(async_graphql::Variables::from_json(input));
+                let request = graphql::prepare(request, &db, admin(), Arc::new(RequestMeta::default()));
+                let response = schema.execute(request).await;
+                latencies.push(started.elapsed());
+                if let Some(error) = response.errors.first() {
+                    let code = error
+                        .extensions
+                        .as_ref()
+                        .and_then(|e| e.get("code"))
+                        .map_or_else(|| "none".to_owned(), |c| c.to_string());
+                    failures.push(format!("{code}: {}", error.message));
+                }
+                n += 1;
+            }
+            (latencies, failures)
+        });
+    }
+    let mut latencies = Vec::new();
+    let mut failures = Vec::new();
+    for (l, f) in tasks.join_all().await {
+        latencies.extend(l);
+        failures.extend(f);
+    }
+    let total = latencies.len();
+    println!(
+        "{total} writes, {:.0} writes/s; latency {}",
+        total as f64 / seconds.max(1) as f64,
+        summary(latencies)
+    );
+    println!("failed writes: {}", failures.len());
+    for failure in failures.iter().take(5) {
+        println!("  {failure}");
+    }
+    anyhow::ensure!(failures.is_empty(), "{} writes failed", failures.len());
+    Ok(())
+}
+
+const CREATE_RELEASE: &str =
+    "mutation($i: CreateReleaseInput!) { createRelease(input: $i) { id } }";
+const ADD_ITEM: &str = "mutation($i: AddReleaseItemInput!) { addReleaseItem(input: $i) { id } }";

@@ -93,6 +93,12 @@ pub struct BenchArgs {
     /// Writes, each followed by a timed query.
     #[arg(long, default_value_t = 10)]
     pub writes: usize,
+    /// Measure concurrent writes instead: this many writers at once (into a program BENCHW).
+    #[arg(long)]
+    pub writers: Option<usize>,
+    /// How long the concurrent writers run, in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub seconds: u64,
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]
@@ -290,7 +296,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let keys = JwtKeys::new(&jwt.key, &jwt.issuer, &jwt.audience)?;
             let db = db::connect(url).await?;
             db::migrate(&db).await?;
-            crate::bench::bench(db, keys, args.iterations.max(1), args.writes.max(1)).await
+            match args.writers {
+                Some(writers) => {
+                    crate::bench::writes(db, keys, writers.max(1), args.seconds.max(1)).await
+                }
+                None => {
+                    crate::bench::bench(db, keys, args.iterations.max(1), args.writes.max(1)).await
+                }
+            }
         }
         Command::Export(args) => export(args).await,
         Command::Schema => {

@@ -33,7 +33,7 @@ pub struct Published {
 pub struct EventBus {
     sender: broadcast::Sender<Arc<Published>>,
     in_process: bool,
-    commit_order: Arc<Mutex<()>>,
+    writer: Arc<Mutex<()>>,
     closing: Arc<watch::Sender<bool>>,
 }
 
@@ -42,7 +42,7 @@ impl EventBus {
         Self {
             sender: broadcast::channel(BUFFER).0,
             in_process: backend != DbBackend::Postgres,
-            commit_order: Arc::new(Mutex::new(())),
+            writer: Arc::new(Mutex::new(())),
             closing: Arc::new(watch::channel(false).0),
         }
     }
@@ -62,10 +62,13 @@ impl EventBus {
         self.sender.subscribe()
     }
 
-    /// Held across a commit and its publication, so in-process events keep commit order.
-    pub async fn commit_order(&self) -> Option<MutexGuard<'_, ()>> {
+    /// SQLite's one writer of this process: held from a write's `BEGIN IMMEDIATE` until its
+    /// event is published, so concurrent writes queue here rather than meet SQLite's lock,
+    /// and in-process events leave in commit order. PostgreSQL needs none (row locks
+    /// order writes, and NOTIFY is delivered in commit order).
+    pub async fn writer(&self) -> Option<MutexGuard<'_, ()>> {
         if self.in_process {
-            Some(self.commit_order.lock().await)
+            Some(self.writer.lock().await)
         } else {
             None
         }

@@ -4,6 +4,7 @@
 //! and loads the same way on SQLite and PostgreSQL. Enumerations are stored as their
 //! contract spelling. This crate knows nothing of GraphQL or HTTP.
 
+pub mod admin_event;
 pub mod approval;
 pub mod change;
 pub mod deployment;

@@ -11,6 +11,7 @@ mod m20261127_000005_create_outcomes_and_actions;
 mod m20261127_000006_create_freeze_windows;
 mod m20261127_000007_create_release_events;
 mod m20261127_000008_create_changes;
+mod m20261129_000009_create_admin_events;
 
 /// Every migration of relm, oldest first.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_create_freeze_windows::Migration),
             Box::new(m20261127_000007_create_release_events::Migration),
             Box::new(m20261127_000008_create_changes::Migration),
+            Box::new(m20261129_000009_create_admin_events::Migration),
         ]
     }
 }

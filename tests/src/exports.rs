@@ -404,7 +404,7 @@ async fn csv_quotes_by_rfc_4180_and_defuses_formulas() {
         json!({ "input": {
             "programKey": "PAY", "version": "9.9.9", "name": "=HYPERLINK(\"http://x\")",
             "description": description, "type": "MINOR", "owner": "@boss",
-            "teams": ["-minus", "+plus"]
+            "teams": ["-minus", "+plus"], "rollbackPlan": "\t=cmd|' /C calc'!A0"
         }}),
     )
     .await;
@@ -417,6 +417,7 @@ async fn csv_quotes_by_rfc_4180_and_defuses_formulas() {
     );
     assert!(csv.contains(",'@boss,"), "{csv}");
     assert!(csv.contains(",'-minus; +plus,"), "{csv}");
+    assert!(csv.contains(",'\t=cmd|' /C calc'!A0,"), "{csv}");
     assert!(csv.starts_with("id,program_key,"));
     assert!(csv.ends_with("\r\n"));
     assert_eq!(

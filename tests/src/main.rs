@@ -11,6 +11,7 @@
 
 mod support;
 
+mod admin;
 mod auth;
 mod cli;
 mod contract;
@@ -25,3 +26,4 @@ mod releases;
 mod scoping;
 mod statements;
 mod subscriptions;
+mod writes;

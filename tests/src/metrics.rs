@@ -418,6 +418,58 @@ async fn a_query_after_a_write_reflects_it() {
     assert!(close(&after["timeToRestore"]["hours"]["median"], 2.0));
 }
 
+async fn rename_changes(app: &TestApp, from: &str, to: &str) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let backend = app.db.get_database_backend();
+    app.db
+        .execute_raw(Statement::from_string(
+            backend,
+            format!("ALTER TABLE {from} RENAME TO {to}"),
+        ))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_store_survives_a_failed_refresh_and_a_dropped_request() {
+    let (app, a_deployment) = history().await;
+    metrics_as(&app, Role::Viewer, None, march()).await;
+    assert_eq!(app.state.analytics.loads(), 1);
+
+    // A refresh that cannot read the change feed fails, and keeps the store it had.
+    incident(&app, json!({"deploymentId": a_deployment, "title": "Late errors", "severity": "SEV3", "openedAt": "2026-05-01T00:00:00Z"})).await;
+    rename_changes(&app, "changes", "changes_hidden").await;
+    let viewer = token(Role::Viewer, None);
+    let failed = app
+        .run(
+            Some(&viewer),
+            "query($f: MetricsFilter!) { metrics(filter: $f) { from } }",
+            json!({"f": march()}),
+        )
+        .await;
+    assert_eq!(error_code(&failed), "INTERNAL");
+    rename_changes(&app, "changes_hidden", "changes").await;
+    let after = metrics_as(&app, Role::Viewer, None, march()).await;
+    assert_eq!(after["changeFailureRate"]["failed"], 3);
+
+    // A request dropped while the store refreshes does not drop the store.
+    incident(
+        &app,
+        json!({"programKey": "PAY", "title": "DNS", "severity": "SEV2", "causedByChange": false,
+        "openedAt": "2026-03-07T00:00:00Z", "resolvedAt": "2026-03-07T04:00:00Z"}),
+    )
+    .await;
+    let dropped = metrics_as(&app, Role::Viewer, None, march());
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_micros(1), dropped)
+            .await
+            .is_err()
+    );
+    let after = metrics_as(&app, Role::Viewer, None, march()).await;
+    assert_eq!(after["timeToRestore"]["hours"]["count"], 3);
+    assert_eq!(app.state.analytics.loads(), 1, "refreshed, never reloaded");
+}
+
 fn post(addr: &str, bearer: &str, body: &Value) -> Value {
     let mut stream = TcpStream::connect(addr).unwrap();
     let body = body.to_string();

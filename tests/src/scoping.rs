@@ -100,8 +100,7 @@ async fn calendar_and_freeze_windows_are_scoped() {
         .viewer_of(
             &["PAY"],
             "{ freezeWindows { name }
-               releaseCalendar(from: \"2026-02-01T00:00:00Z\", to: \"2026-07-01T00:00:00Z\") { title }
-               asked: releaseCalendar(from: \"2026-02-01T00:00:00Z\", to: \"2026-07-01T00:00:00Z\", programKeys: [\"MOB\"]) { title } }",
+               releaseCalendar(from: \"2026-02-01T00:00:00Z\", to: \"2026-07-01T00:00:00Z\") { title } }",
             json!({}),
         )
         .await;
@@ -116,7 +115,6 @@ async fn calendar_and_freeze_windows_are_scoped() {
             "PAY 2026.2.0 to prod-eu"
         ]
     );
-    assert_eq!(data["asked"], json!([]));
     let app_token = token(Role::Viewer, Some(&["PAY"]));
     let response = app
         .run(
@@ -138,4 +136,64 @@ async fn a_token_for_unknown_programs_sees_nothing() {
     assert_eq!(data["releases"]["totalCount"], 0);
     assert_eq!(strings(&data["freezeWindows"], "name"), ["Year-end"]);
     assert_eq!(data["me"]["programKeys"], json!(["GHOST"]));
+}
+
+#[tokio::test]
+async fn another_programs_deployment_is_not_found_like_a_missing_one() {
+    let (app, f) = TestApp::with_fixture().await;
+    let complete =
+        "mutation($i: CompleteDeploymentInput!) { completeDeployment(input: $i) { id } }";
+    let input = |id: i64| {
+        json!({"i": {"deploymentId": encode(NodeType::Deployment, id), "status": "SUCCEEDED",
+                     "finishedAt": "2026-06-01T00:00:00Z"}})
+    };
+    let hidden = app
+        .refuses(
+            Role::ReleaseManager,
+            Some(&["MOB"]),
+            complete,
+            input(f.pay_prod_deployment.id),
+            "NOT_FOUND",
+        )
+        .await;
+    let missing = app
+        .refuses(
+            Role::ReleaseManager,
+            Some(&["MOB"]),
+            complete,
+            input(999_999),
+            "NOT_FOUND",
+        )
+        .await;
+    assert_eq!(hidden, missing);
+}
+
+#[tokio::test]
+async fn a_calendar_of_another_program_is_not_found_like_a_missing_one() {
+    let (app, _) = TestApp::with_fixture().await;
+    let calendar = |key: &str| {
+        format!(
+            "{{ releaseCalendar(from: \"2025-12-01T00:00:00Z\", to: \"2026-06-01T00:00:00Z\", programKeys: [\"{key}\"]) {{ kind title }} }}"
+        )
+    };
+    let viewer = token(Role::Viewer, Some(&["PAY"]));
+    let hidden = app.run(Some(&viewer), &calendar("MOB"), json!({})).await;
+    let missing = app.run(Some(&viewer), &calendar("NOPE"), json!({})).await;
+    assert_eq!(
+        hidden["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{hidden}"
+    );
+    assert_eq!(
+        hidden["errors"][0]["message"]
+            .as_str()
+            .map(|m| m.replace("MOB", "NOPE")),
+        missing["errors"][0]["message"].as_str().map(str::to_owned)
+    );
+    assert_eq!(
+        hidden["data"],
+        json!(null),
+        "no global freeze windows: {hidden}"
+    );
+    let own = app.run(Some(&viewer), &calendar("PAY"), json!({})).await;
+    assert!(own.get("errors").is_none(), "{own}");
 }

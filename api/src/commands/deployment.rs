@@ -122,7 +122,13 @@ pub async fn complete(
         .one(txn)
         .await?
         .ok_or_else(|| ApiError::NotFound("deployment".into()))?;
-    let release = lock_release(txn, viewer, found.release_id, None).await?;
+    // Another program's deployment is not found, exactly like one that does not exist.
+    let release = lock_release(txn, viewer, found.release_id, None)
+        .await
+        .map_err(|err| match err {
+            ApiError::NotFound(_) => ApiError::NotFound("deployment".into()),
+            other => other,
+        })?;
     check_writable(release.status)?;
     if found.status != DeploymentStatus::InProgress {
         return Err(ApiError::InvalidTransition(format!(

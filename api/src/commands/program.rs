@@ -1,8 +1,10 @@
 //! ADMIN commands: programs, environments and freeze windows.
 
+use entity::admin_event::{self, AdminAction};
 use entity::{environment, freeze_window, program};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter,
+    Set,
 };
 
 use entity::change::ChangeKind;
@@ -52,6 +54,18 @@ pub async fn create_program(
         .await
         .map_err(conflict_on_duplicate(duplicate))?;
     record_change(txn, ChangeKind::Program, None, None).await?;
+    let detail = serde_json::json!({
+        "name": program.name, "description": program.description, "owner": program.owner,
+        "businessObjective": program.business_objective,
+    });
+    audit(
+        txn,
+        viewer,
+        AdminAction::ProgramCreated,
+        &program.key,
+        detail,
+    )
+    .await?;
     Ok(Change::new(program, None))
 }
 
@@ -79,6 +93,15 @@ pub async fn create_environment(
     .insert(txn)
     .await
     .map_err(conflict_on_duplicate(duplicate))?;
+    let detail = serde_json::json!({ "tier": environment.tier.to_value() });
+    audit(
+        txn,
+        viewer,
+        AdminAction::EnvironmentCreated,
+        &environment.name,
+        detail,
+    )
+    .await?;
     Ok(Change::new(environment, None))
 }
 
@@ -107,5 +130,38 @@ pub async fn create_freeze_window(
     }
     .insert(txn)
     .await?;
+    let detail = serde_json::json!({
+        "name": window.name, "reason": window.reason, "programKey": input.program_key,
+        "startsAt": time::rfc3339(window.starts_at), "endsAt": time::rfc3339(window.ends_at),
+    });
+    audit(
+        txn,
+        viewer,
+        AdminAction::FreezeWindowCreated,
+        &window.id.to_string(),
+        detail,
+    )
+    .await?;
     Ok(Change::new(window, None))
+}
+
+/// Records who did an ADMIN command, in the same transaction as the command.
+async fn audit(
+    txn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    action: AdminAction,
+    subject: &str,
+    detail: serde_json::Value,
+) -> ApiResult<()> {
+    admin_event::ActiveModel {
+        id: NotSet,
+        action: Set(action),
+        subject: Set(subject.to_owned()),
+        actor: Set(viewer.subject.clone()),
+        detail: Set(detail.to_string()),
+        at: Set(time::now_micros()),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
 }

@@ -4,7 +4,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
 
 use super::Change;
 use crate::error::{ApiError, ApiResult};
@@ -40,14 +43,26 @@ where
     ))
 }
 
+/// On SQLite the transaction takes the write lock at `BEGIN` (`IMMEDIATE`), inside this
+/// process's writer lock: a deferred transaction that reads first and writes later cannot
+/// wait for the lock (SQLite answers busy at once to avoid a deadlock), while `BEGIN
+/// IMMEDIATE` waits for another process's writer for the whole busy timeout.
 async fn once<T, F>(db: &DatabaseConnection, bus: &EventBus, command: &mut F) -> ApiResult<T>
 where
     F: for<'t> FnMut(&'t DatabaseTransaction) -> CommandFuture<'t, T>,
 {
-    let txn = db.begin().await?;
+    let writer = bus.writer().await;
+    let txn = if writer.is_some() {
+        db.begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await?
+    } else {
+        db.begin().await?
+    };
     match command(&txn).await {
         Ok(change) => {
-            let _order = bus.commit_order().await;
             txn.commit().await?;
             if let Some(event) = change.event {
                 bus.committed(event);

@@ -140,10 +140,11 @@ fn iso_date(days: i32) -> String {
         .to_string()
 }
 
-/// Spreadsheets run a cell that starts with `=`, `+`, `-` or `@` as a formula; a leading
+/// Spreadsheets run a cell that starts with `=`, `+`, `-` or `@` as a formula, and some
+/// skip a leading tab or carriage return before looking (OWASP, "CSV Injection"); a leading
 /// `'` makes them show it as text instead.
 pub fn defuse_formula(text: &mut String) {
-    if text.starts_with(['=', '+', '-', '@']) {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         text.insert(0, '\'');
     }
 }
@@ -228,6 +229,8 @@ mod tests {
             ("+1", "'+1"),
             ("-1", "'-1"),
             ("@cmd", "'@cmd"),
+            ("\t=1+1", "'\t=1+1"),
+            ("\r=1+1", "'\r=1+1"),
             ("plain", "plain"),
             ("", ""),
             ("a=b", "a=b"),

@@ -1,7 +1,7 @@
 //! The release calendar: releases, deployments and freeze windows on one time line.
 
 use async_graphql::{Context, Enum, Object, SimpleObject};
-use entity::{deployment, freeze_window, program, release};
+use entity::{deployment, freeze_window, release};
 use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
@@ -12,6 +12,8 @@ use crate::graphql::deployment::Deployment;
 use crate::graphql::freeze::{self, FreezeWindow};
 use crate::graphql::release::Release;
 use crate::graphql::scalars::Timestamp;
+use crate::metrics::cache::programs;
+use crate::metrics::select_programs;
 
 /// The longest range one calendar request may cover.
 const MAX_RANGE_DAYS: i64 = 400;
@@ -50,24 +52,15 @@ impl CalendarEntry {
     }
 }
 
-/// The programs the calendar shows: the caller's, narrowed to `keys` when given.
-fn program_condition(scope: &Scope, keys: Option<&[String]>) -> Condition {
-    let mut condition = Condition::all();
-    if let Scope::Programs(ids) = scope {
-        condition = condition.add(release::Column::ProgramId.is_in(ids.iter().copied()));
-    }
-    if let Some(keys) = keys {
-        condition = condition.add(
-            release::Column::ProgramId.in_subquery(
-                Query::select()
-                    .column(program::Column::Id)
-                    .from(program::Entity)
-                    .and_where(program::Column::Key.is_in(keys.iter().cloned()))
-                    .to_owned(),
-            ),
-        );
-    }
-    condition
+/// The releases the calendar shows: of the programs asked for (already within the caller's
+/// scope), or of every program the caller may see.
+fn program_condition(scope: &Scope, asked: Option<&[i64]>) -> Condition {
+    let ids = match (asked, scope) {
+        (Some(ids), _) => ids,
+        (None, Scope::Programs(ids)) => ids.as_slice(),
+        (None, Scope::All) => return Condition::all(),
+    };
+    Condition::all().add(release::Column::ProgramId.is_in(ids.iter().copied()))
 }
 
 #[derive(Default)]
@@ -97,7 +90,20 @@ impl CalendarQuery {
         }
         let db = db(ctx)?;
         let loaders = loaders(ctx)?;
-        let programs = program_condition(&viewer.scope, program_keys.as_deref());
+        // A key the caller may not see is NOT_FOUND, exactly like a key that does not exist.
+        let asked = match program_keys.as_deref() {
+            None => None,
+            Some(keys) => Some(
+                select_programs(&programs(db).await?, &viewer.scope, Some(keys))
+                    .map_err(|missing| {
+                        ApiError::NotFound(format!("programKeys: program {missing}"))
+                    })?
+                    .into_iter()
+                    .map(|p| p.id)
+                    .collect::<Vec<_>>(),
+            ),
+        };
+        let programs = program_condition(&viewer.scope, asked.as_deref());
         let (from_us, to_us) = (from.micros(), to.micros());
 
         let releases = release::Entity::find()
@@ -135,19 +141,11 @@ impl CalendarQuery {
         let mut freezes = freeze_window::Entity::find()
             .filter(freeze::visible(&viewer.scope))
             .filter(freeze::overlapping(Some(from), Some(to)));
-        if let Some(keys) = &program_keys {
+        if let Some(ids) = &asked {
             freezes = freezes.filter(
                 Condition::any()
                     .add(freeze_window::Column::ProgramId.is_null())
-                    .add(
-                        freeze_window::Column::ProgramId.in_subquery(
-                            Query::select()
-                                .column(program::Column::Id)
-                                .from(program::Entity)
-                                .and_where(program::Column::Key.is_in(keys.iter().cloned()))
-                                .to_owned(),
-                        ),
-                    ),
+                    .add(freeze_window::Column::ProgramId.is_in(ids.iter().copied())),
             );
         }
         let freezes = freezes.all(db).await?;

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use analytics::{Metrics, ProgramRef, Query, Store};
@@ -16,7 +17,7 @@ use entity::program;
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::load::{Selection, tables};
 use crate::error::{ApiError, ApiResult};
@@ -36,7 +37,9 @@ struct Loaded {
 /// The store of this process, loaded on first use.
 #[derive(Default)]
 pub struct MetricsCache {
-    state: Mutex<Option<Loaded>>,
+    state: Arc<Mutex<Option<Loaded>>>,
+    /// Full loads so far (the first, and one per bulk change or lost store).
+    loads: Arc<AtomicU64>,
 }
 
 /// A snapshot to compute on: the store and every program (ordered by key).
@@ -114,27 +117,77 @@ async fn load_all(db: &DatabaseConnection) -> ApiResult<Loaded> {
 
 impl MetricsCache {
     /// The store, with every change committed before this call applied.
+    ///
+    /// The work runs in a task of its own holding the lock, so a request dropped midway (a
+    /// client gone, a deadline) cannot take the store down with it; a failed read keeps
+    /// the store as it was.
     pub async fn snapshot(&self, db: &DatabaseConnection) -> ApiResult<Snapshot> {
-        let mut state = self.state.lock().await;
-        let loaded = match state.take() {
-            None => load_all(db).await?,
-            Some(loaded) => refresh(db, loaded).await?,
-        };
-        let snapshot = Snapshot {
-            store: loaded.store.clone(),
-            programs: loaded.programs.clone(),
-        };
-        *state = Some(loaded);
-        Ok(snapshot)
+        let state = self.state.clone().lock_owned().await;
+        let (db, loads) = (db.clone(), self.loads.clone());
+        tokio::spawn(async move { update(state, &db, &loads).await })
+            .await
+            .map_err(|e| ApiError::Internal(format!("analytics refresh failed: {e}")))?
+    }
+
+    /// How many times the store was loaded in full.
+    pub fn loads(&self) -> u64 {
+        self.loads.load(Ordering::Relaxed)
     }
 }
 
-async fn refresh(db: &DatabaseConnection, mut loaded: Loaded) -> ApiResult<Loaded> {
+async fn update(
+    mut state: OwnedMutexGuard<Option<Loaded>>,
+    db: &DatabaseConnection,
+    loads: &AtomicU64,
+) -> ApiResult<Snapshot> {
+    let loaded = match state.take() {
+        None => {
+            let loaded = load_all(db).await?;
+            loads.fetch_add(1, Ordering::Relaxed);
+            loaded
+        }
+        Some(loaded) => match read_changes(db, &loaded).await {
+            Ok(Delta::None) => loaded,
+            Ok(Delta::Reload(fresh)) => {
+                loads.fetch_add(1, Ordering::Relaxed);
+                *fresh
+            }
+            Ok(Delta::Patch(patch)) => apply(loaded, patch).await?,
+            Err(err) => {
+                *state = Some(loaded);
+                return Err(err);
+            }
+        },
+    };
+    let snapshot = Snapshot {
+        store: loaded.store.clone(),
+        programs: loaded.programs.clone(),
+    };
+    *state = Some(loaded);
+    Ok(snapshot)
+}
+
+/// What the change feed says to do to the store, read in full before anything changes.
+enum Delta {
+    None,
+    Reload(Box<Loaded>),
+    Patch(Patch),
+}
+
+struct Patch {
+    watermark: i64,
+    gaps: Vec<(i64, Instant)>,
+    programs: Option<Arc<Vec<ProgramRef>>>,
+    releases: Vec<i64>,
+    incidents: Vec<i64>,
+    fresh: Option<analytics::Tables>,
+}
+
+async fn read_changes(db: &DatabaseConnection, loaded: &Loaded) -> ApiResult<Delta> {
     let now = Instant::now();
-    loaded
-        .gaps
-        .retain(|(_, seen)| now.duration_since(*seen) < GAP_PATIENCE);
-    let gap_ids: Vec<i64> = loaded.gaps.iter().map(|(id, _)| *id).collect();
+    let mut gaps = loaded.gaps.clone();
+    gaps.retain(|(_, seen)| now.duration_since(*seen) < GAP_PATIENCE);
+    let gap_ids: Vec<i64> = gaps.iter().map(|(id, _)| *id).collect();
     let changes = change::Entity::find()
         .filter(
             Condition::any()
@@ -145,22 +198,21 @@ async fn refresh(db: &DatabaseConnection, mut loaded: Loaded) -> ApiResult<Loade
         .all(db)
         .await?;
     if changes.is_empty() {
-        return Ok(loaded);
+        return Ok(Delta::None);
     }
     if changes.iter().any(|c| c.kind == ChangeKind::Bulk) {
-        return load_all(db).await;
+        return Ok(Delta::Reload(Box::new(load_all(db).await?)));
     }
 
     // Track ids skipped over: they may belong to transactions that commit later.
     let seen: BTreeSet<i64> = changes.iter().map(|c| c.id).collect();
-    loaded.gaps.retain(|(id, _)| !seen.contains(id));
+    gaps.retain(|(id, _)| !seen.contains(id));
     let newest = seen.last().copied().unwrap_or(loaded.watermark);
     for id in loaded.watermark + 1..newest {
         if !seen.contains(&id) {
-            loaded.gaps.push((id, now));
+            gaps.push((id, now));
         }
     }
-    loaded.watermark = loaded.watermark.max(newest);
 
     let releases: Vec<i64> = changes
         .iter()
@@ -169,21 +221,48 @@ async fn refresh(db: &DatabaseConnection, mut loaded: Loaded) -> ApiResult<Loade
         .into_iter()
         .collect();
     let incidents: Vec<i64> = changes.iter().filter_map(|c| c.incident_id).collect();
-    if changes.iter().any(|c| c.kind == ChangeKind::Program) {
-        loaded.programs = programs(db).await?;
-    }
-    if !releases.is_empty() || !incidents.is_empty() {
-        let fresh = tables(
-            db,
-            Selection::Only {
-                releases: &releases,
-                incidents: &incidents,
-            },
+    let programs = if changes.iter().any(|c| c.kind == ChangeKind::Program) {
+        Some(programs(db).await?)
+    } else {
+        None
+    };
+    let fresh = if releases.is_empty() && incidents.is_empty() {
+        None
+    } else {
+        Some(
+            tables(
+                db,
+                Selection::Only {
+                    releases: &releases,
+                    incidents: &incidents,
+                },
+            )
+            .await?,
         )
-        .await?;
+    };
+    Ok(Delta::Patch(Patch {
+        watermark: loaded.watermark.max(newest),
+        gaps,
+        programs,
+        releases,
+        incidents,
+        fresh,
+    }))
+}
+
+/// Applies a patch. Only a failure of the analytics computation itself can lose the store
+/// (the next query then loads it again).
+async fn apply(mut loaded: Loaded, patch: Patch) -> ApiResult<Loaded> {
+    loaded.watermark = patch.watermark;
+    loaded.gaps = patch.gaps;
+    if let Some(programs) = patch.programs {
+        loaded.programs = programs;
+    }
+    if let Some(fresh) = patch.fresh {
         // Patched in place unless a query still holds this version.
         let mut store =
             Arc::try_unwrap(loaded.store).unwrap_or_else(|shared| Store::clone(&shared));
+        let (releases, incidents) = (patch.releases, patch.incidents);
         loaded.store = Arc::new(
             blocking(move || {
                 store.replace(&releases, &incidents, fresh)?;

@@ -273,6 +273,7 @@ impl TestApp {
             }};
         }
         rows!(
+            admin_event,
             program,
             environment,
             release,

@@ -1,0 +1,36 @@
+//! The audit trail of ADMIN commands: programs, environments and freeze windows.
+
+use sea_orm::entity::prelude::*;
+
+/// What an ADMIN did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum AdminAction {
+    #[sea_orm(string_value = "PROGRAM_CREATED")]
+    ProgramCreated,
+    #[sea_orm(string_value = "ENVIRONMENT_CREATED")]
+    EnvironmentCreated,
+    #[sea_orm(string_value = "FREEZE_WINDOW_CREATED")]
+    FreezeWindowCreated,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "admin_events")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub action: AdminAction,
+    /// The object: a program key, an environment name, or a freeze window's id.
+    pub subject: String,
+    /// The caller's token subject.
+    pub actor: String,
+    /// The object as created, as JSON.
+    #[sea_orm(column_type = "Text")]
+    pub detail: String,
+    pub at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
