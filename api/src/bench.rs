@@ -312,7 +312,7 @@ pub async fn writes(
             let mut failures: Vec<String> = Vec::new();
             let mut n = 0u64;
             while Instant::now() < deadline {
-                let (query, input) = if n % 2 == 0 {
+                let (query, input) = if n.is_multiple_of(2) {
                     let version = format!("{stamp}.{writer}.{}", n + 1);
                     (CREATE_RELEASE, json!({"i": {"programKey": "BENCHW", "version": version, "name": "bench", "type": "MINOR"}}))
                 } else {

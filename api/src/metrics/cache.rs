@@ -152,7 +152,7 @@ async fn update(
                 loads.fetch_add(1, Ordering::Relaxed);
                 *fresh
             }
-            Ok(Delta::Patch(patch)) => apply(loaded, patch).await?,
+            Ok(Delta::Patch(patch)) => apply(loaded, *patch).await?,
             Err(err) => {
                 *state = Some(loaded);
                 return Err(err);
@@ -171,7 +171,7 @@ async fn update(
 enum Delta {
     None,
     Reload(Box<Loaded>),
-    Patch(Patch),
+    Patch(Box<Patch>),
 }
 
 struct Patch {
@@ -240,14 +240,14 @@ async fn read_changes(db: &DatabaseConnection, loaded: &Loaded) -> ApiResult<Del
             .await?,
         )
     };
-    Ok(Delta::Patch(Patch {
+    Ok(Delta::Patch(Box::new(Patch {
         watermark: loaded.watermark.max(newest),
         gaps,
         programs,
         releases,
         incidents,
         fresh,
-    }))
+    })))
 }
 
 /// Applies a patch. Only a failure of the analytics computation itself can lose the store
