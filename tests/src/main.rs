@@ -16,6 +16,7 @@ mod auth;
 mod cli;
 mod contract;
 mod exports;
+mod fuzz;
 mod hostile;
 mod http;
 mod lifecycle;
