@@ -81,10 +81,20 @@ pub fn decode(id: &ID, expected: NodeType, field: &str) -> ApiResult<i64> {
         Ok((ty, row)) if ty == expected => Ok(row),
         Ok(_) => Err(ApiError::bad_input(
             field,
-            format!("expected the id of a {}", expected.name()),
+            format!("expected the id of {}", with_article(expected.name())),
         )),
         Err(_) => Err(ApiError::bad_input(field, "not a valid id")),
     }
+}
+
+/// "a Release", "an Incident".
+fn with_article(name: &str) -> String {
+    let article = if name.starts_with(['A', 'E', 'I', 'O', 'U']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {name}")
 }
 
 #[cfg(test)]

@@ -98,8 +98,19 @@ impl Telemetry {
 
     /// The Prometheus exposition of the counters, the limits and the database pool.
     /// Requests refused over their budget count as `RATE_LIMITED` errors.
-    pub fn render(&self, pool_size: u32, pool_idle: usize, limits: &Limits) -> String {
+    pub fn render(
+        &self,
+        pool_size: u32,
+        pool_idle: usize,
+        store_loads: u64,
+        limits: &Limits,
+    ) -> String {
         let mut out = String::new();
+        out.push_str(
+            "# HELP relm_analytics_store_loads_total Full loads of the analytics store.\n",
+        );
+        out.push_str("# TYPE relm_analytics_store_loads_total counter\n");
+        let _ = writeln!(out, "relm_analytics_store_loads_total {store_loads}");
         out.push_str("# HELP relm_rate_limit_per_second Requests per second allowed per caller (0: no limit).\n");
         out.push_str("# TYPE relm_rate_limit_per_second gauge\n");
         let _ = writeln!(out, "relm_rate_limit_per_second {}", limits.rate_limit);
@@ -176,7 +187,8 @@ mod tests {
         let t = Telemetry::default();
         t.record("query", Duration::from_millis(20), &[]);
         t.record("query", Duration::from_millis(300), &["NOT_FOUND".into()]);
-        let text = t.render(4, 3, &Limits::default());
+        let text = t.render(4, 3, 2, &Limits::default());
+        assert!(text.contains("relm_analytics_store_loads_total 2"));
         assert!(text.contains("relm_rate_limit_per_second 50"));
         assert!(text.contains("relm_request_timeout_seconds 30"));
         assert!(text.contains("relm_graphql_requests_total{operation=\"query\"} 2"));
@@ -193,7 +205,7 @@ mod tests {
         t.record_export("deployments", "csv", "ok", 10);
         t.record_export("deployments", "csv", "ok", 5);
         t.record_export("trend", "json", "refused", 0);
-        let text = t.render(1, 1, &Limits::default());
+        let text = t.render(1, 1, 0, &Limits::default());
         assert!(text.contains(
             "relm_export_requests_total{dataset=\"deployments\",format=\"csv\",outcome=\"ok\"} 2"
         ));

@@ -5,8 +5,10 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use api::auth::Role;
+use api::error::ApiError;
 use api::guard::Limits;
 use api::http::AppState;
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -268,6 +270,27 @@ async fn each_caller_has_a_request_budget() {
         metrics.contains("relm_rate_limit_per_second 1"),
         "{metrics}"
     );
+}
+
+#[tokio::test]
+async fn postgres_cancels_a_statement_past_the_deadline() {
+    let test_db = crate::support::TestDb::new().await;
+    if !test_db.url.starts_with("postgres") {
+        return;
+    }
+    let db = api::db::connect_with(&test_db.url, Some(Duration::from_millis(200)))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let err = db
+        .execute_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT pg_sleep(5)",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(ApiError::from(err).code(), "TIMEOUT");
+    assert!(started.elapsed() < Duration::from_secs(2));
 }
 
 #[tokio::test]

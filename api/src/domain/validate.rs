@@ -71,10 +71,11 @@ pub fn program_key(field: &str, value: &str) -> ApiResult<String> {
 
 /// A list of short names (teams, suppliers): each valid, duplicates dropped, order kept.
 pub fn names(field: &str, values: &[String]) -> ApiResult<Vec<String>> {
+    let mut seen = std::collections::HashSet::with_capacity(values.len());
     let mut out: Vec<String> = Vec::with_capacity(values.len());
     for value in values {
         let value = name(field, value)?;
-        if !out.contains(&value) {
+        if seen.insert(value.clone()) {
             out.push(value);
         }
     }

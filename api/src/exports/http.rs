@@ -1,8 +1,8 @@
 //! `GET /v1/exports/{dataset}.{csv,parquet,json}`: a report streamed as it is written.
 //!
 //! Everything that can be refused is checked before the first byte: an unknown dataset or
-//! format is 404, no or a bad token 401, a role below ANALYST 403, a bad parameter 400
-//! naming it. A failure after that aborts the response, so a client never mistakes a cut
+//! format is 404, no or a bad token 401, a caller over its request budget 429, a role
+//! below ANALYST 403, a bad parameter 400 naming it. A failure after that aborts the response, so a client never mistakes a cut
 //! report for a whole one.
 
 use std::io::{self, Write};
@@ -14,8 +14,9 @@ use poem::{Body, Request, Response, handler};
 use tokio::sync::mpsc;
 
 use super::{Dataset, ExportError, Format, ParamError, Params};
-use crate::auth::{Role, authenticate};
+use crate::auth::Role;
 use crate::error::ApiError;
+use crate::http::graphql::{admit, client_address};
 use crate::http::{AppState, error_response};
 
 /// Bytes handed to the connection at a time.
@@ -83,10 +84,10 @@ pub async fn export(req: &Request, Path(file): Path<String>, state: Data<&AppSta
         state.telemetry.record_export(dataset, format, outcome, 0);
         response
     };
-    let caller = match authenticate(&state.db, &state.keys, req.header(header::AUTHORIZATION)).await
-    {
+    let authorization = req.header(header::AUTHORIZATION);
+    let caller = match admit(&state, authorization, client_address(req)).await {
         Ok(caller) => caller,
-        Err(err) => return refused(api_error(&err)),
+        Err(refusal) => return refused(refusal.into_response()),
     };
     let viewer = match caller.viewer() {
         Ok(viewer) => viewer.clone(),

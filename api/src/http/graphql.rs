@@ -55,7 +55,9 @@ impl Refusal {
         })
     }
 
-    fn into_response(self) -> Response {
+    /// The refusal as an HTTP answer: the error body, with `WWW-Authenticate` on a 401 and
+    /// `Retry-After` on a 429.
+    pub fn into_response(self) -> Response {
         let error = self.error_json();
         let mut response = error_response(
             self.status,

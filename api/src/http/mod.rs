@@ -129,7 +129,11 @@ fn metrics(Data(state): Data<&AppState>) -> Response {
     let (size, idle) = db::pool_stats(&state.db);
     Response::builder()
         .content_type("text/plain; version=0.0.4")
-        .body(state.telemetry.render(size, idle, &state.limits))
+        .body(
+            state
+                .telemetry
+                .render(size, idle, state.analytics.loads(), &state.limits),
+        )
 }
 
 /// Waits for SIGTERM or SIGINT.
