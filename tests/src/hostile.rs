@@ -13,24 +13,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::{TestApp, error_code, keys, token};
-
-/// Serves `state` on a free port until the test ends.
-pub async fn serve(state: AppState) -> SocketAddr {
-    let (bound, addr) = tokio::sync::oneshot::channel();
-    tokio::spawn(async move {
-        let _ = api::http::serve(
-            state,
-            "127.0.0.1:0",
-            |a| {
-                let _ = bound.send(a);
-            },
-            std::future::pending(),
-        )
-        .await;
-    });
-    addr.await.unwrap()
-}
+use crate::support::{TestApp, error_code, keys, serve, token};
 
 /// The app's state with short client timeouts and no request budget.
 fn quick(app: &TestApp) -> AppState {

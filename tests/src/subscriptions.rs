@@ -25,23 +25,10 @@ const UPDATE_RELEASE: &str =
     "mutation($input: UpdateReleaseInput!) { updateRelease(input: $input) { revision } }";
 const EVENTS: &str = "subscription($keys: [String!]) { releaseEvents(programKeys: $keys) { kind actor note toStatus release { version program { key } } } }";
 
-/// Serves `app` on a free port until the test ends.
+/// Serves `app` on a free port until the test ends, events included.
 async fn serve(app: &TestApp) -> SocketAddr {
     app.state.bus.listen(&app.db).await.unwrap();
-    let (bound, addr) = tokio::sync::oneshot::channel();
-    let state = app.state.clone();
-    tokio::spawn(async move {
-        let _ = api::http::serve(
-            state,
-            "127.0.0.1:0",
-            |a| {
-                let _ = bound.send(a);
-            },
-            std::future::pending(),
-        )
-        .await;
-    });
-    addr.await.unwrap()
+    crate::support::serve(app.state.clone()).await
 }
 
 async fn connect(addr: SocketAddr, bearer: Option<String>) -> Socket {

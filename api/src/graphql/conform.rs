@@ -68,14 +68,7 @@ pub fn conform(
     let Ok(document) = async_graphql::parser::parse_query(query) else {
         return;
     };
-    let operation = match operation_name {
-        Some(name) => document
-            .operations
-            .iter()
-            .find(|(n, _)| n.is_some_and(|n| n.as_str() == name)),
-        None => document.operations.iter().next(),
-    };
-    let Some((_, operation)) = operation else {
+    let Some(operation) = super::selected_operation(&document, operation_name) else {
         return;
     };
     let root = match operation.node.ty {

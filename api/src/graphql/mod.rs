@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use async_graphql::{MergedObject, MergedSubscription, Request, Schema};
+use async_graphql::parser::types::{ExecutableDocument, OperationDefinition};
+use async_graphql::{MergedObject, MergedSubscription, Positioned, Request, Schema};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::Caller;
@@ -97,6 +98,20 @@ pub fn build_schema(
 /// The SDL of the schema, as `relm schema` prints it.
 pub fn sdl() -> String {
     builder().finish().sdl()
+}
+
+/// The operation of `document` that a request runs: the one named `name`, or the first
+/// (async-graphql refuses a nameless request for a document of several operations).
+pub fn selected_operation<'d>(
+    document: &'d ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'d Positioned<OperationDefinition>> {
+    let mut operations = document.operations.iter();
+    let found = match name {
+        Some(name) => operations.find(|(n, _)| n.is_some_and(|n| n.as_str() == name)),
+        None => operations.next(),
+    };
+    found.map(|(_, operation)| operation)
 }
 
 /// Attaches what one request needs: its caller, fresh DataLoaders and a metrics record.

@@ -329,16 +329,12 @@ fn get_request(query_string: &str) -> Result<async_graphql::Request, String> {
     Ok(request)
 }
 
-/// The type of the operation a GET request would run, if its document parses.
-fn operation_type(request: &async_graphql::Request) -> Option<OperationType> {
+/// The type of the operation a request would run, if its document parses.
+pub fn operation_type(request: &async_graphql::Request) -> Option<OperationType> {
     scan::check(&request.query).ok()?;
     let document = async_graphql::parser::parse_query(&request.query).ok()?;
-    let mut operations = document.operations.iter();
-    let found = match &request.operation_name {
-        Some(name) => operations.find(|(n, _)| n.is_some_and(|n| n.as_str() == name)),
-        None => operations.next(),
-    };
-    found.map(|(_, op)| op.node.ty)
+    schema::selected_operation(&document, request.operation_name.as_deref())
+        .map(|operation| operation.node.ty)
 }
 
 #[handler]

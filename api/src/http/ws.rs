@@ -31,11 +31,11 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
 use super::AppState;
-use super::graphql::{Refusal, admit, client_address, execute};
+use super::graphql::{Refusal, admit, client_address, execute, operation_type};
 use crate::auth::Caller;
+use crate::graphql as schema;
 use crate::graphql::conform::conform;
 use crate::graphql::limits::RequestMeta;
-use crate::graphql::{self as schema, scan};
 
 /// The largest message a client may send.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -250,7 +250,8 @@ fn refused(refusal: &Refusal) -> Close {
     )
 }
 
-/// Runs one operation and hands its results to the connection.
+/// Runs one operation and hands its results to the connection: `next` for each result and
+/// `complete` at the end, or one `error` when the operation cannot run at all.
 async fn operate(
     state: AppState,
     caller: Caller,
@@ -258,19 +259,9 @@ async fn operate(
     request: async_graphql::Request,
     out: mpsc::Sender<Outgoing>,
 ) {
-    let subscription = scan::check(&request.query).is_ok()
-        && async_graphql::parser::parse_query(&request.query).is_ok_and(|document| {
-            document
-                .operations
-                .iter()
-                .find(|(name, _)| match &request.operation_name {
-                    Some(wanted) => name.is_some_and(|n| n.as_str() == wanted),
-                    None => true,
-                })
-                .is_some_and(|(_, op)| op.node.ty == OperationType::Subscription)
-        });
     let meta = Arc::new(RequestMeta::default());
-    if subscription {
+    let mut ended_in_error = false;
+    if operation_type(&request) == Some(OperationType::Subscription) {
         let query = request.query.clone();
         let operation_name = request.operation_name.clone();
         let request = schema::prepare(request, &state.db, caller, meta);
@@ -282,40 +273,38 @@ async fn operate(
                 operation_name.as_deref(),
                 &mut response,
             );
-            let message = if response.data == async_graphql::Value::Null
-                && response.errors.iter().all(|e| e.path.is_empty())
+            // A request error (no data, no error with a path) means it never ran.
+            ended_in_error = response.data == async_graphql::Value::Null
                 && !response.errors.is_empty()
-            {
+                && response.errors.iter().all(|e| e.path.is_empty());
+            let message = if ended_in_error {
                 json!({"id": id, "type": "error", "payload": response.errors})
             } else {
                 json!({"id": id, "type": "next", "payload": response})
             };
-            let is_error = message["type"] == "error";
             if out.send(Outgoing::Message(message)).await.is_err() {
                 return;
             }
-            if is_error {
-                let _ = out.send(Outgoing::Done(id)).await;
-                return;
+            if ended_in_error {
+                break;
             }
         }
     } else {
         let message = match execute(&state, caller, request, meta).await {
             Ok(response) => json!({"id": id, "type": "next", "payload": response}),
-            Err(refusal) => json!({"id": id, "type": "error", "payload": [refusal.error_json()]}),
+            Err(refusal) => {
+                ended_in_error = true;
+                json!({"id": id, "type": "error", "payload": [refusal.error_json()]})
+            }
         };
-        let failed = message["type"] == "error";
         if out.send(Outgoing::Message(message)).await.is_err() {
             return;
         }
-        if failed {
-            let _ = out.send(Outgoing::Done(id)).await;
-            return;
-        }
     }
-    let _ = out
-        .send(Outgoing::Message(json!({"id": id, "type": "complete"})))
-        .await;
+    if !ended_in_error {
+        let complete = json!({"id": id, "type": "complete"});
+        let _ = out.send(Outgoing::Message(complete)).await;
+    }
     let _ = out.send(Outgoing::Done(id)).await;
 }
 

@@ -320,6 +320,23 @@ impl TestApp {
     }
 }
 
+/// Serves `state` on a free port until the test ends.
+pub async fn serve(state: api::http::AppState) -> std::net::SocketAddr {
+    let (bound, addr) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let _ = api::http::serve(
+            state,
+            "127.0.0.1:0",
+            |a| {
+                let _ = bound.send(a);
+            },
+            std::future::pending(),
+        )
+        .await;
+    });
+    addr.await.unwrap()
+}
+
 /// The `relm` binary of this build, built on first use, with no relm settings inherited.
 pub fn relm_binary() -> Command {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
