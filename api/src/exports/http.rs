@@ -17,7 +17,7 @@ use super::{Dataset, ExportError, Format, ParamError, Params};
 use crate::auth::Role;
 use crate::error::ApiError;
 use crate::http::graphql::{admit, client_address};
-use crate::http::{AppState, error_response};
+use crate::http::{AppState, error_response, status_of};
 
 /// Bytes handed to the connection at a time.
 const CHUNK_BYTES: usize = 64 * 1024;
@@ -49,13 +49,7 @@ fn bad_parameter(err: &ParamError) -> Response {
 }
 
 fn api_error(err: &ApiError) -> Response {
-    let status = match err {
-        ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-        ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-        ApiError::BadUserInput(_) => StatusCode::BAD_REQUEST,
-        ApiError::Busy(_) | ApiError::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    };
+    let status = status_of(err);
     if status == StatusCode::INTERNAL_SERVER_ERROR {
         tracing::error!(error = ?err, "export refused");
     }

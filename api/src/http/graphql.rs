@@ -18,7 +18,7 @@ use poem::web::Data;
 use poem::{Body, IntoResponse, Request, Response, handler};
 use serde::Deserialize;
 
-use super::{AppState, JSON, MAX_BODY_BYTES, error_response, json_error};
+use super::{AppState, JSON, MAX_BODY_BYTES, error_response, json_error, status_of};
 use crate::auth::{Caller, Credentials};
 use crate::error::ApiError;
 use crate::graphql::conform::conform;
@@ -101,15 +101,6 @@ pub async fn admit(
     match caller.viewer() {
         Ok(_) => Ok(caller),
         Err(err) => Err(Refusal::new(StatusCode::UNAUTHORIZED, err)),
-    }
-}
-
-fn status_of(error: &ApiError) -> StatusCode {
-    match error {
-        ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-        ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-        ApiError::Timeout(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

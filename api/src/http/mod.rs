@@ -14,6 +14,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::JwtKeys;
 use crate::db;
+use crate::error::ApiError;
 use crate::events::EventBus;
 use crate::exports;
 use crate::graphql::conform::OutputTypes;
@@ -91,6 +92,18 @@ pub fn app(state: AppState) -> impl poem::Endpoint {
 
 pub(crate) fn json_error(status: StatusCode, message: &str) -> Response {
     error_response(status, message, None)
+}
+
+/// The HTTP status of an error that refuses a whole request.
+pub fn status_of(error: &ApiError) -> StatusCode {
+    match error {
+        ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+        ApiError::BadUserInput(_) => StatusCode::BAD_REQUEST,
+        ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+        ApiError::Timeout(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
 }
 
 /// An error in the GraphQL error shape, `{"errors": [{"message", "extensions"}]}`.

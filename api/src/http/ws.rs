@@ -84,7 +84,7 @@ pub fn upgrade(
     websocket
         .protocols([PROTOCOL])
         .config(config)
-        .on_upgrade(move |socket| Connection::new(state, address).run(socket))
+        .on_upgrade(move |socket| Connection::serve(state, address, socket))
 }
 
 struct Connection {
@@ -93,31 +93,29 @@ struct Connection {
     caller: Option<Caller>,
     init_received: bool,
     operations: HashMap<String, AbortHandle>,
+    /// Where operations send their results, for this connection to write.
     outgoing: mpsc::Sender<Outgoing>,
-    incoming: Option<mpsc::Receiver<Outgoing>>,
 }
 
 type Sink = SplitSink<WebSocketStream, Message>;
 
 impl Connection {
-    fn new(state: AppState, address: Option<IpAddr>) -> Self {
-        let (outgoing, incoming) = mpsc::channel(64);
-        Self {
+    /// Serves one upgraded connection until either side closes it.
+    async fn serve(state: AppState, address: Option<IpAddr>, socket: WebSocketStream) {
+        let (outgoing, results) = mpsc::channel(64);
+        let connection = Self {
             state,
             address,
             caller: None,
             init_received: false,
             operations: HashMap::new(),
             outgoing,
-            incoming: Some(incoming),
-        }
+        };
+        connection.run(socket, results).await;
     }
 
-    async fn run(mut self, socket: WebSocketStream) {
+    async fn run(mut self, socket: WebSocketStream, mut results: mpsc::Receiver<Outgoing>) {
         let (mut sink, mut stream) = socket.split();
-        let Some(mut results) = self.incoming.take() else {
-            return;
-        };
         let init_deadline = tokio::time::sleep(self.state.limits.ws_init_timeout);
         let mut init_deadline = std::pin::pin!(init_deadline);
         let bus = self.state.bus.clone();
