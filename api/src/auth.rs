@@ -16,6 +16,8 @@ use crate::error::{ApiError, ApiResult};
 
 /// Clock skew tolerated on `exp` and `nbf`, in seconds.
 const LEEWAY_SECONDS: u64 = 30;
+/// The most program keys a token may name (one `IN` list when the caller is resolved).
+pub const MAX_TOKEN_PROGRAMS: usize = 1_000;
 
 /// What a caller may do, in increasing order of power.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, async_graphql::Enum)]
@@ -142,6 +144,18 @@ impl Viewer {
         if claims.sub.trim().is_empty() {
             return Err(ApiError::Unauthenticated(
                 "the token's sub claim is empty".into(),
+            ));
+        }
+        let keys = claims.programs.as_deref().unwrap_or_default();
+        if keys.len() > MAX_TOKEN_PROGRAMS {
+            return Err(ApiError::Unauthenticated(format!(
+                "the token names more than {MAX_TOKEN_PROGRAMS} programs"
+            )));
+        }
+        // PostgreSQL cannot store or compare text with NUL; refuse it like any bad claim.
+        if claims.sub.contains('\0') || keys.iter().any(|k| k.contains('\0')) {
+            return Err(ApiError::Unauthenticated(
+                "the token's claims contain a NUL character".into(),
             ));
         }
         let scope = match &claims.programs {

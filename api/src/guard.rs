@@ -55,8 +55,6 @@ impl Default for Limits {
 pub enum CallerKey {
     /// A valid token's `sub`.
     Subject(String),
-    /// An ingest source's key.
-    Source(String),
     /// The client address of a request without a valid token.
     Address(Option<IpAddr>),
 }

@@ -97,6 +97,12 @@ async fn rejects_every_kind_of_bad_token() {
     empty_sub["sub"] = json!("");
     let mut blank_sub = raw_claims();
     blank_sub["sub"] = json!("   ");
+    let mut nul_sub = raw_claims();
+    nul_sub["sub"] = json!("a\u{0}b");
+    let mut nul_program = raw_claims();
+    nul_program["programs"] = json!(["PAY", "M\u{0}B"]);
+    let mut too_many_programs = raw_claims();
+    too_many_programs["programs"] = json!((0..1_001).map(|i| format!("P{i}")).collect::<Vec<_>>());
     let mut other_audiences = raw_claims();
     other_audiences["aud"] = json!(["billing", "reports"]);
 
@@ -120,6 +126,9 @@ async fn rejects_every_kind_of_bad_token() {
         ("empty sub", hs256(&empty_sub)),
         ("blank sub", hs256(&blank_sub)),
         ("aud list without relm", hs256(&other_audiences)),
+        ("NUL in sub", hs256(&nul_sub)),
+        ("NUL in a program key", hs256(&nul_program)),
+        ("too many programs", hs256(&too_many_programs)),
         ("garbage", "not.a.token".to_owned()),
     ];
     for (name, token) in cases {
