@@ -67,6 +67,9 @@ fn every_failure_is_one_line() {
     fails_with_one_line(&["seed", "--demo", "--scale", "0"], "0");
     fails_with_one_line(&["token", "--role", "admin", "--ttl", "soon"], "soon");
     fails_with_one_line(&["frobnicate"], "frobnicate");
+    fails_with_one_line(&["serve", "--request-timeout", "0"], "positive duration");
+    fails_with_one_line(&["serve", "--client-timeout", "soon"], "soon");
+    fails_with_one_line(&["serve", "--rate-limit", "-1"], "-1");
     fails_with_one_line(&["schema", "--log", "[[["], "RELM_LOG");
     let output = run(&[
         "migrate",
