@@ -635,4 +635,35 @@ mod websocket {
         send(&mut socket, json!({"type": "ping"}).to_string()).await;
         assert_eq!(text(&mut socket).await["type"], "pong");
     }
+
+    #[tokio::test]
+    async fn operations_spend_the_budget_and_a_connection_holds_a_bounded_number() {
+        let app = TestApp::empty().await;
+        let addr = serve(quick(&app)).await;
+        let viewer = token(Role::Viewer, None);
+        let mut socket = open(addr).await;
+        send(&mut socket, init(&viewer)).await;
+        assert_eq!(text(&mut socket).await["type"], "connection_ack");
+        for n in 0..api::http::ws::MAX_OPERATIONS {
+            send(&mut socket, subscribe(&n.to_string())).await;
+        }
+        send(&mut socket, subscribe("one-too-many")).await;
+        let error = text(&mut socket).await;
+        assert_eq!(error["id"], "one-too-many", "{error}");
+        assert_eq!(error["payload"][0]["extensions"]["code"], "RATE_LIMITED");
+
+        let state = AppState::new(app.db.clone(), keys(), false).with_limits(Limits {
+            rate_limit: 1,
+            ..Limits::default()
+        });
+        let addr = serve(state).await;
+        let mut socket = open(addr).await;
+        send(&mut socket, init(&viewer)).await;
+        assert_eq!(text(&mut socket).await["type"], "connection_ack");
+        send(&mut socket, subscribe("a")).await;
+        send(&mut socket, subscribe("b")).await;
+        let error = text(&mut socket).await;
+        assert_eq!(error["id"], "b", "{error}");
+        assert_eq!(error["payload"][0]["extensions"]["code"], "RATE_LIMITED");
+    }
 }

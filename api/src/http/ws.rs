@@ -12,6 +12,8 @@
 //! | 1009 | a message larger than [`MAX_MESSAGE_BYTES`] |
 //! | 1001 | the server is shutting down |
 //!
+//! A `subscribe` over the caller's request budget, or beyond [`MAX_OPERATIONS`] running on
+//! the connection, gets an `error` message with `RATE_LIMITED` and the connection stays.
 //! Each operation runs as an HTTP request would ([`super::graphql::execute`]): checked,
 //! with the request deadline for queries and mutations, and mended responses.
 
@@ -36,9 +38,12 @@ use crate::auth::Caller;
 use crate::graphql as schema;
 use crate::graphql::conform::conform;
 use crate::graphql::limits::RequestMeta;
+use crate::guard::{CallerKey, retry_after_seconds};
 
 /// The largest message a client may send.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// The most operations one connection may run at once.
+pub const MAX_OPERATIONS: usize = 100;
 const PROTOCOL: &str = "graphql-transport-ws";
 
 /// A message from the client.
@@ -179,7 +184,7 @@ impl Connection {
                 .await
                 .map_err(|()| Close(1000, String::new())),
             ClientMessage::Pong => Ok(()),
-            ClientMessage::Subscribe { id, payload } => self.subscribe(id, *payload),
+            ClientMessage::Subscribe { id, payload } => self.subscribe(id, *payload, sink).await,
             ClientMessage::Complete { id } => {
                 if let Some(operation) = self.operations.remove(&id) {
                     operation.abort();
@@ -213,7 +218,12 @@ impl Connection {
         }
     }
 
-    fn subscribe(&mut self, id: String, request: async_graphql::Request) -> Result<(), Close> {
+    async fn subscribe(
+        &mut self,
+        id: String,
+        request: async_graphql::Request,
+        sink: &mut Sink,
+    ) -> Result<(), Close> {
         let Some(caller) = self.caller.clone() else {
             return Err(Close(4401, "Unauthorized".into()));
         };
@@ -222,6 +232,33 @@ impl Connection {
                 4409,
                 format!("Subscriber for {} already exists", truncate(&id)),
             ));
+        }
+        // Each operation is a request of the caller's budget, and a connection holds a
+        // bounded number of them.
+        let subject = caller.viewer().map(|v| v.subject.as_str()).ok();
+        let refused = if let Err(wait) = self
+            .state
+            .limiter
+            .check(&CallerKey::of(subject, self.address))
+        {
+            Some(format!(
+                "more than {} requests per second; try again in {} s",
+                self.state.limits.rate_limit,
+                retry_after_seconds(wait)
+            ))
+        } else if self.operations.len() >= MAX_OPERATIONS {
+            Some(format!(
+                "at most {MAX_OPERATIONS} operations may run on one connection"
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = refused {
+            let payload = [json!({"message": message, "extensions": {"code": "RATE_LIMITED"}})];
+            let error = json!({"id": id, "type": "error", "payload": payload});
+            return send(sink, &error)
+                .await
+                .map_err(|()| Close(1000, String::new()));
         }
         let task = tokio::spawn(operate(
             self.state.clone(),
