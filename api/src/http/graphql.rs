@@ -126,6 +126,11 @@ pub async fn execute(
         Ok(response) => response,
         Err(_) => {
             state.telemetry.record_timeout();
+            tracing::warn!(
+                operation = operation_name.as_deref().unwrap_or_default(),
+                seconds = deadline.as_secs_f64(),
+                "a GraphQL request ran out of time and was stopped"
+            );
             let error = ApiError::Timeout(format!(
                 "the request took longer than {} s and was stopped",
                 deadline.as_secs_f64()
