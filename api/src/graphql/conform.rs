@@ -80,7 +80,10 @@ pub fn conform(
         types,
         document: &document,
     };
-    if response.data == Value::Null {
+    // All root fields failed: async-graphql answers `data: null`; fields that may be null
+    // are put back below, and if none is, `data` stays null.
+    let was_null = response.data == Value::Null;
+    if was_null {
         response.data = Value::Object(Default::default());
     }
     let mut data_null = false;
@@ -95,7 +98,8 @@ pub fn conform(
         };
         data_null |= null_nearest(&mut response.data, &error.path, &nullable);
     }
-    if data_null {
+    let nothing_kept = matches!(&response.data, Value::Object(map) if map.is_empty());
+    if data_null || (was_null && nothing_kept) {
         response.data = Value::Null;
     }
 }
@@ -394,6 +398,16 @@ mod tests {
             &[&[field("program"), field("releases")]],
         );
         assert_eq!(out["data"], serde_json::json!({ "program": null }));
+    }
+
+    #[test]
+    fn a_path_outside_the_schema_leaves_data_null() {
+        let out = mend(
+            "{ __schema { nope } }",
+            serde_json::Value::Null,
+            &[&[field("__schema")]],
+        );
+        assert!(out["data"].is_null(), "{out}");
     }
 
     #[test]

@@ -151,8 +151,9 @@ impl Connection {
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                     Some(Ok(Message::Close(_))) | None => break Close(1000, String::new()),
                     Some(Err(err)) => {
-                        let too_big = err.to_string().contains("too long") || err.to_string().contains("too big");
-                        break if too_big {
+                        // poem hands tungstenite's errors over as text; this is its
+                        // CapacityError::MessageTooLong.
+                        break if err.to_string().contains("Message too long") {
                             Close(1009, format!("messages are limited to {MAX_MESSAGE_BYTES} bytes"))
                         } else {
                             Close(1000, String::new())
