@@ -667,3 +667,28 @@ mod websocket {
         assert_eq!(error["payload"][0]["extensions"]["code"], "RATE_LIMITED");
     }
 }
+
+#[tokio::test]
+async fn fragments_that_double_at_every_level_are_refused_at_once() {
+    let app = TestApp::empty().await;
+    let viewer = token(Role::Viewer, None);
+    let levels = 30;
+    let mut document = String::from("{ me { ...F0 } }");
+    for n in 0..levels {
+        document.push_str(&format!(
+            " fragment F{n} on Viewer {{ ...F{} ...F{} }}",
+            n + 1,
+            n + 1
+        ));
+    }
+    document.push_str(&format!(" fragment F{levels} on Viewer {{ subject }}"));
+    let started = Instant::now();
+    let response = app.run(Some(&viewer), &document, json!({})).await;
+    assert_eq!(error_code(&response), "BAD_USER_INPUT", "{response}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    still_serves(serve(quick(&app)).await).await;
+}

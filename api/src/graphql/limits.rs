@@ -13,11 +13,13 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
+};
 use async_graphql::parser::types::{
     Directive, ExecutableDocument, OperationType, Selection, SelectionSet,
 };
-use async_graphql::{Name, Positioned, ServerError, ServerResult, Value, Variables};
+use async_graphql::{Name, Positioned, Request, ServerError, ServerResult, Value, Variables};
 
 use crate::graphql::pagination::{DEFAULT_PAGE, MAX_PAGE};
 
@@ -26,6 +28,10 @@ pub const MAX_DEPTH: usize = 15;
 pub const MAX_COMPLEXITY: usize = 10_000;
 pub const MAX_ALIASES: usize = 30;
 pub const MAX_ROOT_FIELDS: usize = 30;
+/// Selections (fields, spreads, inline fragments) once fragments are expanded. Every field
+/// costs at least 1 of complexity, so this refuses almost nothing the complexity limit
+/// would accept; it refuses it before anything expands it.
+pub const MAX_SELECTIONS: usize = 2 * MAX_COMPLEXITY;
 /// The most items a list argument or list input field may hold.
 pub const MAX_LIST_ITEMS: usize = 100;
 
@@ -58,12 +64,46 @@ fn operation_name(ty: OperationType) -> &'static str {
     }
 }
 
-/// Counts over a selection set with every fragment spread expanded where it is spread.
-/// Each fragment is counted once and its count reused; a fragment cycle counts nothing
-/// here (validation refuses it).
+/// What a selection set amounts to once every fragment spread is expanded where it is
+/// spread.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Counts {
+    aliases: usize,
+    /// Fields selected at this level (through inline fragments and spreads).
+    fields: usize,
+    /// Selections (fields, fragment spreads, inline fragments) at every level.
+    total: usize,
+    /// A fragment spreads itself, directly or not.
+    cycle: bool,
+}
+
+impl Counts {
+    fn plus(self, other: Self) -> Self {
+        Self {
+            aliases: self.aliases.saturating_add(other.aliases),
+            fields: self.fields.saturating_add(other.fields),
+            total: self.total.saturating_add(other.total),
+            cycle: self.cycle || other.cycle,
+        }
+    }
+
+    /// These counts inside one more selection.
+    fn nested(self) -> Self {
+        Self {
+            total: self.total.saturating_add(1),
+            ..self
+        }
+    }
+}
+
+/// Counts selection sets with fragments expanded. Each fragment is counted once and its
+/// counts reused, so a fragment spread twice in a fragment spread twice in… costs linear
+/// time here, while expanding it takes exponential time (async-graphql's depth check and
+/// validation do, which is why such a document, and a fragment cycle, must be refused
+/// before they see it).
 struct Expanded<'a> {
     document: &'a ExecutableDocument,
-    aliases: HashMap<&'a Name, usize>,
+    fragments: HashMap<&'a Name, Counts>,
     visiting: HashSet<&'a Name>,
 }
 
@@ -71,59 +111,46 @@ impl<'a> Expanded<'a> {
     fn new(document: &'a ExecutableDocument) -> Self {
         Self {
             document,
-            aliases: HashMap::new(),
+            fragments: HashMap::new(),
             visiting: HashSet::new(),
         }
     }
 
-    fn aliases(&mut self, set: &'a SelectionSet) -> usize {
-        set.items.iter().fold(0usize, |sum, item| {
-            let n = match &item.node {
-                Selection::Field(f) => usize::from(f.node.alias.is_some())
-                    .saturating_add(self.aliases(&f.node.selection_set.node)),
-                Selection::InlineFragment(f) => self.aliases(&f.node.selection_set.node),
-                Selection::FragmentSpread(s) => self.fragment_aliases(&s.node.fragment_name.node),
-            };
-            sum.saturating_add(n)
-        })
-    }
-
-    fn fragment_aliases(&mut self, name: &'a Name) -> usize {
-        if let Some(n) = self.aliases.get(name) {
-            return *n;
-        }
-        let Some(fragment) = self.document.fragments.get(name) else {
-            return 0;
-        };
-        if !self.visiting.insert(name) {
-            return 0;
-        }
-        let n = self.aliases(&fragment.node.selection_set.node);
-        self.visiting.remove(name);
-        self.aliases.insert(name, n);
-        n
-    }
-
-    /// Fields selected at this level, through inline fragments and spreads.
-    fn fields(&mut self, set: &'a SelectionSet) -> usize {
-        set.items.iter().fold(0usize, |sum, item| {
-            let n = match &item.node {
-                Selection::Field(_) => 1,
-                Selection::InlineFragment(f) => self.fields(&f.node.selection_set.node),
-                Selection::FragmentSpread(s) => {
-                    let name = &s.node.fragment_name.node;
-                    match self.document.fragments.get(name) {
-                        Some(f) if self.visiting.insert(name) => {
-                            let n = self.fields(&f.node.selection_set.node);
-                            self.visiting.remove(name);
-                            n
-                        }
-                        _ => 0,
+    fn set(&mut self, set: &'a SelectionSet) -> Counts {
+        set.items.iter().fold(Counts::default(), |sum, item| {
+            let counts = match &item.node {
+                Selection::Field(f) => {
+                    let inner = self.set(&f.node.selection_set.node);
+                    Counts {
+                        aliases: usize::from(f.node.alias.is_some()).saturating_add(inner.aliases),
+                        fields: 1,
+                        ..inner.nested()
                     }
                 }
+                Selection::InlineFragment(f) => self.set(&f.node.selection_set.node).nested(),
+                Selection::FragmentSpread(s) => self.fragment(&s.node.fragment_name.node).nested(),
             };
-            sum.saturating_add(n)
+            sum.plus(counts)
         })
+    }
+
+    fn fragment(&mut self, name: &'a Name) -> Counts {
+        if let Some(counts) = self.fragments.get(name) {
+            return *counts;
+        }
+        let Some(fragment) = self.document.fragments.get(name) else {
+            return Counts::default();
+        };
+        if !self.visiting.insert(name) {
+            return Counts {
+                cycle: true,
+                ..Counts::default()
+            };
+        }
+        let counts = self.set(&fragment.node.selection_set.node);
+        self.visiting.remove(name);
+        self.fragments.insert(name, counts);
+        counts
     }
 }
 
@@ -138,17 +165,26 @@ fn refuse(message: String) -> ServerError {
 fn check_counts(document: &ExecutableDocument) -> ServerResult<()> {
     let mut expanded = Expanded::new(document);
     for (_, operation) in document.operations.iter() {
-        let set = &operation.node.selection_set.node;
-        let aliases = expanded.aliases(set);
-        if aliases > MAX_ALIASES {
+        let counts = expanded.set(&operation.node.selection_set.node);
+        if counts.cycle {
+            return Err(refuse("a fragment spreads itself".into()));
+        }
+        if counts.aliases > MAX_ALIASES {
             return Err(refuse(format!(
-                "the operation uses {aliases} aliases once fragments are expanded; at most {MAX_ALIASES} are allowed"
+                "the operation uses {} aliases once fragments are expanded; at most {MAX_ALIASES} are allowed",
+                counts.aliases
             )));
         }
-        let fields = expanded.fields(set);
-        if fields > MAX_ROOT_FIELDS {
+        if counts.fields > MAX_ROOT_FIELDS {
             return Err(refuse(format!(
-                "the operation selects {fields} root fields once fragments are expanded; at most {MAX_ROOT_FIELDS} are allowed"
+                "the operation selects {} root fields once fragments are expanded; at most {MAX_ROOT_FIELDS} are allowed",
+                counts.fields
+            )));
+        }
+        if counts.total > MAX_SELECTIONS {
+            return Err(refuse(format!(
+                "the operation has {} selections once fragments are expanded; at most {MAX_SELECTIONS} are allowed",
+                counts.total
             )));
         }
     }
@@ -320,6 +356,25 @@ struct LimitsExtension;
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for LimitsExtension {
+    /// Parses the document and checks it before async-graphql looks at it: its own
+    /// recursion-depth check and validation expand every fragment spread, which takes
+    /// exponential time on fragments that spread one another twice over.
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let variables = std::mem::take(&mut request.variables);
+        let document = request.parsed_query()?;
+        check_counts(document)?;
+        check_directives(document)?;
+        check_inputs(document, &variables)?;
+        request.variables = variables;
+        next.run(ctx, request).await
+    }
+
+    /// Notes the operation type for request metrics.
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -328,9 +383,6 @@ impl Extension for LimitsExtension {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
-        check_counts(&document)?;
-        check_directives(&document)?;
-        check_inputs(&document, variables)?;
         if let (Some(meta), Some((_, op))) = (
             ctx.data_opt::<Arc<RequestMeta>>(),
             document.operations.iter().next(),
@@ -388,10 +440,39 @@ mod tests {
     }
 
     #[test]
-    fn a_fragment_cycle_does_not_loop() {
-        let query =
-            "{ ...A } fragment A on Query { ...B } fragment B on Query { ...A x: me { subject } }";
-        assert_eq!(run(query, serde_json::json!({})), Ok(()));
+    fn fragments_doubling_at_every_level_are_counted_without_expanding_them() {
+        let mut query = String::from("{ me { ...F0 } }");
+        for n in 0..60 {
+            query.push_str(&format!(
+                " fragment F{n} on Viewer {{ ...F{} ...F{} }}",
+                n + 1,
+                n + 1
+            ));
+        }
+        query.push_str(" fragment F60 on Viewer { subject }");
+        let error = run(&query, serde_json::json!({})).unwrap_err();
+        assert!(
+            error.contains("selections once fragments are expanded"),
+            "{error}"
+        );
+        let mut root = String::from("{ ...Q0 }");
+        for n in 0..60 {
+            root.push_str(&format!(
+                " fragment Q{n} on Query {{ ...Q{} ...Q{} }}",
+                n + 1,
+                n + 1
+            ));
+        }
+        root.push_str(" fragment Q60 on Query { me { subject } }");
+        let error = run(&root, serde_json::json!({})).unwrap_err();
+        assert!(error.contains("root fields"), "{error}");
+    }
+
+    #[test]
+    fn a_fragment_cycle_is_refused_without_looping() {
+        let query = "{ ...A } fragment A on Query { ...B ...B } fragment B on Query { ...A ...A x: me { subject } }";
+        let error = run(query, serde_json::json!({})).unwrap_err();
+        assert!(error.contains("spreads itself"), "{error}");
     }
 
     #[test]
