@@ -18,8 +18,8 @@ pub const DEFAULT_RATE_LIMIT: u32 = 50;
 const PRUNE_EVERY: u64 = 4_096;
 
 /// The default of every wait on a client: for a request's headers (and for the next
-/// request on a kept-alive connection), for its body, and for a WebSocket's
-/// `connection_init`.
+/// request on a kept-alive connection), for its body, for a WebSocket's `connection_init`,
+/// and for a report's reader to read on.
 pub const DEFAULT_CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The configured limits.
@@ -32,7 +32,7 @@ pub struct Limits {
     /// How long a connection may take to send a request's headers, counted from when it
     /// starts waiting for them (so it also closes idle kept-alive connections).
     pub header_read_timeout: Duration,
-    /// How long a client may take to send a request's body.
+    /// How long a client may take to send a request's body, or stop reading a report.
     pub body_read_timeout: Duration,
     /// How long a WebSocket may go without `connection_init`.
     pub ws_init_timeout: Duration,

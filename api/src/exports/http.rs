@@ -6,7 +6,10 @@
 //! report for a whole one.
 
 use std::io::{self, Write};
-use std::time::Instant;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
+use std::time::{Duration, Instant};
 
 use poem::http::{StatusCode, header};
 use poem::web::{Data, Path};
@@ -108,12 +111,16 @@ pub async fn export(req: &Request, Path(file): Path<String>, state: Data<&AppSta
     };
 
     let (tx, mut rx) = mpsc::channel::<Chunk>(16);
+    let aborted = Arc::new(AtomicBool::new(false));
     let writer = ChannelWriter {
         tx: tx.clone(),
         buffer: Vec::with_capacity(CHUNK_BYTES),
+        runtime: tokio::runtime::Handle::current(),
+        stall: state.limits.body_read_timeout,
+        aborted: aborted.clone(),
     };
     let (db, cache, subject) = (state.db.clone(), state.analytics.clone(), viewer.subject);
-    let telemetry = state.telemetry.clone();
+    let (telemetry, failed) = (state.telemetry.clone(), aborted.clone());
     tokio::spawn(async move {
         let started = Instant::now();
         let (dataset, format) = (export.dataset.name(), export.format.extension());
@@ -132,13 +139,19 @@ pub async fn export(req: &Request, Path(file): Path<String>, state: Data<&AppSta
             Err(err) => {
                 telemetry.record_export(dataset, format, "failed", 0);
                 tracing::warn!(dataset, format, error = ?err, "export failed");
-                tx.send(Err(io::Error::other("the export failed")))
-                    .await
-                    .ok();
+                failed.store(true, Ordering::Relaxed);
+                // The stream ends in an error whether or not the channel has room.
+                tx.try_send(Err(io::Error::other("the export failed"))).ok();
             }
         }
     });
-    let body = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    // A failed report ends the body in an error, never in what looks like a whole file.
+    let body = futures_util::stream::poll_fn(move |cx| {
+        if aborted.load(Ordering::Relaxed) {
+            return Poll::Ready(Some(Err(io::Error::other("the export failed"))));
+        }
+        rx.poll_recv(cx)
+    });
     Response::builder()
         .status(StatusCode::OK)
         .content_type(format.content_type())
@@ -154,19 +167,41 @@ pub async fn export(req: &Request, Path(file): Path<String>, state: Data<&AppSta
         .body(Body::from_bytes_stream(body))
 }
 
-/// A writer that hands the bytes to the response in chunks; it runs on the blocking pool,
-/// and waits while the client is slower than the report.
+/// A writer that hands the bytes to the response in chunks; it runs off the runtime (the
+/// blocking pool), and waits while the client is slower than the report, but not for a
+/// client that stops reading: after `stall` the report is abandoned, so a stalled client
+/// holds no database reads or writer thread.
 struct ChannelWriter {
     tx: mpsc::Sender<Chunk>,
     buffer: Vec<u8>,
+    runtime: tokio::runtime::Handle,
+    stall: Duration,
+    /// Set when the report is abandoned, so the body ends in an error.
+    aborted: Arc<AtomicBool>,
 }
 
 impl ChannelWriter {
     fn send(&mut self) -> io::Result<()> {
         let chunk = std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK_BYTES));
-        self.tx
-            .blocking_send(Ok(chunk))
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
+        let (tx, stall) = (&self.tx, self.stall);
+        // The timer is made inside the runtime's context, which this thread is not in.
+        let sent = self
+            .runtime
+            .block_on(async { tokio::time::timeout(stall, tx.send(Ok(chunk))).await });
+        match sent {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "the client went away",
+            )),
+            Err(_) => {
+                self.aborted.store(true, Ordering::Relaxed);
+                Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the client stopped reading",
+                ))
+            }
+        }
     }
 }
 
@@ -190,6 +225,37 @@ impl Write for ChannelWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_that_stops_reading_abandons_the_report() {
+        // A multi-thread runtime, as in `relm serve`: its workers drive the timer that
+        // Handle::block_on waits on.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_time()
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (tx, mut rx) = mpsc::channel::<Chunk>(1);
+        let aborted = Arc::new(AtomicBool::new(false));
+        let mut writer = ChannelWriter {
+            tx,
+            buffer: Vec::new(),
+            runtime: runtime.handle().clone(),
+            stall: Duration::from_millis(50),
+            aborted: aborted.clone(),
+        };
+        writer.write_all(b"first").unwrap_or_else(|e| panic!("{e}"));
+        writer.flush().unwrap_or_else(|e| panic!("{e}"));
+        let started = Instant::now();
+        writer
+            .write_all(b"second")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let error = writer.flush().err().map(|e| e.kind());
+        assert_eq!(error, Some(io::ErrorKind::TimedOut));
+        assert!(started.elapsed() >= Duration::from_millis(50));
+        assert!(aborted.load(Ordering::Relaxed));
+        assert!(matches!(rx.try_recv(), Ok(Ok(chunk)) if chunk == b"first"));
+    }
 
     #[test]
     fn file_names_give_dataset_and_format() {
