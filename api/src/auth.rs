@@ -384,12 +384,3 @@ impl Credentials {
         }
     }
 }
-
-/// Reads a caller from an `Authorization` header value.
-pub async fn authenticate(
-    db: &impl ConnectionTrait,
-    keys: &JwtKeys,
-    header: Option<&str>,
-) -> ApiResult<Caller> {
-    Credentials::read(keys, header).caller(db).await
-}

@@ -1,6 +1,6 @@
 //! Authentication: every way a token can be wrong, and the public-key algorithms.
 
-use api::auth::{Claims, JwtKeys, KeySource, Role, authenticate};
+use api::auth::{Claims, Credentials, JwtKeys, KeySource, Role};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -175,7 +175,8 @@ async fn no_token_or_a_malformed_header_is_unauthenticated() {
         .run(None, "{ programs { totalCount } }", json!({}))
         .await;
     assert_eq!(error_code(&response), "UNAUTHENTICATED");
-    let caller = authenticate(&app.db, &app.keys, Some("Basic dXNlcjpwdw=="))
+    let caller = Credentials::read(&app.keys, Some("Basic dXNlcjpwdw=="))
+        .caller(&app.db)
         .await
         .unwrap();
     assert!(caller.viewer().is_err());
@@ -225,7 +226,8 @@ async fn verifies_public_keys_of_each_algorithm() {
         }
         .unwrap();
         let good = sign(&claims(), algorithm, &encoding);
-        let caller = authenticate(&app.db, &keys, Some(&format!("Bearer {good}")))
+        let caller = Credentials::read(&keys, Some(&format!("Bearer {good}")))
+            .caller(&app.db)
             .await
             .unwrap();
         assert_eq!(
@@ -235,7 +237,8 @@ async fn verifies_public_keys_of_each_algorithm() {
         );
         // A shared-secret token is refused by a public-key configuration.
         let hs = hs256(&claims());
-        let caller = authenticate(&app.db, &keys, Some(&format!("Bearer {hs}")))
+        let caller = Credentials::read(&keys, Some(&format!("Bearer {hs}")))
+            .caller(&app.db)
             .await
             .unwrap();
         assert!(caller.viewer().is_err(), "{algorithm:?} accepted HS256");
