@@ -2,32 +2,65 @@
 //!
 //! Times are Unix microseconds in UTC; dates are days since 1970-01-01.
 
-/// Tier of the environment a deployment went to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Tier {
-    Development,
-    Testing,
-    Staging,
-    Production,
+/// The one encoding of an enum inside frames: its discriminant. The contract's spelling
+/// (`IntoStaticStr`, e.g. `ROLLED_BACK`) is what a loader matches stored text against.
+pub trait Coded: Copy + Into<&'static str> + strum::IntoEnumIterator + 'static {
+    fn code(self) -> i32;
+
+    fn from_code(code: i32) -> Option<Self> {
+        Self::iter().find(|v| v.code() == code)
+    }
 }
 
-/// Current status of a deployment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DeploymentStatus {
-    InProgress,
-    Succeeded,
-    Failed,
-    RolledBack,
+macro_rules! coded {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $code:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, strum::EnumIter, strum::IntoStaticStr,
+        )]
+        #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+        #[repr(i32)]
+        pub enum $name {
+            $($variant = $code,)+
+        }
+
+        impl Coded for $name {
+            fn code(self) -> i32 {
+                self as i32
+            }
+        }
+    };
 }
 
-/// Status of one quality-gate result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GateStatus {
-    Pending,
-    Passed,
-    Failed,
-    Waived,
-}
+coded!(
+    /// Tier of the environment a deployment went to.
+    Tier {
+        Development = 0,
+        Testing = 1,
+        Staging = 2,
+        Production = 3,
+    }
+);
+
+coded!(
+    /// Current status of a deployment.
+    DeploymentStatus {
+        InProgress = 0,
+        Succeeded = 1,
+        Failed = 2,
+        RolledBack = 3,
+    }
+);
+
+coded!(
+    /// Status of one quality-gate result.
+    GateStatus {
+        Pending = 0,
+        Passed = 1,
+        Failed = 2,
+        Waived = 3,
+    }
+);
 
 /// Size of the trend's calendar buckets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

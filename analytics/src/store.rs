@@ -7,43 +7,14 @@ use polars::prelude::*;
 
 use crate::compute::compute;
 use crate::derive::{Derived, derive};
-use crate::model::{DeploymentStatus, GateStatus, Metrics, Query, Tables, Tier};
+use crate::model::{Coded, DeploymentStatus, GateStatus, Metrics, Query, Tables};
 
-/// Codes of the enums inside frames.
-pub fn tier_code(tier: Tier) -> i32 {
-    match tier {
-        Tier::Development => 0,
-        Tier::Testing => 1,
-        Tier::Staging => 2,
-        Tier::Production => 3,
-    }
-}
-
-pub const IN_PROGRESS: i32 = 0;
-pub const SUCCEEDED: i32 = 1;
-pub const FAILED: i32 = 2;
-pub const ROLLED_BACK: i32 = 3;
-
-fn deployment_code(status: DeploymentStatus) -> i32 {
-    match status {
-        DeploymentStatus::InProgress => IN_PROGRESS,
-        DeploymentStatus::Succeeded => SUCCEEDED,
-        DeploymentStatus::Failed => FAILED,
-        DeploymentStatus::RolledBack => ROLLED_BACK,
-    }
-}
-
-pub const GATE_PENDING: i32 = 0;
-pub const GATE_PASSED: i32 = 1;
-
-fn gate_code(status: GateStatus) -> i32 {
-    match status {
-        GateStatus::Pending => GATE_PENDING,
-        GateStatus::Passed => GATE_PASSED,
-        GateStatus::Failed => 2,
-        GateStatus::Waived => 3,
-    }
-}
+/// Codes the derivations compare with.
+pub const SUCCEEDED: i32 = DeploymentStatus::Succeeded as i32;
+pub const FAILED: i32 = DeploymentStatus::Failed as i32;
+pub const ROLLED_BACK: i32 = DeploymentStatus::RolledBack as i32;
+pub const GATE_PENDING: i32 = GateStatus::Pending as i32;
+pub const GATE_PASSED: i32 = GateStatus::Passed as i32;
 
 fn column<T, V>(name: &str, values: V) -> Column
 where
@@ -104,14 +75,11 @@ impl Frames {
             column("emergency", d.emergency),
             column(
                 "tier",
-                d.tier.into_iter().map(tier_code).collect::<Vec<_>>(),
+                d.tier.into_iter().map(Coded::code).collect::<Vec<_>>(),
             ),
             column(
                 "status",
-                d.status
-                    .into_iter()
-                    .map(deployment_code)
-                    .collect::<Vec<_>>(),
+                d.status.into_iter().map(Coded::code).collect::<Vec<_>>(),
             ),
             column("rollback", d.rollback),
             column("finished_at", d.finished_at),
@@ -139,7 +107,7 @@ impl Frames {
             column("program", g.program),
             column(
                 "status",
-                g.status.into_iter().map(gate_code).collect::<Vec<_>>(),
+                g.status.into_iter().map(Coded::code).collect::<Vec<_>>(),
             ),
             column("checked_at", g.checked_at),
         ])?;
@@ -244,7 +212,7 @@ impl Store {
 
     /// Every figure of metrics.md for `query`.
     pub fn metrics(&self, query: &Query) -> Result<Metrics, Error> {
-        let mut tiers: Vec<i32> = query.tiers.iter().map(|t| tier_code(*t)).collect();
+        let mut tiers: Vec<i32> = query.tiers.iter().map(|t| t.code()).collect();
         tiers.sort_unstable();
         tiers.dedup();
         let derived = {

@@ -240,26 +240,17 @@ pub struct TokenArgs {
     pub jwt: JwtArgs,
 }
 
-/// Parses `90`, `90s`, `30m`, `24h` or `7d`.
+/// Parses seconds (`90`) or a humantime duration (`90s`, `30m`, `24h`, `7d`, `1h 30m`).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => text.split_at(i),
-        None => (text, "s"),
+    let duration = match text.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => humantime::parse_duration(text)
+            .map_err(|_| format!("'{text}' is not a duration such as 30m, 24h or 7d"))?,
     };
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("'{text}' is not a duration such as 30m, 24h or 7d"))?;
-    let seconds = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(format!("'{text}' is not a duration such as 30m, 24h or 7d")),
-    };
-    if n == 0 {
+    if duration.is_zero() {
         return Err(format!("'{text}' is not a positive duration"));
     }
-    Ok(Duration::from_secs(n.saturating_mul(seconds)))
+    Ok(duration)
 }
 
 /// Runs a parsed command line.
@@ -457,7 +448,8 @@ mod tests {
         assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
         assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
         assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("5w").is_err());
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert!(parse_duration("5 parsecs").is_err());
         assert!(parse_duration("0h").is_err());
     }
 }

@@ -3,7 +3,7 @@
 //! Enumerations are turned into small codes by the query itself, so no string is decoded
 //! per row. Ids in `IN (…)` lists are formatted integers, never user text.
 
-use analytics::{DeploymentStatus, GateStatus, Tables, Tier};
+use analytics::{Coded, DeploymentStatus, GateStatus, Tables, Tier};
 use sea_orm::{ConnectionTrait, DbErr, StreamTrait};
 
 use crate::db::{each_row as each, id_list};
@@ -46,32 +46,37 @@ impl Selection<'_> {
     }
 }
 
-fn tier(code: i32) -> Tier {
-    match code {
-        0 => Tier::Development,
-        1 => Tier::Testing,
-        2 => Tier::Staging,
-        _ => Tier::Production,
-    }
+/// `CASE column WHEN 'PRODUCTION' THEN 3 … END`: stored text to the analytics code, from
+/// the one table `E` defines. Text no variant spells gives NULL, which fails the read
+/// instead of becoming another value.
+fn codes<E: Coded>(column: &str) -> String {
+    let arms: String = E::iter()
+        .map(|v| format!(" WHEN '{}' THEN {}", Into::<&str>::into(v), v.code()))
+        .collect();
+    format!("CASE {column}{arms} END")
 }
 
-fn deployment_status(code: i32) -> DeploymentStatus {
-    match code {
-        0 => DeploymentStatus::InProgress,
-        1 => DeploymentStatus::Succeeded,
-        2 => DeploymentStatus::Failed,
-        _ => DeploymentStatus::RolledBack,
-    }
+/// The variant of `code`, or the error of a value the loader's `CASE` did not know.
+fn decode<E: Coded>(code: Option<i32>) -> Result<E, DbErr> {
+    code.and_then(E::from_code).ok_or_else(|| {
+        DbErr::Type(format!(
+            "a stored {} that analytics does not know",
+            std::any::type_name::<E>()
+        ))
+    })
 }
 
-fn gate_status(code: i32) -> GateStatus {
-    match code {
-        0 => GateStatus::Pending,
-        1 => GateStatus::Passed,
-        2 => GateStatus::Failed,
-        _ => GateStatus::Waived,
-    }
-}
+/// id, release, program, emergency, tier code, status code, rollback, finished at.
+type DeploymentRow = (
+    i64,
+    i64,
+    i64,
+    i32,
+    Option<i32>,
+    Option<i32>,
+    i32,
+    Option<i64>,
+);
 
 /// Reads the tables of `selection`, all at once on separate connections.
 pub async fn tables<C>(db: &C, selection: Selection<'_>) -> Result<Tables, DbErr>
@@ -122,24 +127,23 @@ where
             db,
             format!(
                 "SELECT d.id, d.release_id, r.program_id, \
-                 CASE WHEN r.type = 'EMERGENCY' THEN 1 ELSE 0 END, \
-                 CASE e.tier WHEN 'DEVELOPMENT' THEN 0 WHEN 'TESTING' THEN 1 WHEN 'STAGING' THEN 2 ELSE 3 END, \
-                 CASE d.status WHEN 'IN_PROGRESS' THEN 0 WHEN 'SUCCEEDED' THEN 1 WHEN 'FAILED' THEN 2 ELSE 3 END, \
+                 CASE WHEN r.type = 'EMERGENCY' THEN 1 ELSE 0 END, {}, {}, \
                  CASE WHEN d.is_rollback THEN 1 ELSE 0 END, d.finished_at \
                  FROM deployments d JOIN releases r ON r.id = d.release_id \
                  JOIN environments e ON e.id = d.environment_id WHERE {}",
+                codes::<Tier>("e.tier"),
+                codes::<DeploymentStatus>("d.status"),
                 selection.releases("d.release_id")
             ),
             |row| {
-                let (id, release, program, emergency, tier_code, status, rollback, finished): (i64, i64, i64, i32, i32, i32, i32, Option<i64>) =
-                    row.try_get_many_by_index()?;
+                let (id, release, program, emergency, tier, status, rollback, finished): DeploymentRow = row.try_get_many_by_index()?;
                 let d = &mut out;
                 d.id.push(id);
                 d.release.push(release);
                 d.program.push(program);
                 d.emergency.push(emergency == 1);
-                d.tier.push(tier(tier_code));
-                d.status.push(deployment_status(status));
+                d.tier.push(decode(tier)?);
+                d.status.push(decode(status)?);
                 d.rollback.push(rollback == 1);
                 d.finished_at.push(finished);
                 Ok(())
@@ -200,20 +204,27 @@ where
         each(
             db,
             format!(
-                "SELECT gr.id, gr.gate_id, g.release_id, r.program_id, \
-                 CASE gr.status WHEN 'PENDING' THEN 0 WHEN 'PASSED' THEN 1 WHEN 'FAILED' THEN 2 ELSE 3 END, gr.checked_at \
+                "SELECT gr.id, gr.gate_id, g.release_id, r.program_id, {}, gr.checked_at \
                  FROM gate_results gr JOIN quality_gates g ON g.id = gr.gate_id \
                  JOIN releases r ON r.id = g.release_id WHERE {}",
+                codes::<GateStatus>("gr.status"),
                 selection.releases("g.release_id")
             ),
             |row| {
-                let (id, gate, release, program, status, checked): (i64, i64, i64, i64, i32, i64) = row.try_get_many_by_index()?;
+                let (id, gate, release, program, status, checked): (
+                    i64,
+                    i64,
+                    i64,
+                    i64,
+                    Option<i32>,
+                    i64,
+                ) = row.try_get_many_by_index()?;
                 let g = &mut out;
                 g.id.push(id);
                 g.gate.push(gate);
                 g.release.push(release);
                 g.program.push(program);
-                g.status.push(gate_status(status));
+                g.status.push(decode(status)?);
                 g.checked_at.push(checked);
                 Ok(())
             },
@@ -291,4 +302,45 @@ where
         outcomes,
         actions,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use entity::enums;
+    use sea_orm::Iterable;
+
+    /// Every stored spelling of `D` has exactly one analytics variant, and back.
+    fn same_spellings<D, E>(stored: impl Fn(D) -> &'static str)
+    where
+        D: Iterable,
+        E: Coded,
+    {
+        let mut stored: Vec<&str> = D::iter().map(stored).collect();
+        let mut coded: Vec<&str> = E::iter().map(Into::into).collect();
+        stored.sort_unstable();
+        coded.sort_unstable();
+        assert_eq!(stored, coded, "{}", std::any::type_name::<E>());
+    }
+
+    #[test]
+    fn analytics_codes_cover_every_stored_value() {
+        same_spellings::<enums::EnvironmentTier, Tier>(enums::EnvironmentTier::as_str);
+        same_spellings::<enums::DeploymentStatus, DeploymentStatus>(
+            enums::DeploymentStatus::as_str,
+        );
+        same_spellings::<enums::GateStatus, GateStatus>(enums::GateStatus::as_str);
+    }
+
+    #[test]
+    fn codes_become_a_case_over_every_variant() {
+        assert_eq!(
+            codes::<Tier>("e.tier"),
+            "CASE e.tier WHEN 'DEVELOPMENT' THEN 0 WHEN 'TESTING' THEN 1 \
+             WHEN 'STAGING' THEN 2 WHEN 'PRODUCTION' THEN 3 END"
+        );
+        assert_eq!(decode::<Tier>(Some(3)), Ok(Tier::Production));
+        assert!(decode::<DeploymentStatus>(None).is_err());
+        assert!(decode::<DeploymentStatus>(Some(9)).is_err());
+    }
 }
