@@ -20,7 +20,10 @@ const LEEWAY_SECONDS: u64 = 30;
 pub const MAX_TOKEN_PROGRAMS: usize = 1_000;
 
 /// What a caller may do, in increasing order of power.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, async_graphql::Enum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, strum::EnumString, strum::IntoStaticStr,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Role {
     /// Reads releases, programs, outcomes and metrics.
     Viewer,
@@ -35,23 +38,11 @@ pub enum Role {
 impl Role {
     /// The claim value, e.g. `release_manager`.
     pub fn claim(self) -> &'static str {
-        match self {
-            Self::Viewer => "viewer",
-            Self::Analyst => "analyst",
-            Self::ReleaseManager => "release_manager",
-            Self::Admin => "admin",
-        }
+        self.into()
     }
 
     pub fn from_claim(claim: &str) -> Option<Self> {
-        [
-            Self::Viewer,
-            Self::Analyst,
-            Self::ReleaseManager,
-            Self::Admin,
-        ]
-        .into_iter()
-        .find(|r| r.claim() == claim)
+        claim.parse().ok()
     }
 }
 

@@ -7,7 +7,6 @@
 //! Do not use `?` on a `DbErr` inside a resolver without going through `From<DbErr>` here,
 //! or async-graphql's blanket conversion would send SQL text to the client.
 
-use async_graphql::ErrorExtensions;
 use sea_orm::DbErr;
 
 /// An error a client may see, with its stable contract code.
@@ -114,31 +113,6 @@ pub fn conflict_on_duplicate(message: impl Into<String>) -> impl FnOnce(DbErr) -
     move |err| match err.sql_err() {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => ApiError::Conflict(message.into()),
         _ => err.into(),
-    }
-}
-
-impl ErrorExtensions for ApiError {
-    fn extend(&self) -> async_graphql::Error {
-        let request_id = uuid::Uuid::new_v4().to_string();
-        let message = match self {
-            Self::Internal(detail) => {
-                tracing::error!(request_id, detail, "internal error");
-                format!("internal error (request id {request_id})")
-            }
-            other => other.to_string(),
-        };
-        async_graphql::Error::new(message).extend_with(|_, e| {
-            e.set("code", self.code());
-            if matches!(self, Self::Internal(_)) {
-                e.set("requestId", request_id.as_str());
-            }
-        })
-    }
-}
-
-impl From<ApiError> for async_graphql::Error {
-    fn from(err: ApiError) -> Self {
-        err.extend()
     }
 }
 

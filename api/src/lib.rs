@@ -19,6 +19,7 @@ pub mod guard;
 pub mod http;
 pub mod ids;
 pub mod metrics;
+pub mod queries;
 pub mod seed;
 pub mod telemetry;
 pub mod time;

@@ -14,6 +14,7 @@ mod support;
 mod admin;
 mod auth;
 mod cli;
+mod commands;
 mod contract;
 mod exports;
 mod fuzz;

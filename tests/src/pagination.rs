@@ -1,7 +1,7 @@
 //! Relay pagination: defaults, limits, cursors in both directions.
 
 use api::auth::Role;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::support::{TestApp, error_code, strings};
 
@@ -128,4 +128,109 @@ async fn twenty_by_default_across_programs_and_events() {
         times.windows(2).all(|w| w[0] <= w[1]),
         "events in time order: {times:?}"
     );
+}
+
+/// Walks `releases` to the end, `first: 5` at a time, calling `between` after each page;
+/// returns the versions in the order met.
+async fn walk(
+    app: &TestApp,
+    arguments: &str,
+    mut between: impl AsyncFnMut(&[Value]),
+) -> Vec<String> {
+    let query = format!(
+        "query($after: String) {{ releases({arguments}, first: 5, after: $after) {{
+           nodes {{ id version revision }} pageInfo {{ hasNextPage endCursor }} }} }}"
+    );
+    let mut met = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let page = app.admin(&query, json!({"after": after})).await["releases"].clone();
+        let nodes = page["nodes"].as_array().cloned().unwrap_or_default();
+        met.extend(strings(&page["nodes"], "version"));
+        if page["pageInfo"]["hasNextPage"] != json!(true) {
+            return met;
+        }
+        between(&nodes).await;
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+}
+
+async fn create(app: &TestApp, version: &str) {
+    app.admin(
+        "mutation($v: String!) { createRelease(input: { programKey: \"PAY\", version: $v, name: $v, type: MINOR }) { id } }",
+        json!({"v": version}),
+    )
+    .await;
+}
+
+/// Between two page requests other writers insert releases, change ones already met (which
+/// moves them to the front of UPDATED_AT order) and move them out of a status filter. With
+/// offsets each of these shifts the rest of the list and a walk repeats or skips releases;
+/// with keyset cursors every release that stayed put is met exactly once.
+#[tokio::test]
+async fn pages_stay_stable_under_concurrent_writes() {
+    let app = TestApp::empty().await;
+    app.admin(
+        "mutation { createProgram(input: { key: \"PAY\", name: \"Payments\" }) { key } }",
+        json!({}),
+    )
+    .await;
+    let initial: Vec<String> = (0..23).map(|i| format!("1.{i:02}.0")).collect();
+    for version in &initial {
+        create(&app, version).await;
+    }
+
+    let mut inserted = 0;
+    let met = walk(&app, "orderBy: { field: UPDATED_AT, direction: DESC }", async |page: &[Value]| {
+        let seen = &page[0];
+        app.admin(
+            "mutation($i: UpdateReleaseInput!) { updateRelease(input: $i) { revision } }",
+            json!({"i": {"releaseId": seen["id"], "expectedRevision": seen["revision"], "name": "renamed"}}),
+        )
+        .await;
+        inserted += 1;
+        create(&app, &format!("9.{inserted:02}.0")).await;
+    })
+    .await;
+    let mut sorted = met.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), met.len(), "a release was met twice: {met:?}");
+    for version in &initial {
+        assert!(met.contains(version), "{version} was skipped: {met:?}");
+    }
+
+    let met = walk(
+        &app,
+        "filter: { statuses: [PLANNED] }, orderBy: { field: VERSION, direction: ASC }",
+        async |page: &[Value]| {
+            for seen in page.iter().take(2) {
+                app.admin(
+                    "mutation($i: TransitionReleaseInput!) { transitionRelease(input: $i) { status } }",
+                    json!({"i": {"releaseId": seen["id"], "to": "CANCELLED", "note": "dropped"}}),
+                )
+                .await;
+            }
+        },
+    )
+    .await;
+    let mut expected: Vec<String> = initial.clone();
+    expected.extend((1..=inserted).map(|i| format!("9.{i:02}.0")));
+    expected.sort();
+    assert_eq!(met, expected, "every PLANNED release once, in order");
+}
+
+#[tokio::test]
+async fn a_cursor_only_pages_the_ordering_it_came_from() {
+    let (app, _) = TestApp::with_fixture().await;
+    let first = app.admin(PAGE, json!({"first": 2})).await["releases"].clone();
+    let token = app.token(Role::Viewer, None);
+    let response = app
+        .run(
+            Some(&token),
+            "query($after: String) { releases(first: 2, after: $after) { totalCount } }",
+            json!({"after": first["pageInfo"]["endCursor"]}),
+        )
+        .await;
+    assert_eq!(error_code(&response), "BAD_USER_INPUT", "{response}");
 }

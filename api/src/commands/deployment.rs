@@ -1,6 +1,8 @@
 //! Deployments: recording them, finishing them, rolling back.
 
-use entity::enums::{DeploymentStatus, EnvironmentTier, ReleaseEventKind, ReleaseStatus};
+use entity::enums::{
+    DeploymentStatus, DeploymentStrategy, EnvironmentTier, ReleaseEventKind, ReleaseStatus,
+};
 use entity::{deployment, environment, release};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, NotSet,
@@ -13,10 +15,38 @@ use crate::auth::{Role, Viewer};
 use crate::domain::lifecycle::{after_production_deployment, check_deployable, check_writable};
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::deployment::{
-    CompleteDeploymentInput, RecordDeploymentInput, RollbackReleaseInput,
-};
-use crate::ids::{self, NodeType};
+use crate::queries::{OrNotFound, Visible};
+
+/// A deployment of a release to the environment named `environment`; timestamps are Unix
+/// microseconds, and `strategy` defaults to the release's.
+#[derive(Debug, Clone)]
+pub struct NewDeployment {
+    pub release_id: i64,
+    pub environment: String,
+    pub status: DeploymentStatus,
+    pub strategy: Option<DeploymentStrategy>,
+    pub stage: Option<String>,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+/// The end of an IN_PROGRESS deployment.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    pub deployment_id: i64,
+    pub status: DeploymentStatus,
+    pub finished_at: i64,
+}
+
+/// A rollback of a release in one environment.
+#[derive(Debug, Clone)]
+pub struct Rollback {
+    pub release_id: i64,
+    pub environment: String,
+    pub reason: String,
+    pub started_at: i64,
+    pub finished_at: i64,
+}
 
 /// ROLLED_BACK is the mark `rollbackRelease` leaves; a deployment is not recorded as one.
 fn recordable(field: &str, status: DeploymentStatus) -> ApiResult<()> {
@@ -53,14 +83,13 @@ async fn follow_production(
 pub async fn record(
     txn: &impl ConnectionTrait,
     viewer: &Viewer,
-    input: &RecordDeploymentInput,
+    input: &NewDeployment,
 ) -> ApiResult<Change<deployment::Model>> {
     viewer.require(Role::ReleaseManager)?;
-    let id = ids::decode(&input.release_id, NodeType::Release, "releaseId")?;
-    let status: DeploymentStatus = input.status.into();
+    let status = input.status;
     recordable("status", status)?;
     let stage = validate::optional_name("stage", input.stage.as_deref())?;
-    let started_at = input.started_at.micros();
+    let started_at = input.started_at;
     let finished_at = match (status, input.finished_at) {
         (DeploymentStatus::InProgress, Some(_)) => {
             return Err(ApiError::bad_input(
@@ -76,12 +105,12 @@ pub async fn record(
             ));
         }
         (_, Some(finished)) => {
-            validate::not_before("finishedAt", finished.micros(), "startedAt", started_at)?;
-            Some(finished.micros())
+            validate::not_before("finishedAt", finished, "startedAt", started_at)?;
+            Some(finished)
         }
     };
     let environment = environment_named(txn, input.environment.trim()).await?;
-    let release = lock_release(txn, viewer, id, None).await?;
+    let release = lock_release(txn, viewer, input.release_id, None).await?;
     let production = environment.tier == EnvironmentTier::Production;
     check_deployable(release.status, production)?;
     if production {
@@ -92,7 +121,7 @@ pub async fn record(
         release_id: Set(release.id),
         environment_id: Set(environment.id),
         status: Set(status),
-        strategy: Set(input.strategy.map_or(release.strategy, Into::into)),
+        strategy: Set(input.strategy.unwrap_or(release.strategy)),
         stage: Set(stage),
         is_rollback: Set(false),
         started_at: Set(started_at),
@@ -106,11 +135,10 @@ pub async fn record(
 pub async fn complete(
     txn: &impl ConnectionTrait,
     viewer: &Viewer,
-    input: &CompleteDeploymentInput,
+    input: &Completion,
 ) -> ApiResult<Change<deployment::Model>> {
     viewer.require(Role::ReleaseManager)?;
-    let id = ids::decode(&input.deployment_id, NodeType::Deployment, "deploymentId")?;
-    let status: DeploymentStatus = input.status.into();
+    let status = input.status;
     if status == DeploymentStatus::InProgress {
         return Err(ApiError::bad_input(
             "status",
@@ -118,17 +146,11 @@ pub async fn complete(
         ));
     }
     recordable("status", status)?;
-    let found = deployment::Entity::find_by_id(id)
-        .one(txn)
+    let found = Visible::new(txn, &viewer.scope)
+        .deployment(input.deployment_id)
         .await?
-        .ok_or_else(|| ApiError::NotFound("deployment".into()))?;
-    // Another program's deployment is not found, exactly like one that does not exist.
-    let release = lock_release(txn, viewer, found.release_id, None)
-        .await
-        .map_err(|err| match err {
-            ApiError::NotFound(_) => ApiError::NotFound("deployment".into()),
-            other => other,
-        })?;
+        .or_not_found("deployment")?;
+    let release = lock_release(txn, viewer, found.release_id, None).await?;
     check_writable(release.status)?;
     if found.status != DeploymentStatus::InProgress {
         return Err(ApiError::InvalidTransition(format!(
@@ -138,7 +160,7 @@ pub async fn complete(
     }
     validate::not_before(
         "finishedAt",
-        input.finished_at.micros(),
+        input.finished_at,
         "startedAt",
         found.started_at,
     )?;
@@ -148,7 +170,7 @@ pub async fn complete(
         .ok_or_else(|| ApiError::Internal("a deployment's environment is missing".into()))?;
     let mut model = found.into_active_model();
     model.status = Set(status);
-    model.finished_at = Set(Some(input.finished_at.micros()));
+    model.finished_at = Set(Some(input.finished_at));
     let deployment = model.update(txn).await?;
     deployment_recorded(txn, viewer, release, &environment, deployment).await
 }
@@ -156,15 +178,14 @@ pub async fn complete(
 pub async fn rollback(
     txn: &impl ConnectionTrait,
     viewer: &Viewer,
-    input: &RollbackReleaseInput,
+    input: &Rollback,
 ) -> ApiResult<Change<release::Model>> {
     viewer.require(Role::ReleaseManager)?;
-    let id = ids::decode(&input.release_id, NodeType::Release, "releaseId")?;
     let reason = validate::text("reason", &input.reason)?;
-    let (started_at, finished_at) = (input.started_at.micros(), input.finished_at.micros());
+    let (started_at, finished_at) = (input.started_at, input.finished_at);
     validate::not_before("finishedAt", finished_at, "startedAt", started_at)?;
     let environment = environment_named(txn, input.environment.trim()).await?;
-    let mut release = lock_release(txn, viewer, id, None).await?;
+    let mut release = lock_release(txn, viewer, input.release_id, None).await?;
     if !matches!(
         release.status,
         ReleaseStatus::Deploying | ReleaseStatus::Deployed

@@ -1,8 +1,8 @@
 //! Incidents: facts that may be recorded and resolved whatever the release's status.
 
-use entity::enums::ReleaseEventKind;
-use entity::{deployment, incident, release};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, NotSet, Set};
+use entity::enums::{ReleaseEventKind, Severity};
+use entity::{incident, release};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, IntoActiveModel, NotSet, Set};
 
 use entity::change::ChangeKind;
 
@@ -11,31 +11,41 @@ use crate::auth::{Role, Viewer};
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
 use crate::events::Published;
-use crate::graphql::incident::{RecordIncidentInput, ResolveIncidentInput};
-use crate::ids::{self, NodeType};
+use crate::queries::{OrNotFound, Visible};
+
+/// An incident; `program_key` is needed unless a release or deployment names the program.
+/// Timestamps are Unix microseconds.
+#[derive(Debug, Clone)]
+pub struct NewIncident {
+    pub program_key: Option<String>,
+    pub release_id: Option<i64>,
+    pub deployment_id: Option<i64>,
+    pub title: String,
+    pub severity: Severity,
+    pub caused_by_change: bool,
+    pub opened_at: i64,
+    pub resolved_at: Option<i64>,
+}
+
+/// The end of an open incident.
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    pub incident_id: i64,
+    pub resolved_at: i64,
+}
 
 pub async fn record(
     txn: &impl ConnectionTrait,
     viewer: &Viewer,
-    input: &RecordIncidentInput,
+    input: &NewIncident,
 ) -> ApiResult<Change<incident::Model>> {
     viewer.require(Role::ReleaseManager)?;
     let title = validate::name("title", &input.title)?;
-    let opened_at = input.opened_at.micros();
-    let resolved_at = input.resolved_at.map(|t| t.micros());
+    let (opened_at, resolved_at) = (input.opened_at, input.resolved_at);
     if let Some(resolved) = resolved_at {
         validate::not_before("resolvedAt", resolved, "openedAt", opened_at)?;
     }
-    let release_id = input
-        .release_id
-        .as_ref()
-        .map(|id| ids::decode(id, NodeType::Release, "releaseId"))
-        .transpose()?;
-    let deployment_id = input
-        .deployment_id
-        .as_ref()
-        .map(|id| ids::decode(id, NodeType::Deployment, "deploymentId"))
-        .transpose()?;
+    let (release_id, deployment_id) = (input.release_id, input.deployment_id);
     if input.program_key.is_none() && release_id.is_none() && deployment_id.is_none() {
         return Err(ApiError::bad_input(
             "programKey",
@@ -44,17 +54,11 @@ pub async fn record(
     }
 
     // The deployment names its release, the release its program; what is given must agree.
+    let visible = Visible::new(txn, &viewer.scope);
     let deployment = match deployment_id {
-        Some(id) => Some(
-            deployment::Entity::find_by_id(id)
-                .one(txn)
-                .await?
-                .ok_or_else(|| ApiError::NotFound("deployment".into()))?,
-        ),
+        Some(id) => Some(visible.deployment(id).await?.or_not_found("deployment")?),
         None => None,
     };
-    // Lock (and so scope-check) the release before comparing ids, so that a deployment
-    // outside the caller's programs answers NOT_FOUND, not a hint that it exists.
     let release: Option<release::Model> =
         match deployment.as_ref().map(|d| d.release_id).or(release_id) {
             Some(id) => Some(lock_release(txn, viewer, id, None).await?),
@@ -90,8 +94,8 @@ pub async fn record(
         release_id: Set(release.as_ref().map(|r| r.id)),
         deployment_id: Set(deployment.as_ref().map(|d| d.id)),
         title: Set(title),
-        severity: Set(input.severity.into()),
-        caused_by_change: Set(input.caused_by_change.unwrap_or(true)),
+        severity: Set(input.severity),
+        caused_by_change: Set(input.caused_by_change),
         opened_at: Set(opened_at),
         resolved_at: Set(resolved_at),
     }
@@ -111,16 +115,14 @@ pub async fn record(
 pub async fn resolve(
     txn: &impl ConnectionTrait,
     viewer: &Viewer,
-    input: &ResolveIncidentInput,
+    input: &Resolution,
 ) -> ApiResult<Change<incident::Model>> {
     viewer.require(Role::ReleaseManager)?;
-    let id = ids::decode(&input.incident_id, NodeType::Incident, "incidentId")?;
-    let found = incident::Entity::find_by_id(id)
-        .one(txn)
+    let found = Visible::new(txn, &viewer.scope)
+        .incident(input.incident_id)
         .await?
-        .filter(|i| viewer.scope.contains(i.program_id))
-        .ok_or_else(|| ApiError::NotFound("incident".into()))?;
-    let resolved_at = input.resolved_at.micros();
+        .or_not_found("incident")?;
+    let resolved_at = input.resolved_at;
     validate::not_before("resolvedAt", resolved_at, "openedAt", found.opened_at)?;
     if found.resolved_at.is_some() {
         return Err(ApiError::InvalidTransition(

@@ -25,7 +25,28 @@ use sea_orm::{
 use crate::auth::{Role, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{EventBus, Published};
+use crate::queries::{OrNotFound, Visible, not_found};
 use crate::time;
+
+/// A clearable field of a change: left as it is, cleared, or set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Patch<T> {
+    #[default]
+    Keep,
+    Clear,
+    Set(T),
+}
+
+impl<T> Patch<T> {
+    /// The new value when the field changes (`Some(None)` clears it), `None` to keep it.
+    pub fn change(self) -> Option<Option<T>> {
+        match self {
+            Self::Keep => None,
+            Self::Clear => Some(None),
+            Self::Set(value) => Some(Some(value)),
+        }
+    }
+}
 
 /// What a command produced, and the event it recorded.
 pub struct Change<T> {
@@ -60,11 +81,10 @@ pub async fn lock_release(
         update = update.filter(releases::Column::Revision.eq(expected));
     }
     let updated = update.exec(txn).await?.rows_affected;
-    let release = releases::Entity::find_by_id(release_id)
-        .one(txn)
+    let release = Visible::new(txn, &viewer.scope)
+        .release(release_id)
         .await?
-        .filter(|r| viewer.scope.contains(r.program_id))
-        .ok_or_else(|| ApiError::NotFound("release".into()))?;
+        .or_not_found("release")?;
     if updated == 0 {
         return Err(ApiError::Conflict(format!(
             "the release is at revision {}, not {}; reload it and try again",
@@ -174,12 +194,10 @@ pub async fn visible_program(
     field: &str,
     key: &str,
 ) -> ApiResult<programs::Model> {
-    programs::Entity::find()
-        .filter(programs::Column::Key.eq(key))
-        .one(txn)
+    Visible::new(txn, &viewer.scope)
+        .program_by_key(key)
         .await?
-        .filter(|p| viewer.scope.contains(p.id))
-        .ok_or_else(|| ApiError::NotFound(format!("{field}: program {key}")))
+        .ok_or_else(|| not_found(format!("{field}: program {key}")))
 }
 
 /// The environment called `name`, else `NOT_FOUND`.
@@ -191,5 +209,5 @@ pub async fn environment_named(
         .filter(environment::Column::Name.eq(name))
         .one(txn)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("environment: {name}")))
+        .ok_or_else(|| not_found(format!("environment: {name}")))
 }

@@ -1,6 +1,7 @@
 //! ADMIN commands: programs, environments and freeze windows.
 
 use entity::admin_event::{self, AdminAction};
+use entity::enums::EnvironmentTier;
 use entity::{environment, freeze_window, program};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter,
@@ -13,15 +14,40 @@ use super::{Change, record_change, visible_program};
 use crate::auth::{Role, Viewer};
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult, conflict_on_duplicate};
-use crate::graphql::environment::CreateEnvironmentInput;
-use crate::graphql::freeze::CreateFreezeWindowInput;
-use crate::graphql::program::CreateProgramInput;
 use crate::time;
+
+/// A new program.
+#[derive(Debug, Clone)]
+pub struct NewProgram {
+    pub key: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub owner: Option<String>,
+    pub business_objective: Option<String>,
+}
+
+/// A new deployment target.
+#[derive(Debug, Clone)]
+pub struct NewEnvironment {
+    pub name: String,
+    pub tier: EnvironmentTier,
+}
+
+/// A freeze over [starts_at, ends_at) (Unix microseconds), of one program or, without a
+/// key, of all.
+#[derive(Debug, Clone)]
+pub struct NewFreezeWindow {
+    pub name: String,
+    pub reason: Option<String>,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub program_key: Option<String>,
+}
 
 pub async fn create_program(
     txn: &impl ConnectionTrait,
     viewer: &Viewer,
-    input: &CreateProgramInput,
+    input: &NewProgram,
 ) -> ApiResult<Change<program::Model>> {
     viewer.require(Role::Admin)?;
     let key = validate::program_key("key", &input.key)?;
@@ -72,7 +98,7 @@ pub async fn create_program(
 pub async fn create_environment(
     txn: &impl ConnectionTrait,
     viewer: &Viewer,
-    input: &CreateEnvironmentInput,
+    input: &NewEnvironment,
 ) -> ApiResult<Change<environment::Model>> {
     viewer.require(Role::Admin)?;
     let name = validate::name("name", &input.name)?;
@@ -88,7 +114,7 @@ pub async fn create_environment(
     let environment = environment::ActiveModel {
         id: NotSet,
         name: Set(name),
-        tier: Set(input.tier.into()),
+        tier: Set(input.tier),
     }
     .insert(txn)
     .await
@@ -108,7 +134,7 @@ pub async fn create_environment(
 pub async fn create_freeze_window(
     txn: &impl ConnectionTrait,
     viewer: &Viewer,
-    input: &CreateFreezeWindowInput,
+    input: &NewFreezeWindow,
 ) -> ApiResult<Change<freeze_window::Model>> {
     viewer.require(Role::Admin)?;
     let name = validate::name("name", &input.name)?;
@@ -124,8 +150,8 @@ pub async fn create_freeze_window(
         id: NotSet,
         name: Set(name),
         reason: Set(reason),
-        starts_at: Set(input.starts_at.micros()),
-        ends_at: Set(input.ends_at.micros()),
+        starts_at: Set(input.starts_at),
+        ends_at: Set(input.ends_at),
         program_id: Set(program_id),
     }
     .insert(txn)

@@ -1,6 +1,6 @@
 //! Quality gates and go/no-go approvals.
 
-use entity::enums::ReleaseEventKind;
+use entity::enums::{ApprovalDecision, GateKind, GateStatus, ReleaseEventKind};
 use entity::{approval, gate_result, quality_gate};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set,
@@ -12,19 +12,38 @@ use crate::domain::gates::GateState;
 use crate::domain::lifecycle::check_writable;
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::quality::{RecordApprovalInput, RecordQualityGateInput};
-use crate::ids::{self, NodeType};
 use crate::time;
+
+/// A result of the gate called `name`; `checked_at` (Unix microseconds) defaults to now.
+#[derive(Debug, Clone)]
+pub struct GateRecording {
+    pub release_id: i64,
+    pub name: String,
+    pub kind: GateKind,
+    pub required: bool,
+    pub status: GateStatus,
+    pub evidence_url: Option<String>,
+    pub note: Option<String>,
+    pub checked_at: Option<i64>,
+}
+
+/// A go/no-go decision by the caller; `decided_at` defaults to now.
+#[derive(Debug, Clone)]
+pub struct NewApproval {
+    pub release_id: i64,
+    pub decision: ApprovalDecision,
+    pub comment: Option<String>,
+    pub decided_at: Option<i64>,
+}
 
 /// Records a gate result, creating the gate on first use; the gate's kind and `required`
 /// follow the latest recording.
 pub async fn record_gate(
     txn: &impl ConnectionTrait,
     viewer: &Viewer,
-    input: &RecordQualityGateInput,
+    input: &GateRecording,
 ) -> ApiResult<Change<GateState>> {
     viewer.require(Role::ReleaseManager)?;
-    let id = ids::decode(&input.release_id, NodeType::Release, "releaseId")?;
     let name = validate::name("name", &input.name)?;
     let evidence_url = input
         .evidence_url
@@ -33,7 +52,7 @@ pub async fn record_gate(
         .map(|u| validate::http_url("evidenceUrl", u))
         .transpose()?;
     let note = validate::optional_text("note", input.note.as_deref())?;
-    let release = lock_release(txn, viewer, id, None).await?;
+    let release = lock_release(txn, viewer, input.release_id, None).await?;
     check_writable(release.status)?;
 
     let existing = quality_gate::Entity::find()
@@ -41,7 +60,7 @@ pub async fn record_gate(
         .filter(quality_gate::Column::Name.eq(&name))
         .one(txn)
         .await?;
-    let (kind, required) = (input.kind.into(), input.required.unwrap_or(true));
+    let (kind, required) = (input.kind, input.required);
     let gate = match existing {
         Some(gate) => {
             let mut gate: quality_gate::ActiveModel = gate.into();
@@ -64,12 +83,10 @@ pub async fn record_gate(
     gate_result::ActiveModel {
         id: NotSet,
         gate_id: Set(gate.id),
-        status: Set(input.status.into()),
+        status: Set(input.status),
         evidence_url: Set(evidence_url),
         note: Set(note),
-        checked_at: Set(input
-            .checked_at
-            .map_or_else(time::now_micros, |t| t.micros())),
+        checked_at: Set(input.checked_at.unwrap_or_else(time::now_micros)),
         checked_by: Set(viewer.subject.clone()),
     }
     .insert(txn)
@@ -94,22 +111,19 @@ pub async fn record_gate(
 pub async fn record_approval(
     txn: &impl ConnectionTrait,
     viewer: &Viewer,
-    input: &RecordApprovalInput,
+    input: &NewApproval,
 ) -> ApiResult<Change<approval::Model>> {
     viewer.require(Role::ReleaseManager)?;
-    let id = ids::decode(&input.release_id, NodeType::Release, "releaseId")?;
     let comment = validate::optional_text("comment", input.comment.as_deref())?;
-    let release = lock_release(txn, viewer, id, None).await?;
+    let release = lock_release(txn, viewer, input.release_id, None).await?;
     check_writable(release.status)?;
     let approval = approval::ActiveModel {
         id: NotSet,
         release_id: Set(release.id),
         approver: Set(viewer.subject.clone()),
-        decision: Set(input.decision.into()),
+        decision: Set(input.decision),
         comment: Set(comment),
-        decided_at: Set(input
-            .decided_at
-            .map_or_else(time::now_micros, |t| t.micros())),
+        decided_at: Set(input.decided_at.unwrap_or_else(time::now_micros)),
     }
     .insert(txn)
     .await?;

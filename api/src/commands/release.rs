@@ -1,28 +1,78 @@
 //! Release commands: create, update, move along the lifecycle, add scope.
 
-use entity::enums::{ReleaseEventKind, ReleaseStatus, ReleaseType};
-use entity::release_party::PartyRole;
-use entity::{
-    approval, freeze_window, gate_result, quality_gate, release, release_item, release_party,
+use entity::enums::{
+    DeploymentStrategy, ItemKind, ReleaseEventKind, ReleaseStatus, ReleaseType, RiskLevel,
 };
+use entity::release_party::PartyRole;
+use entity::{release, release_item, release_party};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
-    NotSet, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, NotSet,
+    QueryFilter, Set,
 };
 
-use super::{Change, EventDetail, lock_release, record_event, set_status, visible_program};
+use super::{Change, EventDetail, Patch, lock_release, record_event, set_status, visible_program};
 use crate::auth::{Role, Viewer};
-use crate::domain::gates::GateState;
-use crate::domain::lifecycle::{check_transition, check_writable, covering, freeze_conflict};
-use crate::domain::readiness::{Readiness, readiness};
+use crate::domain::lifecycle::{check_transition, check_writable, freeze_conflict};
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult, conflict_on_duplicate};
-use crate::graphql::enums::{DeploymentStrategy, RiskLevel};
-use crate::graphql::release::{
-    AddReleaseItemInput, CreateReleaseInput, TransitionReleaseInput, UpdateReleaseInput,
-};
-use crate::ids::{self, NodeType};
+use crate::queries::derived::{current_readiness, freeze_covering};
 use crate::time;
+
+/// A new release; it starts PLANNED with revision 1. Timestamps are Unix microseconds.
+#[derive(Debug, Clone)]
+pub struct NewRelease {
+    pub program_key: String,
+    pub version: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub release_type: ReleaseType,
+    pub risk: RiskLevel,
+    pub strategy: DeploymentStrategy,
+    pub owner: Option<String>,
+    pub teams: Vec<String>,
+    pub suppliers: Vec<String>,
+    pub planned_start: Option<i64>,
+    pub planned_end: Option<i64>,
+    pub rollback_plan: Option<String>,
+}
+
+/// Changes to a release at `expected_revision`; `None` and `Patch::Keep` leave a field as
+/// it is, and lists replace the whole list.
+#[derive(Debug, Clone, Default)]
+pub struct ReleaseChanges {
+    pub release_id: i64,
+    pub expected_revision: i32,
+    pub name: Option<String>,
+    pub description: Patch<String>,
+    pub risk: Option<RiskLevel>,
+    pub strategy: Option<DeploymentStrategy>,
+    pub owner: Patch<String>,
+    pub teams: Option<Vec<String>>,
+    pub suppliers: Option<Vec<String>>,
+    pub planned_start: Patch<i64>,
+    pub planned_end: Patch<i64>,
+    pub rollback_plan: Patch<String>,
+}
+
+/// A move along the lifecycle; `override_freeze` counts only with a note.
+#[derive(Debug, Clone)]
+pub struct Transition {
+    pub release_id: i64,
+    pub to: ReleaseStatus,
+    pub note: Option<String>,
+    pub expected_revision: Option<i32>,
+    pub override_freeze: bool,
+}
+
+/// A unit of scope to add to a release.
+#[derive(Debug, Clone)]
+pub struct NewItem {
+    pub release_id: i64,
+    pub title: String,
+    pub kind: ItemKind,
+    pub reference: Option<String>,
+    pub committed_at: Option<i64>,
+}
 
 /// Replaces the teams or suppliers of a release.
 async fn set_parties(
@@ -65,14 +115,13 @@ fn check_planned(start: Option<i64>, end: Option<i64>) -> ApiResult<()> {
 pub async fn create(
     txn: &impl ConnectionTrait,
     viewer: &Viewer,
-    input: &CreateReleaseInput,
+    input: &NewRelease,
 ) -> ApiResult<Change<release::Model>> {
     viewer.require(Role::ReleaseManager)?;
     let version = validate::name("version", &input.version)?;
-    let teams = validate::names("teams", input.teams.as_deref().unwrap_or_default())?;
-    let suppliers = validate::names("suppliers", input.suppliers.as_deref().unwrap_or_default())?;
-    let planned_start = input.planned_start.map(|t| t.micros());
-    let planned_end = input.planned_end.map(|t| t.micros());
+    let teams = validate::names("teams", &input.teams)?;
+    let suppliers = validate::names("suppliers", &input.suppliers)?;
+    let (planned_start, planned_end) = (input.planned_start, input.planned_end);
     check_planned(planned_start, planned_end)?;
     let now = time::now_micros();
     let mut model = release::ActiveModel {
@@ -84,9 +133,9 @@ pub async fn create(
             "description",
             input.description.as_deref(),
         )?),
-        release_type: Set(input.release_type.into()),
-        risk: Set(input.risk.unwrap_or(RiskLevel::Medium).into()),
-        strategy: Set(input.strategy.unwrap_or(DeploymentStrategy::BigBang).into()),
+        release_type: Set(input.release_type),
+        risk: Set(input.risk),
+        strategy: Set(input.strategy),
         status: Set(ReleaseStatus::Planned),
         owner: Set(validate::optional_name("owner", input.owner.as_deref())?),
         planned_start: Set(planned_start),
@@ -130,10 +179,9 @@ pub async fn create(
 pub async fn update(
     txn: &impl ConnectionTrait,
     viewer: &Viewer,
-    input: &UpdateReleaseInput,
+    input: &ReleaseChanges,
 ) -> ApiResult<Change<release::Model>> {
     viewer.require(Role::ReleaseManager)?;
-    let id = ids::decode(&input.release_id, NodeType::Release, "releaseId")?;
     // Validate everything before touching the database.
     let name = input
         .name
@@ -142,18 +190,21 @@ pub async fn update(
         .transpose()?;
     let description = input
         .description
-        .as_opt_deref()
-        .map(|d| validate::optional_text("description", d))
+        .clone()
+        .change()
+        .map(|d| validate::optional_text("description", d.as_deref()))
         .transpose()?;
     let owner = input
         .owner
-        .as_opt_deref()
-        .map(|o| validate::optional_name("owner", o))
+        .clone()
+        .change()
+        .map(|o| validate::optional_name("owner", o.as_deref()))
         .transpose()?;
     let rollback_plan = input
         .rollback_plan
-        .as_opt_deref()
-        .map(|p| validate::optional_text("rollbackPlan", p))
+        .clone()
+        .change()
+        .map(|p| validate::optional_text("rollbackPlan", p.as_deref()))
         .transpose()?;
     let teams = input
         .teams
@@ -166,7 +217,7 @@ pub async fn update(
         .map(|s| validate::names("suppliers", s))
         .transpose()?;
 
-    let locked = lock_release(txn, viewer, id, Some(input.expected_revision)).await?;
+    let locked = lock_release(txn, viewer, input.release_id, Some(input.expected_revision)).await?;
     check_writable(locked.status)?;
     let mut changed = Vec::new();
     let mut model = locked.clone().into_active_model();
@@ -175,39 +226,35 @@ pub async fn update(
         changed.push("name");
     }
     if let Some(risk) = input.risk {
-        model.risk = Set(risk.into());
+        model.risk = Set(risk);
         changed.push("risk");
     }
     if let Some(strategy) = input.strategy {
-        model.strategy = Set(strategy.into());
+        model.strategy = Set(strategy);
         changed.push("strategy");
     }
     // Clearable fields: null clears them, leaving them out keeps them.
-    if !input.description.is_undefined() {
-        model.description = Set(description.flatten());
+    if let Some(description) = description {
+        model.description = Set(description);
         changed.push("description");
     }
-    if !input.owner.is_undefined() {
-        model.owner = Set(owner.flatten());
+    if let Some(owner) = owner {
+        model.owner = Set(owner);
         changed.push("owner");
     }
-    if !input.rollback_plan.is_undefined() {
-        model.rollback_plan = Set(rollback_plan.flatten());
+    if let Some(rollback_plan) = rollback_plan {
+        model.rollback_plan = Set(rollback_plan);
         changed.push("rollbackPlan");
     }
     let mut planned_start = locked.planned_start;
     let mut planned_end = locked.planned_end;
-    if !input.planned_start.is_undefined() {
-        planned_start = input
-            .planned_start
-            .as_opt_ref()
-            .flatten()
-            .map(|t| t.micros());
+    if let Some(start) = input.planned_start.change() {
+        planned_start = start;
         model.planned_start = Set(planned_start);
         changed.push("plannedStart");
     }
-    if !input.planned_end.is_undefined() {
-        planned_end = input.planned_end.as_opt_ref().flatten().map(|t| t.micros());
+    if let Some(end) = input.planned_end.change() {
+        planned_end = end;
         model.planned_end = Set(planned_end);
         changed.push("plannedEnd");
     }
@@ -233,21 +280,6 @@ pub async fn update(
     Ok(Change::new(release, Some(event)))
 }
 
-/// Freeze windows of a program and the global ones.
-pub async fn freeze_windows(
-    txn: &impl ConnectionTrait,
-    program_id: i64,
-) -> ApiResult<Vec<freeze_window::Model>> {
-    Ok(freeze_window::Entity::find()
-        .filter(
-            Condition::any()
-                .add(freeze_window::Column::ProgramId.is_null())
-                .add(freeze_window::Column::ProgramId.eq(program_id)),
-        )
-        .all(txn)
-        .await?)
-}
-
 /// `FREEZE_CONFLICT` when `at` (named `what`) falls in a freeze window of the release's
 /// program or a global one; EMERGENCY releases are exempt.
 pub async fn check_freeze(
@@ -260,60 +292,24 @@ pub async fn check_freeze(
     if release.release_type == ReleaseType::Emergency {
         return Ok(());
     }
-    match covering(&freeze_windows(txn, release.program_id).await?, at) {
-        Some(window) => Err(freeze_conflict(what, at, window, can_override)),
+    match freeze_covering(txn, release, at).await? {
+        Some(window) => Err(freeze_conflict(what, at, &window, can_override)),
         None => Ok(()),
     }
-}
-
-/// The readiness of a release as stored now.
-pub async fn current_readiness(
-    txn: &impl ConnectionTrait,
-    release: &release::Model,
-) -> ApiResult<Readiness> {
-    let gates = quality_gate::Entity::find()
-        .filter(quality_gate::Column::ReleaseId.eq(release.id))
-        .all(txn)
-        .await?;
-    let results = gate_result::Entity::find()
-        .filter(gate_result::Column::GateId.is_in(gates.iter().map(|g| g.id)))
-        .all(txn)
-        .await?;
-    let states: Vec<GateState> = gates
-        .into_iter()
-        .filter_map(|gate| {
-            let own: Vec<_> = results
-                .iter()
-                .filter(|r| r.gate_id == gate.id)
-                .cloned()
-                .collect();
-            GateState::from_results(gate, &own)
-        })
-        .collect();
-    let approvals = approval::Entity::find()
-        .filter(approval::Column::ReleaseId.eq(release.id))
-        .all(txn)
-        .await?;
-    Ok(readiness(
-        &states,
-        &approvals,
-        release.rollback_plan.as_deref(),
-    ))
 }
 
 pub async fn transition(
     txn: &impl ConnectionTrait,
     viewer: &Viewer,
-    input: &TransitionReleaseInput,
+    input: &Transition,
 ) -> ApiResult<Change<release::Model>> {
     viewer.require(Role::ReleaseManager)?;
-    let id = ids::decode(&input.release_id, NodeType::Release, "releaseId")?;
     let note = validate::optional_text("note", input.note.as_deref())?;
-    let mut release = lock_release(txn, viewer, id, input.expected_revision).await?;
-    let (from, to) = (release.status, ReleaseStatus::from(input.to));
+    let mut release = lock_release(txn, viewer, input.release_id, input.expected_revision).await?;
+    let (from, to) = (release.status, input.to);
     check_transition(from, to)?;
 
-    let overridden = input.override_freeze.unwrap_or(false) && note.is_some();
+    let overridden = input.override_freeze && note.is_some();
     match to {
         ReleaseStatus::Scheduled => {
             let planned_end = release.planned_end.ok_or_else(|| {
@@ -356,21 +352,20 @@ pub async fn transition(
 pub async fn add_item(
     txn: &impl ConnectionTrait,
     viewer: &Viewer,
-    input: &AddReleaseItemInput,
+    input: &NewItem,
 ) -> ApiResult<Change<release_item::Model>> {
     viewer.require(Role::ReleaseManager)?;
-    let id = ids::decode(&input.release_id, NodeType::Release, "releaseId")?;
     let title = validate::name("title", &input.title)?;
     let reference = validate::optional_name("reference", input.reference.as_deref())?;
-    let release = lock_release(txn, viewer, id, None).await?;
+    let release = lock_release(txn, viewer, input.release_id, None).await?;
     check_writable(release.status)?;
     let item = release_item::ActiveModel {
         id: NotSet,
         release_id: Set(release.id),
         title: Set(title),
-        kind: Set(input.kind.into()),
+        kind: Set(input.kind),
         reference: Set(reference),
-        committed_at: Set(input.committed_at.map(|t| t.micros())),
+        committed_at: Set(input.committed_at),
     }
     .insert(txn)
     .await?;

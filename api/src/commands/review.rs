@@ -1,21 +1,51 @@
 //! Post-implementation reviews and improvement actions, which stay editable after review.
 
-use entity::enums::{ActionStatus, ReleaseEventKind, ReleaseStatus};
+use chrono::NaiveDate;
+use entity::enums::{ActionStatus, OutcomeResult, ReleaseEventKind, ReleaseStatus};
 use entity::{improvement_action, outcome};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, NotSet,
     QueryFilter, Set,
 };
 
-use super::{Change, EventDetail, lock_release, record_event, set_status};
+use super::{Change, EventDetail, Patch, lock_release, record_event, set_status};
 use crate::auth::{Role, Viewer};
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult, conflict_on_duplicate};
-use crate::graphql::review::{
-    AddImprovementActionInput, RecordOutcomeInput, UpdateImprovementActionInput,
-};
-use crate::ids::{self, NodeType};
+use crate::queries::{OrNotFound, Visible};
 use crate::time;
+
+/// The post-implementation review of a release; `reviewed_at` defaults to now.
+#[derive(Debug, Clone)]
+pub struct NewOutcome {
+    pub release_id: i64,
+    pub result: OutcomeResult,
+    pub objectives_met: bool,
+    pub defects_escaped: i32,
+    pub customer_impact: Option<String>,
+    pub summary: String,
+    pub lessons_learned: Option<String>,
+    pub reviewed_at: Option<i64>,
+}
+
+/// A new improvement action for a reviewed release.
+#[derive(Debug, Clone)]
+pub struct NewAction {
+    pub release_id: i64,
+    pub title: String,
+    pub owner: Option<String>,
+    pub due_date: Option<NaiveDate>,
+}
+
+/// Changes to an improvement action; `closed_at` defaults to now when it closes.
+#[derive(Debug, Clone, Default)]
+pub struct ActionChanges {
+    pub action_id: i64,
+    pub status: Option<ActionStatus>,
+    pub owner: Patch<String>,
+    pub due_date: Patch<NaiveDate>,
+    pub closed_at: Option<i64>,
+}
 
 async fn outcome_of(
     txn: &impl ConnectionTrait,
@@ -30,23 +60,22 @@ async fn outcome_of(
 pub async fn record_outcome(
     txn: &impl ConnectionTrait,
     viewer: &Viewer,
-    input: &RecordOutcomeInput,
+    input: &NewOutcome,
 ) -> ApiResult<Change<outcome::Model>> {
     viewer.require(Role::ReleaseManager)?;
-    let id = ids::decode(&input.release_id, NodeType::Release, "releaseId")?;
     let summary = validate::text("summary", &input.summary)?;
     let customer_impact =
         validate::optional_text("customerImpact", input.customer_impact.as_deref())?;
     let lessons_learned =
         validate::optional_text("lessonsLearned", input.lessons_learned.as_deref())?;
-    let defects_escaped = input.defects_escaped.unwrap_or(0);
+    let defects_escaped = input.defects_escaped;
     if defects_escaped < 0 {
         return Err(ApiError::bad_input(
             "defectsEscaped",
             "must not be negative",
         ));
     }
-    let mut release = lock_release(txn, viewer, id, None).await?;
+    let mut release = lock_release(txn, viewer, input.release_id, None).await?;
     let duplicate = "the release already has an outcome";
     if outcome_of(txn, release.id).await?.is_some() {
         return Err(ApiError::Conflict(duplicate.into()));
@@ -63,15 +92,13 @@ pub async fn record_outcome(
     let outcome = outcome::ActiveModel {
         id: NotSet,
         release_id: Set(release.id),
-        result: Set(input.result.into()),
+        result: Set(input.result),
         objectives_met: Set(input.objectives_met),
         defects_escaped: Set(defects_escaped),
         customer_impact: Set(customer_impact),
         summary: Set(summary),
         lessons_learned: Set(lessons_learned),
-        reviewed_at: Set(input
-            .reviewed_at
-            .map_or_else(time::now_micros, |t| t.micros())),
+        reviewed_at: Set(input.reviewed_at.unwrap_or_else(time::now_micros)),
         reviewed_by: Set(viewer.subject.clone()),
     }
     .insert(txn)
@@ -94,13 +121,12 @@ pub async fn record_outcome(
 pub async fn add_action(
     txn: &impl ConnectionTrait,
     viewer: &Viewer,
-    input: &AddImprovementActionInput,
+    input: &NewAction,
 ) -> ApiResult<Change<improvement_action::Model>> {
     viewer.require(Role::ReleaseManager)?;
-    let id = ids::decode(&input.release_id, NodeType::Release, "releaseId")?;
     let title = validate::name("title", &input.title)?;
     let owner = validate::optional_name("owner", input.owner.as_deref())?;
-    let release = lock_release(txn, viewer, id, None).await?;
+    let release = lock_release(txn, viewer, input.release_id, None).await?;
     if outcome_of(txn, release.id).await?.is_none() {
         return Err(ApiError::InvalidTransition(
             "improvement actions come from the review: record the release's outcome first".into(),
@@ -111,7 +137,7 @@ pub async fn add_action(
         release_id: Set(release.id),
         title: Set(title),
         owner: Set(owner),
-        due_date: Set(input.due_date.map(|d| d.0)),
+        due_date: Set(input.due_date),
         status: Set(ActionStatus::Open),
         created_at: Set(time::now_micros()),
         closed_at: Set(None),
@@ -136,22 +162,22 @@ fn is_closed(status: ActionStatus) -> bool {
 pub async fn update_action(
     txn: &impl ConnectionTrait,
     viewer: &Viewer,
-    input: &UpdateImprovementActionInput,
+    input: &ActionChanges,
 ) -> ApiResult<Change<improvement_action::Model>> {
     viewer.require(Role::ReleaseManager)?;
-    let id = ids::decode(&input.action_id, NodeType::ImprovementAction, "actionId")?;
     let owner = input
         .owner
-        .as_opt_deref()
-        .map(|o| validate::optional_name("owner", o))
+        .clone()
+        .change()
+        .map(|o| validate::optional_name("owner", o.as_deref()))
         .transpose()?;
-    let found = improvement_action::Entity::find_by_id(id)
-        .one(txn)
+    let found = Visible::new(txn, &viewer.scope)
+        .improvement_action(input.action_id)
         .await?
-        .ok_or_else(|| ApiError::NotFound("improvement action".into()))?;
+        .or_not_found("improvement action")?;
     let release = lock_release(txn, viewer, found.release_id, None).await?;
 
-    let status = input.status.map_or(found.status, Into::into);
+    let status = input.status.unwrap_or(found.status);
     // closedAt is set when the action closes (now unless given) and cleared on reopening.
     let closed_at = match (is_closed(status), input.closed_at) {
         (false, Some(_)) => {
@@ -161,7 +187,7 @@ pub async fn update_action(
             ));
         }
         (false, None) => None,
-        (true, Some(at)) => Some(at.micros()),
+        (true, Some(at)) => Some(at),
         (true, None) if is_closed(found.status) => found.closed_at,
         (true, None) => Some(time::now_micros()),
     };
@@ -174,8 +200,8 @@ pub async fn update_action(
     if let Some(owner) = owner {
         model.owner = Set(owner);
     }
-    if !input.due_date.is_undefined() {
-        model.due_date = Set(input.due_date.as_opt_ref().flatten().map(|d| d.0));
+    if let Some(due_date) = input.due_date.change() {
+        model.due_date = Set(due_date);
     }
     let action = model.update(txn).await?;
     let note = (status != found.status)

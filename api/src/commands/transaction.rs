@@ -43,6 +43,22 @@ where
     ))
 }
 
+/// Runs `function(txn, &viewer, &input)`, a command of `commands`, as `viewer` with plain
+/// input, in one transaction by [`run`]; evaluates to the command's value:
+/// `relm_command!(&db, &bus, &viewer, commands::release::create, new_release)`.
+#[macro_export]
+macro_rules! relm_command {
+    ($db:expr, $bus:expr, $viewer:expr, $function:path, $input:expr) => {{
+        let viewer = std::sync::Arc::new(::std::clone::Clone::clone($viewer));
+        let input = std::sync::Arc::new($input);
+        $crate::commands::transaction::run($db, $bus, move |txn| {
+            let (viewer, input) = (viewer.clone(), input.clone());
+            Box::pin(async move { $function(txn, &viewer, &input).await })
+        })
+        .await
+    }};
+}
+
 /// On SQLite the transaction takes the write lock at `BEGIN` (`IMMEDIATE`), inside this
 /// process's writer lock: a deferred transaction that reads first and writes later cannot
 /// wait for the lock (SQLite answers busy at once to avoid a deadlock), while `BEGIN

@@ -16,6 +16,7 @@ use super::{Dataset, Export, Message, send};
 use crate::db::{each_row, id_list};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::NodeType;
+use crate::queries::derived::DEPLOYED_AT_SQL;
 
 /// How `from` and `to` select rows.
 #[derive(Debug, Clone, Copy)]
@@ -83,15 +84,7 @@ const RELEASES: &[Spec] = &[
     Spec::new("suppliers", Text, "CAST(NULL AS TEXT)"),
     Spec::new("planned_start", Time, "r.planned_start"),
     Spec::new("planned_end", Time, "r.planned_end"),
-    // Release.deployedAt: the earliest successful non-rollback production deployment.
-    Spec::new(
-        "deployed_at",
-        Time,
-        "(SELECT MIN(d.finished_at) FROM deployments d \
-         JOIN environments e ON e.id = d.environment_id \
-         WHERE d.release_id = r.id AND e.tier = 'PRODUCTION' AND d.status = 'SUCCEEDED' \
-         AND NOT d.is_rollback)",
-    ),
+    Spec::new("deployed_at", Time, DEPLOYED_AT_SQL),
     Spec::new("rollback_plan", Text, "r.rollback_plan"),
     Spec::new("outcome", Text, "o.result"),
     Spec::new("objectives_met", Bool, "o.objectives_met"),

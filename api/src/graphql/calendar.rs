@@ -1,19 +1,15 @@
 //! The release calendar: releases, deployments and freeze windows on one time line.
 
 use async_graphql::{Context, Enum, Object, SimpleObject};
-use entity::{deployment, freeze_window, release};
-use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
+use entity::{deployment, release};
+use sea_orm::{ColumnTrait, Condition, QueryFilter};
 
-use crate::auth::Scope;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::{db, loaders, viewer};
+use crate::graphql::context::{loaders, visible};
 use crate::graphql::deployment::Deployment;
 use crate::graphql::freeze::{self, FreezeWindow};
 use crate::graphql::release::Release;
 use crate::graphql::scalars::Timestamp;
-use crate::metrics::cache::programs;
-use crate::metrics::select_programs;
 
 /// The longest range one calendar request may cover.
 const MAX_RANGE_DAYS: i64 = 400;
@@ -52,17 +48,6 @@ impl CalendarEntry {
     }
 }
 
-/// The releases the calendar shows: of the programs asked for (already within the caller's
-/// scope), or of every program the caller may see.
-fn program_condition(scope: &Scope, asked: Option<&[i64]>) -> Condition {
-    let ids = match (asked, scope) {
-        (Some(ids), _) => ids,
-        (None, Scope::Programs(ids)) => ids.as_slice(),
-        (None, Scope::All) => return Condition::all(),
-    };
-    Condition::all().add(release::Column::ProgramId.is_in(ids.iter().copied()))
-}
-
 #[derive(Default)]
 pub struct CalendarQuery;
 
@@ -78,7 +63,6 @@ impl CalendarQuery {
         to: Timestamp,
         program_keys: Option<Vec<String>>,
     ) -> ApiResult<Vec<CalendarEntry>> {
-        let viewer = viewer(ctx)?;
         if to <= from {
             return Err(ApiError::bad_input("to", "must be after from"));
         }
@@ -88,26 +72,16 @@ impl CalendarQuery {
                 format!("the range may cover at most {MAX_RANGE_DAYS} days"),
             ));
         }
-        let db = db(ctx)?;
         let loaders = loaders(ctx)?;
-        // A key the caller may not see is NOT_FOUND, exactly like a key that does not exist.
-        let asked = match program_keys.as_deref() {
-            None => None,
-            Some(keys) => Some(
-                select_programs(&programs(db).await?, &viewer.scope, Some(keys))
-                    .map_err(|missing| {
-                        ApiError::NotFound(format!("programKeys: program {missing}"))
-                    })?
-                    .into_iter()
-                    .map(|p| p.id)
-                    .collect::<Vec<_>>(),
-            ),
-        };
-        let programs = program_condition(&viewer.scope, asked.as_deref());
+        let mut visible = visible(ctx)?;
+        if let Some(keys) = &program_keys {
+            visible = visible.narrowed("programKeys", keys).await?;
+        }
+        let db = visible.db();
         let (from_us, to_us) = (from.micros(), to.micros());
 
-        let releases = release::Entity::find()
-            .filter(programs.clone())
+        let releases = visible
+            .releases()
             .filter(release::Column::PlannedEnd.gte(from_us))
             .filter(
                 Condition::any()
@@ -120,35 +94,21 @@ impl CalendarQuery {
             )
             .all(db)
             .await?;
-        let deployments = deployment::Entity::find()
+        let deployments = visible
+            .deployments()
             .filter(deployment::Column::StartedAt.lt(to_us))
             .filter(
                 Condition::any()
                     .add(deployment::Column::FinishedAt.is_null())
                     .add(deployment::Column::FinishedAt.gte(from_us)),
             )
-            .filter(
-                deployment::Column::ReleaseId.in_subquery(
-                    Query::select()
-                        .column(release::Column::Id)
-                        .from(release::Entity)
-                        .cond_where(programs)
-                        .to_owned(),
-                ),
-            )
             .all(db)
             .await?;
-        let mut freezes = freeze_window::Entity::find()
-            .filter(freeze::visible(&viewer.scope))
-            .filter(freeze::overlapping(Some(from), Some(to)));
-        if let Some(ids) = &asked {
-            freezes = freezes.filter(
-                Condition::any()
-                    .add(freeze_window::Column::ProgramId.is_null())
-                    .add(freeze_window::Column::ProgramId.is_in(ids.iter().copied())),
-            );
-        }
-        let freezes = freezes.all(db).await?;
+        let freezes = visible
+            .freeze_windows()
+            .filter(freeze::overlapping(Some(from), Some(to)))
+            .all(db)
+            .await?;
 
         let deployment_releases = loaders
             .release

@@ -1,13 +1,13 @@
 //! Typed access to what the schema and each request carry.
 
 use async_graphql::Context;
-use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use sea_orm::DatabaseConnection;
 
 use crate::auth::{Caller, Viewer};
-use crate::commands::transaction::{self, CommandFuture};
 use crate::error::{ApiError, ApiResult};
 use crate::events::EventBus;
 use crate::graphql::loaders::Loaders;
+use crate::queries::Visible;
 
 pub fn data<'a, T: Send + Sync + 'static>(ctx: &Context<'a>) -> ApiResult<&'a T> {
     ctx.data::<T>().map_err(|_| {
@@ -31,6 +31,11 @@ pub fn viewer<'a>(ctx: &Context<'a>) -> ApiResult<&'a Viewer> {
     }
 }
 
+/// What the caller may see (`queries`).
+pub fn visible<'a>(ctx: &Context<'a>) -> ApiResult<Visible<'a, DatabaseConnection>> {
+    Ok(Visible::new(db(ctx)?, &viewer(ctx)?.scope))
+}
+
 /// The request's DataLoaders (request data).
 pub fn loaders<'a>(ctx: &Context<'a>) -> ApiResult<&'a Loaders> {
     data(ctx)
@@ -41,26 +46,19 @@ pub fn bus<'a>(ctx: &Context<'a>) -> ApiResult<&'a EventBus> {
     data(ctx)
 }
 
-/// Runs a command in its own transaction, then lets nested fields read fresh rows.
-pub async fn run_command<T, F>(ctx: &Context<'_>, command: F) -> ApiResult<T>
-where
-    F: for<'t> FnMut(&'t DatabaseTransaction) -> CommandFuture<'t, T>,
-{
-    let value = transaction::run(db(ctx)?, bus(ctx)?, command).await?;
-    loaders(ctx)?.clear();
-    Ok(value)
-}
-
-/// Runs `commands::…::function(txn, &viewer, &input)` for the caller of `ctx`.
+/// Runs `commands::…::function(txn, &viewer, &input)` for the caller of `ctx` (see
+/// `relm_command!`), then lets nested fields read fresh rows.
 macro_rules! command {
     ($ctx:expr, $function:path, $input:expr) => {{
-        let viewer = std::sync::Arc::new($crate::graphql::context::viewer($ctx)?.clone());
-        let input = std::sync::Arc::new($input);
-        $crate::graphql::context::run_command($ctx, move |txn| {
-            let (viewer, input) = (viewer.clone(), input.clone());
-            Box::pin(async move { $function(txn, &viewer, &input).await })
-        })
-        .await
+        let value = $crate::relm_command!(
+            $crate::graphql::context::db($ctx)?,
+            $crate::graphql::context::bus($ctx)?,
+            $crate::graphql::context::viewer($ctx)?,
+            $function,
+            $input
+        )?;
+        $crate::graphql::context::loaders($ctx)?.clear();
+        Ok::<_, $crate::error::ApiError>(value)
     }};
 }
 pub(crate) use command;

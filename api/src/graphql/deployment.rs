@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, InputObject, Object};
 use entity::deployment;
 
 use crate::commands;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::{command, loaders};
 use crate::graphql::enums::{DeploymentStatus, DeploymentStrategy};
 use crate::graphql::environment::Environment;
@@ -94,6 +94,48 @@ pub struct RollbackReleaseInput {
     pub finished_at: Timestamp,
 }
 
+impl TryFrom<RecordDeploymentInput> for commands::deployment::NewDeployment {
+    type Error = ApiError;
+
+    fn try_from(input: RecordDeploymentInput) -> ApiResult<Self> {
+        Ok(Self {
+            release_id: ids::decode(&input.release_id, NodeType::Release, "releaseId")?,
+            environment: input.environment,
+            status: input.status.into(),
+            strategy: input.strategy.map(Into::into),
+            stage: input.stage,
+            started_at: input.started_at.micros(),
+            finished_at: input.finished_at.map(Timestamp::micros),
+        })
+    }
+}
+
+impl TryFrom<CompleteDeploymentInput> for commands::deployment::Completion {
+    type Error = ApiError;
+
+    fn try_from(input: CompleteDeploymentInput) -> ApiResult<Self> {
+        Ok(Self {
+            deployment_id: ids::decode(&input.deployment_id, NodeType::Deployment, "deploymentId")?,
+            status: input.status.into(),
+            finished_at: input.finished_at.micros(),
+        })
+    }
+}
+
+impl TryFrom<RollbackReleaseInput> for commands::deployment::Rollback {
+    type Error = ApiError;
+
+    fn try_from(input: RollbackReleaseInput) -> ApiResult<Self> {
+        Ok(Self {
+            release_id: ids::decode(&input.release_id, NodeType::Release, "releaseId")?,
+            environment: input.environment,
+            reason: input.reason,
+            started_at: input.started_at.micros(),
+            finished_at: input.finished_at.micros(),
+        })
+    }
+}
+
 #[derive(Default)]
 pub struct DeploymentMutation;
 
@@ -105,6 +147,7 @@ impl DeploymentMutation {
         ctx: &Context<'_>,
         input: RecordDeploymentInput,
     ) -> ApiResult<Deployment> {
+        let input = commands::deployment::NewDeployment::try_from(input)?;
         command!(ctx, commands::deployment::record, input).map(Deployment)
     }
 
@@ -114,6 +157,7 @@ impl DeploymentMutation {
         ctx: &Context<'_>,
         input: CompleteDeploymentInput,
     ) -> ApiResult<Deployment> {
+        let input = commands::deployment::Completion::try_from(input)?;
         command!(ctx, commands::deployment::complete, input).map(Deployment)
     }
 
@@ -123,6 +167,7 @@ impl DeploymentMutation {
         ctx: &Context<'_>,
         input: RollbackReleaseInput,
     ) -> ApiResult<Release> {
+        let input = commands::deployment::Rollback::try_from(input)?;
         command!(ctx, commands::deployment::rollback, input).map(Release)
     }
 }

@@ -3,6 +3,20 @@
 use async_graphql::Enum;
 use entity::enums as db;
 
+/// What a caller may do, in increasing order of power.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::auth::Role")]
+pub enum Role {
+    /// Reads releases, programs, outcomes and metrics.
+    Viewer,
+    /// VIEWER + report exports.
+    Analyst,
+    /// ANALYST + every release mutation inside its programs.
+    ReleaseManager,
+    /// Everything, in every program; programs, environments, freeze windows.
+    Admin,
+}
+
 /// Tier of an environment.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "db::EnvironmentTier")]

@@ -65,6 +65,15 @@ pub struct CreateEnvironmentInput {
     pub tier: EnvironmentTier,
 }
 
+impl From<CreateEnvironmentInput> for commands::program::NewEnvironment {
+    fn from(input: CreateEnvironmentInput) -> Self {
+        Self {
+            name: input.name,
+            tier: input.tier.into(),
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct EnvironmentMutation;
 
@@ -76,6 +85,7 @@ impl EnvironmentMutation {
         ctx: &Context<'_>,
         input: CreateEnvironmentInput,
     ) -> ApiResult<Environment> {
+        let input = commands::program::NewEnvironment::from(input);
         command!(ctx, commands::program::create_environment, input).map(Environment)
     }
 }

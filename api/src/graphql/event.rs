@@ -3,12 +3,10 @@
 use async_graphql::{Context, ID, Object, Subscription};
 use entity::release_event;
 use futures_util::Stream;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::auth::Scope;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::{bus, db, loaders, viewer};
+use crate::graphql::context::{bus, loaders, visible};
 use crate::graphql::enums::{ReleaseEventKind, ReleaseStatus};
 use crate::graphql::loaders::required;
 use crate::graphql::pagination::connection;
@@ -83,26 +81,11 @@ impl EventSubscription {
         ctx: &Context<'_>,
         program_keys: Option<Vec<String>>,
     ) -> Result<impl Stream<Item = ReleaseEvent>, ApiError> {
-        let viewer = viewer(ctx)?;
-        let mut programs = viewer.scope.clone();
-        if let Some(mut keys) = program_keys {
-            keys.sort_unstable();
-            keys.dedup();
-            let ids: Vec<i64> = entity::program::Entity::find()
-                .select_only()
-                .column(entity::program::Column::Id)
-                .filter(entity::program::Column::Key.is_in(keys.iter().cloned()))
-                .into_tuple::<i64>()
-                .all(db(ctx)?)
-                .await?
-                .into_iter()
-                .filter(|id| viewer.scope.contains(*id))
-                .collect();
-            if ids.len() < keys.len() {
-                return Err(ApiError::NotFound("programKeys: a program".into()));
-            }
-            programs = Scope::Programs(ids);
+        let mut visible = visible(ctx)?;
+        if let Some(keys) = &program_keys {
+            visible = visible.narrowed("programKeys", keys).await?;
         }
+        let programs = visible.scope().clone();
         let loaders = loaders(ctx)?.clone();
         let bus = bus(ctx)?.clone();
         let receiver = bus.subscribe();

@@ -2,14 +2,13 @@
 
 use async_graphql::{Context, ID, InputObject, Object};
 use entity::freeze_window;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, Condition, QueryFilter, QueryOrder};
 
-use crate::auth::Scope;
 use crate::commands;
-use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::{command, db, loaders, viewer};
+use crate::error::ApiResult;
+use crate::graphql::context::{command, loaders, visible};
 use crate::graphql::loaders::required;
-use crate::graphql::program::{Program, find_by_key};
+use crate::graphql::program::Program;
 use crate::graphql::scalars::Timestamp;
 use crate::ids::{self, NodeType};
 
@@ -48,17 +47,6 @@ impl FreezeWindow {
     }
 }
 
-/// The windows that apply to the programs of `scope`: global ones and their own.
-pub fn visible(scope: &Scope) -> Condition {
-    let global = freeze_window::Column::ProgramId.is_null();
-    match scope {
-        Scope::All => Condition::all(),
-        Scope::Programs(ids) => Condition::any()
-            .add(global)
-            .add(freeze_window::Column::ProgramId.is_in(ids.iter().copied())),
-    }
-}
-
 /// Windows overlapping [from, to), either bound optional.
 pub fn overlapping(from: Option<Timestamp>, to: Option<Timestamp>) -> Condition {
     let mut condition = Condition::all();
@@ -85,24 +73,16 @@ impl FreezeQuery {
         to: Option<Timestamp>,
         program_key: Option<String>,
     ) -> ApiResult<Vec<FreezeWindow>> {
-        let viewer = viewer(ctx)?;
-        let mut select = freeze_window::Entity::find()
-            .filter(visible(&viewer.scope))
-            .filter(overlapping(from, to));
+        let mut visible = visible(ctx)?;
         if let Some(key) = program_key {
-            let program = find_by_key(ctx, &key)
-                .await?
-                .ok_or_else(|| ApiError::NotFound(format!("program {key}")))?;
-            select = select.filter(
-                Condition::any()
-                    .add(freeze_window::Column::ProgramId.is_null())
-                    .add(freeze_window::Column::ProgramId.eq(program.id)),
-            );
+            visible = visible.narrowed("programKey", &[key]).await?;
         }
-        let rows = select
+        let rows = visible
+            .freeze_windows()
+            .filter(overlapping(from, to))
             .order_by_asc(freeze_window::Column::StartsAt)
             .order_by_asc(freeze_window::Column::Id)
-            .all(db(ctx)?)
+            .all(visible.db())
             .await?;
         Ok(rows.into_iter().map(FreezeWindow).collect())
     }
@@ -119,6 +99,18 @@ pub struct CreateFreezeWindowInput {
     pub program_key: Option<String>,
 }
 
+impl From<CreateFreezeWindowInput> for commands::program::NewFreezeWindow {
+    fn from(input: CreateFreezeWindowInput) -> Self {
+        Self {
+            name: input.name,
+            reason: input.reason,
+            starts_at: input.starts_at.micros(),
+            ends_at: input.ends_at.micros(),
+            program_key: input.program_key,
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct FreezeMutation;
 
@@ -130,6 +122,7 @@ impl FreezeMutation {
         ctx: &Context<'_>,
         input: CreateFreezeWindowInput,
     ) -> ApiResult<FreezeWindow> {
+        let input = commands::program::NewFreezeWindow::from(input);
         command!(ctx, commands::program::create_freeze_window, input).map(FreezeWindow)
     }
 }

@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, InputObject, Object};
 use entity::incident;
 
 use crate::commands;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::{command, loaders};
 use crate::graphql::deployment::Deployment;
 use crate::graphql::enums::Severity;
@@ -91,6 +91,40 @@ pub struct ResolveIncidentInput {
     pub resolved_at: Timestamp,
 }
 
+impl TryFrom<RecordIncidentInput> for commands::incident::NewIncident {
+    type Error = ApiError;
+
+    fn try_from(input: RecordIncidentInput) -> ApiResult<Self> {
+        let release_id = input.release_id.as_ref();
+        let deployment_id = input.deployment_id.as_ref();
+        Ok(Self {
+            program_key: input.program_key,
+            release_id: release_id
+                .map(|id| ids::decode(id, NodeType::Release, "releaseId"))
+                .transpose()?,
+            deployment_id: deployment_id
+                .map(|id| ids::decode(id, NodeType::Deployment, "deploymentId"))
+                .transpose()?,
+            title: input.title,
+            severity: input.severity.into(),
+            caused_by_change: input.caused_by_change.unwrap_or(true),
+            opened_at: input.opened_at.micros(),
+            resolved_at: input.resolved_at.map(Timestamp::micros),
+        })
+    }
+}
+
+impl TryFrom<ResolveIncidentInput> for commands::incident::Resolution {
+    type Error = ApiError;
+
+    fn try_from(input: ResolveIncidentInput) -> ApiResult<Self> {
+        Ok(Self {
+            incident_id: ids::decode(&input.incident_id, NodeType::Incident, "incidentId")?,
+            resolved_at: input.resolved_at.micros(),
+        })
+    }
+}
+
 #[derive(Default)]
 pub struct IncidentMutation;
 
@@ -102,6 +136,7 @@ impl IncidentMutation {
         ctx: &Context<'_>,
         input: RecordIncidentInput,
     ) -> ApiResult<Incident> {
+        let input = commands::incident::NewIncident::try_from(input)?;
         command!(ctx, commands::incident::record, input).map(Incident)
     }
 
@@ -111,6 +146,7 @@ impl IncidentMutation {
         ctx: &Context<'_>,
         input: ResolveIncidentInput,
     ) -> ApiResult<Incident> {
+        let input = commands::incident::Resolution::try_from(input)?;
         command!(ctx, commands::incident::resolve, input).map(Incident)
     }
 }

@@ -21,7 +21,7 @@ use async_graphql::parser::types::{
 };
 use async_graphql::{Name, Positioned, Request, ServerError, ServerResult, Value, Variables};
 
-use crate::graphql::pagination::{DEFAULT_PAGE, MAX_PAGE};
+use crate::queries::page::{DEFAULT_PAGE, MAX_PAGE};
 
 pub const MAX_DEPTH: usize = 15;
 /// Each field costs 1; a connection's children cost as many times as its page holds.

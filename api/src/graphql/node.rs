@@ -1,12 +1,11 @@
 //! `node(id:)`: any object by its global id, within the caller's programs.
 
 use async_graphql::{Context, ID, Interface, Object};
-use entity::*;
-use sea_orm::EntityTrait;
+use entity::{approval, quality_gate, release_event, release_item};
 
 use crate::domain::gates::GateState;
 use crate::error::ApiResult;
-use crate::graphql::context::{db, loaders, viewer};
+use crate::graphql::context::{loaders, visible};
 use crate::graphql::deployment::Deployment;
 use crate::graphql::environment::Environment;
 use crate::graphql::event::ReleaseEvent;
@@ -35,31 +34,6 @@ pub enum Node {
     ReleaseEvent(ReleaseEvent),
 }
 
-/// Whether the caller may see release `release_id`.
-async fn release_visible(ctx: &Context<'_>, release_id: i64) -> ApiResult<bool> {
-    let viewer = viewer(ctx)?;
-    Ok(loaders(ctx)?
-        .release
-        .load_one(release_id)
-        .await?
-        .is_some_and(|r| viewer.scope.contains(r.program_id)))
-}
-
-/// Finds `id` in `E` and keeps it when `release_of` names a visible release.
-async fn release_child<E: EntityTrait>(
-    ctx: &Context<'_>,
-    id: i64,
-    release_of: impl Fn(&E::Model) -> i64,
-) -> ApiResult<Option<E::Model>>
-where
-    E::PrimaryKey: sea_orm::PrimaryKeyTrait<ValueType = i64>,
-{
-    let Some(row) = E::find_by_id(id).one(db(ctx)?).await? else {
-        return Ok(None);
-    };
-    Ok(release_visible(ctx, release_of(&row)).await?.then_some(row))
-}
-
 #[derive(Default)]
 pub struct NodeQuery;
 
@@ -67,37 +41,33 @@ pub struct NodeQuery;
 impl NodeQuery {
     /// Any object by its global id; null when it does not exist or is out of the caller's programs.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Node>> {
-        let viewer = viewer(ctx)?;
         let (ty, row) = ids::decode_any(&id)?;
-        let db = db(ctx)?;
-        let loaders = loaders(ctx)?;
+        let visible = visible(ctx)?;
         let node = match ty {
-            NodeType::Program => loaders
-                .program
-                .load_one(row)
+            NodeType::Program => visible
+                .program(row)
                 .await?
-                .filter(|p| viewer.scope.contains(p.id))
                 .map(|p| Node::Program(Program(p))),
-            NodeType::Environment => loaders
+            NodeType::Environment => loaders(ctx)?
                 .environment
                 .load_one(row)
                 .await?
                 .map(|e| Node::Environment(Environment(e))),
-            NodeType::Release => loaders
-                .release
-                .load_one(row)
+            NodeType::Release => visible
+                .release(row)
                 .await?
-                .filter(|r| viewer.scope.contains(r.program_id))
                 .map(|r| Node::Release(Release(r))),
-            NodeType::ReleaseItem => {
-                release_child::<release_item::Entity>(ctx, row, |m| m.release_id)
-                    .await?
-                    .map(|m| Node::ReleaseItem(ReleaseItem(m)))
-            }
+            NodeType::ReleaseItem => visible
+                .release_child::<release_item::Entity>(row, |m| m.release_id)
+                .await?
+                .map(|m| Node::ReleaseItem(ReleaseItem(m))),
             NodeType::QualityGate => {
-                match release_child::<quality_gate::Entity>(ctx, row, |m| m.release_id).await? {
+                match visible
+                    .release_child::<quality_gate::Entity>(row, |m| m.release_id)
+                    .await?
+                {
                     Some(gate) => {
-                        let results = loaders
+                        let results = loaders(ctx)?
                             .gate_results
                             .load_one(gate.id)
                             .await?
@@ -108,31 +78,29 @@ impl NodeQuery {
                     None => None,
                 }
             }
-            NodeType::Approval => release_child::<approval::Entity>(ctx, row, |m| m.release_id)
+            NodeType::Approval => visible
+                .release_child::<approval::Entity>(row, |m| m.release_id)
                 .await?
                 .map(|m| Node::Approval(Approval(m))),
-            NodeType::Deployment => release_child::<deployment::Entity>(ctx, row, |m| m.release_id)
+            NodeType::Deployment => visible
+                .deployment(row)
                 .await?
                 .map(|m| Node::Deployment(Deployment(m))),
-            NodeType::ImprovementAction => {
-                release_child::<improvement_action::Entity>(ctx, row, |m| m.release_id)
-                    .await?
-                    .map(|m| Node::ImprovementAction(ImprovementAction(m)))
-            }
-            NodeType::ReleaseEvent => {
-                release_child::<release_event::Entity>(ctx, row, |m| m.release_id)
-                    .await?
-                    .map(|m| Node::ReleaseEvent(ReleaseEvent(m)))
-            }
-            NodeType::Incident => incident::Entity::find_by_id(row)
-                .one(db)
+            NodeType::ImprovementAction => visible
+                .improvement_action(row)
                 .await?
-                .filter(|i| viewer.scope.contains(i.program_id))
+                .map(|m| Node::ImprovementAction(ImprovementAction(m))),
+            NodeType::ReleaseEvent => visible
+                .release_child::<release_event::Entity>(row, |m| m.release_id)
+                .await?
+                .map(|m| Node::ReleaseEvent(ReleaseEvent(m))),
+            NodeType::Incident => visible
+                .incident(row)
+                .await?
                 .map(|i| Node::Incident(Incident(i))),
-            NodeType::FreezeWindow => freeze_window::Entity::find_by_id(row)
-                .one(db)
+            NodeType::FreezeWindow => visible
+                .freeze_window(row)
                 .await?
-                .filter(|f| f.program_id.is_none_or(|p| viewer.scope.contains(p)))
                 .map(|f| Node::FreezeWindow(FreezeWindow(f))),
         };
         Ok(node)

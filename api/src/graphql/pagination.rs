@@ -1,17 +1,18 @@
-//! Relay connections over offset windows.
+//! Relay connections over keyset pages (`queries::page`).
 //!
-//! A cursor is the opaque position of an edge in the ordered list. Lists in relm only grow
-//! and keep a total order (every ordering ends with the id), so positions are stable enough
-//! for paging, and `last/before` costs the same as `first/after`.
+//! A cursor is the opaque form of a row's [`Position`] in its list, tagged with the list's
+//! ordering, so a cursor of one ordering is refused by another instead of paging wrongly.
+//! `totalCount` is counted only when the query selects it.
 
-use async_graphql::SimpleObject;
+use async_graphql::{Context, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, Select};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
+use crate::queries::page::{MAX_PAGE, Ordering, PageRequest, Position};
 
-pub const DEFAULT_PAGE: u64 = 20;
-pub const MAX_PAGE: u64 = 100;
 const CURSOR_PREFIX: &str = "relm:cursor:";
 
 /// The arguments every connection field takes.
@@ -23,11 +24,37 @@ pub struct PageArgs {
     pub before: Option<String>,
 }
 
-/// The rows of a list to fetch: `limit` rows from `offset`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    pub offset: u64,
-    pub limit: u64,
+/// What a cursor holds: the list's ordering and the row's position in it.
+#[derive(Serialize, Deserialize)]
+struct Cursor {
+    order: String,
+    #[serde(flatten)]
+    at: Position,
+}
+
+pub fn encode_cursor(order: &str, at: &Position) -> String {
+    let cursor = Cursor {
+        order: order.to_owned(),
+        at: at.clone(),
+    };
+    let json = serde_json::to_string(&cursor).unwrap_or_default();
+    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{json}"))
+}
+
+fn decode_cursor(name: &str, order: &str, cursor: &str) -> ApiResult<Position> {
+    let decoded = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| serde_json::from_str::<Cursor>(text.strip_prefix(CURSOR_PREFIX)?).ok())
+        .ok_or_else(|| ApiError::bad_input(name, "not a cursor issued by this server"))?;
+    if decoded.order != order {
+        return Err(ApiError::bad_input(
+            name,
+            "the cursor belongs to another ordering of the list",
+        ));
+    }
+    Ok(decoded.at)
 }
 
 fn page_size(name: &str, value: Option<i32>) -> ApiResult<Option<u64>> {
@@ -41,60 +68,20 @@ fn page_size(name: &str, value: Option<i32>) -> ApiResult<Option<u64>> {
     }
 }
 
-pub fn encode_cursor(position: u64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{position}"))
-}
-
-fn decode_cursor(name: &str, cursor: &str) -> ApiResult<u64> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.strip_prefix(CURSOR_PREFIX)?.parse::<u64>().ok())
-        .ok_or_else(|| ApiError::bad_input(name, "not a cursor issued by this server"))
-}
-
 impl PageArgs {
-    /// Checks the arguments before anything is read, so bad input costs no query.
-    pub fn validate(&self) -> ApiResult<()> {
-        page_size("first", self.first)?;
-        page_size("last", self.last)?;
-        if let Some(after) = &self.after {
-            decode_cursor("after", after)?;
-        }
-        if let Some(before) = &self.before {
-            decode_cursor("before", before)?;
-        }
-        Ok(())
-    }
-
-    /// The window of a list of `total` rows that these arguments select (Relay's algorithm,
-    /// with `first` defaulting to 20 when neither `first` nor `last` is given).
-    pub fn window(&self, total: u64) -> ApiResult<Window> {
-        let first = page_size("first", self.first)?;
-        let last = page_size("last", self.last)?;
-        let mut start = match &self.after {
-            Some(c) => (decode_cursor("after", c)? + 1).min(total),
-            None => 0,
+    /// The checked request for a list ordered by `order`; bad input costs no query.
+    pub fn request(&self, order: &str) -> ApiResult<PageRequest> {
+        let cursor = |name: &str, cursor: &Option<String>| {
+            cursor
+                .as_deref()
+                .map(|c| decode_cursor(name, order, c))
+                .transpose()
         };
-        let mut end = match &self.before {
-            Some(c) => decode_cursor("before", c)?.min(total),
-            None => total,
-        };
-        end = end.max(start);
-        let first = match (first, last) {
-            (None, None) => Some(DEFAULT_PAGE),
-            (first, _) => first,
-        };
-        if let Some(first) = first {
-            end = end.min(start + first);
-        }
-        if let Some(last) = last {
-            start = start.max(end.saturating_sub(last));
-        }
-        Ok(Window {
-            offset: start,
-            limit: end - start,
+        Ok(PageRequest {
+            first: page_size("first", self.first)?,
+            after: cursor("after", &self.after)?,
+            last: page_size("last", self.last)?,
+            before: cursor("before", &self.before)?,
         })
     }
 }
@@ -108,45 +95,49 @@ pub struct PageInfo {
     pub end_cursor: Option<String>,
 }
 
-/// Builds the edges' cursors and the page info of `window` over `total` rows.
-pub fn page_info(window: Window, rows: usize, total: u64) -> (Vec<String>, PageInfo) {
-    let cursors: Vec<String> = (0..rows as u64)
-        .map(|i| encode_cursor(window.offset + i))
-        .collect();
-    let info = PageInfo {
-        has_next_page: window.offset + (rows as u64) < total,
-        has_previous_page: window.offset > 0,
-        start_cursor: cursors.first().cloned(),
-        end_cursor: cursors.last().cloned(),
-    };
-    (cursors, info)
+/// A page of rows with their cursors, and the size of the whole list when asked for.
+pub struct Paged<M> {
+    pub edges: Vec<(String, M)>,
+    pub page_info: PageInfo,
+    pub total: u64,
 }
 
-/// Counts the rows `select` matches and reads the page the arguments ask for; the caller
-/// orders `select` with a total order.
-pub async fn fetch_page<E>(
-    db: &impl sea_orm::ConnectionTrait,
-    select: sea_orm::Select<E>,
-    page: &PageArgs,
-) -> ApiResult<(Vec<E::Model>, Window, u64)>
+/// Reads the page `args` ask for of `select` in `ordering` (named `order` in cursors), and
+/// counts the whole list when the query selects `totalCount`.
+pub async fn paged<E: EntityTrait>(
+    ctx: &Context<'_>,
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    ordering: &Ordering<E>,
+    order: &str,
+    args: &PageArgs,
+) -> ApiResult<Paged<E::Model>>
 where
-    E: sea_orm::EntityTrait<Model: Sync>,
+    E::Model: Sync,
 {
-    use sea_orm::{PaginatorTrait, QuerySelect};
-
-    page.validate()?;
-    let total = select.clone().count(db).await?;
-    let window = page.window(total)?;
-    let rows = if window.limit == 0 {
-        Vec::new()
+    let request = args.request(order)?;
+    let total = if ctx.look_ahead().field("totalCount").exists() {
+        select.clone().count(db).await?
     } else {
-        select
-            .offset(window.offset)
-            .limit(window.limit)
-            .all(db)
-            .await?
+        0
     };
-    Ok((rows, window, total))
+    let page = ordering.fetch(db, select, &request).await?;
+    let edges: Vec<(String, E::Model)> = page
+        .rows
+        .into_iter()
+        .map(|(at, row)| (encode_cursor(order, &at), row))
+        .collect();
+    let page_info = PageInfo {
+        has_next_page: page.has_next_page,
+        has_previous_page: page.has_previous_page,
+        start_cursor: edges.first().map(|(c, _)| c.clone()),
+        end_cursor: edges.last().map(|(c, _)| c.clone()),
+    };
+    Ok(Paged {
+        edges,
+        page_info,
+        total,
+    })
 }
 
 /// Defines a Relay connection type and its edge for `$node`.
@@ -170,26 +161,23 @@ macro_rules! connection {
         }
 
         impl $connection {
-            pub fn new(
-                nodes: Vec<$node>,
-                window: $crate::graphql::pagination::Window,
-                total: u64,
+            pub fn new<M>(
+                page: $crate::graphql::pagination::Paged<M>,
+                node: impl Fn(M) -> $node,
             ) -> Self {
-                let (cursors, page_info) =
-                    $crate::graphql::pagination::page_info(window, nodes.len(), total);
-                let edges = nodes
-                    .iter()
-                    .zip(cursors)
-                    .map(|(node, cursor)| $edge {
+                let edges: Vec<$edge> = page
+                    .edges
+                    .into_iter()
+                    .map(|(cursor, row)| $edge {
                         cursor,
-                        node: node.clone(),
+                        node: node(row),
                     })
                     .collect();
                 Self {
+                    nodes: edges.iter().map(|e| e.node.clone()).collect(),
                     edges,
-                    nodes,
-                    page_info,
-                    total_count: i32::try_from(total).unwrap_or(i32::MAX),
+                    page_info: page.page_info,
+                    total_count: i32::try_from(page.total).unwrap_or(i32::MAX),
                 }
             }
         }
@@ -200,79 +188,46 @@ pub(crate) use connection;
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn args(
-        first: Option<i32>,
-        after: Option<u64>,
-        last: Option<i32>,
-        before: Option<u64>,
-    ) -> PageArgs {
-        PageArgs {
-            first,
-            after: after.map(encode_cursor),
-            last,
-            before: before.map(encode_cursor),
-        }
-    }
-
-    fn window(a: PageArgs, total: u64) -> (u64, u64) {
-        let w = a.window(total).unwrap_or(Window {
-            offset: 999,
-            limit: 999,
-        });
-        (w.offset, w.limit)
-    }
+    use crate::queries::page::Key;
 
     #[test]
-    fn defaults_to_the_first_twenty() {
-        assert_eq!(window(PageArgs::default(), 50), (0, 20));
-        assert_eq!(window(PageArgs::default(), 5), (0, 5));
-    }
-
-    #[test]
-    fn pages_forward_and_backward() {
-        assert_eq!(window(args(Some(10), Some(9), None, None), 50), (10, 10));
-        assert_eq!(window(args(None, None, Some(10), None), 50), (40, 10));
-        assert_eq!(window(args(None, None, Some(10), Some(40)), 50), (30, 10));
-        assert_eq!(window(args(None, Some(5), Some(10), Some(10)), 50), (6, 4));
-        assert_eq!(window(args(Some(0), None, None, None), 50), (0, 0));
-        assert_eq!(window(args(Some(10), Some(60), None, None), 50), (50, 0));
+    fn cursors_round_trip_within_their_ordering() {
+        let at = Position {
+            key: Key::Text("2026.1.0".into()),
+            id: 7,
+        };
+        let cursor = encode_cursor("VERSION_ASC", &at);
+        assert_eq!(
+            decode_cursor("after", "VERSION_ASC", &cursor).ok(),
+            Some(at)
+        );
+        assert!(decode_cursor("after", "CREATED_AT_DESC", &cursor).is_err());
+        let null = Position {
+            key: Key::Null,
+            id: 3,
+        };
+        let cursor = encode_cursor("PLANNED_END_ASC", &null);
+        assert_eq!(
+            decode_cursor("after", "PLANNED_END_ASC", &cursor).ok(),
+            Some(null)
+        );
     }
 
     #[test]
     fn rejects_sizes_out_of_range_and_forged_cursors() {
-        assert!(args(Some(-1), None, None, None).validate().is_err());
-        assert!(args(Some(101), None, None, None).validate().is_err());
-        assert!(args(None, None, Some(-5), None).validate().is_err());
-        assert!(args(Some(100), None, None, None).validate().is_ok());
+        let args = |first: Option<i32>, last: Option<i32>| PageArgs {
+            first,
+            last,
+            ..PageArgs::default()
+        };
+        assert!(args(Some(-1), None).request("ID").is_err());
+        assert!(args(Some(101), None).request("ID").is_err());
+        assert!(args(None, Some(-5)).request("ID").is_err());
+        assert!(args(Some(100), None).request("ID").is_ok());
         let forged = PageArgs {
             after: Some("bm9wZQ".into()),
             ..PageArgs::default()
         };
-        assert!(forged.validate().is_err());
-    }
-
-    #[test]
-    fn page_info_reports_neighbours() {
-        let (cursors, info) = page_info(
-            Window {
-                offset: 10,
-                limit: 10,
-            },
-            10,
-            50,
-        );
-        assert_eq!(cursors.len(), 10);
-        assert!(info.has_next_page && info.has_previous_page);
-        assert_eq!(info.start_cursor, Some(encode_cursor(10)));
-        let (_, info) = page_info(
-            Window {
-                offset: 0,
-                limit: 20,
-            },
-            5,
-            5,
-        );
-        assert!(!info.has_next_page && !info.has_previous_page);
+        assert!(forged.request("ID").is_err());
     }
 }

@@ -2,16 +2,15 @@
 
 use async_graphql::{Context, ID, InputObject, Object};
 use entity::program;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::auth::Scope;
 use crate::commands;
 use crate::error::ApiResult;
-use crate::graphql::context::{command, db, viewer};
-use crate::graphql::pagination::{PageArgs, connection, fetch_page};
+use crate::graphql::context::{command, visible};
+use crate::graphql::pagination::{PageArgs, connection, paged};
 use crate::graphql::release::{ReleaseConnection, ReleaseFilter, ReleaseOrder, release_connection};
 use crate::graphql::scalars::Timestamp;
 use crate::ids::{self, NodeType};
+use crate::queries::page::{Key, Ordering, Position};
 
 /// A portfolio of related releases that serves one business objective.
 #[derive(Clone)]
@@ -85,24 +84,6 @@ connection!(
     "A page of programs."
 );
 
-/// Restricts a program query to the caller's programs.
-pub fn scoped(
-    select: sea_orm::Select<program::Entity>,
-    scope: &Scope,
-) -> sea_orm::Select<program::Entity> {
-    match scope {
-        Scope::All => select,
-        Scope::Programs(ids) => select.filter(program::Column::Id.is_in(ids.iter().copied())),
-    }
-}
-
-/// Finds a program the caller may see by its key.
-pub async fn find_by_key(ctx: &Context<'_>, key: &str) -> ApiResult<Option<program::Model>> {
-    let viewer = viewer(ctx)?;
-    let select = program::Entity::find().filter(program::Column::Key.eq(key));
-    Ok(scoped(select, &viewer.scope).one(db(ctx)?).await?)
-}
-
 #[derive(Default)]
 pub struct ProgramQuery;
 
@@ -118,27 +99,31 @@ impl ProgramQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<ProgramConnection> {
-        let viewer = viewer(ctx)?;
-        let select = scoped(program::Entity::find(), &viewer.scope)
-            .order_by_asc(program::Column::Key)
-            .order_by_asc(program::Column::Id);
+        let visible = visible(ctx)?;
         let page = PageArgs {
             first,
             after,
             last,
             before,
         };
-        let (rows, window, total) = fetch_page(db(ctx)?, select, &page).await?;
-        Ok(ProgramConnection::new(
-            rows.into_iter().map(Program).collect(),
-            window,
-            total,
-        ))
+        let ordering = Ordering {
+            column: Some(program::Column::Key),
+            nullable: false,
+            ascending: true,
+            id: program::Column::Id,
+            position: |p: &program::Model| Position {
+                key: Key::Text(p.key.clone()),
+                id: p.id,
+            },
+        };
+        let select = visible.programs();
+        let page = paged(ctx, visible.db(), select, &ordering, "KEY_ASC", &page).await?;
+        Ok(ProgramConnection::new(page, Program))
     }
 
     /// The program with this key, or null when it does not exist or the caller may not see it.
     async fn program(&self, ctx: &Context<'_>, key: String) -> ApiResult<Option<Program>> {
-        Ok(find_by_key(ctx, &key).await?.map(Program))
+        Ok(visible(ctx)?.program_by_key(&key).await?.map(Program))
     }
 }
 
@@ -153,6 +138,18 @@ pub struct CreateProgramInput {
     pub business_objective: Option<String>,
 }
 
+impl From<CreateProgramInput> for commands::program::NewProgram {
+    fn from(input: CreateProgramInput) -> Self {
+        Self {
+            key: input.key,
+            name: input.name,
+            description: input.description,
+            owner: input.owner,
+            business_objective: input.business_objective,
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct ProgramMutation;
 
@@ -164,6 +161,7 @@ impl ProgramMutation {
         ctx: &Context<'_>,
         input: CreateProgramInput,
     ) -> ApiResult<Program> {
+        let input = commands::program::NewProgram::from(input);
         command!(ctx, commands::program::create_program, input).map(Program)
     }
 }

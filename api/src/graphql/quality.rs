@@ -6,7 +6,7 @@ use entity::{approval, release_item};
 use crate::commands;
 use crate::domain::gates::GateState;
 use crate::domain::readiness;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::command;
 use crate::graphql::enums::{ApprovalDecision, GateKind, GateStatus, ItemKind};
 use crate::graphql::scalars::Timestamp;
@@ -157,6 +157,36 @@ pub struct RecordApprovalInput {
     pub decided_at: Option<Timestamp>,
 }
 
+impl TryFrom<RecordQualityGateInput> for commands::quality::GateRecording {
+    type Error = ApiError;
+
+    fn try_from(input: RecordQualityGateInput) -> ApiResult<Self> {
+        Ok(Self {
+            release_id: ids::decode(&input.release_id, NodeType::Release, "releaseId")?,
+            name: input.name,
+            kind: input.kind.into(),
+            required: input.required.unwrap_or(true),
+            status: input.status.into(),
+            evidence_url: input.evidence_url,
+            note: input.note,
+            checked_at: input.checked_at.map(Timestamp::micros),
+        })
+    }
+}
+
+impl TryFrom<RecordApprovalInput> for commands::quality::NewApproval {
+    type Error = ApiError;
+
+    fn try_from(input: RecordApprovalInput) -> ApiResult<Self> {
+        Ok(Self {
+            release_id: ids::decode(&input.release_id, NodeType::Release, "releaseId")?,
+            decision: input.decision.into(),
+            comment: input.comment,
+            decided_at: input.decided_at.map(Timestamp::micros),
+        })
+    }
+}
+
 #[derive(Default)]
 pub struct QualityMutation;
 
@@ -168,6 +198,7 @@ impl QualityMutation {
         ctx: &Context<'_>,
         input: RecordQualityGateInput,
     ) -> ApiResult<QualityGate> {
+        let input = commands::quality::GateRecording::try_from(input)?;
         command!(ctx, commands::quality::record_gate, input).map(QualityGate)
     }
 
@@ -177,6 +208,7 @@ impl QualityMutation {
         ctx: &Context<'_>,
         input: RecordApprovalInput,
     ) -> ApiResult<Approval> {
+        let input = commands::quality::NewApproval::try_from(input)?;
         command!(ctx, commands::quality::record_approval, input).map(Approval)
     }
 }

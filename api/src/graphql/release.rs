@@ -1,30 +1,31 @@
 //! Releases: the object, its list with filters and ordering, and lookups.
 
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object};
-use entity::enums::{DeploymentStatus as DbDeploymentStatus, EnvironmentTier as DbTier};
 use entity::release_party::PartyRole;
-use entity::{program, release, release_event, release_party};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, NullOrdering, Query};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder};
+use entity::{release, release_event};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use crate::auth::Scope;
 use crate::commands;
 use crate::domain::gates::GateState;
 use crate::domain::readiness::readiness;
 use crate::domain::release_notes::release_notes;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::{command, db, loaders, viewer};
+use crate::graphql::context::{command, db, loaders, visible};
 use crate::graphql::deployment::Deployment;
 use crate::graphql::enums::{DeploymentStrategy, ItemKind, ReleaseStatus, ReleaseType, RiskLevel};
 use crate::graphql::event::ReleaseEventConnection;
 use crate::graphql::incident::Incident;
+use crate::graphql::input::patch;
 use crate::graphql::loaders::{children, required};
-use crate::graphql::pagination::{PageArgs, connection, fetch_page};
-use crate::graphql::program::{Program, find_by_key};
+use crate::graphql::pagination::{PageArgs, connection, paged};
+use crate::graphql::program::Program;
 use crate::graphql::quality::{Approval, QualityGate, Readiness, ReleaseItem};
 use crate::graphql::review::ReleaseOutcome;
 use crate::graphql::scalars::Timestamp;
 use crate::ids::{self, NodeType};
+use crate::queries::derived;
+use crate::queries::page::{Key, Ordering, Position};
+use crate::queries::releases::{self, ReleaseSort};
 
 /// A planned, scheduled or shipped release of a program.
 #[derive(Clone)]
@@ -42,17 +43,12 @@ impl Release {
     pub async fn gate_states(&self, ctx: &Context<'_>) -> ApiResult<Vec<GateState>> {
         let loaders = loaders(ctx)?;
         let gates = children(&loaders.gates, self.0.id).await?;
-        let mut results = loaders
+        let results = loaders
             .gate_results
             .load_many(gates.iter().map(|g| g.id))
             .await?;
-        Ok(gates
-            .into_iter()
-            .filter_map(|gate| {
-                let rows = results.remove(&gate.id).unwrap_or_default();
-                GateState::from_results(gate, &rows)
-            })
-            .collect())
+        let results: Vec<_> = results.into_values().flatten().collect();
+        Ok(derived::gate_states(gates, &results))
     }
 }
 
@@ -125,27 +121,12 @@ impl Release {
     async fn deployed_at(&self, ctx: &Context<'_>) -> ApiResult<Option<Timestamp>> {
         let loaders = loaders(ctx)?;
         let deployments = children(&loaders.deployments, self.0.id).await?;
-        let candidates: Vec<_> = deployments
-            .into_iter()
-            .filter(|d| !d.is_rollback && d.status == DbDeploymentStatus::Succeeded)
-            .collect();
-        if candidates.is_empty() {
-            return Ok(None);
-        }
         let environments = loaders
             .environment
-            .load_many(candidates.iter().map(|d| d.environment_id))
+            .load_many(deployments.iter().map(|d| d.environment_id))
             .await?;
-        Ok(candidates
-            .iter()
-            .filter(|d| {
-                environments
-                    .get(&d.environment_id)
-                    .is_some_and(|e| e.tier == DbTier::Production)
-            })
-            .filter_map(|d| d.finished_at)
-            .min()
-            .map(Timestamp))
+        let tier = |id| environments.get(&id).map(|e| e.tier);
+        Ok(derived::deployed_at(&deployments, tier).map(Timestamp))
     }
 
     async fn rollback_plan(&self) -> Option<&str> {
@@ -224,20 +205,25 @@ impl Release {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<ReleaseEventConnection> {
-        let select = release_event::Entity::find()
-            .filter(release_event::Column::ReleaseId.eq(self.0.id))
-            .order_by_asc(release_event::Column::Id);
+        let select =
+            release_event::Entity::find().filter(release_event::Column::ReleaseId.eq(self.0.id));
         let page = PageArgs {
             first,
             after,
             ..PageArgs::default()
         };
-        let (rows, window, total) = fetch_page(db(ctx)?, select, &page).await?;
-        Ok(ReleaseEventConnection::new(
-            rows.into_iter().map(Into::into).collect(),
-            window,
-            total,
-        ))
+        let ordering = Ordering {
+            column: None,
+            nullable: false,
+            ascending: true,
+            id: release_event::Column::Id,
+            position: |e: &release_event::Model| Position {
+                key: Key::Null,
+                id: e.id,
+            },
+        };
+        let page = paged(ctx, db(ctx)?, select, &ordering, "ID_ASC", &page).await?;
+        Ok(ReleaseEventConnection::new(page, Into::into))
     }
 
     /// Release notes built from the items, grouped by kind, as Markdown.
@@ -305,78 +291,47 @@ const DEFAULT_ORDER: ReleaseOrder = ReleaseOrder {
     direction: OrderDirection::Desc,
 };
 
-/// Escapes `%`, `_` and `\` so user text matches literally in LIKE.
-fn like_pattern(text: &str) -> String {
-    let mut pattern = String::from("%");
-    for c in text.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
+impl From<ReleaseFilter> for releases::ReleaseFilter {
+    fn from(filter: ReleaseFilter) -> Self {
+        Self {
+            program_keys: filter.program_keys,
+            statuses: filter
+                .statuses
+                .map(|s| s.into_iter().map(Into::into).collect()),
+            types: filter
+                .types
+                .map(|t| t.into_iter().map(Into::into).collect()),
+            planned_from: filter.planned_from.map(Timestamp::micros),
+            planned_to: filter.planned_to.map(Timestamp::micros),
+            team: filter.team,
+            search: filter.search,
         }
-        pattern.push(c);
     }
-    pattern.push('%');
-    pattern
 }
 
-/// The condition of `filter` on releases.
-fn filter_condition(filter: &ReleaseFilter) -> Condition {
-    let mut condition = Condition::all();
-    if let Some(keys) = &filter.program_keys {
-        condition = condition.add(
-            release::Column::ProgramId.in_subquery(
-                Query::select()
-                    .column(program::Column::Id)
-                    .from(program::Entity)
-                    .and_where(program::Column::Key.is_in(keys.iter().cloned()))
-                    .to_owned(),
-            ),
-        );
+impl ReleaseOrder {
+    fn sort(self) -> ReleaseSort {
+        match self.field {
+            ReleaseOrderField::PlannedEnd => ReleaseSort::PlannedEnd,
+            ReleaseOrderField::CreatedAt => ReleaseSort::CreatedAt,
+            ReleaseOrderField::UpdatedAt => ReleaseSort::UpdatedAt,
+            ReleaseOrderField::Version => ReleaseSort::Version,
+        }
     }
-    if let Some(statuses) = &filter.statuses {
-        let statuses = statuses
-            .iter()
-            .map(|s| entity::enums::ReleaseStatus::from(*s));
-        condition = condition.add(release::Column::Status.is_in(statuses));
-    }
-    if let Some(types) = &filter.types {
-        let types = types.iter().map(|t| entity::enums::ReleaseType::from(*t));
-        condition = condition.add(release::Column::ReleaseType.is_in(types));
-    }
-    if let Some(from) = filter.planned_from {
-        condition = condition.add(release::Column::PlannedEnd.gte(from.micros()));
-    }
-    if let Some(to) = filter.planned_to {
-        condition = condition.add(release::Column::PlannedEnd.lt(to.micros()));
-    }
-    if let Some(team) = &filter.team {
-        condition = condition.add(
-            release::Column::Id.in_subquery(
-                Query::select()
-                    .column(release_party::Column::ReleaseId)
-                    .from(release_party::Entity)
-                    .and_where(release_party::Column::Role.eq(PartyRole::Team))
-                    .and_where(release_party::Column::Name.eq(team.as_str()))
-                    .to_owned(),
-            ),
-        );
-    }
-    if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
-        let pattern = like_pattern(search);
-        let matches = |column: release::Column| {
-            Func::lower(Expr::col((release::Entity, column)))
-                .like(LikeExpr::new(pattern.clone()).escape('\\'))
+
+    /// The name of the ordering in cursors, e.g. `UPDATED_AT_DESC`.
+    fn name(self) -> String {
+        let field: &'static str = self.sort().into();
+        let direction = match self.direction {
+            OrderDirection::Asc => "ASC",
+            OrderDirection::Desc => "DESC",
         };
-        condition = condition.add(
-            Condition::any()
-                .add(matches(release::Column::Version))
-                .add(matches(release::Column::Name))
-                .add(matches(release::Column::Description)),
-        );
+        format!("{field}_{direction}")
     }
-    condition
 }
 
-/// Releases the caller may see, optionally of one program, filtered, ordered and paged.
+/// Releases the caller may see (of one program when `program_id` is given, which the caller
+/// may see), filtered, ordered and paged.
 pub async fn release_connection(
     ctx: &Context<'_>,
     program_id: Option<i64>,
@@ -384,46 +339,24 @@ pub async fn release_connection(
     order: Option<ReleaseOrder>,
     page: PageArgs,
 ) -> ApiResult<ReleaseConnection> {
-    let viewer = viewer(ctx)?;
-    let mut select = release::Entity::find().filter(filter_condition(&filter));
-    if let Scope::Programs(ids) = &viewer.scope {
-        select = select.filter(release::Column::ProgramId.is_in(ids.iter().copied()));
-    }
+    let visible = visible(ctx)?;
+    let mut select = releases::ReleaseFilter::from(filter).apply(visible.releases());
     if let Some(id) = program_id {
         select = select.filter(release::Column::ProgramId.eq(id));
     }
     let order = order.unwrap_or(DEFAULT_ORDER);
-    let direction = match order.direction {
-        OrderDirection::Asc => Order::Asc,
-        OrderDirection::Desc => Order::Desc,
-    };
-    select = match order.field {
-        ReleaseOrderField::PlannedEnd => select.order_by_with_nulls(
-            release::Column::PlannedEnd,
-            direction.clone(),
-            NullOrdering::Last,
-        ),
-        ReleaseOrderField::CreatedAt => {
-            select.order_by(release::Column::CreatedAt, direction.clone())
-        }
-        ReleaseOrderField::UpdatedAt => {
-            select.order_by(release::Column::UpdatedAt, direction.clone())
-        }
-        ReleaseOrderField::Version => select.order_by(release::Column::Version, direction.clone()),
-    };
-    select = select.order_by(release::Column::Id, direction);
-    let (rows, window, total) = fetch_page(db(ctx)?, select, &page).await?;
+    let ordering = order
+        .sort()
+        .ordering(order.direction == OrderDirection::Asc);
+    let page = paged(ctx, visible.db(), select, &ordering, &order.name(), &page).await?;
+    let rows: Vec<&release::Model> = page.edges.iter().map(|(_, r)| r).collect();
     prefetch(ctx, &rows).await?;
-    Ok(ReleaseConnection::new(
-        rows.into_iter().map(Release).collect(),
-        window,
-        total,
-    ))
+    Ok(ReleaseConnection::new(page, Release))
 }
 
 /// Loads, with one query per table, every child of a page of releases that the query asks
 /// for, so the nested resolvers find them in the loaders' caches.
-async fn prefetch(ctx: &Context<'_>, rows: &[release::Model]) -> ApiResult<()> {
+async fn prefetch(ctx: &Context<'_>, rows: &[&release::Model]) -> ApiResult<()> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -539,26 +472,10 @@ impl ReleaseQuery {
         program_key: String,
         version: String,
     ) -> ApiResult<Option<Release>> {
-        let Some(program) = find_by_key(ctx, &program_key).await? else {
-            return Ok(None);
-        };
-        let found = release::Entity::find()
-            .filter(release::Column::ProgramId.eq(program.id))
-            .filter(release::Column::Version.eq(version))
-            .one(db(ctx)?)
+        let found = visible(ctx)?
+            .release_by_version(&program_key, &version)
             .await?;
         Ok(found.map(Release))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::like_pattern;
-
-    #[test]
-    fn like_patterns_match_text_literally() {
-        assert_eq!(like_pattern("Pay"), "%pay%");
-        assert_eq!(like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
     }
 }
 
@@ -630,6 +547,75 @@ pub struct AddReleaseItemInput {
     pub committed_at: Option<Timestamp>,
 }
 
+impl From<CreateReleaseInput> for commands::release::NewRelease {
+    fn from(input: CreateReleaseInput) -> Self {
+        Self {
+            program_key: input.program_key,
+            version: input.version,
+            name: input.name,
+            description: input.description,
+            release_type: input.release_type.into(),
+            risk: input.risk.unwrap_or(RiskLevel::Medium).into(),
+            strategy: input.strategy.unwrap_or(DeploymentStrategy::BigBang).into(),
+            owner: input.owner,
+            teams: input.teams.unwrap_or_default(),
+            suppliers: input.suppliers.unwrap_or_default(),
+            planned_start: input.planned_start.map(Timestamp::micros),
+            planned_end: input.planned_end.map(Timestamp::micros),
+            rollback_plan: input.rollback_plan,
+        }
+    }
+}
+
+impl TryFrom<UpdateReleaseInput> for commands::release::ReleaseChanges {
+    type Error = ApiError;
+
+    fn try_from(input: UpdateReleaseInput) -> ApiResult<Self> {
+        Ok(Self {
+            release_id: ids::decode(&input.release_id, NodeType::Release, "releaseId")?,
+            expected_revision: input.expected_revision,
+            name: input.name,
+            description: patch(input.description, |d| d),
+            risk: input.risk.map(Into::into),
+            strategy: input.strategy.map(Into::into),
+            owner: patch(input.owner, |o| o),
+            teams: input.teams,
+            suppliers: input.suppliers,
+            planned_start: patch(input.planned_start, Timestamp::micros),
+            planned_end: patch(input.planned_end, Timestamp::micros),
+            rollback_plan: patch(input.rollback_plan, |p| p),
+        })
+    }
+}
+
+impl TryFrom<TransitionReleaseInput> for commands::release::Transition {
+    type Error = ApiError;
+
+    fn try_from(input: TransitionReleaseInput) -> ApiResult<Self> {
+        Ok(Self {
+            release_id: ids::decode(&input.release_id, NodeType::Release, "releaseId")?,
+            to: input.to.into(),
+            note: input.note,
+            expected_revision: input.expected_revision,
+            override_freeze: input.override_freeze.unwrap_or(false),
+        })
+    }
+}
+
+impl TryFrom<AddReleaseItemInput> for commands::release::NewItem {
+    type Error = ApiError;
+
+    fn try_from(input: AddReleaseItemInput) -> ApiResult<Self> {
+        Ok(Self {
+            release_id: ids::decode(&input.release_id, NodeType::Release, "releaseId")?,
+            title: input.title,
+            kind: input.kind.into(),
+            reference: input.reference,
+            committed_at: input.committed_at.map(Timestamp::micros),
+        })
+    }
+}
+
 #[derive(Default)]
 pub struct ReleaseMutation;
 
@@ -641,6 +627,7 @@ impl ReleaseMutation {
         ctx: &Context<'_>,
         input: CreateReleaseInput,
     ) -> ApiResult<Release> {
+        let input = commands::release::NewRelease::from(input);
         command!(ctx, commands::release::create, input).map(Release)
     }
 
@@ -650,6 +637,7 @@ impl ReleaseMutation {
         ctx: &Context<'_>,
         input: UpdateReleaseInput,
     ) -> ApiResult<Release> {
+        let input = commands::release::ReleaseChanges::try_from(input)?;
         command!(ctx, commands::release::update, input).map(Release)
     }
 
@@ -659,6 +647,7 @@ impl ReleaseMutation {
         ctx: &Context<'_>,
         input: TransitionReleaseInput,
     ) -> ApiResult<Release> {
+        let input = commands::release::Transition::try_from(input)?;
         command!(ctx, commands::release::transition, input).map(Release)
     }
 
@@ -668,6 +657,7 @@ impl ReleaseMutation {
         ctx: &Context<'_>,
         input: AddReleaseItemInput,
     ) -> ApiResult<ReleaseItem> {
+        let input = commands::release::NewItem::try_from(input)?;
         command!(ctx, commands::release::add_item, input).map(ReleaseItem)
     }
 }

@@ -4,9 +4,10 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use entity::{improvement_action, outcome};
 
 use crate::commands;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::{command, loaders};
 use crate::graphql::enums::{ActionStatus, OutcomeResult};
+use crate::graphql::input::patch;
 use crate::graphql::loaders::{children, required};
 use crate::graphql::release::Release;
 use crate::graphql::scalars::{Date, Timestamp};
@@ -135,6 +136,50 @@ pub struct UpdateImprovementActionInput {
     pub closed_at: Option<Timestamp>,
 }
 
+impl TryFrom<RecordOutcomeInput> for commands::review::NewOutcome {
+    type Error = ApiError;
+
+    fn try_from(input: RecordOutcomeInput) -> ApiResult<Self> {
+        Ok(Self {
+            release_id: ids::decode(&input.release_id, NodeType::Release, "releaseId")?,
+            result: input.result.into(),
+            objectives_met: input.objectives_met,
+            defects_escaped: input.defects_escaped.unwrap_or(0),
+            customer_impact: input.customer_impact,
+            summary: input.summary,
+            lessons_learned: input.lessons_learned,
+            reviewed_at: input.reviewed_at.map(Timestamp::micros),
+        })
+    }
+}
+
+impl TryFrom<AddImprovementActionInput> for commands::review::NewAction {
+    type Error = ApiError;
+
+    fn try_from(input: AddImprovementActionInput) -> ApiResult<Self> {
+        Ok(Self {
+            release_id: ids::decode(&input.release_id, NodeType::Release, "releaseId")?,
+            title: input.title,
+            owner: input.owner,
+            due_date: input.due_date.map(|d| d.0),
+        })
+    }
+}
+
+impl TryFrom<UpdateImprovementActionInput> for commands::review::ActionChanges {
+    type Error = ApiError;
+
+    fn try_from(input: UpdateImprovementActionInput) -> ApiResult<Self> {
+        Ok(Self {
+            action_id: ids::decode(&input.action_id, NodeType::ImprovementAction, "actionId")?,
+            status: input.status.map(Into::into),
+            owner: patch(input.owner, |o| o),
+            due_date: patch(input.due_date, |d| d.0),
+            closed_at: input.closed_at.map(Timestamp::micros),
+        })
+    }
+}
+
 #[derive(Default)]
 pub struct ReviewMutation;
 
@@ -146,6 +191,7 @@ impl ReviewMutation {
         ctx: &Context<'_>,
         input: RecordOutcomeInput,
     ) -> ApiResult<ReleaseOutcome> {
+        let input = commands::review::NewOutcome::try_from(input)?;
         command!(ctx, commands::review::record_outcome, input).map(ReleaseOutcome)
     }
 
@@ -155,6 +201,7 @@ impl ReviewMutation {
         ctx: &Context<'_>,
         input: AddImprovementActionInput,
     ) -> ApiResult<ImprovementAction> {
+        let input = commands::review::NewAction::try_from(input)?;
         command!(ctx, commands::review::add_action, input).map(ImprovementAction)
     }
 
@@ -164,6 +211,7 @@ impl ReviewMutation {
         ctx: &Context<'_>,
         input: UpdateImprovementActionInput,
     ) -> ApiResult<ImprovementAction> {
+        let input = commands::review::ActionChanges::try_from(input)?;
         command!(ctx, commands::review::update_action, input).map(ImprovementAction)
     }
 }

@@ -2,9 +2,9 @@
 
 use async_graphql::{Context, Object, SimpleObject};
 
-use crate::auth::Role;
 use crate::error::ApiResult;
 use crate::graphql::context::viewer;
+use crate::graphql::enums::Role;
 
 /// The authenticated caller.
 #[derive(SimpleObject)]
@@ -26,7 +26,7 @@ impl ViewerQuery {
         let viewer = viewer(ctx)?;
         Ok(Me {
             subject: viewer.subject.clone(),
-            role: viewer.role,
+            role: viewer.role.into(),
             program_keys: viewer.program_keys.clone(),
         })
     }

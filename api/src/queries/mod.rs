@@ -1,0 +1,247 @@
+//! Every read of the contract, starting from the caller's scope.
+//!
+//! [`Visible`] is the one way into the data for a caller: it is made from a [`Scope`], and
+//! each list it offers is already narrowed to that scope, each lookup answers `None` for
+//! what the caller may not see, exactly as for what does not exist. [`not_found`] is the one
+//! `NOT_FOUND` message for both. Nested fields follow foreign keys from an object that came
+//! out of a `Visible`, so they need no further check.
+//!
+//! The module knows no GraphQL or HTTP; `derived` holds the values computed from stored
+//! rows (deployedAt, readiness, freeze windows) and `page` the keyset pages of lists.
+
+pub mod derived;
+pub mod page;
+pub mod releases;
+
+use entity::{
+    deployment, freeze_window, improvement_action, incident, program, release, release_event,
+};
+use sea_orm::sea_query::{IntoCondition, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select,
+};
+
+use crate::auth::Scope;
+use crate::error::{ApiError, ApiResult};
+
+/// `NOT_FOUND` for something missing or out of the caller's scope: the same words for both.
+pub fn not_found(what: impl Into<String>) -> ApiError {
+    ApiError::NotFound(what.into())
+}
+
+/// The data a caller may see.
+pub struct Visible<'a, C> {
+    db: &'a C,
+    scope: Scope,
+}
+
+impl<'a, C: ConnectionTrait> Visible<'a, C> {
+    pub fn new(db: &'a C, scope: &Scope) -> Self {
+        Self {
+            db,
+            scope: scope.clone(),
+        }
+    }
+
+    pub fn db(&self) -> &'a C {
+        self.db
+    }
+
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// The same reads narrowed to the programs `keys` name; a key naming no program the
+    /// caller may see is `NOT_FOUND` (named after `field`), like one that does not exist.
+    pub async fn narrowed(&self, field: &str, keys: &[String]) -> ApiResult<Self> {
+        let mut keys = keys.to_vec();
+        keys.sort_unstable();
+        keys.dedup();
+        let found: Vec<(i64, String)> = self
+            .programs()
+            .select_only()
+            .column(program::Column::Id)
+            .column(program::Column::Key)
+            .filter(program::Column::Key.is_in(keys.iter().cloned()))
+            .into_tuple()
+            .all(self.db)
+            .await?;
+        if let Some(missing) = keys.iter().find(|k| !found.iter().any(|(_, f)| f == *k)) {
+            return Err(not_found(format!("{field}: program {missing}")));
+        }
+        Ok(Self {
+            db: self.db,
+            scope: Scope::Programs(found.into_iter().map(|(id, _)| id).collect()),
+        })
+    }
+
+    /// `column` (a program id) within the scope.
+    fn in_scope(&self, column: impl ColumnTrait) -> Condition {
+        match &self.scope {
+            Scope::All => Condition::all(),
+            Scope::Programs(ids) => column.is_in(ids.iter().copied()).into_condition(),
+        }
+    }
+
+    /// Ids of the releases in scope, as a subquery.
+    fn releases_in_scope(&self, column: impl ColumnTrait) -> Condition {
+        match &self.scope {
+            Scope::All => Condition::all(),
+            Scope::Programs(_) => column
+                .in_subquery(
+                    Query::select()
+                        .column(release::Column::Id)
+                        .from(release::Entity)
+                        .cond_where(self.in_scope(release::Column::ProgramId))
+                        .to_owned(),
+                )
+                .into_condition(),
+        }
+    }
+
+    pub fn programs(&self) -> Select<program::Entity> {
+        program::Entity::find().filter(self.in_scope(program::Column::Id))
+    }
+
+    pub fn releases(&self) -> Select<release::Entity> {
+        release::Entity::find().filter(self.in_scope(release::Column::ProgramId))
+    }
+
+    pub fn deployments(&self) -> Select<deployment::Entity> {
+        deployment::Entity::find().filter(self.releases_in_scope(deployment::Column::ReleaseId))
+    }
+
+    pub fn incidents(&self) -> Select<incident::Entity> {
+        incident::Entity::find().filter(self.in_scope(incident::Column::ProgramId))
+    }
+
+    pub fn improvement_actions(&self) -> Select<improvement_action::Entity> {
+        improvement_action::Entity::find()
+            .filter(self.releases_in_scope(improvement_action::Column::ReleaseId))
+    }
+
+    pub fn release_events(&self) -> Select<release_event::Entity> {
+        release_event::Entity::find()
+            .filter(self.releases_in_scope(release_event::Column::ReleaseId))
+    }
+
+    /// Freeze windows that apply to the programs in scope: global ones and their own.
+    pub fn freeze_windows(&self) -> Select<freeze_window::Entity> {
+        let select = freeze_window::Entity::find();
+        match &self.scope {
+            Scope::All => select,
+            Scope::Programs(_) => select.filter(
+                Condition::any()
+                    .add(freeze_window::Column::ProgramId.is_null())
+                    .add(self.in_scope(freeze_window::Column::ProgramId)),
+            ),
+        }
+    }
+
+    pub async fn program(&self, id: i64) -> ApiResult<Option<program::Model>> {
+        Ok(self
+            .programs()
+            .filter(program::Column::Id.eq(id))
+            .one(self.db)
+            .await?)
+    }
+
+    pub async fn program_by_key(&self, key: &str) -> ApiResult<Option<program::Model>> {
+        Ok(self
+            .programs()
+            .filter(program::Column::Key.eq(key))
+            .one(self.db)
+            .await?)
+    }
+
+    pub async fn release(&self, id: i64) -> ApiResult<Option<release::Model>> {
+        Ok(self
+            .releases()
+            .filter(release::Column::Id.eq(id))
+            .one(self.db)
+            .await?)
+    }
+
+    pub async fn release_by_version(
+        &self,
+        program_key: &str,
+        version: &str,
+    ) -> ApiResult<Option<release::Model>> {
+        Ok(self
+            .releases()
+            .filter(
+                release::Column::ProgramId.in_subquery(
+                    Query::select()
+                        .column(program::Column::Id)
+                        .from(program::Entity)
+                        .and_where(program::Column::Key.eq(program_key))
+                        .to_owned(),
+                ),
+            )
+            .filter(release::Column::Version.eq(version))
+            .one(self.db)
+            .await?)
+    }
+
+    pub async fn deployment(&self, id: i64) -> ApiResult<Option<deployment::Model>> {
+        Ok(self
+            .deployments()
+            .filter(deployment::Column::Id.eq(id))
+            .one(self.db)
+            .await?)
+    }
+
+    pub async fn incident(&self, id: i64) -> ApiResult<Option<incident::Model>> {
+        Ok(self
+            .incidents()
+            .filter(incident::Column::Id.eq(id))
+            .one(self.db)
+            .await?)
+    }
+
+    pub async fn improvement_action(
+        &self,
+        id: i64,
+    ) -> ApiResult<Option<improvement_action::Model>> {
+        Ok(self
+            .improvement_actions()
+            .filter(improvement_action::Column::Id.eq(id))
+            .one(self.db)
+            .await?)
+    }
+
+    pub async fn freeze_window(&self, id: i64) -> ApiResult<Option<freeze_window::Model>> {
+        Ok(self
+            .freeze_windows()
+            .filter(freeze_window::Column::Id.eq(id))
+            .one(self.db)
+            .await?)
+    }
+
+    /// A row of a table that belongs to a release, when that release is in scope.
+    pub async fn release_child<E>(
+        &self,
+        id: i64,
+        release_of: impl Fn(&E::Model) -> i64,
+    ) -> ApiResult<Option<E::Model>>
+    where
+        E: EntityTrait,
+        E::PrimaryKey: sea_orm::PrimaryKeyTrait<ValueType = i64>,
+    {
+        let Some(row) = E::find_by_id(id).one(self.db).await? else {
+            return Ok(None);
+        };
+        Ok(self.release(release_of(&row)).await?.map(|_| row))
+    }
+}
+
+/// `Option` to `NOT_FOUND`.
+pub trait OrNotFound<T> {
+    fn or_not_found(self, what: &str) -> ApiResult<T>;
+}
+
+impl<T> OrNotFound<T> for Option<T> {
+    fn or_not_found(self, what: &str) -> ApiResult<T> {
+        self.ok_or_else(|| not_found(what))
+    }
+}
