@@ -160,17 +160,12 @@ fn stats(sorted: &[f64]) -> DurationStats {
     if sorted.is_empty() {
         return DurationStats::default();
     }
-    let quantile = |p: f64| {
-        let h = (sorted.len() - 1) as f64 * p;
-        let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
-        sorted[lo] + (h - h.floor()) * (sorted[hi] - sorted[lo])
-    };
     DurationStats {
         count: sorted.len() as u64,
         mean: Some(sorted.iter().sum::<f64>() / sorted.len() as f64),
-        median: Some(quantile(0.5)),
-        p90: Some(quantile(0.9)),
-        p95: Some(quantile(0.95)),
+        median: percentile(sorted, 0.5),
+        p90: percentile(sorted, 0.9),
+        p95: percentile(sorted, 0.95),
         min: sorted.first().copied(),
         max: sorted.last().copied(),
     }

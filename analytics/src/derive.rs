@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use polars::prelude::*;
 
-use crate::store::{FAILED, Frames, GATE_PASSED, GATE_PENDING, ROLLED_BACK, SUCCEEDED, set};
+use crate::frames::{FAILED, Frames, GATE_PASSED, GATE_PENDING, ROLLED_BACK, SUCCEEDED, set};
 
 /// Marks a missing time or date in derived columns.
 pub const NONE: i64 = i64::MIN;
@@ -178,40 +178,25 @@ pub fn derive(f: &Frames, tiers: &[i32]) -> PolarsResult<Derived> {
     let failed = failed_by_incidents(&counted, &f.incidents)?;
     let failed = set(&failed);
     let flag = |cond: Expr, bit: u8| when(cond).then(lit(bit as i32)).otherwise(lit(0i32));
-    let deploys = counted
-        .clone()
-        .lazy()
-        .select([
-            col("finished_at"),
-            col("program"),
-            col("release"),
-            (flag(col("status").eq(lit(SUCCEEDED)), FLAG_SUCCEEDED)
-                + flag(
-                    col("status")
-                        .neq(lit(SUCCEEDED))
-                        .or(col("id").is_in(failed, false)),
-                    FLAG_FAILED,
-                )
-                + flag(col("status").eq(lit(ROLLED_BACK)), FLAG_ROLLED_BACK)
-                + flag(col("emergency"), FLAG_EMERGENCY))
-            .alias("flags"),
-        ])
-        .collect()?;
-    let deploys = Deploys {
-        time: i64s(&deploys, "finished_at")?,
-        program: i64s(&deploys, "program")?,
-        release: i64s(&deploys, "release")?,
-        flags: deploys
-            .column("flags")?
-            .i32()?
-            .iter()
-            .map(|v| v.unwrap_or(0) as u8)
-            .collect(),
-    };
+    let counted = counted.lazy();
+    let deploys = counted.clone().select([
+        col("finished_at"),
+        col("program"),
+        col("release"),
+        (flag(col("status").eq(lit(SUCCEEDED)), FLAG_SUCCEEDED)
+            + flag(
+                col("status")
+                    .neq(lit(SUCCEEDED))
+                    .or(col("id").is_in(failed, false)),
+                FLAG_FAILED,
+            )
+            + flag(col("status").eq(lit(ROLLED_BACK)), FLAG_ROLLED_BACK)
+            + flag(col("emergency"), FLAG_EMERGENCY))
+        .alias("flags"),
+    ]);
 
     // Delivered at: the first SUCCEEDED production deployment of each release.
     let delivered = counted
-        .lazy()
         .filter(col("status").eq(lit(SUCCEEDED)))
         .group_by([col("release")])
         .agg([
@@ -241,8 +226,7 @@ pub fn derive(f: &Frames, tiers: &[i32]) -> PolarsResult<Derived> {
                 / lit(86_400_000_000.0))
             .alias("slip"),
             col("reviewed").fill_null(lit(false)),
-        ])
-        .collect()?;
+        ]);
     let leads = f
         .items
         .clone()
@@ -251,7 +235,6 @@ pub fn derive(f: &Frames, tiers: &[i32]) -> PolarsResult<Derived> {
         .join(
             delivered
                 .clone()
-                .lazy()
                 .select([col("release"), col("delivered_at")]),
             [col("release")],
             [col("release")],
@@ -259,23 +242,18 @@ pub fn derive(f: &Frames, tiers: &[i32]) -> PolarsResult<Derived> {
         )
         .with_column(hours("delivered_at", "committed_at").alias("hours"))
         .filter(col("hours").gt_eq(lit(0.0)))
-        .sort(["hours"], SortMultipleOptions::default())
-        .collect()?;
-    let delivered = delivered
-        .lazy()
-        .sort(
-            ["slip"],
-            SortMultipleOptions::default().with_nulls_last(true),
-        )
-        .collect()?;
+        .sort(["hours"], SortMultipleOptions::default());
+    let delivered = delivered.sort(
+        ["slip"],
+        SortMultipleOptions::default().with_nulls_last(true),
+    );
     let restores = f
         .incidents
         .clone()
         .lazy()
         .filter(col("resolved_at").is_not_null())
         .with_column(hours("resolved_at", "opened_at").alias("hours"))
-        .sort(["hours"], SortMultipleOptions::default())
-        .collect()?;
+        .sort(["hours"], SortMultipleOptions::default());
 
     // A gate's first result: earliest checkedAt, then first recorded; PENDING ignored.
     let gates = f
@@ -291,8 +269,29 @@ pub fn derive(f: &Frames, tiers: &[i32]) -> PolarsResult<Derived> {
             col("program").first(),
             col("release").first(),
         ])
-        .with_column(col("status").eq(lit(GATE_PASSED)).alias("passed"))
-        .collect()?;
+        .with_column(col("status").eq(lit(GATE_PASSED)).alias("passed"));
+
+    // One plan: the delivered rows that leads and delivery share are computed once.
+    let frames = [deploys, delivered, leads, restores, gates];
+    let [deploys, delivered, leads, restores, gates]: [DataFrame; 5] =
+        LazyFrame::collect_all_with_engine(
+            frames.iter().map(|f| f.logical_plan.clone()).collect(),
+            Engine::InMemory,
+            OptFlags::default(),
+        )?
+        .try_into()
+        .map_err(|_| polars_err!(ComputeError: "a derivation lost one of its frames"))?;
+    let deploys = Deploys {
+        time: i64s(&deploys, "finished_at")?,
+        program: i64s(&deploys, "program")?,
+        release: i64s(&deploys, "release")?,
+        flags: deploys
+            .column("flags")?
+            .i32()?
+            .iter()
+            .map(|v| v.unwrap_or(0) as u8)
+            .collect(),
+    };
 
     let a = &f.actions;
     let teams = i64s(&f.teams, "release")?

@@ -7,13 +7,15 @@
 mod calendar;
 mod compute;
 mod derive;
+mod frames;
 mod model;
 mod rules;
 mod store;
 
 pub use calendar::buckets;
+pub use frames::Error;
 pub use model::*;
-pub use store::{Error, Store};
+pub use store::Store;
 
 #[cfg(test)]
 mod tests;

@@ -5,9 +5,8 @@ use crate::model::Band;
 pub const HOUR: i64 = 3_600_000_000;
 pub const DAY: i64 = 24 * HOUR;
 
-/// Linear interpolation between closest ranks (PostgreSQL `percentile_cont`) of sorted values:
-/// the reference that the polars computation is tested against.
-#[cfg(test)]
+/// The `p` quantile of sorted values by linear interpolation between closest ranks (as
+/// PostgreSQL's `percentile_cont` and polars' linear quantile); None without values.
 pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     if sorted.is_empty() {
         return None;
@@ -70,6 +69,24 @@ pub fn time_to_restore_band(median_hours: Option<f64>) -> Band {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentile_is_polars_linear_quantile() {
+        use polars::prelude::*;
+        for n in [1usize, 2, 3, 10, 37, 101] {
+            let mut values: Vec<f64> = (0..n).map(|i| ((i * 7919) % 613) as f64 / 4.0).collect();
+            values.sort_by(f64::total_cmp);
+            let series = Float64Chunked::from_slice("v".into(), &values);
+            for p in [0.0, 0.1, 0.25, 0.5, 0.9, 0.95, 0.99, 1.0] {
+                let polars = series.quantile(p, QuantileMethod::Linear).ok().flatten();
+                let ours = percentile(&values, p);
+                assert!(
+                    matches!((ours, polars), (Some(a), Some(b)) if (a - b).abs() < 1e-9),
+                    "n={n} p={p}: {ours:?} vs {polars:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn percentiles_interpolate_linearly() {

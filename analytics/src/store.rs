@@ -1,4 +1,5 @@
-//! The in-memory store: one polars frame per table, replaced in part as data changes.
+//! The in-memory store, the front of the crate: frames, replaced in part as data changes,
+//! and what was derived from them per set of production tiers.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -7,131 +8,8 @@ use polars::prelude::*;
 
 use crate::compute::compute;
 use crate::derive::{Derived, derive};
-use crate::model::{Coded, DeploymentStatus, GateStatus, Metrics, Query, Tables};
-
-/// Codes the derivations compare with.
-pub const SUCCEEDED: i32 = DeploymentStatus::Succeeded as i32;
-pub const FAILED: i32 = DeploymentStatus::Failed as i32;
-pub const ROLLED_BACK: i32 = DeploymentStatus::RolledBack as i32;
-pub const GATE_PENDING: i32 = GateStatus::Pending as i32;
-pub const GATE_PASSED: i32 = GateStatus::Passed as i32;
-
-fn column<T, V>(name: &str, values: V) -> Column
-where
-    Series: NamedFrom<V, T>,
-    T: ?Sized,
-{
-    Series::new(name.into(), values).into_column()
-}
-
-/// A failure inside the analytics (a polars error), as text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error(pub String);
-
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "analytics: {}", self.0)
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl From<PolarsError> for Error {
-    fn from(err: PolarsError) -> Self {
-        Self(err.to_string())
-    }
-}
-
-/// The frames metrics are computed from.
-#[derive(Clone)]
-pub struct Frames {
-    pub releases: DataFrame,
-    pub teams: DataFrame,
-    pub deployments: DataFrame,
-    pub items: DataFrame,
-    pub incidents: DataFrame,
-    pub gates: DataFrame,
-    pub outcomes: DataFrame,
-    pub actions: DataFrame,
-}
-
-impl Frames {
-    pub fn from_tables(t: Tables) -> PolarsResult<Self> {
-        let r = t.releases;
-        let releases = DataFrame::new_infer_height(vec![
-            column("id", r.id),
-            column("program", r.program),
-            column("planned_end", r.planned_end),
-        ])?;
-        let teams = DataFrame::new_infer_height(vec![
-            column("release", t.teams.release),
-            column("team", t.teams.team),
-        ])?;
-        let d = t.deployments;
-        let deployments = DataFrame::new_infer_height(vec![
-            column("id", d.id),
-            column("release", d.release),
-            column("program", d.program),
-            column("emergency", d.emergency),
-            column(
-                "tier",
-                d.tier.into_iter().map(Coded::code).collect::<Vec<_>>(),
-            ),
-            column(
-                "status",
-                d.status.into_iter().map(Coded::code).collect::<Vec<_>>(),
-            ),
-            column("rollback", d.rollback),
-            column("finished_at", d.finished_at),
-        ])?;
-        let items = DataFrame::new_infer_height(vec![
-            column("release", t.items.release),
-            column("program", t.items.program),
-            column("committed_at", t.items.committed_at),
-        ])?;
-        let i = t.incidents;
-        let incidents = DataFrame::new_infer_height(vec![
-            column("id", i.id),
-            column("program", i.program),
-            column("release", i.release),
-            column("deployment", i.deployment),
-            column("caused_by_change", i.caused_by_change),
-            column("opened_at", i.opened_at),
-            column("resolved_at", i.resolved_at),
-        ])?;
-        let g = t.gate_results;
-        let gates = DataFrame::new_infer_height(vec![
-            column("id", g.id),
-            column("gate", g.gate),
-            column("release", g.release),
-            column("program", g.program),
-            column(
-                "status",
-                g.status.into_iter().map(Coded::code).collect::<Vec<_>>(),
-            ),
-            column("checked_at", g.checked_at),
-        ])?;
-        let outcomes = DataFrame::new_infer_height(vec![column("release", t.outcomes.release)])?;
-        let a = t.actions;
-        let actions = DataFrame::new_infer_height(vec![
-            column("release", a.release),
-            column("program", a.program),
-            column("created_at", a.created_at),
-            column("closed_at", a.closed_at),
-            column("due_date", a.due_date),
-        ])?;
-        Ok(Self {
-            releases,
-            teams,
-            deployments,
-            items,
-            incidents,
-            gates,
-            outcomes,
-            actions,
-        })
-    }
-}
+use crate::frames::{Error, Frames, set};
+use crate::model::{Coded, Metrics, Query, Tables, Tier};
 
 /// Everything needed to compute metrics, kept in memory.
 ///
@@ -173,14 +51,6 @@ fn poisoned<T>(_: T) -> Error {
     Error("a metrics computation panicked".into())
 }
 
-/// A set of values to test membership in with `is_in` (which wants a one-element list).
-pub(crate) fn set<T>(values: &[T]) -> Expr
-where
-    Series: for<'a> NamedFrom<&'a [T], [T]>,
-{
-    lit(Series::new("set".into(), values)).implode(false)
-}
-
 /// Rows of `frame` whose `column` is not one of `values`, followed by `fresh`.
 fn replace_rows(
     frame: &DataFrame,
@@ -212,22 +82,23 @@ impl Store {
 
     /// Every figure of metrics.md for `query`.
     pub fn metrics(&self, query: &Query) -> Result<Metrics, Error> {
-        let mut tiers: Vec<i32> = query.tiers.iter().map(|t| t.code()).collect();
+        let derived = self.derived(&query.tiers)?;
+        Ok(compute(&derived, query))
+    }
+
+    /// What queries over `tiers` start from, derived on first use.
+    fn derived(&self, tiers: &[Tier]) -> Result<Arc<Derived>, Error> {
+        let mut tiers: Vec<i32> = tiers.iter().map(|t| t.code()).collect();
         tiers.sort_unstable();
         tiers.dedup();
-        let derived = {
-            let mut inner = self.inner.lock().map_err(poisoned)?;
-            match inner.derived.get(&tiers) {
-                Some(derived) => derived.clone(),
-                None => {
-                    inner.apply_pending()?;
-                    let derived = Arc::new(derive(&inner.frames, &tiers)?);
-                    inner.derived.insert(tiers, derived.clone());
-                    derived
-                }
-            }
-        };
-        Ok(compute(&derived, query))
+        let mut inner = self.inner.lock().map_err(poisoned)?;
+        if let Some(derived) = inner.derived.get(&tiers) {
+            return Ok(derived.clone());
+        }
+        inner.apply_pending()?;
+        let derived = Arc::new(derive(&inner.frames, &tiers)?);
+        inner.derived.insert(tiers, derived.clone());
+        Ok(derived)
     }
 
     /// Replaces everything that belongs to `releases`, and the incidents `incidents`, by the
@@ -250,6 +121,18 @@ impl Store {
             fresh,
         });
         Ok(())
+    }
+
+    /// When each release was first delivered to one of `tiers` (`Release.deployedAt` when
+    /// the tiers are PRODUCTION): `(release, finishedAt)`, in no particular order.
+    pub fn delivered(&self, tiers: &[Tier]) -> Result<Vec<(i64, i64)>, Error> {
+        let derived = self.derived(tiers)?;
+        let d = &derived.delivered;
+        Ok(d.release
+            .iter()
+            .copied()
+            .zip(d.time.iter().copied())
+            .collect())
     }
 
     /// How many deployments the store's frames hold (replacements reach the frames when a new

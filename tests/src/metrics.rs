@@ -509,3 +509,67 @@ async fn another_process_sees_writes_on_postgres() {
         "{after}"
     );
 }
+
+/// `Release.deployedAt` is defined three times, for three readers: polars in analytics
+/// (delivery, lead time), SQL for exports, Rust over loaded rows for GraphQL. On the demo
+/// data, with every kind of deployment in it, all three name the same time for every release.
+#[tokio::test]
+async fn deployed_at_is_one_value_in_sql_polars_and_rust() {
+    use std::collections::BTreeMap;
+
+    use api::queries::derived::{DEPLOYED_AT_SQL, deployed_at};
+    use sea_orm::{ConnectionTrait, EntityTrait, Statement};
+
+    let app = TestApp::empty().await;
+    api::seed::seed_demo(&app.db, 1).await.unwrap();
+
+    let tables = api::metrics::load::tables(&app.db, api::metrics::load::Selection::All)
+        .await
+        .unwrap();
+    // polars runs off the async runtime, as the server runs it.
+    let polars: BTreeMap<i64, i64> = tokio::task::spawn_blocking(move || {
+        let store = analytics::Store::new(tables).unwrap();
+        let delivered = store.delivered(&[analytics::Tier::Production]).unwrap();
+        delivered.into_iter().collect()
+    })
+    .await
+    .unwrap();
+
+    let rows = app
+        .db
+        .query_all_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            format!("SELECT r.id, {DEPLOYED_AT_SQL} FROM releases r"),
+        ))
+        .await
+        .unwrap();
+    let mut sql = BTreeMap::new();
+    for row in rows {
+        let (id, at): (i64, Option<i64>) = row.try_get_many_by_index().unwrap();
+        if let Some(at) = at {
+            sql.insert(id, at);
+        }
+    }
+
+    let environments = entity::environment::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    let tier = |id: i64| environments.iter().find(|e| e.id == id).map(|e| e.tier);
+    let mut by_release: BTreeMap<i64, Vec<entity::deployment::Model>> = BTreeMap::new();
+    for d in entity::deployment::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+    {
+        by_release.entry(d.release_id).or_default().push(d);
+    }
+    let rust: BTreeMap<i64, i64> = by_release
+        .iter()
+        .filter_map(|(release, list)| Some((*release, deployed_at(list, tier)?)))
+        .collect();
+
+    assert!(sql.len() > 100, "the demo delivers releases: {}", sql.len());
+    assert_eq!(sql, polars, "SQL and polars");
+    assert_eq!(sql, rust, "SQL and Rust");
+}

@@ -1,0 +1,137 @@
+//! The tables as polars frames, with the enums as their codes ([`Coded`]).
+
+use polars::prelude::*;
+
+use crate::model::{Coded, DeploymentStatus, GateStatus, Tables};
+
+/// Codes the derivations compare with.
+pub const SUCCEEDED: i32 = DeploymentStatus::Succeeded as i32;
+pub const FAILED: i32 = DeploymentStatus::Failed as i32;
+pub const ROLLED_BACK: i32 = DeploymentStatus::RolledBack as i32;
+pub const GATE_PENDING: i32 = GateStatus::Pending as i32;
+pub const GATE_PASSED: i32 = GateStatus::Passed as i32;
+
+fn column<T, V>(name: &str, values: V) -> Column
+where
+    Series: NamedFrom<V, T>,
+    T: ?Sized,
+{
+    Series::new(name.into(), values).into_column()
+}
+
+/// A failure inside the analytics (a polars error), as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error(pub String);
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "analytics: {}", self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<PolarsError> for Error {
+    fn from(err: PolarsError) -> Self {
+        Self(err.to_string())
+    }
+}
+
+/// The frames metrics are computed from.
+#[derive(Clone)]
+pub struct Frames {
+    pub releases: DataFrame,
+    pub teams: DataFrame,
+    pub deployments: DataFrame,
+    pub items: DataFrame,
+    pub incidents: DataFrame,
+    pub gates: DataFrame,
+    pub outcomes: DataFrame,
+    pub actions: DataFrame,
+}
+
+impl Frames {
+    pub fn from_tables(t: Tables) -> PolarsResult<Self> {
+        let r = t.releases;
+        let releases = DataFrame::new_infer_height(vec![
+            column("id", r.id),
+            column("program", r.program),
+            column("planned_end", r.planned_end),
+        ])?;
+        let teams = DataFrame::new_infer_height(vec![
+            column("release", t.teams.release),
+            column("team", t.teams.team),
+        ])?;
+        let d = t.deployments;
+        let deployments = DataFrame::new_infer_height(vec![
+            column("id", d.id),
+            column("release", d.release),
+            column("program", d.program),
+            column("emergency", d.emergency),
+            column(
+                "tier",
+                d.tier.into_iter().map(Coded::code).collect::<Vec<_>>(),
+            ),
+            column(
+                "status",
+                d.status.into_iter().map(Coded::code).collect::<Vec<_>>(),
+            ),
+            column("rollback", d.rollback),
+            column("finished_at", d.finished_at),
+        ])?;
+        let items = DataFrame::new_infer_height(vec![
+            column("release", t.items.release),
+            column("program", t.items.program),
+            column("committed_at", t.items.committed_at),
+        ])?;
+        let i = t.incidents;
+        let incidents = DataFrame::new_infer_height(vec![
+            column("id", i.id),
+            column("program", i.program),
+            column("release", i.release),
+            column("deployment", i.deployment),
+            column("caused_by_change", i.caused_by_change),
+            column("opened_at", i.opened_at),
+            column("resolved_at", i.resolved_at),
+        ])?;
+        let g = t.gate_results;
+        let gates = DataFrame::new_infer_height(vec![
+            column("id", g.id),
+            column("gate", g.gate),
+            column("release", g.release),
+            column("program", g.program),
+            column(
+                "status",
+                g.status.into_iter().map(Coded::code).collect::<Vec<_>>(),
+            ),
+            column("checked_at", g.checked_at),
+        ])?;
+        let outcomes = DataFrame::new_infer_height(vec![column("release", t.outcomes.release)])?;
+        let a = t.actions;
+        let actions = DataFrame::new_infer_height(vec![
+            column("release", a.release),
+            column("program", a.program),
+            column("created_at", a.created_at),
+            column("closed_at", a.closed_at),
+            column("due_date", a.due_date),
+        ])?;
+        Ok(Self {
+            releases,
+            teams,
+            deployments,
+            items,
+            incidents,
+            gates,
+            outcomes,
+            actions,
+        })
+    }
+}
+
+/// A set of values to test membership in with `is_in` (which wants a one-element list).
+pub(crate) fn set<T>(values: &[T]) -> Expr
+where
+    Series: for<'a> NamedFrom<&'a [T], [T]>,
+{
+    lit(Series::new("set".into(), values)).implode(false)
+}
