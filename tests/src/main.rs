@@ -16,6 +16,7 @@ mod auth;
 mod cli;
 mod commands;
 mod contract;
+mod demo;
 mod exports;
 mod fuzz;
 mod hostile;

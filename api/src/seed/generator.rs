@@ -1,36 +1,22 @@
-//! The demo data set: a deterministic, realistic organisation with two years of history.
-//!
-//! Five program archetypes with different habits (payments deploys many times a day with
-//! canaries; mobile ships monthly in stages with pilots; data weekly; a supplier-heavy ERP
-//! programme rarely and riskily; internal tools often with feature flags). `--scale N`
-//! makes N copies of each archetype. The same scale on the same day gives the same data:
-//! randomness comes from a fixed-seed generator and the calendar is anchored to the Monday
-//! 104 weeks before today.
-//!
-//! Rows are written with explicit ids in multi-row INSERTs inside one transaction per
-//! program, which is what makes millions of rows affordable.
+//! One program's history, release by release: the lifecycle each release goes through, with
+//! its gates, approvals, deployments, incidents and review, as rows.
 
-use std::time::Instant;
-
-use chrono::{Datelike, Duration as Days, NaiveDate, Utc};
+use chrono::{Datelike, Duration as Days};
 use entity::enums::*;
 use entity::release_party::PartyRole;
 use entity::*;
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, IntoActiveModel,
-    PaginatorTrait, Statement, TransactionTrait,
-};
 
+use super::archetypes::*;
+use super::in_year_end_freeze;
+use super::rows::{Ids, Rows, next};
 use crate::time;
 
 const HOUR: i64 = 3_600_000_000;
 const DAY: i64 = 24 * HOUR;
 const WEEK: i64 = 7 * DAY;
-/// Rows per INSERT statement; keeps every batch under SQLite's 32,766 bind parameters.
-const BATCH: usize = 2_000;
 
 /// Small deterministic generator (SplitMix64), so demo data is the same on every machine.
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -60,442 +46,25 @@ impl Rng {
     }
 }
 
-/// The habits of one kind of program.
-struct Archetype {
-    key: &'static str,
-    name: &'static str,
-    description: &'static str,
-    owner: &'static str,
-    objective: &'static str,
-    teams: &'static [&'static str],
-    suppliers: &'static [&'static str],
-    /// Working days between releases (fractions mean several a day).
-    interval_days: f64,
-    strategy: DeploymentStrategy,
-    /// Production rollout stages, deployed to each production region in turn.
-    stages: &'static [Option<&'static str>],
-    /// Lead time from first commit to production, in hours.
-    lead_hours: (i64, i64),
-    /// Days a delivery slips past plannedEnd (negative = early).
-    slip_days: (i64, i64),
-    failure_rate: f64,
-    incident_rate: f64,
-    restore_hours: (i64, i64),
-    gate_fail_rate: f64,
-    emergency_rate: f64,
-    extra_gates: &'static [(&'static str, GateKind)],
-    item_prefix: &'static str,
-}
-
-const ARCHETYPES: [Archetype; 5] = [
-    Archetype {
-        key: "PAY",
-        name: "Payments Platform",
-        description: "Card, wallet and bank-transfer payments for every channel.",
-        owner: "Dana Whitfield",
-        objective: "Authorise 99.99% of payments within 300 ms while shipping daily.",
-        teams: &["payments-core", "risk", "checkout"],
-        suppliers: &[],
-        interval_days: 0.3,
-        strategy: DeploymentStrategy::Canary,
-        stages: &[Some("canary 5%"), Some("canary 50%"), Some("100%")],
-        lead_hours: (2, 20),
-        slip_days: (-1, 1),
-        failure_rate: 0.02,
-        incident_rate: 0.02,
-        restore_hours: (0, 2),
-        gate_fail_rate: 0.08,
-        emergency_rate: 0.03,
-        extra_gates: &[("pci-compliance", GateKind::Compliance)],
-        item_prefix: "PAY",
-    },
-    Archetype {
-        key: "MOB",
-        name: "Mobile App",
-        description: "The customer app for iOS and Android.",
-        owner: "Ravi Menon",
-        objective: "Raise the app-store rating to 4.7 with monthly feature drops.",
-        teams: &["mobile-ios", "mobile-android", "design"],
-        suppliers: &["Brightlane QA"],
-        interval_days: 20.0,
-        strategy: DeploymentStrategy::Staged,
-        stages: &[Some("pilot 1%"), Some("staged 20%"), Some("100%")],
-        lead_hours: (120, 700),
-        slip_days: (-3, 6),
-        failure_rate: 0.10,
-        incident_rate: 0.08,
-        restore_hours: (3, 60),
-        gate_fail_rate: 0.25,
-        emergency_rate: 0.15,
-        extra_gates: &[("acceptance", GateKind::Acceptance)],
-        item_prefix: "MOB",
-    },
-    Archetype {
-        key: "DATA",
-        name: "Data Platform",
-        description: "Pipelines, the warehouse and the reporting layer.",
-        owner: "Mei Tanaka",
-        objective: "Fresh data by 07:00 every day for every business report.",
-        teams: &["data-eng", "analytics"],
-        suppliers: &["Cloudharbor"],
-        interval_days: 5.0,
-        strategy: DeploymentStrategy::BlueGreen,
-        stages: &[None],
-        lead_hours: (24, 160),
-        slip_days: (-2, 3),
-        failure_rate: 0.07,
-        incident_rate: 0.05,
-        restore_hours: (1, 20),
-        gate_fail_rate: 0.15,
-        emergency_rate: 0.05,
-        extra_gates: &[("performance", GateKind::Performance)],
-        item_prefix: "DAT",
-    },
-    Archetype {
-        key: "ERP",
-        name: "ERP Modernisation",
-        description: "Finance, procurement and HR on the new ERP suite.",
-        owner: "Jonas Becker",
-        objective: "Retire the legacy ledger by the end of the programme.",
-        teams: &["erp-finance", "erp-integration"],
-        suppliers: &["Northwind Consulting", "Atlas ERP", "Keystone Integrations"],
-        interval_days: 30.0,
-        strategy: DeploymentStrategy::BigBang,
-        stages: &[None],
-        lead_hours: (500, 1_800),
-        slip_days: (-5, 25),
-        failure_rate: 0.20,
-        incident_rate: 0.12,
-        restore_hours: (20, 240),
-        gate_fail_rate: 0.35,
-        emergency_rate: 0.10,
-        extra_gates: &[
-            ("sox-compliance", GateKind::Compliance),
-            ("uat", GateKind::Acceptance),
-        ],
-        item_prefix: "ERP",
-    },
-    Archetype {
-        key: "TOOLS",
-        name: "Internal Tools",
-        description: "Back-office tools for support and operations staff.",
-        owner: "Sam Okafor",
-        objective: "Cut the time support staff spend per ticket by a third.",
-        teams: &["platform-tools"],
-        suppliers: &[],
-        interval_days: 1.7,
-        strategy: DeploymentStrategy::FeatureFlag,
-        stages: &[None],
-        lead_hours: (10, 90),
-        slip_days: (-2, 2),
-        failure_rate: 0.05,
-        incident_rate: 0.03,
-        restore_hours: (1, 12),
-        gate_fail_rate: 0.10,
-        emergency_rate: 0.02,
-        extra_gates: &[],
-        item_prefix: "TOOL",
-    },
-];
-
-const ENVIRONMENTS: [(&str, EnvironmentTier); 5] = [
-    ("dev", EnvironmentTier::Development),
-    ("test", EnvironmentTier::Testing),
-    ("staging", EnvironmentTier::Staging),
-    ("prod-eu", EnvironmentTier::Production),
-    ("prod-us", EnvironmentTier::Production),
-];
-const STAGING_ENV: i64 = 3;
-const PROD_ENVS: [i64; 2] = [4, 5];
-
-const FEATURES: [&str; 8] = [
-    "Faster search",
-    "Saved filters",
-    "Bulk export",
-    "Dark mode",
-    "Audit log view",
-    "Smart retries",
-    "Multi-currency totals",
-    "Self-service onboarding",
-];
-const FIXES: [&str; 6] = [
-    "Fix rounding in totals",
-    "Fix timeout on large uploads",
-    "Fix duplicate notifications",
-    "Fix time-zone drift in reports",
-    "Fix crash on empty cart",
-    "Fix stale cache after login",
-];
-const SECURITY: [&str; 3] = [
-    "Rotate signing keys",
-    "Upgrade TLS library",
-    "Harden session cookies",
-];
-const CHORES: [&str; 3] = [
-    "Upgrade dependencies",
-    "Remove dead feature flags",
-    "Tidy build scripts",
-];
-const LESSONS: [&str; 4] = [
-    "Canary metrics caught the regression early; widen the canary dashboard.",
-    "Supplier hand-over lacked a runbook; require one before approval.",
-    "Load test did not reflect month-end volumes.",
-    "Rollback worked as planned and took under ten minutes.",
-];
-const ACTIONS: [&str; 5] = [
-    "Add a synthetic check for the failed path",
-    "Write the supplier hand-over runbook",
-    "Extend the load test to month-end volumes",
-    "Automate the rollback rehearsal",
-    "Add an alert on error-budget burn",
-];
-
-/// Buffers rows of every table and writes them in batches.
-#[derive(Default)]
-struct Rows {
-    programs: Vec<program::Model>,
-    releases: Vec<release::Model>,
-    parties: Vec<release_party::Model>,
-    items: Vec<release_item::Model>,
-    gates: Vec<quality_gate::Model>,
-    results: Vec<gate_result::Model>,
-    approvals: Vec<approval::Model>,
-    deployments: Vec<deployment::Model>,
-    incidents: Vec<incident::Model>,
-    outcomes: Vec<outcome::Model>,
-    actions: Vec<improvement_action::Model>,
-    freezes: Vec<freeze_window::Model>,
-    events: Vec<release_event::Model>,
-}
-
-async fn insert<E, M>(db: &impl ConnectionTrait, rows: &mut Vec<M>) -> Result<u64, sea_orm::DbErr>
-where
-    E: EntityTrait,
-    M: IntoActiveModel<E::ActiveModel>,
-    E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
-{
-    let count = rows.len() as u64;
-    let mut rest = std::mem::take(rows).into_iter().peekable();
-    while rest.peek().is_some() {
-        let batch: Vec<E::ActiveModel> = rest
-            .by_ref()
-            .take(BATCH)
-            .map(IntoActiveModel::into_active_model)
-            .collect();
-        E::insert_many(batch).exec_without_returning(db).await?;
-    }
-    Ok(count)
-}
-
-impl Rows {
-    /// Writes every buffered row, parents before children, and returns how many.
-    async fn flush(&mut self, db: &impl ConnectionTrait) -> Result<u64, sea_orm::DbErr> {
-        Ok(insert::<program::Entity, _>(db, &mut self.programs).await?
-            + insert::<freeze_window::Entity, _>(db, &mut self.freezes).await?
-            + insert::<release::Entity, _>(db, &mut self.releases).await?
-            + insert::<release_party::Entity, _>(db, &mut self.parties).await?
-            + insert::<release_item::Entity, _>(db, &mut self.items).await?
-            + insert::<quality_gate::Entity, _>(db, &mut self.gates).await?
-            + insert::<gate_result::Entity, _>(db, &mut self.results).await?
-            + insert::<approval::Entity, _>(db, &mut self.approvals).await?
-            + insert::<deployment::Entity, _>(db, &mut self.deployments).await?
-            + insert::<incident::Entity, _>(db, &mut self.incidents).await?
-            + insert::<outcome::Entity, _>(db, &mut self.outcomes).await?
-            + insert::<improvement_action::Entity, _>(db, &mut self.actions).await?
-            + insert::<release_event::Entity, _>(db, &mut self.events).await?)
-    }
-}
-
-/// Next free id of every table (the database starts empty).
-#[derive(Default)]
-struct Ids {
-    program: i64,
-    release: i64,
-    party: i64,
-    item: i64,
-    gate: i64,
-    result: i64,
-    approval: i64,
-    deployment: i64,
-    incident: i64,
-    outcome: i64,
-    action: i64,
-    freeze: i64,
-    event: i64,
-}
-
-fn next(counter: &mut i64) -> i64 {
-    *counter += 1;
-    *counter
-}
-
-/// What `seed` wrote and how fast.
-#[derive(Debug, Default)]
-pub struct SeedReport {
-    pub programs: u64,
-    pub releases: u64,
-    pub production_deployments: u64,
-    pub rows: u64,
-    pub seconds: f64,
-}
-
-impl std::fmt::Display for SeedReport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "seeded {} programs, {} releases, {} production deployments ({} rows in {:.1} s, {:.0} rows/s)",
-            self.programs,
-            self.releases,
-            self.production_deployments,
-            self.rows,
-            self.seconds,
-            self.rows as f64 / self.seconds.max(1e-9)
-        )
-    }
-}
-
-/// Writes the demo data set at `scale` into an empty, migrated database.
-pub async fn seed_demo(db: &DatabaseConnection, scale: u32) -> anyhow::Result<SeedReport> {
-    if program::Entity::find().count(db).await? > 0
-        || environment::Entity::find().count(db).await? > 0
-    {
-        anyhow::bail!(
-            "the database already has data; seed needs an empty one (relm migrate fresh empties it)"
-        );
-    }
-    let started = Instant::now();
-    let today = Utc::now().date_naive();
-    let start = monday_on_or_before(today - Days::weeks(104));
-    let start_us = time::to_micros(start.and_time(chrono::NaiveTime::MIN).and_utc());
-    let now_us = time::to_micros(today.and_time(chrono::NaiveTime::MIN).and_utc());
-
-    let mut report = SeedReport::default();
-    let mut ids = Ids::default();
-    let mut rows = Rows::default();
-    let txn = db.begin().await?;
-    for (i, (name, tier)) in ENVIRONMENTS.iter().enumerate() {
-        environment::ActiveModel {
-            id: sea_orm::Set(i as i64 + 1),
-            name: sea_orm::Set((*name).to_owned()),
-            tier: sea_orm::Set(*tier),
-        }
-        .insert(&txn)
-        .await?;
-    }
-    global_freezes(&mut rows, &mut ids, start, today);
-    report.rows += ENVIRONMENTS.len() as u64 + rows.flush(&txn).await?;
-    txn.commit().await?;
-
-    for copy in 0..scale {
-        for (a, archetype) in ARCHETYPES.iter().enumerate() {
-            let seed = (u64::from(copy) << 8) | a as u64;
-            let mut generator = ProgramGenerator {
-                archetype,
-                copy,
-                start_us,
-                now_us,
-                rng: Rng(0x5EED_0000_0000 ^ seed.wrapping_mul(0x9E37_79B9)),
-                ids: &mut ids,
-                rows: &mut rows,
-            };
-            let (releases, prod) = generator.generate();
-            report.programs += 1;
-            report.releases += releases;
-            report.production_deployments += prod;
-            let txn = db.begin().await?;
-            report.rows += rows.flush(&txn).await?;
-            txn.commit().await?;
-        }
-    }
-    reset_sequences(db).await?;
-    // Fresh statistics, so the planner knows the tables' new sizes at once rather than
-    // after autovacuum comes round (without them PostgreSQL picks slow plans for exports).
-    db.execute_unprepared("ANALYZE").await?;
-    crate::commands::record_change(db, change::ChangeKind::Bulk, None, None)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    report.seconds = started.elapsed().as_secs_f64();
-    Ok(report)
-}
-
-fn monday_on_or_before(day: NaiveDate) -> NaiveDate {
-    day - Days::days(i64::from(day.weekday().num_days_from_monday()))
-}
-
-/// Year-end freezes for every program, in each year the history covers.
-fn global_freezes(rows: &mut Rows, ids: &mut Ids, start: NaiveDate, today: NaiveDate) {
-    for year in start.year()..=today.year() {
-        let (Some(from), Some(to)) = (
-            NaiveDate::from_ymd_opt(year, 12, 20),
-            NaiveDate::from_ymd_opt(year + 1, 1, 3),
-        ) else {
-            continue;
-        };
-        rows.freezes.push(freeze_window::Model {
-            id: next(&mut ids.freeze),
-            name: format!("Year-end freeze {year}"),
-            reason: Some("Peak trading and reduced staffing over the holidays.".into()),
-            starts_at: time::to_micros(from.and_time(chrono::NaiveTime::MIN).and_utc()),
-            ends_at: time::to_micros(to.and_time(chrono::NaiveTime::MIN).and_utc()),
-            program_id: None,
-        });
-    }
-}
-
-/// PostgreSQL sequences do not see explicit ids; move each past the largest id.
-async fn reset_sequences(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
-    if db.get_database_backend() != DbBackend::Postgres {
-        return Ok(());
-    }
-    for table in [
-        "programs",
-        "environments",
-        "releases",
-        "release_parties",
-        "release_items",
-        "quality_gates",
-        "gate_results",
-        "approvals",
-        "deployments",
-        "incidents",
-        "outcomes",
-        "improvement_actions",
-        "freeze_windows",
-        "release_events",
-    ] {
-        let sql = format!(
-            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
-        );
-        db.execute_raw(Statement::from_string(DbBackend::Postgres, sql))
-            .await?;
-    }
-    Ok(())
-}
-
-/// Whether `t` falls in a year-end freeze (20 Dec to 3 Jan).
-fn in_year_end_freeze(t: i64) -> bool {
-    let day = time::from_micros(t).date_naive();
-    (day.month() == 12 && day.day() >= 20) || (day.month() == 1 && day.day() < 3)
-}
-
-struct ProgramGenerator<'a> {
-    archetype: &'a Archetype,
-    copy: u32,
-    start_us: i64,
-    now_us: i64,
-    rng: Rng,
-    ids: &'a mut Ids,
-    rows: &'a mut Rows,
+pub(super) struct ProgramGenerator<'a> {
+    pub(super) archetype: &'a Archetype,
+    pub(super) copy: u32,
+    pub(super) start_us: i64,
+    pub(super) now_us: i64,
+    pub(super) rng: Rng,
+    pub(super) ids: &'a mut Ids,
+    pub(super) rows: &'a mut Rows,
 }
 
 /// The state of one release as it is generated.
-struct Draft {
-    id: i64,
-    created_at: i64,
-    revision: i32,
-    status: ReleaseStatus,
+pub(super) struct Draft {
+    pub(super) id: i64,
+    pub(super) strategy: DeploymentStrategy,
+    pub(super) created_at: i64,
+    pub(super) revision: i32,
+    pub(super) status: ReleaseStatus,
     /// Time of the latest event: the audit trail never goes back in time.
-    clock: i64,
+    pub(super) clock: i64,
 }
 
 impl ProgramGenerator<'_> {
@@ -507,7 +76,7 @@ impl ProgramGenerator<'_> {
     }
 
     /// Generates the program and its history; returns (releases, production deployments).
-    fn generate(&mut self) -> (u64, u64) {
+    pub(super) fn generate(&mut self) -> (u64, u64) {
         let a = self.archetype;
         let program_id = next(&mut self.ids.program);
         let key = self.key();
@@ -627,8 +196,13 @@ impl ProgramGenerator<'_> {
         let planned_start = planned_end - lead.max(DAY);
         let created_at = (planned_start - self.rng.range(1, 14) * DAY)
             .min(self.now_us - self.rng.range(1, 20) * DAY);
+        let strategy = match (release_type, a.major_strategy) {
+            (ReleaseType::Major, Some(major)) => major,
+            _ => a.strategy,
+        };
         let mut draft = Draft {
             id: next(&mut self.ids.release),
+            strategy,
             created_at,
             revision: 0,
             status: ReleaseStatus::Planned,
@@ -753,7 +327,7 @@ impl ProgramGenerator<'_> {
             )),
             release_type,
             risk,
-            strategy: a.strategy,
+            strategy: draft.strategy,
             status: draft.status,
             owner: Some(a.owner.to_owned()),
             planned_start: Some(planned_start),
@@ -887,7 +461,7 @@ impl ProgramGenerator<'_> {
         // run past now is still in progress.
         let slip = self.rng.range(a.slip_days.0 * DAY, a.slip_days.1 * DAY + 1);
         let go_live = (planned_end + slip).max(draft.clock + 2 * HOUR);
-        let strategy = a.strategy;
+        let strategy = draft.strategy;
         if go_live - HOUR > self.now_us {
             return 0;
         }
@@ -1231,7 +805,7 @@ impl ProgramGenerator<'_> {
 }
 
 /// Moves a time to a working day between 09:00 and 17:00 UTC.
-fn align_to_working_hours(t: i64, rng: &mut Rng) -> i64 {
+pub(super) fn align_to_working_hours(t: i64, rng: &mut Rng) -> i64 {
     let day_start = t - t.rem_euclid(DAY);
     let weekday = time::from_micros(day_start)
         .weekday()

@@ -1,0 +1,127 @@
+//! The demo data set is written row by row, not through the commands, so these tests hold
+//! it to the same rules: every release's audit trail replays through the lifecycle, and the
+//! data shows every deployment strategy of the contract.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use api::domain::lifecycle::{after_production_deployment, check_transition};
+use entity::enums::{DeploymentStatus, DeploymentStrategy, ReleaseEventKind, ReleaseStatus};
+use entity::{deployment, release, release_event};
+use sea_orm::{EntityTrait, Iterable, QueryOrder};
+
+use crate::support::TestApp;
+
+/// Whether an event of `kind` may move a release from `from` to `to` (lifecycle.md).
+fn allowed(kind: ReleaseEventKind, from: ReleaseStatus, to: ReleaseStatus) -> bool {
+    use ReleaseStatus::*;
+    match kind {
+        ReleaseEventKind::StatusChanged => check_transition(from, to).is_ok(),
+        // A production deployment moves an APPROVED or DEPLOYING release along.
+        ReleaseEventKind::DeploymentRecorded => [
+            DeploymentStatus::Succeeded,
+            DeploymentStatus::Failed,
+            DeploymentStatus::InProgress,
+        ]
+        .into_iter()
+        .any(|status| after_production_deployment(from, status) == Some(to)),
+        ReleaseEventKind::RolledBack => matches!(from, Deploying | Deployed) && to == RolledBack,
+        ReleaseEventKind::OutcomeRecorded => {
+            matches!(from, Deployed | RolledBack) && to == Reviewed
+        }
+        _ => false,
+    }
+}
+
+#[tokio::test]
+async fn every_demo_release_history_replays_through_the_lifecycle() {
+    let app = TestApp::empty().await;
+    api::seed::seed_demo(&app.db, 1).await.unwrap();
+    let releases = release::Entity::find().all(&app.db).await.unwrap();
+    let mut events: BTreeMap<i64, Vec<release_event::Model>> = BTreeMap::new();
+    for event in release_event::Entity::find()
+        .order_by_asc(release_event::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap()
+    {
+        events.entry(event.release_id).or_default().push(event);
+    }
+    let mut replayed = 0;
+    for release in &releases {
+        let trail = events
+            .get(&release.id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        assert_eq!(
+            trail.first().map(|e| e.kind),
+            Some(ReleaseEventKind::Created),
+            "{} starts with its creation",
+            release.version
+        );
+        assert_eq!(
+            release.revision as usize,
+            trail.len(),
+            "{}: one revision per event",
+            release.version
+        );
+        let mut status = ReleaseStatus::Planned;
+        let mut at = i64::MIN;
+        for event in trail {
+            assert!(
+                event.at >= at,
+                "{}: events go forward in time",
+                release.version
+            );
+            at = event.at;
+            let Some(to) = event.to_status else {
+                assert_eq!(event.from_status, None, "{}: {event:?}", release.version);
+                continue;
+            };
+            assert_eq!(
+                event.from_status,
+                Some(status),
+                "{}: {event:?}",
+                release.version
+            );
+            assert!(
+                allowed(event.kind, status, to),
+                "{}: {:?} may not move {} to {}",
+                release.version,
+                event.kind,
+                status.as_str(),
+                to.as_str()
+            );
+            status = to;
+            replayed += 1;
+        }
+        assert_eq!(
+            status, release.status,
+            "{} ends where it stands",
+            release.version
+        );
+    }
+    assert!(replayed > releases.len(), "statuses moved: {replayed}");
+}
+
+#[tokio::test]
+async fn the_demo_uses_every_deployment_strategy() {
+    let app = TestApp::empty().await;
+    api::seed::seed_demo(&app.db, 1).await.unwrap();
+    let every: BTreeSet<&str> = DeploymentStrategy::iter().map(|s| s.as_str()).collect();
+    let releases: BTreeSet<&str> = release::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.strategy.as_str())
+        .collect();
+    let deployments: BTreeSet<&str> = deployment::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.strategy.as_str())
+        .collect();
+    assert_eq!(releases, every, "release strategies");
+    assert_eq!(deployments, every, "deployment strategies");
+}
