@@ -1,70 +1,42 @@
 //! Trend buckets: calendar periods in UTC, clipped to the window.
 
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveTime};
+
 use crate::model::Granularity;
-use crate::rules::DAY;
 
-/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
-pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// The UTC date of `t` (microseconds since 1970-01-01).
+fn date_of(t: i64) -> NaiveDate {
+    DateTime::from_timestamp_micros(t).map_or(NaiveDate::MIN, |t| t.date_naive())
 }
 
-/// The civil date (year, month, day) of days since 1970-01-01.
-pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+/// Microseconds since 1970-01-01 of midnight UTC at the start of `date`.
+fn start_of(date: NaiveDate) -> i64 {
+    date.and_time(NaiveTime::MIN).and_utc().timestamp_micros()
 }
 
-/// The start of the calendar period holding `t`.
-fn period_start(t: i64, granularity: Granularity) -> i64 {
-    let days = t.div_euclid(DAY);
-    let start_day = match granularity {
-        Granularity::Day => days,
-        // 1970-01-01 was a Thursday: Monday is 3 days earlier.
-        Granularity::Week => days - (days + 3).rem_euclid(7),
-        Granularity::Month => {
-            let (y, m, _) = civil_from_days(days);
-            days_from_civil(y, m, 1)
+/// The first day of the calendar period holding `date`.
+fn period_first_day(date: NaiveDate, granularity: Granularity) -> NaiveDate {
+    let first_of_month = |month: u32| NaiveDate::from_ymd_opt(date.year(), month, 1);
+    match granularity {
+        Granularity::Day => Some(date),
+        Granularity::Week => {
+            date.checked_sub_days(Days::new(u64::from(date.weekday().num_days_from_monday())))
         }
-        Granularity::Quarter => {
-            let (y, m, _) = civil_from_days(days);
-            days_from_civil(y, (m - 1) / 3 * 3 + 1, 1)
-        }
-    };
-    start_day * DAY
+        Granularity::Month => first_of_month(date.month()),
+        Granularity::Quarter => first_of_month(date.month0() / 3 * 3 + 1),
+    }
+    .unwrap_or(date)
 }
 
-/// The start of the period after the one starting at `start`.
-fn next_period(start: i64, granularity: Granularity) -> i64 {
-    let days = start.div_euclid(DAY);
-    let next_day = match granularity {
-        Granularity::Day => days + 1,
-        Granularity::Week => days + 7,
-        Granularity::Month | Granularity::Quarter => {
-            let step = if granularity == Granularity::Month {
-                1
-            } else {
-                3
-            };
-            let (y, m, _) = civil_from_days(days);
-            let months = y * 12 + i64::from(m) - 1 + step;
-            days_from_civil(months.div_euclid(12), (months.rem_euclid(12) + 1) as u32, 1)
-        }
-    };
-    next_day * DAY
+/// The first day of the period after the one starting on `first`.
+fn next_first_day(first: NaiveDate, granularity: Granularity) -> NaiveDate {
+    match granularity {
+        Granularity::Day => first.checked_add_days(Days::new(1)),
+        Granularity::Week => first.checked_add_days(Days::new(7)),
+        Granularity::Month => first.checked_add_months(Months::new(1)),
+        Granularity::Quarter => first.checked_add_months(Months::new(3)),
+    }
+    .unwrap_or(NaiveDate::MAX)
 }
 
 /// Every bucket from the one holding `from` to the one holding `to - 1 s`, in order, each
@@ -75,11 +47,11 @@ pub fn buckets(from: i64, to: i64, granularity: Granularity) -> Vec<(i64, i64)> 
         return Vec::new();
     }
     let mut out = Vec::new();
-    let mut boundary = period_start(from, granularity);
-    while boundary <= last {
-        let next = next_period(boundary, granularity);
-        out.push((boundary.max(from), next.min(to)));
-        boundary = next;
+    let mut first = period_first_day(date_of(from), granularity);
+    while start_of(first) <= last && first < NaiveDate::MAX {
+        let next = next_first_day(first, granularity);
+        out.push((start_of(first).max(from), start_of(next).min(to)));
+        first = next;
     }
     out
 }
@@ -88,18 +60,9 @@ pub fn buckets(from: i64, to: i64, granularity: Granularity) -> Vec<(i64, i64)> 
 mod tests {
     use super::*;
 
-    fn t(y: i64, m: u32, d: u32, hour: i64) -> i64 {
-        days_from_civil(y, m, d) * DAY + hour * 3_600_000_000
-    }
-
-    #[test]
-    fn civil_dates_round_trip() {
-        for days in [-1000, 0, 59, 60, 10_957, 20_000, 20_513] {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days);
-        }
-        assert_eq!(days_from_civil(2026, 11, 27), 20_784);
-        assert_eq!(civil_from_days(20_784), (2026, 11, 27));
+    fn t(y: i32, m: u32, d: u32, hour: i64) -> i64 {
+        let date = NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN);
+        start_of(date) + hour * 3_600_000_000
     }
 
     #[test]

@@ -62,8 +62,9 @@ coded!(
     }
 );
 
-/// Size of the trend's calendar buckets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Size of the trend's calendar buckets; parsed from its contract name in any case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE", ascii_case_insensitive)]
 pub enum Granularity {
     Day,
     /// ISO weeks, starting Monday 00:00 UTC.

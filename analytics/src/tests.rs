@@ -1,13 +1,21 @@
 //! Hand-computed fixtures for every rule of metrics.md.
 
-use crate::calendar::days_from_civil;
 use crate::model::*;
 use crate::rules::{DAY, HOUR, percentile};
 use crate::store::Store;
 
+/// Midnight UTC at the start of a date.
+fn day(year: i32, month: u32, day: u32) -> i64 {
+    chrono::NaiveDate::from_ymd_opt(year, month, day).map_or(0, |d| {
+        d.and_time(chrono::NaiveTime::MIN)
+            .and_utc()
+            .timestamp_micros()
+    })
+}
+
 /// 2026-01-01T00:00:00Z plus `n` hours.
 fn h(n: i64) -> i64 {
-    days_from_civil(2026, 1, 1) * DAY + n * HOUR
+    day(2026, 1, 1) + n * HOUR
 }
 
 const PAY: i64 = 1;
@@ -530,7 +538,7 @@ fn actions_open_overdue_and_closed() {
 #[test]
 fn trend_buckets_are_cut_by_the_window() {
     let jan_20 = h(19 * 24);
-    let feb_10 = days_from_civil(2026, 2, 10) * DAY;
+    let feb_10 = day(2026, 2, 10);
     let mut f = Fixture::default();
     f.release(1, PAY, Some(feb_10))
         .shipped(1, 1, PAY, jan_20)
@@ -550,17 +558,10 @@ fn trend_buckets_are_cut_by_the_window() {
         )
         .incident(1, PAY, None, None, true, feb_10, Some(feb_10 + 3 * HOUR));
     let from = h(10 * 24);
-    let to = days_from_civil(2026, 3, 5) * DAY;
+    let to = day(2026, 3, 5);
     let m = f.store().metrics(&query(from, to)).unwrap();
     let starts: Vec<i64> = m.trend.iter().map(|b| b.start).collect();
-    assert_eq!(
-        starts,
-        [
-            from,
-            days_from_civil(2026, 2, 1) * DAY,
-            days_from_civil(2026, 3, 1) * DAY
-        ]
-    );
+    assert_eq!(starts, [from, day(2026, 2, 1), day(2026, 3, 1)]);
     assert_eq!(m.trend[2].end, to);
     let (jan, feb, mar) = (&m.trend[0], &m.trend[1], &m.trend[2]);
     assert_eq!((jan.deployments, jan.releases_delivered), (1, 1));

@@ -4,11 +4,12 @@
 use async_graphql::ID;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use strum::IntoEnumIterator;
 
 use crate::error::{ApiError, ApiResult};
 
-/// Every type that implements `Node`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Every type that implements `Node`, named as in the schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumIter, strum::IntoStaticStr)]
 pub enum NodeType {
     Program,
     Environment,
@@ -24,34 +25,8 @@ pub enum NodeType {
 }
 
 impl NodeType {
-    const ALL: [NodeType; 11] = [
-        Self::Program,
-        Self::Environment,
-        Self::Release,
-        Self::ReleaseItem,
-        Self::QualityGate,
-        Self::Approval,
-        Self::Deployment,
-        Self::Incident,
-        Self::ImprovementAction,
-        Self::FreezeWindow,
-        Self::ReleaseEvent,
-    ];
-
     fn name(self) -> &'static str {
-        match self {
-            Self::Program => "Program",
-            Self::Environment => "Environment",
-            Self::Release => "Release",
-            Self::ReleaseItem => "ReleaseItem",
-            Self::QualityGate => "QualityGate",
-            Self::Approval => "Approval",
-            Self::Deployment => "Deployment",
-            Self::Incident => "Incident",
-            Self::ImprovementAction => "ImprovementAction",
-            Self::FreezeWindow => "FreezeWindow",
-            Self::ReleaseEvent => "ReleaseEvent",
-        }
+        self.into()
     }
 }
 
@@ -67,8 +42,7 @@ pub fn decode_any(id: &ID) -> ApiResult<(NodeType, i64)> {
     let bytes = URL_SAFE_NO_PAD.decode(id.as_str()).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     let (name, number) = text.split_once(':').ok_or_else(invalid)?;
-    let ty = NodeType::ALL
-        .into_iter()
+    let ty = NodeType::iter()
         .find(|t| t.name() == name)
         .ok_or_else(invalid)?;
     let row = number.parse::<i64>().map_err(|_| invalid())?;

@@ -109,16 +109,12 @@ fn timestamp(parameter: &str, text: Option<&str>) -> Result<Option<i64>, ParamEr
 }
 
 fn granularity(text: &str) -> Result<Granularity, ParamError> {
-    match text.to_ascii_uppercase().as_str() {
-        "DAY" => Ok(Granularity::Day),
-        "WEEK" => Ok(Granularity::Week),
-        "MONTH" => Ok(Granularity::Month),
-        "QUARTER" => Ok(Granularity::Quarter),
-        _ => Err(bad(
+    text.parse().map_err(|_| {
+        bad(
             "granularity",
             format!("'{text}' is not one of DAY, WEEK, MONTH or QUARTER"),
-        )),
-    }
+        )
+    })
 }
 
 /// Checks `params` for a report of `dataset` and resolves the programs in it: those
