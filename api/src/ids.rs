@@ -1,7 +1,6 @@
 //! Opaque global ids: base64url of `Type:number`, so clients never build ids themselves and
 //! `node(id:)` knows which table to read.
 
-use async_graphql::ID;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use strum::IntoEnumIterator;
@@ -22,6 +21,8 @@ pub enum NodeType {
     ImprovementAction,
     FreezeWindow,
     ReleaseEvent,
+    IngestSource,
+    Delivery,
 }
 
 impl NodeType {
@@ -31,15 +32,15 @@ impl NodeType {
 }
 
 /// The global id of row `id` of type `ty`.
-pub fn encode(ty: NodeType, id: i64) -> ID {
-    ID(URL_SAFE_NO_PAD.encode(format!("{}:{id}", ty.name())))
+pub fn encode(ty: NodeType, id: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}:{id}", ty.name()))
 }
 
 /// Splits a global id into its type and row id; anything this server did not issue is
 /// `BAD_USER_INPUT`.
-pub fn decode_any(id: &ID) -> ApiResult<(NodeType, i64)> {
-    let invalid = || ApiError::BadUserInput(format!("id: '{}' is not a valid id", id.as_str()));
-    let bytes = URL_SAFE_NO_PAD.decode(id.as_str()).map_err(|_| invalid())?;
+pub fn decode_any(id: &str) -> ApiResult<(NodeType, i64)> {
+    let invalid = || ApiError::BadUserInput(format!("id: '{id}' is not a valid id"));
+    let bytes = URL_SAFE_NO_PAD.decode(id).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     let (name, number) = text.split_once(':').ok_or_else(invalid)?;
     let ty = NodeType::iter()
@@ -50,7 +51,7 @@ pub fn decode_any(id: &ID) -> ApiResult<(NodeType, i64)> {
 }
 
 /// Decodes an id that must be of type `expected`; `field` names the input in the error.
-pub fn decode(id: &ID, expected: NodeType, field: &str) -> ApiResult<i64> {
+pub fn decode(id: &str, expected: NodeType, field: &str) -> ApiResult<i64> {
     match decode_any(id) {
         Ok((ty, row)) if ty == expected => Ok(row),
         Ok(_) => Err(ApiError::bad_input(
@@ -86,7 +87,7 @@ mod tests {
     #[test]
     fn rejects_forged_ids() {
         for forged in ["", "!!!", "UmVsZWFzZQ", "TmFkYTox", "UmVsZWFzZTp4"] {
-            assert!(decode_any(&ID(forged.into())).is_err(), "{forged}");
+            assert!(decode_any(forged).is_err(), "{forged}");
         }
     }
 }

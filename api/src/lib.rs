@@ -18,6 +18,7 @@ pub mod graphql;
 pub mod guard;
 pub mod http;
 pub mod ids;
+pub mod ingest;
 pub mod metrics;
 pub mod queries;
 pub mod seed;

@@ -44,6 +44,10 @@ struct Counters {
     export_rows: u64,
     /// GraphQL requests stopped at their deadline.
     timeouts: u64,
+    /// Ingested deliveries by source kind and status (`DUPLICATE` for a repeat).
+    deliveries: BTreeMap<(&'static str, &'static str), u64>,
+    /// Deliveries refused with 401 (unknown source, disabled, bad signature).
+    signature_failures: u64,
 }
 
 /// Request counters of one process.
@@ -87,6 +91,20 @@ impl Telemetry {
         };
         *c.exports.entry((dataset, format, outcome)).or_default() += 1;
         c.export_rows += rows as u64;
+    }
+
+    /// Records one ingested delivery of a source of `kind` that became `status`.
+    pub fn record_delivery(&self, kind: &'static str, status: &'static str) {
+        if let Ok(mut c) = self.counters.lock() {
+            *c.deliveries.entry((kind, status)).or_default() += 1;
+        }
+    }
+
+    /// Records a delivery refused for its key or signature.
+    pub fn record_signature_failure(&self) {
+        if let Ok(mut c) = self.counters.lock() {
+            c.signature_failures += 1;
+        }
     }
 
     /// Records a GraphQL request stopped at its deadline.
@@ -167,6 +185,25 @@ impl Telemetry {
             out.push_str("# HELP relm_export_rows_total Rows written by report exports.\n");
             out.push_str("# TYPE relm_export_rows_total counter\n");
             let _ = writeln!(out, "relm_export_rows_total {}", c.export_rows);
+            out.push_str(
+                "# HELP relm_ingest_deliveries_total Ingested deliveries by source kind and status.\n",
+            );
+            out.push_str("# TYPE relm_ingest_deliveries_total counter\n");
+            for ((kind, status), n) in &c.deliveries {
+                let _ = writeln!(
+                    out,
+                    "relm_ingest_deliveries_total{{kind=\"{kind}\",status=\"{status}\"}} {n}"
+                );
+            }
+            out.push_str(
+                "# HELP relm_ingest_signature_failures_total Deliveries refused with 401.\n",
+            );
+            out.push_str("# TYPE relm_ingest_signature_failures_total counter\n");
+            let _ = writeln!(
+                out,
+                "relm_ingest_signature_failures_total {}",
+                c.signature_failures
+            );
         }
         out.push_str("# HELP relm_db_pool_connections Open database connections.\n");
         out.push_str("# TYPE relm_db_pool_connections gauge\n");

@@ -1,8 +1,9 @@
-//! The audit trail of ADMIN commands: programs, environments and freeze windows.
+//! The audit trail of ADMIN commands (programs, environments, freeze windows) and of the
+//! management of ingest sources.
 
 use sea_orm::entity::prelude::*;
 
-/// What an ADMIN did.
+/// What an ADMIN (or, for ingest sources, a release manager) did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum AdminAction {
@@ -12,6 +13,12 @@ pub enum AdminAction {
     EnvironmentCreated,
     #[sea_orm(string_value = "FREEZE_WINDOW_CREATED")]
     FreezeWindowCreated,
+    #[sea_orm(string_value = "INGEST_SOURCE_CREATED")]
+    IngestSourceCreated,
+    #[sea_orm(string_value = "INGEST_SOURCE_UPDATED")]
+    IngestSourceUpdated,
+    #[sea_orm(string_value = "INGEST_SECRET_ROTATED")]
+    IngestSecretRotated,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -20,7 +27,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub action: AdminAction,
-    /// The object: a program key, an environment name, or a freeze window's id.
+    /// The object: a program key, an environment name, a freeze window's id or an ingest
+    /// source's key.
     pub subject: String,
     /// The caller's token subject.
     pub actor: String,

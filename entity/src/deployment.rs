@@ -17,6 +17,10 @@ pub struct Model {
     pub is_rollback: bool,
     pub started_at: i64,
     pub finished_at: Option<i64>,
+    /// The sender's id of an ingested deployment, unique per source.
+    pub external_id: Option<String>,
+    /// The ingest source it came from.
+    pub source_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

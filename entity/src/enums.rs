@@ -18,6 +18,14 @@ macro_rules! text_enum {
                     $(Self::$variant => $text,)+
                 }
             }
+
+            /// The variant spelled `text`, exactly.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
         }
     };
 }
@@ -177,5 +185,27 @@ text_enum!(
         OutcomeRecorded = "OUTCOME_RECORDED",
         ActionAdded = "ACTION_ADDED",
         ActionUpdated = "ACTION_UPDATED",
+        IncidentUpdated = "INCIDENT_UPDATED",
+    }
+);
+
+text_enum!(
+    /// How an ingest source's bodies are read and its signatures checked.
+    IngestKind {
+        Github = "GITHUB",
+        Gitlab = "GITLAB",
+        Pagerduty = "PAGERDUTY",
+        Cdevents = "CDEVENTS",
+        Generic = "GENERIC",
+    }
+);
+
+text_enum!(
+    /// What a delivery became.
+    DeliveryStatus {
+        Applied = "APPLIED",
+        Unmatched = "UNMATCHED",
+        Rejected = "REJECTED",
+        Ignored = "IGNORED",
     }
 );

@@ -17,6 +17,10 @@ pub struct Model {
     pub caused_by_change: bool,
     pub opened_at: i64,
     pub resolved_at: Option<i64>,
+    /// The sender's id of an ingested incident, unique per source.
+    pub external_id: Option<String>,
+    /// The ingest source it came from.
+    pub source_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,6 +7,7 @@
 pub mod admin_event;
 pub mod approval;
 pub mod change;
+pub mod delivery;
 pub mod deployment;
 pub mod enums;
 pub mod environment;
@@ -14,6 +15,8 @@ pub mod freeze_window;
 pub mod gate_result;
 pub mod improvement_action;
 pub mod incident;
+pub mod ingest_alias;
+pub mod ingest_source;
 pub mod outcome;
 pub mod program;
 pub mod quality_gate;

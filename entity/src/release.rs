@@ -25,6 +25,8 @@ pub struct Model {
     pub revision: i32,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The commit the release is built from; ingested deployments match on it.
+    pub source_revision: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

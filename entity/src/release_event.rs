@@ -16,6 +16,8 @@ pub struct Model {
     pub from_status: Option<ReleaseStatus>,
     pub to_status: Option<ReleaseStatus>,
     pub note: Option<String>,
+    /// A transition into SCHEDULED or DEPLOYING that overrode a freeze window.
+    pub overrode_freeze: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

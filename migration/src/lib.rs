@@ -12,6 +12,7 @@ mod m20261127_000006_create_freeze_windows;
 mod m20261127_000007_create_release_events;
 mod m20261127_000008_create_changes;
 mod m20261129_000009_create_admin_events;
+mod m20261130_000010_create_ingestion;
 
 /// Every migration of relm, oldest first.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000007_create_release_events::Migration),
             Box::new(m20261127_000008_create_changes::Migration),
             Box::new(m20261129_000009_create_admin_events::Migration),
+            Box::new(m20261130_000010_create_ingestion::Migration),
         ]
     }
 }

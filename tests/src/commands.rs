@@ -63,6 +63,8 @@ async fn a_webhook_style_caller_deploys_a_release_with_plain_values() {
             stage: Some("5%".into()),
             started_at: t("2026-03-10T10:00:00Z"),
             finished_at: None,
+            origin: None,
+            note: None,
         }
     )
     .unwrap();
@@ -76,6 +78,7 @@ async fn a_webhook_style_caller_deploys_a_release_with_plain_values() {
             deployment_id: recorded.id,
             status: DeploymentStatus::Succeeded,
             finished_at: t("2026-03-10T10:30:00Z"),
+            note: None,
         }
     )
     .unwrap();
@@ -138,6 +141,7 @@ async fn commands_apply_the_lifecycle_rules_to_plain_input() {
             planned_start: Some(t("2026-09-01T00:00:00Z")),
             planned_end: Some(t("2026-09-15T00:00:00Z")),
             rollback_plan: None,
+            source_revision: None,
         }
     )
     .unwrap();
@@ -214,6 +218,8 @@ async fn commands_apply_the_lifecycle_rules_to_plain_input() {
             stage: None,
             started_at: t("2026-02-26T10:00:00Z"),
             finished_at: Some(t("2026-02-26T11:00:00Z")),
+            origin: None,
+            note: None,
         }
     );
     assert!(
@@ -258,6 +264,8 @@ async fn another_programs_things_are_not_found_like_missing_ones() {
         caused_by_change: true,
         opened_at: t("2026-06-01T10:00:00Z"),
         resolved_at: None,
+        origin: None,
+        note: None,
     };
     let hidden = relm_command!(
         &app.db,

@@ -353,7 +353,7 @@ async fn parquet_keeps_native_types() {
 #[tokio::test]
 async fn values_read_the_same_as_in_the_api() {
     let (app, fixture) = TestApp::with_fixture().await;
-    let id = api::ids::encode(api::ids::NodeType::Release, fixture.pay_january.id).0;
+    let id = api::ids::encode(api::ids::NodeType::Release, fixture.pay_january.id);
     let release = app
         .admin(
             "query($id: ID!) { node(id: $id) { ... on Release { version plannedEnd deployedAt \

@@ -21,6 +21,7 @@ mod exports;
 mod fuzz;
 mod hostile;
 mod http;
+mod ingest;
 mod lifecycle;
 mod metrics;
 mod pagination;

@@ -10,7 +10,9 @@ use sea_orm::{
 };
 
 use super::release::check_freeze;
-use super::{Change, EventDetail, environment_named, lock_release, record_event, set_status};
+use super::{
+    Change, EventDetail, Origin, environment_named, lock_release, record_event, set_status,
+};
 use crate::auth::{Role, Viewer};
 use crate::domain::lifecycle::{after_production_deployment, check_deployable, check_writable};
 use crate::domain::validate;
@@ -28,6 +30,10 @@ pub struct NewDeployment {
     pub stage: Option<String>,
     pub started_at: i64,
     pub finished_at: Option<i64>,
+    /// Set for an ingested deployment.
+    pub origin: Option<Origin>,
+    /// Added to the audit event.
+    pub note: Option<String>,
 }
 
 /// The end of an IN_PROGRESS deployment.
@@ -36,6 +42,8 @@ pub struct Completion {
     pub deployment_id: i64,
     pub status: DeploymentStatus,
     pub finished_at: i64,
+    /// Added to the audit event.
+    pub note: Option<String>,
 }
 
 /// A rollback of a release in one environment.
@@ -126,10 +134,13 @@ pub async fn record(
         is_rollback: Set(false),
         started_at: Set(started_at),
         finished_at: Set(finished_at),
+        source_id: Set(input.origin.as_ref().map(|o| o.source_id)),
+        external_id: Set(input.origin.as_ref().map(|o| o.external_id.clone())),
     }
     .insert(txn)
     .await?;
-    deployment_recorded(txn, viewer, release, &environment, deployment).await
+    let note = input.note.clone();
+    deployment_recorded(txn, viewer, release, &environment, deployment, note).await
 }
 
 pub async fn complete(
@@ -172,7 +183,8 @@ pub async fn complete(
     model.status = Set(status);
     model.finished_at = Set(Some(input.finished_at));
     let deployment = model.update(txn).await?;
-    deployment_recorded(txn, viewer, release, &environment, deployment).await
+    let note = input.note.clone();
+    deployment_recorded(txn, viewer, release, &environment, deployment, note).await
 }
 
 pub async fn rollback(
@@ -222,6 +234,8 @@ pub async fn rollback(
         is_rollback: Set(true),
         started_at: Set(started_at),
         finished_at: Set(Some(finished_at)),
+        source_id: Set(None),
+        external_id: Set(None),
     }
     .insert(txn)
     .await?;
@@ -239,8 +253,11 @@ async fn deployment_recorded(
     mut release: release::Model,
     environment: &environment::Model,
     deployment: deployment::Model,
+    note: Option<String>,
 ) -> ApiResult<Change<deployment::Model>> {
-    let detail = follow_production(txn, &mut release, environment, &deployment).await?;
+    let detail = follow_production(txn, &mut release, environment, &deployment)
+        .await?
+        .with_note(note);
     let event = record_event(
         txn,
         viewer,

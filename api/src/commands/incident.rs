@@ -6,7 +6,9 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, IntoActiveModel, NotSet, Set};
 
 use entity::change::ChangeKind;
 
-use super::{Change, EventDetail, lock_release, record_change, record_event, visible_program};
+use super::{
+    Change, EventDetail, Origin, lock_release, record_change, record_event, visible_program,
+};
 use crate::auth::{Role, Viewer};
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
@@ -25,6 +27,10 @@ pub struct NewIncident {
     pub caused_by_change: bool,
     pub opened_at: i64,
     pub resolved_at: Option<i64>,
+    /// Set for an ingested incident.
+    pub origin: Option<Origin>,
+    /// Added to the audit event.
+    pub note: Option<String>,
 }
 
 /// The end of an open incident.
@@ -32,6 +38,8 @@ pub struct NewIncident {
 pub struct Resolution {
     pub incident_id: i64,
     pub resolved_at: i64,
+    /// Added to the audit event.
+    pub note: Option<String>,
 }
 
 pub async fn record(
@@ -98,6 +106,8 @@ pub async fn record(
         caused_by_change: Set(input.caused_by_change),
         opened_at: Set(opened_at),
         resolved_at: Set(resolved_at),
+        source_id: Set(input.origin.as_ref().map(|o| o.source_id)),
+        external_id: Set(input.origin.as_ref().map(|o| o.external_id.clone())),
     }
     .insert(txn)
     .await?;
@@ -107,6 +117,7 @@ pub async fn record(
         release.as_ref(),
         &incident,
         ReleaseEventKind::IncidentRecorded,
+        input.note.clone(),
     )
     .await?;
     Ok(Change::new(incident, event))
@@ -142,6 +153,127 @@ pub async fn resolve(
         release.as_ref(),
         &incident,
         ReleaseEventKind::IncidentResolved,
+        input.note.clone(),
+    )
+    .await?;
+    Ok(Change::new(incident, event))
+}
+
+/// `updateIncident`: corrections to what attribution guessed; `None` keeps a field.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentChanges {
+    pub incident_id: i64,
+    pub title: Option<String>,
+    pub severity: Option<Severity>,
+    pub caused_by_change: Option<bool>,
+    /// A deployment of the incident's program; the incident then takes its release.
+    pub deployment_id: Option<i64>,
+}
+
+pub async fn update(
+    txn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    input: &IncidentChanges,
+) -> ApiResult<Change<incident::Model>> {
+    viewer.require(Role::ReleaseManager)?;
+    let title = input
+        .title
+        .as_deref()
+        .map(|t| validate::name("title", t))
+        .transpose()?;
+    let visible = Visible::new(txn, &viewer.scope);
+    let found = visible
+        .incident(input.incident_id)
+        .await?
+        .or_not_found("incident")?;
+    let deployment = match input.deployment_id {
+        Some(id) => {
+            let deployment = visible.deployment(id).await?.or_not_found("deployment")?;
+            let release = lock_release(txn, viewer, deployment.release_id, None).await?;
+            if release.program_id != found.program_id {
+                return Err(ApiError::bad_input(
+                    "deploymentId",
+                    "is not a deployment of the incident's program",
+                ));
+            }
+            Some(deployment)
+        }
+        None => None,
+    };
+    let release_id = deployment
+        .as_ref()
+        .map(|d| d.release_id)
+        .or(found.release_id);
+    let release = match release_id {
+        Some(id) => Some(lock_release(txn, viewer, id, None).await?),
+        None => None,
+    };
+    let mut changed = Vec::new();
+    let mut model = found.into_active_model();
+    if let Some(title) = title {
+        model.title = Set(title);
+        changed.push("title");
+    }
+    if let Some(severity) = input.severity {
+        model.severity = Set(severity);
+        changed.push("severity");
+    }
+    if let Some(caused) = input.caused_by_change {
+        model.caused_by_change = Set(caused);
+        changed.push("causedByChange");
+    }
+    if let Some(deployment) = &deployment {
+        model.deployment_id = Set(Some(deployment.id));
+        model.release_id = Set(Some(deployment.release_id));
+        changed.push("deployment");
+    }
+    let incident = model.update(txn).await?;
+    let note = (!changed.is_empty()).then(|| format!("changed {}", changed.join(", ")));
+    let event = incident_event(
+        txn,
+        viewer,
+        release.as_ref(),
+        &incident,
+        ReleaseEventKind::IncidentUpdated,
+        note,
+    )
+    .await?;
+    Ok(Change::new(incident, event))
+}
+
+/// Clears the resolvedAt of a resolved incident (its incident tool reopened it).
+pub async fn reopen(
+    txn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    incident_id: i64,
+    note: Option<String>,
+) -> ApiResult<Change<incident::Model>> {
+    viewer.require(Role::ReleaseManager)?;
+    let found = Visible::new(txn, &viewer.scope)
+        .incident(incident_id)
+        .await?
+        .or_not_found("incident")?;
+    if found.resolved_at.is_none() {
+        return Err(ApiError::InvalidTransition("the incident is open".into()));
+    }
+    let release = match found.release_id {
+        Some(release_id) => Some(lock_release(txn, viewer, release_id, None).await?),
+        None => None,
+    };
+    let mut model = found.into_active_model();
+    model.resolved_at = Set(None);
+    let incident = model.update(txn).await?;
+    let note = Some(match note {
+        Some(note) => format!("reopened; {note}"),
+        None => "reopened".to_owned(),
+    });
+    let event = incident_event(
+        txn,
+        viewer,
+        release.as_ref(),
+        &incident,
+        ReleaseEventKind::IncidentUpdated,
+        note,
     )
     .await?;
     Ok(Change::new(incident, event))
@@ -155,10 +287,11 @@ async fn incident_event(
     release: Option<&release::Model>,
     incident: &incident::Model,
     kind: ReleaseEventKind,
+    note: Option<String>,
 ) -> ApiResult<Option<Published>> {
     match release {
         Some(release) => Ok(Some(
-            record_event(txn, viewer, release, kind, EventDetail::default()).await?,
+            record_event(txn, viewer, release, kind, EventDetail::note(note)).await?,
         )),
         None => {
             record_change(txn, ChangeKind::Incident, None, Some(incident.id)).await?;

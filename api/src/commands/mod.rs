@@ -7,10 +7,12 @@
 
 pub mod deployment;
 pub mod incident;
+pub mod ingest;
 pub mod program;
 pub mod quality;
 pub mod release;
 pub mod review;
+pub mod source;
 pub mod transaction;
 
 use entity::change::ChangeKind;
@@ -46,6 +48,14 @@ impl<T> Patch<T> {
             Self::Set(value) => Some(Some(value)),
         }
     }
+}
+
+/// Where an ingested deployment or incident came from: its source, and the sender's id for
+/// it (unique per source, so a later event about it finds it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub source_id: i64,
+    pub external_id: String,
 }
 
 /// What a command produced, and the event it recorded.
@@ -101,6 +111,7 @@ pub struct EventDetail {
     pub from: Option<ReleaseStatus>,
     pub to: Option<ReleaseStatus>,
     pub note: Option<String>,
+    pub overrode_freeze: bool,
 }
 
 impl EventDetail {
@@ -108,7 +119,7 @@ impl EventDetail {
         Self {
             from: Some(from),
             to: Some(to),
-            note: None,
+            ..Self::default()
         }
     }
 
@@ -142,6 +153,7 @@ pub async fn record_event(
         from_status: Set(detail.from),
         to_status: Set(detail.to),
         note: Set(detail.note),
+        overrode_freeze: Set(detail.overrode_freeze),
     }
     .insert(txn)
     .await?;

@@ -172,7 +172,7 @@ pub async fn create_freeze_window(
 }
 
 /// Records who did an ADMIN command, in the same transaction as the command.
-async fn audit(
+pub(super) async fn audit(
     txn: &impl ConnectionTrait,
     viewer: &Viewer,
     action: AdminAction,

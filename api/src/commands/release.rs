@@ -34,6 +34,8 @@ pub struct NewRelease {
     pub planned_start: Option<i64>,
     pub planned_end: Option<i64>,
     pub rollback_plan: Option<String>,
+    /// The commit the release is built from.
+    pub source_revision: Option<String>,
 }
 
 /// Changes to a release at `expected_revision`; `None` and `Patch::Keep` leave a field as
@@ -52,6 +54,7 @@ pub struct ReleaseChanges {
     pub planned_start: Patch<i64>,
     pub planned_end: Patch<i64>,
     pub rollback_plan: Patch<String>,
+    pub source_revision: Patch<String>,
 }
 
 /// A move along the lifecycle; `override_freeze` counts only with a note.
@@ -147,6 +150,10 @@ pub async fn create(
         revision: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
+        source_revision: Set(validate::optional_revision(
+            "sourceRevision",
+            input.source_revision.as_deref(),
+        )?),
     };
     let program = visible_program(txn, viewer, "programKey", &input.program_key).await?;
     model.program_id = Set(program.id);
@@ -206,6 +213,12 @@ pub async fn update(
         .change()
         .map(|p| validate::optional_text("rollbackPlan", p.as_deref()))
         .transpose()?;
+    let source_revision = input
+        .source_revision
+        .clone()
+        .change()
+        .map(|r| validate::optional_revision("sourceRevision", r.as_deref()))
+        .transpose()?;
     let teams = input
         .teams
         .as_deref()
@@ -245,6 +258,10 @@ pub async fn update(
     if let Some(rollback_plan) = rollback_plan {
         model.rollback_plan = Set(rollback_plan);
         changed.push("rollbackPlan");
+    }
+    if let Some(source_revision) = source_revision {
+        model.source_revision = Set(source_revision);
+        changed.push("sourceRevision");
     }
     let mut planned_start = locked.planned_start;
     let mut planned_end = locked.planned_end;
@@ -298,6 +315,23 @@ pub async fn check_freeze(
     }
 }
 
+/// `FREEZE_CONFLICT` when `at` falls in a freeze window, unless the caller overrides it;
+/// says whether an override went through a freeze.
+async fn guard_freeze(
+    txn: &impl ConnectionTrait,
+    release: &release::Model,
+    what: &str,
+    at: i64,
+    overridden: bool,
+) -> ApiResult<bool> {
+    if !overridden {
+        check_freeze(txn, release, what, at, true).await?;
+        return Ok(false);
+    }
+    Ok(release.release_type != ReleaseType::Emergency
+        && freeze_covering(txn, release, at).await?.is_some())
+}
+
 pub async fn transition(
     txn: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -310,14 +344,14 @@ pub async fn transition(
     check_transition(from, to)?;
 
     let overridden = input.override_freeze && note.is_some();
+    let mut overrode_freeze = false;
     match to {
         ReleaseStatus::Scheduled => {
             let planned_end = release.planned_end.ok_or_else(|| {
                 ApiError::bad_input("plannedEnd", "must be set before the release is SCHEDULED")
             })?;
-            if !overridden {
-                check_freeze(txn, &release, "plannedEnd", planned_end, true).await?;
-            }
+            overrode_freeze =
+                guard_freeze(txn, &release, "plannedEnd", planned_end, overridden).await?;
         }
         ReleaseStatus::Approved => {
             let readiness = current_readiness(txn, &release).await?;
@@ -330,14 +364,15 @@ pub async fn transition(
         }
         ReleaseStatus::Deploying => {
             let now = time::now_micros();
-            if !overridden {
-                check_freeze(txn, &release, "now", now, true).await?;
-            }
+            overrode_freeze = guard_freeze(txn, &release, "now", now, overridden).await?;
         }
         _ => {}
     }
     set_status(txn, &mut release, to).await?;
-    let detail = EventDetail::status(from, to).with_note(note);
+    let detail = EventDetail {
+        overrode_freeze,
+        ..EventDetail::status(from, to).with_note(note)
+    };
     let event = record_event(
         txn,
         viewer,

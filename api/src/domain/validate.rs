@@ -52,6 +52,20 @@ pub fn optional_text(field: &str, value: Option<&str>) -> ApiResult<Option<Strin
     }
 }
 
+/// A git commit: 7 to 64 hexadecimal characters, kept in lower case; blank means absent.
+pub fn optional_revision(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if !(7..=64).contains(&value.len()) || !value.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(ApiError::bad_input(
+            field,
+            "must be a git commit: 7 to 64 hexadecimal characters",
+        ));
+    }
+    Ok(Some(value.to_ascii_lowercase()))
+}
+
 /// A program key: 2 to 10 characters of A-Z and 0-9, starting with a letter.
 pub fn program_key(field: &str, value: &str) -> ApiResult<String> {
     let valid = (2..=10).contains(&value.len())

@@ -79,7 +79,7 @@ impl Values {
         match (self, kind) {
             (Self::Text(v), Kind::Id(ty)) => v.push(
                 row.try_get_by_index::<Option<i64>>(index)?
-                    .map(|id| ids::encode(ty, id).0),
+                    .map(|id| ids::encode(ty, id)),
             ),
             (Self::Text(v), _) => v.push(row.try_get_by_index(index)?),
             (Self::Int(v) | Self::Time(v), _) => v.push(row.try_get_by_index(index)?),

@@ -8,6 +8,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::{command, loaders};
 use crate::graphql::enums::{DeploymentStatus, DeploymentStrategy};
 use crate::graphql::environment::Environment;
+use crate::graphql::ingest::IngestSource;
 use crate::graphql::loaders::required;
 use crate::graphql::release::Release;
 use crate::graphql::scalars::Timestamp;
@@ -20,7 +21,7 @@ pub struct Deployment(pub deployment::Model);
 #[Object]
 impl Deployment {
     pub async fn id(&self) -> ID {
-        ids::encode(NodeType::Deployment, self.0.id)
+        ids::encode(NodeType::Deployment, self.0.id).into()
     }
 
     async fn release(&self, ctx: &Context<'_>) -> ApiResult<Release> {
@@ -55,6 +56,21 @@ impl Deployment {
 
     async fn started_at(&self) -> Timestamp {
         Timestamp(self.0.started_at)
+    }
+
+    /// The sender's id for an ingested deployment.
+    async fn external_id(&self) -> Option<&str> {
+        self.0.external_id.as_deref()
+    }
+
+    /// The source an ingested deployment came from.
+    async fn source(&self, ctx: &Context<'_>) -> ApiResult<Option<IngestSource>> {
+        match self.0.source_id {
+            Some(id) => Ok(Some(IngestSource(
+                required(&loaders(ctx)?.source, id).await?,
+            ))),
+            None => Ok(None),
+        }
     }
 
     async fn finished_at(&self) -> Option<Timestamp> {
@@ -106,6 +122,8 @@ impl TryFrom<RecordDeploymentInput> for commands::deployment::NewDeployment {
             stage: input.stage,
             started_at: input.started_at.micros(),
             finished_at: input.finished_at.map(Timestamp::micros),
+            origin: None,
+            note: None,
         })
     }
 }
@@ -118,6 +136,7 @@ impl TryFrom<CompleteDeploymentInput> for commands::deployment::Completion {
             deployment_id: ids::decode(&input.deployment_id, NodeType::Deployment, "deploymentId")?,
             status: input.status.into(),
             finished_at: input.finished_at.micros(),
+            note: None,
         })
     }
 }

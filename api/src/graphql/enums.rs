@@ -178,4 +178,30 @@ pub enum ReleaseEventKind {
     OutcomeRecorded,
     ActionAdded,
     ActionUpdated,
+    IncidentUpdated,
+}
+
+/// How an ingest source's bodies are read and its signatures checked.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "db::IngestKind")]
+pub enum IngestKind {
+    Github,
+    Gitlab,
+    Pagerduty,
+    Cdevents,
+    Generic,
+}
+
+/// What a delivery became.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "db::DeliveryStatus")]
+pub enum DeliveryStatus {
+    /// It changed relm: a deployment or incident was recorded, completed or resolved.
+    Applied,
+    /// No release of the source's program matched it (or more than one did).
+    Unmatched,
+    /// The lifecycle rules refused it; errorCode and reason say why.
+    Rejected,
+    /// An event type or state relm does not use, or a stale repeat.
+    Ignored,
 }

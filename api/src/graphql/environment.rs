@@ -17,7 +17,7 @@ pub struct Environment(pub environment::Model);
 #[Object]
 impl Environment {
     pub async fn id(&self) -> ID {
-        ids::encode(NodeType::Environment, self.0.id)
+        ids::encode(NodeType::Environment, self.0.id).into()
     }
 
     /// Unique, e.g. prod-eu

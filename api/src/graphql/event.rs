@@ -27,7 +27,7 @@ impl From<release_event::Model> for ReleaseEvent {
 #[Object]
 impl ReleaseEvent {
     pub async fn id(&self) -> ID {
-        ids::encode(NodeType::ReleaseEvent, self.0.id)
+        ids::encode(NodeType::ReleaseEvent, self.0.id).into()
     }
 
     async fn release(&self, ctx: &Context<'_>) -> ApiResult<Release> {

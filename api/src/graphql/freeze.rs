@@ -19,7 +19,7 @@ pub struct FreezeWindow(pub freeze_window::Model);
 #[Object]
 impl FreezeWindow {
     pub async fn id(&self) -> ID {
-        ids::encode(NodeType::FreezeWindow, self.0.id)
+        ids::encode(NodeType::FreezeWindow, self.0.id).into()
     }
 
     async fn name(&self) -> &str {

@@ -21,7 +21,7 @@ pub struct Incident(pub incident::Model);
 #[Object]
 impl Incident {
     pub async fn id(&self) -> ID {
-        ids::encode(NodeType::Incident, self.0.id)
+        ids::encode(NodeType::Incident, self.0.id).into()
     }
 
     async fn program(&self, ctx: &Context<'_>) -> ApiResult<Program> {
@@ -110,6 +110,8 @@ impl TryFrom<RecordIncidentInput> for commands::incident::NewIncident {
             caused_by_change: input.caused_by_change.unwrap_or(true),
             opened_at: input.opened_at.micros(),
             resolved_at: input.resolved_at.map(Timestamp::micros),
+            origin: None,
+            note: None,
         })
     }
 }
@@ -121,6 +123,36 @@ impl TryFrom<ResolveIncidentInput> for commands::incident::Resolution {
         Ok(Self {
             incident_id: ids::decode(&input.incident_id, NodeType::Incident, "incidentId")?,
             resolved_at: input.resolved_at.micros(),
+            note: None,
+        })
+    }
+}
+
+/// Fields left out stay as they are.
+#[derive(InputObject)]
+pub struct UpdateIncidentInput {
+    pub incident_id: ID,
+    pub title: Option<String>,
+    pub severity: Option<Severity>,
+    pub caused_by_change: Option<bool>,
+    /// Must be a deployment of the incident's program; the incident then takes its release.
+    pub deployment_id: Option<ID>,
+}
+
+impl TryFrom<UpdateIncidentInput> for commands::incident::IncidentChanges {
+    type Error = ApiError;
+
+    fn try_from(input: UpdateIncidentInput) -> ApiResult<Self> {
+        Ok(Self {
+            incident_id: ids::decode(&input.incident_id, NodeType::Incident, "incidentId")?,
+            title: input.title,
+            severity: input.severity.map(Into::into),
+            caused_by_change: input.caused_by_change,
+            deployment_id: input
+                .deployment_id
+                .as_ref()
+                .map(|id| ids::decode(id, NodeType::Deployment, "deploymentId"))
+                .transpose()?,
         })
     }
 }
@@ -148,5 +180,15 @@ impl IncidentMutation {
     ) -> ApiResult<Incident> {
         let input = commands::incident::Resolution::try_from(input)?;
         command!(ctx, commands::incident::resolve, input).map(Incident)
+    }
+
+    /// Corrects an incident's attribution or description; RELEASE_MANAGER of the program, or ADMIN.
+    async fn update_incident(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateIncidentInput,
+    ) -> ApiResult<Incident> {
+        let input = commands::incident::IncidentChanges::try_from(input)?;
+        command!(ctx, commands::incident::update, input).map(Incident)
     }
 }

@@ -66,7 +66,8 @@ table!(
     deployment,
     incident,
     outcome,
-    improvement_action
+    improvement_action,
+    ingest_source
 );
 
 child!(
@@ -180,6 +181,8 @@ pub struct LoaderSet {
     pub environment: Cached<ById<environment::Entity>>,
     pub release: Cached<ById<release::Entity>>,
     pub deployment: Cached<ById<deployment::Entity>>,
+    pub incident: Cached<ById<incident::Entity>>,
+    pub source: Cached<ById<ingest_source::Entity>>,
     pub parties: Cached<ByParent<release_party::Entity>>,
     pub items: Cached<ByParent<release_item::Entity>>,
     pub gates: Cached<ByParent<quality_gate::Entity>>,
@@ -198,6 +201,8 @@ impl Loaders {
             environment: by_id(db),
             release: by_id(db),
             deployment: by_id(db),
+            incident: by_id(db),
+            source: by_id(db),
             parties: by_parent(db),
             items: by_parent(db),
             gates: by_parent(db),
@@ -218,6 +223,8 @@ impl Loaders {
         self.environment.clear::<i64>();
         self.release.clear::<i64>();
         self.deployment.clear::<i64>();
+        self.incident.clear::<i64>();
+        self.source.clear::<i64>();
         self.parties.clear::<i64>();
         self.items.clear::<i64>();
         self.gates.clear::<i64>();

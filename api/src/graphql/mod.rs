@@ -20,6 +20,7 @@ pub mod error;
 pub mod event;
 pub mod freeze;
 pub mod incident;
+pub mod ingest;
 pub mod input;
 pub mod limits;
 pub mod loaders;
@@ -45,6 +46,7 @@ pub struct Query(
     freeze::FreezeQuery,
     calendar::CalendarQuery,
     metrics::MetricsQuery,
+    ingest::IngestQuery,
 );
 
 /// Every mutation of relm; each runs in one transaction with its audit event.
@@ -58,6 +60,7 @@ pub struct Mutation(
     deployment::DeploymentMutation,
     incident::IncidentMutation,
     review::ReviewMutation,
+    ingest::IngestMutation,
 );
 
 /// Every subscription of relm.

@@ -5,12 +5,13 @@ use entity::{approval, quality_gate, release_event, release_item};
 
 use crate::domain::gates::GateState;
 use crate::error::ApiResult;
-use crate::graphql::context::{loaders, visible};
+use crate::graphql::context::{loaders, viewer, visible};
 use crate::graphql::deployment::Deployment;
 use crate::graphql::environment::Environment;
 use crate::graphql::event::ReleaseEvent;
 use crate::graphql::freeze::FreezeWindow;
 use crate::graphql::incident::Incident;
+use crate::graphql::ingest::{Delivery, IngestSource};
 use crate::graphql::program::Program;
 use crate::graphql::quality::{Approval, QualityGate, ReleaseItem};
 use crate::graphql::release::Release;
@@ -32,6 +33,8 @@ pub enum Node {
     ImprovementAction(ImprovementAction),
     FreezeWindow(FreezeWindow),
     ReleaseEvent(ReleaseEvent),
+    IngestSource(IngestSource),
+    Delivery(Delivery),
 }
 
 #[derive(Default)]
@@ -102,6 +105,21 @@ impl NodeQuery {
                 .freeze_window(row)
                 .await?
                 .map(|f| Node::FreezeWindow(FreezeWindow(f))),
+            NodeType::IngestSource | NodeType::Delivery
+                if viewer(ctx)?.role < crate::auth::Role::Analyst =>
+            {
+                return Err(crate::error::ApiError::Forbidden(
+                    "ingest sources and deliveries are for ANALYST or above".into(),
+                ));
+            }
+            NodeType::IngestSource => visible
+                .ingest_source(row)
+                .await?
+                .map(|s| Node::IngestSource(IngestSource(s))),
+            NodeType::Delivery => visible
+                .delivery(row)
+                .await?
+                .map(|d| Node::Delivery(Delivery(d))),
         };
         Ok(node)
     }

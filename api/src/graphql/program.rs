@@ -19,7 +19,7 @@ pub struct Program(pub program::Model);
 #[Object]
 impl Program {
     pub async fn id(&self) -> ID {
-        ids::encode(NodeType::Program, self.0.id)
+        ids::encode(NodeType::Program, self.0.id).into()
     }
 
     /// Unique, 2 to 10 characters of A-Z and 0-9, starting with a letter.

@@ -19,7 +19,7 @@ pub struct ReleaseItem(pub release_item::Model);
 #[Object]
 impl ReleaseItem {
     pub async fn id(&self) -> ID {
-        ids::encode(NodeType::ReleaseItem, self.0.id)
+        ids::encode(NodeType::ReleaseItem, self.0.id).into()
     }
 
     async fn title(&self) -> &str {
@@ -48,7 +48,7 @@ pub struct QualityGate(pub GateState);
 #[Object]
 impl QualityGate {
     pub async fn id(&self) -> ID {
-        ids::encode(NodeType::QualityGate, self.0.gate.id)
+        ids::encode(NodeType::QualityGate, self.0.gate.id).into()
     }
 
     /// Unique within the release, e.g. security-scan
@@ -97,7 +97,7 @@ pub struct Approval(pub approval::Model);
 #[Object]
 impl Approval {
     pub async fn id(&self) -> ID {
-        ids::encode(NodeType::Approval, self.0.id)
+        ids::encode(NodeType::Approval, self.0.id).into()
     }
 
     async fn approver(&self) -> &str {

@@ -65,7 +65,7 @@ pub struct ImprovementAction(pub improvement_action::Model);
 #[Object]
 impl ImprovementAction {
     pub async fn id(&self) -> ID {
-        ids::encode(NodeType::ImprovementAction, self.0.id)
+        ids::encode(NodeType::ImprovementAction, self.0.id).into()
     }
 
     async fn release(&self, ctx: &Context<'_>) -> ApiResult<Release> {

@@ -18,7 +18,7 @@ use poem::web::Data;
 use poem::{Body, IntoResponse, Request, Response, handler};
 use serde::Deserialize;
 
-use super::{AppState, JSON, MAX_BODY_BYTES, error_response, json_error, status_of};
+use super::{AppState, JSON, error_response, json_error, read_body, status_of};
 use crate::auth::{Caller, Credentials};
 use crate::error::ApiError;
 use crate::graphql::conform::conform;
@@ -247,33 +247,9 @@ pub async fn post(req: &Request, body: Body, Data(state): Data<&AppState>) -> Re
             "send the request as application/json",
         );
     }
-    let too_large = || {
-        json_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
-        )
-    };
-    // An announced length over the limit is refused before a byte of the body is read.
-    let announced = req
-        .header(header::CONTENT_LENGTH)
-        .and_then(|length| length.parse::<u64>().ok());
-    if announced.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
-        return too_large();
-    }
-    let wait = state.limits.body_read_timeout;
-    let bytes = match tokio::time::timeout(wait, body.into_bytes_limit(MAX_BODY_BYTES)).await {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(poem::error::ReadBodyError::PayloadTooLarge)) => return too_large(),
-        Ok(Err(_)) => return json_error(StatusCode::BAD_REQUEST, "cannot read the request body"),
-        Err(_) => {
-            return json_error(
-                StatusCode::REQUEST_TIMEOUT,
-                &format!(
-                    "the request body did not arrive within {} s",
-                    wait.as_secs_f64()
-                ),
-            );
-        }
+    let bytes = match read_body(req, body, state).await {
+        Ok(bytes) => bytes,
+        Err((status, message)) => return json_error(status, &message),
     };
     let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
         Ok(request) => request,

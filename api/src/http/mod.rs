@@ -2,6 +2,7 @@
 //! and metrics, served by [`server`] with timeouts for slow clients.
 
 pub mod graphql;
+pub mod ingest;
 pub mod server;
 pub mod ws;
 
@@ -84,10 +85,49 @@ pub fn app(state: AppState) -> impl poem::Endpoint {
         .at("/graphql", get(graphql::get).post(graphql::post))
         .at("/graphql/ws", get(ws::upgrade))
         .at("/v1/exports/:file", get(exports::http::export))
+        .at("/v1/ingest/:key", poem::post(ingest::deliver))
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
         .at("/metrics", get(metrics))
         .data(state)
+}
+
+/// Reads a request body of at most [`MAX_BODY_BYTES`] within the client timeout: 413 for a
+/// longer one (an announced length is refused before a byte is read), 408 for one that
+/// does not arrive, 400 for one that cannot be read.
+pub(crate) async fn read_body(
+    req: &poem::Request,
+    body: poem::Body,
+    state: &AppState,
+) -> Result<Vec<u8>, (StatusCode, String)> {
+    let too_large = || {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+        )
+    };
+    let announced = req
+        .header(poem::http::header::CONTENT_LENGTH)
+        .and_then(|length| length.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    let wait = state.limits.body_read_timeout;
+    match tokio::time::timeout(wait, body.into_bytes_limit(MAX_BODY_BYTES)).await {
+        Ok(Ok(bytes)) => Ok(bytes.to_vec()),
+        Ok(Err(poem::error::ReadBodyError::PayloadTooLarge)) => Err(too_large()),
+        Ok(Err(_)) => Err((
+            StatusCode::BAD_REQUEST,
+            "cannot read the request body".into(),
+        )),
+        Err(_) => Err((
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request body did not arrive within {} s",
+                wait.as_secs_f64()
+            ),
+        )),
+    }
 }
 
 pub(crate) fn json_error(status: StatusCode, message: &str) -> Response {

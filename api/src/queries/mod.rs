@@ -14,7 +14,8 @@ pub mod page;
 pub mod releases;
 
 use entity::{
-    deployment, freeze_window, improvement_action, incident, program, release, release_event,
+    delivery, deployment, freeze_window, improvement_action, incident, ingest_source, program,
+    release, release_event,
 };
 use sea_orm::sea_query::{IntoCondition, Query};
 use sea_orm::{
@@ -123,6 +124,30 @@ impl<'a, C: ConnectionTrait> Visible<'a, C> {
     pub fn release_events(&self) -> Select<release_event::Entity> {
         release_event::Entity::find()
             .filter(self.releases_in_scope(release_event::Column::ReleaseId))
+    }
+
+    pub fn ingest_sources(&self) -> Select<ingest_source::Entity> {
+        ingest_source::Entity::find().filter(self.in_scope(ingest_source::Column::ProgramId))
+    }
+
+    pub fn deliveries(&self) -> Select<delivery::Entity> {
+        delivery::Entity::find().filter(self.in_scope(delivery::Column::ProgramId))
+    }
+
+    pub async fn ingest_source(&self, id: i64) -> ApiResult<Option<ingest_source::Model>> {
+        Ok(self
+            .ingest_sources()
+            .filter(ingest_source::Column::Id.eq(id))
+            .one(self.db)
+            .await?)
+    }
+
+    pub async fn delivery(&self, id: i64) -> ApiResult<Option<delivery::Model>> {
+        Ok(self
+            .deliveries()
+            .filter(delivery::Column::Id.eq(id))
+            .one(self.db)
+            .await?)
     }
 
     /// Freeze windows that apply to the programs in scope: global ones and their own.

@@ -162,6 +162,7 @@ impl ProgramGenerator<'_> {
             from_status,
             to_status: to,
             note,
+            overrode_freeze: false,
         });
     }
 
@@ -336,6 +337,7 @@ impl ProgramGenerator<'_> {
             revision: draft.revision,
             created_at: draft.created_at,
             updated_at: self.rows.events.last().map_or(draft.created_at, |e| e.at),
+            source_revision: Some(commit_of(draft.id)),
         });
         prod
     }
@@ -643,6 +645,8 @@ impl ProgramGenerator<'_> {
             is_rollback,
             started_at,
             finished_at,
+            external_id: None,
+            source_id: None,
         });
         // lifecycle.md: a production deployment moves an APPROVED release to DEPLOYING, a
         // SUCCEEDED one moves an APPROVED or DEPLOYING release to DEPLOYED.
@@ -707,6 +711,8 @@ impl ProgramGenerator<'_> {
             caused_by_change,
             opened_at,
             resolved_at,
+            external_id: None,
+            source_id: None,
         });
         if caused_by_change {
             self.event(
@@ -802,6 +808,18 @@ impl ProgramGenerator<'_> {
             self.event(draft, ReleaseEventKind::ActionAdded, created_at, None, None);
         }
     }
+}
+
+/// A release's git commit: 40 hex characters, a function of its id alone (so it does not
+/// shift the generator's sequence).
+pub(super) fn commit_of(release_id: i64) -> String {
+    let mut rng = Rng(0xC0DE_0000 ^ release_id as u64);
+    format!(
+        "{:016x}{:016x}{:08x}",
+        rng.next(),
+        rng.next(),
+        rng.next() as u32
+    )
 }
 
 /// Moves a time to a working day between 09:00 and 17:00 UTC.

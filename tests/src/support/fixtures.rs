@@ -95,6 +95,7 @@ impl Loader<'_> {
             revision: Set(1),
             created_at: Set(t(created_at)),
             updated_at: Set(t(created_at) + 1_000_000),
+            source_revision: NotSet,
         }
         .insert(self.db)
         .await
@@ -122,6 +123,7 @@ impl Loader<'_> {
             from_status: Set(None),
             to_status: Set(None),
             note: Set(None),
+            overrode_freeze: Set(false),
         }
         .insert(self.db)
         .await
@@ -217,6 +219,8 @@ impl Loader<'_> {
             is_rollback: Set(is_rollback),
             started_at: Set(t(started)),
             finished_at: Set(finished.map(t)),
+            external_id: NotSet,
+            source_id: NotSet,
         }
         .insert(self.db)
         .await
@@ -244,6 +248,8 @@ impl Loader<'_> {
             caused_by_change: Set(caused_by_change),
             opened_at: Set(t(opened)),
             resolved_at: Set(resolved.map(t)),
+            external_id: NotSet,
+            source_id: NotSet,
         }
         .insert(self.db)
         .await

@@ -59,7 +59,7 @@ impl Release {
 #[Object]
 impl Release {
     pub async fn id(&self) -> ID {
-        ids::encode(NodeType::Release, self.0.id)
+        ids::encode(NodeType::Release, self.0.id).into()
     }
 
     async fn program(&self, ctx: &Context<'_>) -> ApiResult<Program> {
@@ -131,6 +131,11 @@ impl Release {
             .await?;
         let tier = |id| environments.get(&id).map(|e| e.tier);
         Ok(derived::deployed_at(&deployments, tier).map(Timestamp))
+    }
+
+    /// The commit the release is built from (a git sha); ingested deployments match on it.
+    async fn source_revision(&self) -> Option<&str> {
+        self.0.source_revision.as_deref()
     }
 
     async fn rollback_plan(&self) -> Option<&str> {

@@ -31,6 +31,7 @@ pub struct CreateReleaseInput {
     pub planned_start: Option<Timestamp>,
     pub planned_end: Option<Timestamp>,
     pub rollback_plan: Option<String>,
+    pub source_revision: Option<String>,
 }
 
 /// Fields left out stay as they are.
@@ -55,6 +56,8 @@ pub struct UpdateReleaseInput {
     pub planned_end: MaybeUndefined<Timestamp>,
     /// null clears it.
     pub rollback_plan: MaybeUndefined<String>,
+    /// null clears it.
+    pub source_revision: MaybeUndefined<String>,
 }
 
 /// A move along the lifecycle.
@@ -96,6 +99,7 @@ impl From<CreateReleaseInput> for commands::release::NewRelease {
             planned_start: input.planned_start.map(Timestamp::micros),
             planned_end: input.planned_end.map(Timestamp::micros),
             rollback_plan: input.rollback_plan,
+            source_revision: input.source_revision,
         }
     }
 }
@@ -117,6 +121,7 @@ impl TryFrom<UpdateReleaseInput> for commands::release::ReleaseChanges {
             planned_start: patch(input.planned_start, Timestamp::micros),
             planned_end: patch(input.planned_end, Timestamp::micros),
             rollback_plan: patch(input.rollback_plan, |p| p),
+            source_revision: patch(input.source_revision, |r| r),
         })
     }
 }

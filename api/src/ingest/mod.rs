@@ -1,0 +1,196 @@
+//! Reading what senders post to `POST /v1/ingest/{key}` (ingestion.md): checking the
+//! signature (`signature`) and turning each kind's body into one plain [`Incoming`] fact
+//! (`github`, `gitlab`, `pagerduty`, `cdevents`, `generic`). Nothing here touches the
+//! database or speaks HTTP: the handler hands headers and body in, and
+//! `commands::ingest` applies the fact through the same commands a person would run.
+
+mod cdevents;
+mod generic;
+mod github;
+mod gitlab;
+mod json;
+mod pagerduty;
+pub mod signature;
+
+use std::collections::BTreeMap;
+
+use entity::enums::{DeploymentStatus, DeploymentStrategy, EnvironmentTier, IngestKind, Severity};
+
+/// Request headers by lower-case name.
+#[derive(Debug, Default, Clone)]
+pub struct Headers(BTreeMap<String, String>);
+
+impl Headers {
+    pub fn new(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        Self(
+            pairs
+                .into_iter()
+                .map(|(name, value)| (name.to_ascii_lowercase(), value))
+                .collect(),
+        )
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The headers a body is read with, as a JSON object: never a signature or token.
+    pub fn kept(&self) -> String {
+        let kept: BTreeMap<&str, &str> = READ_HEADERS
+            .iter()
+            .filter_map(|name| Some((*name, self.get(name)?)))
+            .collect();
+        serde_json::to_string(&kept).unwrap_or_default()
+    }
+
+    /// Headers stored by [`Headers::kept`].
+    pub fn from_kept(json: &str) -> Self {
+        let kept: BTreeMap<String, String> = serde_json::from_str(json).unwrap_or_default();
+        Self::new(kept)
+    }
+}
+
+/// The headers readers use besides the body.
+const READ_HEADERS: [&str; 8] = [
+    "x-github-event",
+    "x-github-delivery",
+    "idempotency-key",
+    "x-gitlab-event-uuid",
+    "ce-id",
+    "ce-source",
+    "ce-type",
+    "ce-time",
+];
+
+/// A body or header that does not say what the event needs: 400 naming the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadInput {
+    pub field: String,
+    pub message: String,
+}
+
+impl BadInput {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// One delivery, read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incoming {
+    /// The sender's delivery id (idempotency key), unique per source.
+    pub delivery_id: String,
+    /// e.g. `deployment_status`, `incident.triggered`.
+    pub event_type: String,
+    pub fact: Fact,
+}
+
+/// What a delivery says happened.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fact {
+    /// An event or state relm does not use; the reason says which.
+    Ignored(String),
+    Deployment(DeploymentFact),
+    Incident(IncidentFact),
+}
+
+/// Where a release is looked for, first hit wins (ingestion.md, matching a release).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReleaseHints {
+    /// An explicit release version.
+    pub version: Option<String>,
+    /// A tag or ref, compared with `refs/tags/` and one leading `v` removed.
+    pub reference: Option<String>,
+    /// A commit sha (or a prefix of one).
+    pub commit: Option<String>,
+}
+
+/// The environment a deployment went to, as the sender names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvironmentName {
+    /// A name, looked up through the source's aliases, then as a relm environment name.
+    Named(String),
+    /// A tier (DevLake's field): the one environment of that tier.
+    Tier(EnvironmentTier),
+}
+
+/// A deployment event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeploymentFact {
+    /// The sender's id of the deployment; later events about it find it by this id.
+    pub external_id: String,
+    pub environment: EnvironmentName,
+    /// IN_PROGRESS, SUCCEEDED or FAILED.
+    pub status: DeploymentStatus,
+    /// A rollback of the matched release in that environment.
+    pub rollback: bool,
+    pub started_at: i64,
+    /// The status time of a final status.
+    pub finished_at: Option<i64>,
+    pub strategy: Option<DeploymentStrategy>,
+    pub stage: Option<String>,
+    pub release: ReleaseHints,
+}
+
+/// An incident event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentFact {
+    /// The sender's id of the incident.
+    pub external_id: String,
+    pub change: IncidentChange,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum IncidentChange {
+    Opened(OpenedIncident),
+    Resolved { at: i64 },
+    Reopened,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenedIncident {
+    pub title: String,
+    pub severity: Severity,
+    pub opened_at: i64,
+    pub resolved_at: Option<i64>,
+    /// Said by the sender (GENERIC); otherwise attribution decides.
+    pub caused_by_change: Option<bool>,
+    pub release: ReleaseHints,
+}
+
+/// Reads a delivery of a source of `kind`.
+pub fn read(kind: IngestKind, headers: &Headers, body: &[u8]) -> Result<Incoming, BadInput> {
+    let body: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| BadInput::new("body", format!("is not JSON: {e}")))?;
+    if !body.is_object() {
+        return Err(BadInput::new("body", "must be a JSON object"));
+    }
+    match kind {
+        IngestKind::Github => github::read(headers, &body),
+        IngestKind::Gitlab => gitlab::read(headers, &body),
+        IngestKind::Pagerduty => pagerduty::read(&body),
+        IngestKind::Cdevents => cdevents::read(headers, &body),
+        IngestKind::Generic => generic::read(headers, &body),
+    }
+}
+
+/// A tag or ref as a version: `refs/tags/` and one leading `v` or `V` removed.
+pub fn version_of_ref(reference: &str) -> &str {
+    let tag = reference.strip_prefix("refs/tags/").unwrap_or(reference);
+    tag.strip_prefix(['v', 'V']).unwrap_or(tag)
+}
+
+#[cfg(test)]
+mod tests;
