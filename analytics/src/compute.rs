@@ -20,14 +20,17 @@ struct Scope {
 
 impl Scope {
     fn group(&self, program: i64, release: i64) -> Option<usize> {
-        let slot = *self.slots.get(usize::try_from(program).ok()?)?;
-        if slot == u32::MAX {
-            return None;
-        }
+        let slot = self.program_group(program)?;
         match &self.team {
             Some(releases) if !releases.contains(&release) => None,
-            _ => Some(slot as usize),
+            _ => Some(slot),
         }
+    }
+
+    /// The group of a row without a release, which a team filter does not narrow.
+    fn program_group(&self, program: i64) -> Option<usize> {
+        let slot = *self.slots.get(usize::try_from(program).ok()?)?;
+        (slot != u32::MAX).then_some(slot as usize)
     }
 }
 
@@ -118,7 +121,17 @@ struct DeliveryCounts {
 }
 
 #[derive(Clone, Default)]
+struct ComplianceCounts {
+    production: u64,
+    ingested: u64,
+    emergency: u64,
+    unplanned: u64,
+    overrides: u64,
+}
+
+#[derive(Clone, Default)]
 struct Counts {
+    compliance: ComplianceCounts,
     deploys: DeployCounts,
     /// Sorted lead times and restore times.
     leads: Vec<f64>,
@@ -172,6 +185,18 @@ fn stats(sorted: &[f64]) -> DurationStats {
 }
 
 impl Counts {
+    fn compliance(&self) -> Compliance {
+        let c = &self.compliance;
+        Compliance {
+            production_deployments: c.production,
+            ingested_deployments: c.ingested,
+            unplanned_deployments: c.unplanned,
+            unplanned_rate: rate(c.unplanned, c.production + c.unplanned),
+            freeze_overrides: c.overrides,
+            emergency_deployments: c.emergency,
+        }
+    }
+
     fn deployment_frequency(&self, window_days: f64) -> DeploymentFrequency {
         let deployments = self.deploys.succeeded;
         let per_day = if window_days > 0.0 {
@@ -352,6 +377,44 @@ pub fn compute(derived: &Derived, q: &Query) -> Metrics {
         });
     }
 
+    let p = &derived.production;
+    for i in 0..p.time.len() {
+        let t = p.time[i];
+        if !window.contains(t) {
+            continue;
+        }
+        let Some(group) = scope.group(p.program[i], p.release[i]) else {
+            continue;
+        };
+        let (ingested, emergency) = (p.ingested[i], p.emergency[i]);
+        tally.each(group, window.bucket(t), |c, _| {
+            let c = &mut c.compliance;
+            c.production += 1;
+            c.ingested += u64::from(ingested);
+            c.emergency += u64::from(emergency);
+        });
+    }
+    let o = &derived.overrides;
+    for i in 0..o.time.len() {
+        let t = o.time[i];
+        if !window.contains(t) {
+            continue;
+        }
+        if let Some(group) = scope.group(o.program[i], o.release[i]) {
+            tally.each(group, window.bucket(t), |c, _| c.compliance.overrides += 1);
+        }
+    }
+    let u = &derived.unplanned;
+    for i in 0..u.time.len() {
+        let t = u.time[i];
+        if !window.contains(t) {
+            continue;
+        }
+        if let Some(group) = scope.program_group(u.program[i]) {
+            tally.each(group, window.bucket(t), |c, _| c.compliance.unplanned += 1);
+        }
+    }
+
     let days = window_days(q.from, q.to);
     let w = &tally.window;
     let deployment_frequency = w.deployment_frequency(days);
@@ -368,6 +431,7 @@ pub fn compute(derived: &Derived, q: &Query) -> Metrics {
             rate: rate(w.deploys.rework, deployment_frequency.deployments),
         },
         delivery: w.delivery(),
+        compliance: w.compliance(),
         trend: trend(&window.buckets, &tally.buckets),
         by_program: q
             .programs
@@ -381,6 +445,7 @@ pub fn compute(derived: &Derived, q: &Query) -> Metrics {
                 change_failure_rate: c.change_failure_rate(),
                 time_to_restore: c.time_to_restore(),
                 delivery: c.delivery(),
+                compliance: c.compliance(),
                 trend: tally
                     .program_buckets
                     .chunks(window.buckets.len().max(1))
@@ -407,6 +472,7 @@ fn trend(buckets: &[(i64, i64)], counts: &[Counts]) -> Vec<Bucket> {
             time_to_restore_median_hours: stats(&c.restores).median,
             releases_delivered: c.delivery.delivered,
             on_time_rate: rate(c.delivery.on_time, c.delivery.planned),
+            unplanned_deployments: c.compliance.unplanned,
         })
         .collect()
 }

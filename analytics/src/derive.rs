@@ -69,6 +69,32 @@ pub struct Actions {
     pub due: Vec<i64>,
 }
 
+/// Non-rollback deployments to the tiers with finishedAt, any status (compliance).
+#[derive(Default, Clone)]
+pub struct Production {
+    pub time: Vec<i64>,
+    pub program: Vec<i64>,
+    pub release: Vec<i64>,
+    pub ingested: Vec<bool>,
+    pub emergency: Vec<bool>,
+}
+
+/// Times of something that belongs to a release (freeze overrides).
+#[derive(Default, Clone)]
+pub struct Stamps {
+    pub time: Vec<i64>,
+    pub program: Vec<i64>,
+    pub release: Vec<i64>,
+}
+
+/// Unplanned deliveries to the tiers, by delivery.
+#[derive(Default, Clone)]
+pub struct UnplannedRows {
+    pub delivery: Vec<i64>,
+    pub time: Vec<i64>,
+    pub program: Vec<i64>,
+}
+
 #[derive(Clone)]
 pub struct Derived {
     /// (release, team) pairs, for the team filter.
@@ -79,6 +105,9 @@ pub struct Derived {
     pub delivered: Delivered,
     pub gates: Gates,
     pub actions: Actions,
+    pub production: Production,
+    pub overrides: Stamps,
+    pub unplanned: UnplannedRows,
 }
 
 fn hours(later: &str, earlier: &str) -> Expr {
@@ -271,16 +300,49 @@ pub fn derive(f: &Frames, tiers: &[i32]) -> PolarsResult<Derived> {
         ])
         .with_column(col("status").eq(lit(GATE_PASSED)).alias("passed"));
 
+    let production = f
+        .deployments
+        .clone()
+        .lazy()
+        .filter(
+            col("tier")
+                .is_in(set(tiers), false)
+                .and(col("rollback").not())
+                .and(col("finished_at").is_not_null()),
+        )
+        .select([
+            col("finished_at"),
+            col("program"),
+            col("release"),
+            col("ingested"),
+            col("emergency"),
+        ]);
+    let unplanned = f
+        .unplanned
+        .clone()
+        .lazy()
+        .filter(col("tier").is_in(set(tiers), false))
+        .select([col("id"), col("received_at"), col("program")]);
+
     // One plan: the delivered rows that leads and delivery share are computed once.
-    let frames = [deploys, delivered, leads, restores, gates];
-    let [deploys, delivered, leads, restores, gates]: [DataFrame; 5] =
-        LazyFrame::collect_all_with_engine(
-            frames.iter().map(|f| f.logical_plan.clone()).collect(),
-            Engine::InMemory,
-            OptFlags::default(),
-        )?
-        .try_into()
-        .map_err(|_| polars_err!(ComputeError: "a derivation lost one of its frames"))?;
+    let frames = [
+        deploys, delivered, leads, restores, gates, production, unplanned,
+    ];
+    let [
+        deploys,
+        delivered,
+        leads,
+        restores,
+        gates,
+        production,
+        unplanned,
+    ]: [DataFrame; 7] = LazyFrame::collect_all_with_engine(
+        frames.iter().map(|f| f.logical_plan.clone()).collect(),
+        Engine::InMemory,
+        OptFlags::default(),
+    )?
+    .try_into()
+    .map_err(|_| polars_err!(ComputeError: "a derivation lost one of its frames"))?;
     let deploys = Deploys {
         time: i64s(&deploys, "finished_at")?,
         program: i64s(&deploys, "program")?,
@@ -294,6 +356,7 @@ pub fn derive(f: &Frames, tiers: &[i32]) -> PolarsResult<Derived> {
     };
 
     let a = &f.actions;
+    let o = &f.overrides;
     let teams = i64s(&f.teams, "release")?
         .into_iter()
         .zip(
@@ -345,6 +408,23 @@ pub fn derive(f: &Frames, tiers: &[i32]) -> PolarsResult<Derived> {
                 .iter()
                 .map(|v| v.map_or(NONE, i64::from))
                 .collect(),
+        },
+        production: Production {
+            time: i64s(&production, "finished_at")?,
+            program: i64s(&production, "program")?,
+            release: i64s(&production, "release")?,
+            ingested: bools(&production, "ingested")?,
+            emergency: bools(&production, "emergency")?,
+        },
+        overrides: Stamps {
+            time: i64s(o, "at")?,
+            program: i64s(o, "program")?,
+            release: i64s(o, "release")?,
+        },
+        unplanned: UnplannedRows {
+            delivery: i64s(&unplanned, "id")?,
+            time: i64s(&unplanned, "received_at")?,
+            program: i64s(&unplanned, "program")?,
         },
     })
 }
@@ -448,8 +528,36 @@ impl Delivered {
 impl Derived {
     /// Replaces what belongs to `releases` and the `incidents` by `fresh`, derived from
     /// exactly their current rows; the cost is a pass over the rows, not a new derivation.
-    pub fn splice(&mut self, releases: &[i64], incidents: &[i64], fresh: &Derived) {
+    pub fn splice(
+        &mut self,
+        releases: &[i64],
+        incidents: &[i64],
+        deliveries: &[i64],
+        fresh: &Derived,
+    ) {
         let gone = Gone::new(releases.iter().copied());
+        let deliveries = Gone::new(deliveries.iter().copied());
+        unordered!(
+            self.production,
+            fresh.production,
+            &gone,
+            release,
+            [time, program, ingested, emergency, release]
+        );
+        unordered!(
+            self.overrides,
+            fresh.overrides,
+            &gone,
+            release,
+            [time, program, release]
+        );
+        unordered!(
+            self.unplanned,
+            fresh.unplanned,
+            &deliveries,
+            delivery,
+            [time, program, delivery]
+        );
         let incidents = Gone::new(incidents.iter().chain(&fresh.restores.key).copied());
         let team_keys: Vec<i64> = self.teams.iter().map(|(r, _)| *r).collect();
         let mut i = 0;

@@ -48,6 +48,8 @@ pub struct Frames {
     pub gates: DataFrame,
     pub outcomes: DataFrame,
     pub actions: DataFrame,
+    pub overrides: DataFrame,
+    pub unplanned: DataFrame,
 }
 
 impl Frames {
@@ -78,6 +80,7 @@ impl Frames {
             ),
             column("rollback", d.rollback),
             column("finished_at", d.finished_at),
+            column("ingested", d.ingested),
         ])?;
         let items = DataFrame::new_infer_height(vec![
             column("release", t.items.release),
@@ -115,7 +118,25 @@ impl Frames {
             column("closed_at", a.closed_at),
             column("due_date", a.due_date),
         ])?;
+        let o = t.overrides;
+        let overrides = DataFrame::new_infer_height(vec![
+            column("release", o.release),
+            column("program", o.program),
+            column("at", o.at),
+        ])?;
+        let u = t.unplanned;
+        let unplanned = DataFrame::new_infer_height(vec![
+            column("id", u.id),
+            column("program", u.program),
+            column("received_at", u.received_at),
+            column(
+                "tier",
+                u.tier.into_iter().map(Coded::code).collect::<Vec<_>>(),
+            ),
+        ])?;
         Ok(Self {
+            overrides,
+            unplanned,
             releases,
             teams,
             deployments,

@@ -110,6 +110,28 @@ pub struct Deployments {
     pub status: Vec<DeploymentStatus>,
     pub rollback: Vec<bool>,
     pub finished_at: Vec<Option<i64>>,
+    /// It arrived through ingestion (it has a source).
+    pub ingested: Vec<bool>,
+}
+
+/// Transitions into SCHEDULED or DEPLOYING that overrode a freeze window.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub release: Vec<i64>,
+    pub program: Vec<i64>,
+    pub at: Vec<i64>,
+}
+
+/// Deliveries of deployment events that stayed UNMATCHED or REJECTED, with the tier of the
+/// environment they named: production changes outside the release process.
+#[derive(Debug, Clone, Default)]
+pub struct Unplanned {
+    /// The delivery.
+    pub id: Vec<i64>,
+    /// The source's program.
+    pub program: Vec<i64>,
+    pub received_at: Vec<i64>,
+    pub tier: Vec<Tier>,
 }
 
 /// Release items, the start of lead time.
@@ -171,6 +193,8 @@ pub struct Tables {
     pub gate_results: GateResults,
     pub outcomes: Outcomes,
     pub actions: Actions,
+    pub overrides: Overrides,
+    pub unplanned: Unplanned,
 }
 
 /// A program in scope, for the per-program breakdown.
@@ -255,6 +279,18 @@ pub struct Delivery {
     pub actions_closed: u64,
 }
 
+/// How much production change went through the release process (metrics.md, compliance).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Compliance {
+    pub production_deployments: u64,
+    pub ingested_deployments: u64,
+    pub unplanned_deployments: u64,
+    /// unplanned / (production + unplanned); None when both are 0.
+    pub unplanned_rate: Option<f64>,
+    pub freeze_overrides: u64,
+    pub emergency_deployments: u64,
+}
+
 /// One calendar bucket of the trend, `[start, end)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bucket {
@@ -267,6 +303,7 @@ pub struct Bucket {
     pub time_to_restore_median_hours: Option<f64>,
     pub releases_delivered: u64,
     pub on_time_rate: Option<f64>,
+    pub unplanned_deployments: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -277,6 +314,7 @@ pub struct ProgramMetrics {
     pub change_failure_rate: ChangeFailureRate,
     pub time_to_restore: TimeToRestore,
     pub delivery: Delivery,
+    pub compliance: Compliance,
     /// The trend of this program alone; empty unless the query asked for program trends.
     pub trend: Vec<Bucket>,
 }
@@ -292,6 +330,7 @@ pub struct Metrics {
     pub time_to_restore: TimeToRestore,
     pub rework_rate: ReworkRate,
     pub delivery: Delivery,
+    pub compliance: Compliance,
     pub trend: Vec<Bucket>,
     pub by_program: Vec<ProgramMetrics>,
 }

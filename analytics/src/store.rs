@@ -32,6 +32,7 @@ struct Inner {
 struct Replacement {
     releases: Vec<i64>,
     incidents: Vec<i64>,
+    deliveries: Vec<i64>,
     fresh: Frames,
 }
 
@@ -101,23 +102,26 @@ impl Store {
         Ok(derived)
     }
 
-    /// Replaces everything that belongs to `releases`, and the incidents `incidents`, by the
-    /// rows of `fresh` (which holds exactly those rows as they are now).
+    /// Replaces everything that belongs to `releases`, the incidents `incidents` and the
+    /// deliveries `deliveries` by the rows of `fresh` (which holds exactly those rows as they
+    /// are now).
     pub fn replace(
         &mut self,
         releases: &[i64],
         incidents: &[i64],
+        deliveries: &[i64],
         fresh: Tables,
     ) -> Result<(), Error> {
         let fresh = Frames::from_tables(fresh)?;
         let inner = self.inner.get_mut().map_err(poisoned)?;
         for (tiers, current) in inner.derived.iter_mut() {
             let patch = derive(&fresh, tiers)?;
-            Arc::make_mut(current).splice(releases, incidents, &patch);
+            Arc::make_mut(current).splice(releases, incidents, deliveries, &patch);
         }
         inner.pending.push(Replacement {
             releases: releases.to_vec(),
             incidents: incidents.to_vec(),
+            deliveries: deliveries.to_vec(),
             fresh,
         });
         Ok(())
@@ -150,6 +154,7 @@ impl Inner {
         for Replacement {
             releases,
             incidents,
+            deliveries,
             fresh,
         } in std::mem::take(&mut self.pending)
         {
@@ -161,6 +166,8 @@ impl Inner {
             f.gates = replace_rows(&f.gates, "release", &releases, &fresh.gates)?;
             f.outcomes = replace_rows(&f.outcomes, "release", &releases, &fresh.outcomes)?;
             f.actions = replace_rows(&f.actions, "release", &releases, &fresh.actions)?;
+            f.overrides = replace_rows(&f.overrides, "release", &releases, &fresh.overrides)?;
+            f.unplanned = replace_rows(&f.unplanned, "id", &deliveries, &fresh.unplanned)?;
             let mut kept = f
                 .incidents
                 .clone()

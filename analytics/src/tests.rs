@@ -60,6 +60,32 @@ impl Fixture {
         d.status.push(status);
         d.rollback.push(rollback);
         d.finished_at.push(finished);
+        d.ingested.push(false);
+        self
+    }
+
+    /// Marks the last deployment as ingested.
+    fn ingested(&mut self) -> &mut Self {
+        if let Some(last) = self.0.deployments.ingested.last_mut() {
+            *last = true;
+        }
+        self
+    }
+
+    fn freeze_override(&mut self, release: i64, program: i64, at: i64) -> &mut Self {
+        let o = &mut self.0.overrides;
+        o.release.push(release);
+        o.program.push(program);
+        o.at.push(at);
+        self
+    }
+
+    fn unplanned(&mut self, delivery: i64, program: i64, received: i64, tier: Tier) -> &mut Self {
+        let u = &mut self.0.unplanned;
+        u.id.push(delivery);
+        u.program.push(program);
+        u.received_at.push(received);
+        u.tier.push(tier);
         self
     }
 
@@ -638,7 +664,7 @@ fn replacing_a_release_keeps_everything_else() {
         )
         .shipped(3, 2, PAY, h(30))
         .incident(9, PAY, None, None, true, h(1), Some(h(2)));
-    store.replace(&[2], &[9], fresh.0).unwrap();
+    store.replace(&[2], &[9], &[], fresh.0).unwrap();
     let m = store.metrics(&query(h(0), h(240))).unwrap();
     assert_eq!(m.deployment_frequency.deployments, 2);
     assert_eq!(
@@ -715,7 +741,7 @@ fn patching_derived_rows_equals_deriving_from_scratch() {
         .action(2, MOB, h(70), Some(h(80)), None)
         .incident(1, MOB, Some(2), None, true, h(41), Some(h(45)))
         .incident(2, PAY, None, None, false, h(50), Some(h(53)));
-    store.replace(&[2], &[2], fresh.0.clone()).unwrap();
+    store.replace(&[2], &[2], &[], fresh.0.clone()).unwrap();
 
     let mut after = Fixture::default();
     after
@@ -813,4 +839,123 @@ fn a_program_trend_is_the_trend_of_that_program_alone() {
             .sum::<u64>(),
         1
     );
+}
+
+#[test]
+fn compliance_counts_production_change_inside_and_outside_the_process() {
+    let mut f = Fixture::default();
+    f.release(1, PAY, None)
+        .team(1, "core")
+        .shipped(1, 1, PAY, h(10))
+        .ingested()
+        .deployment(
+            2,
+            1,
+            PAY,
+            Tier::Production,
+            DeploymentStatus::Failed,
+            false,
+            Some(h(11)),
+            false,
+        )
+        // A rollback and a staging deployment are not production deployments.
+        .deployment(
+            3,
+            1,
+            PAY,
+            Tier::Production,
+            DeploymentStatus::Succeeded,
+            true,
+            Some(h(12)),
+            false,
+        )
+        .deployment(
+            4,
+            1,
+            PAY,
+            Tier::Staging,
+            DeploymentStatus::Succeeded,
+            false,
+            Some(h(9)),
+            false,
+        )
+        // Still running: no finishedAt, not counted.
+        .deployment(
+            5,
+            1,
+            PAY,
+            Tier::Production,
+            DeploymentStatus::InProgress,
+            false,
+            None,
+            false,
+        )
+        .freeze_override(1, PAY, h(8))
+        .freeze_override(1, PAY, h(5000));
+    f.release(2, MOB, None).deployment(
+        6,
+        2,
+        MOB,
+        Tier::Production,
+        DeploymentStatus::Succeeded,
+        false,
+        Some(h(20)),
+        true,
+    );
+    f.unplanned(1, PAY, h(30), Tier::Production)
+        .unplanned(2, PAY, h(31), Tier::Staging)
+        .unplanned(3, MOB, h(32), Tier::Production)
+        .unplanned(4, MOB, h(5000), Tier::Production);
+    let store = f.store();
+    let m = store.metrics(&query(h(0), h(100))).unwrap();
+    let c = m.compliance;
+    assert_eq!(
+        (
+            c.production_deployments,
+            c.ingested_deployments,
+            c.emergency_deployments
+        ),
+        (3, 1, 1)
+    );
+    assert_eq!((c.unplanned_deployments, c.freeze_overrides), (2, 1));
+    assert!(close(c.unplanned_rate, 2.0 / 5.0));
+    let pay = &m.by_program[1].compliance;
+    assert_eq!(m.by_program[1].program_key, "PAY");
+    assert_eq!(
+        (pay.production_deployments, pay.unplanned_deployments),
+        (2, 1)
+    );
+    assert_eq!(
+        m.trend.iter().map(|b| b.unplanned_deployments).sum::<u64>(),
+        2
+    );
+
+    // A team narrows deployments and overrides, not deliveries, which have no release.
+    let mut q = query(h(0), h(100));
+    q.team = Some("core".into());
+    let c = store.metrics(&q).unwrap().compliance;
+    assert_eq!((c.production_deployments, c.unplanned_deployments), (2, 2));
+    assert_eq!(c.freeze_overrides, 1);
+
+    // Nothing at all: no rate.
+    let empty = Fixture::default()
+        .store()
+        .metrics(&query(h(0), h(100)))
+        .unwrap();
+    assert_eq!(empty.compliance.unplanned_rate, None);
+}
+
+#[test]
+fn a_delivery_linked_later_no_longer_counts() {
+    let mut f = Fixture::default();
+    f.release(1, PAY, None).shipped(1, 1, PAY, h(10));
+    f.unplanned(7, PAY, h(30), Tier::Production);
+    let mut store = f.store();
+    let before = store.metrics(&query(h(0), h(100))).unwrap().compliance;
+    assert_eq!(before.unplanned_deployments, 1);
+    // Linked and APPLIED: the fresh rows of delivery 7 hold no unplanned row any more.
+    store.replace(&[], &[], &[7], Tables::default()).unwrap();
+    let after = store.metrics(&query(h(0), h(100))).unwrap().compliance;
+    assert_eq!(after.unplanned_deployments, 0);
+    assert_eq!(after.production_deployments, 1);
 }

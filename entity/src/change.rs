@@ -12,6 +12,9 @@ pub enum ChangeKind {
     /// An incident without a release (`incident_id`).
     #[sea_orm(string_value = "INCIDENT")]
     Incident,
+    /// A delivery (`delivery_id`), for compliance.
+    #[sea_orm(string_value = "DELIVERY")]
+    Delivery,
     /// The list of programs.
     #[sea_orm(string_value = "PROGRAM")]
     Program,
@@ -29,6 +32,7 @@ pub struct Model {
     pub release_id: Option<i64>,
     pub incident_id: Option<i64>,
     pub at: i64,
+    pub delivery_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

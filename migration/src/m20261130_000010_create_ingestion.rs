@@ -128,6 +128,15 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // The change feed names deliveries too, so compliance stays fresh in every process.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Changes::Table)
+                    .add_column(big_integer_null(Changes::DeliveryId))
+                    .to_owned(),
+            )
+            .await?;
         // Freeze overrides are counted by compliance (metrics.md).
         manager
             .alter_table(
@@ -212,6 +221,7 @@ impl MigrationTrait for Migration {
                 .await?;
         }
         for (table, column) in [
+            (Changes::Table.into_iden(), Changes::DeliveryId.into_iden()),
             (
                 ReleaseEvents::Table.into_iden(),
                 ReleaseEvents::OverrodeFreeze.into_iden(),
@@ -322,6 +332,12 @@ enum Deployments {
     Table,
     SourceId,
     ExternalId,
+}
+
+#[derive(DeriveIden)]
+enum Changes {
+    Table,
+    DeliveryId,
 }
 
 #[derive(DeriveIden)]

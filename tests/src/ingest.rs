@@ -625,3 +625,141 @@ async fn sources_and_deliveries_follow_roles_and_scope() {
         .await;
     assert_eq!(crate::support::error_code(&bad), "BAD_USER_INPUT");
 }
+
+/// The compliance figures of a window around today and December 2026.
+async fn compliance(app: &TestApp) -> Value {
+    app.admin(
+        "query($f: MetricsFilter!) { metrics(filter: $f) {
+           compliance { productionDeployments ingestedDeployments unplannedDeployments unplannedRate freezeOverrides emergencyDeployments }
+           trend { unplannedDeployments }
+           byProgram { programKey compliance { unplannedDeployments } } } }",
+        json!({"f": compliance_window()}),
+    )
+    .await["metrics"]
+        .clone()
+}
+
+fn compliance_window() -> Value {
+    let now = chrono::Utc::now();
+    let end = chrono::DateTime::parse_from_rfc3339("2027-01-01T00:00:00Z")
+        .unwrap()
+        .to_utc()
+        .max(now + chrono::Duration::days(1));
+    json!({"from": (now - chrono::Duration::days(1)).to_rfc3339(), "to": end.to_rfc3339(), "granularity": "QUARTER"})
+}
+
+#[tokio::test]
+async fn compliance_counts_changes_around_the_process_in_every_process() {
+    let (app, _) = TestApp::with_fixture().await;
+    let secret = source(&app, "PAY", "pay-ci", "GENERIC", json!([])).await;
+    let addr = serve(app.state.clone()).await;
+    let before = compliance(&app).await;
+    assert_eq!(before["compliance"]["unplannedRate"], Value::Null);
+
+    let applied = GENERIC
+        .replace("2026.11.3", "2026.2.0")
+        .replace("2026-11-29", "2026-12-02");
+    let (_, answer) = post(
+        addr,
+        "/v1/ingest/pay-ci",
+        &signed(&secret, &applied),
+        applied.as_bytes(),
+    )
+    .await;
+    assert_eq!(answer["status"], "APPLIED");
+    let unknown = GENERIC
+        .replace("2026.11.3", "9.9.9")
+        .replace("ci-4711", "ci-4713")
+        .replace("2026-11-29", "2026-12-03");
+    let (_, unmatched) = post(
+        addr,
+        "/v1/ingest/pay-ci",
+        &signed(&secret, &unknown),
+        unknown.as_bytes(),
+    )
+    .await;
+    assert_eq!(unmatched["status"], "UNMATCHED");
+    // A release manager overrides a freeze that covers now to start deploying MOB 5.0.0.
+    let now = chrono::Utc::now();
+    app.admin(
+        "mutation($i: CreateFreezeWindowInput!) { createFreezeWindow(input: $i) { id } }",
+        json!({"i": {"name": "Incident freeze", "startsAt": (now - chrono::Duration::hours(1)).to_rfc3339(),
+                     "endsAt": (now + chrono::Duration::hours(1)).to_rfc3339()}}),
+    )
+    .await;
+    let mob = app
+        .admin(
+            "{ release(programKey: \"MOB\", version: \"5.0.0\") { id } }",
+            json!({}),
+        )
+        .await["release"]["id"]
+        .clone();
+    app.admin(
+        "mutation($i: TransitionReleaseInput!) { transitionRelease(input: $i) { status } }",
+        json!({"i": {"releaseId": mob, "to": "DEPLOYING", "overrideFreeze": true, "note": "security fix"}}),
+    )
+    .await;
+
+    let after = compliance(&app).await;
+    assert_eq!(
+        after["compliance"],
+        json!({"productionDeployments": 1, "ingestedDeployments": 1, "unplannedDeployments": 1,
+               "unplannedRate": 0.5, "freezeOverrides": 1, "emergencyDeployments": 1})
+    );
+    let trend: i64 = after["trend"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["unplannedDeployments"].as_i64().unwrap())
+        .sum();
+    assert_eq!(trend, 1);
+    assert_eq!(
+        after["byProgram"],
+        json!([{"programKey": "MOB", "compliance": {"unplannedDeployments": 0}},
+               {"programKey": "PAY", "compliance": {"unplannedDeployments": 1}}])
+    );
+
+    // Linked to its release and APPLIED, the delivery is no longer a change outside the
+    // process; the same figures in a second relm process on the same PostgreSQL.
+    let release_id = app
+        .admin(
+            "{ release(programKey: \"PAY\", version: \"2026.2.0\") { id } }",
+            json!({}),
+        )
+        .await["release"]["id"]
+        .clone();
+    app.admin(
+        "mutation($i: LinkDeliveryInput!) { linkDelivery(input: $i) { status } }",
+        json!({"i": {"deliveryId": unmatched["delivery"], "releaseId": release_id}}),
+    )
+    .await;
+    let linked = compliance(&app).await["compliance"].clone();
+    assert_eq!(
+        (
+            linked["productionDeployments"].as_i64(),
+            linked["unplannedDeployments"].as_i64()
+        ),
+        (Some(2), Some(0))
+    );
+    if app.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        let other = crate::support::OtherProcess::start(&app);
+        let query = json!({"query": "query($f: MetricsFilter!) { metrics(filter: $f) { compliance { productionDeployments ingestedDeployments unplannedDeployments } } }",
+                           "variables": {"f": compliance_window()}});
+        let bearer = [(
+            "Authorization",
+            format!("Bearer {}", crate::support::token(Role::Viewer, None)),
+        )];
+        let (_, seen) = post(
+            other.addr,
+            "/graphql",
+            &bearer,
+            query.to_string().as_bytes(),
+        )
+        .await;
+        assert_eq!(
+            seen["data"]["metrics"]["compliance"],
+            json!({"productionDeployments": 2, "ingestedDeployments": 2, "unplannedDeployments": 0}),
+            "{seen}"
+        );
+    }
+}

@@ -13,7 +13,7 @@ use sea_orm::{
 
 use super::deployment::{Completion, NewDeployment, Rollback};
 use super::incident::{NewIncident, Resolution};
-use super::{Change, Origin};
+use super::{Change, Origin, record_delivery_change};
 use crate::auth::{Role, Scope, Viewer};
 use crate::error::{ApiError, ApiResult, conflict_on_duplicate};
 use crate::events::Published;
@@ -247,7 +247,9 @@ async fn finish(
     model.deployment_id = Set(applied.deployment_id);
     model.incident_id = Set(applied.incident_id);
     model.environment_id = Set(applied.environment_id);
-    Ok(model.update(txn).await?)
+    let stored = model.update(txn).await?;
+    record_delivery_change(txn, stored.id).await?;
+    Ok(stored)
 }
 
 /// The relm environment a sender's name stands for: an alias of the source, else an

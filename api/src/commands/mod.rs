@@ -178,6 +178,22 @@ pub async fn record_change(
         release_id: Set(release_id),
         incident_id: Set(incident_id),
         at: Set(time::now_micros()),
+        delivery_id: Set(None),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// Tells every process's analytics that a delivery was stored or changed.
+pub async fn record_delivery_change(txn: &impl ConnectionTrait, delivery_id: i64) -> ApiResult<()> {
+    change::ActiveModel {
+        id: NotSet,
+        kind: Set(ChangeKind::Delivery),
+        release_id: Set(None),
+        incident_id: Set(None),
+        at: Set(time::now_micros()),
+        delivery_id: Set(Some(delivery_id)),
     }
     .insert(txn)
     .await?;

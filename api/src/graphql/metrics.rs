@@ -106,6 +106,36 @@ pub struct DeliveryMetrics {
     pub actions_closed: i32,
 }
 
+/// How much of production change went through the release process, over the window.
+#[derive(SimpleObject, Clone, Copy)]
+pub struct Compliance {
+    /// PRODUCTION deployments recorded (non-rollback), manual or ingested.
+    pub production_deployments: i32,
+    /// Of those, how many arrived through ingestion.
+    pub ingested_deployments: i32,
+    /// Production deployment deliveries that stayed UNMATCHED or REJECTED: changes outside the process.
+    pub unplanned_deployments: i32,
+    /// unplanned / (productionDeployments + unplanned); null when both are 0.
+    pub unplanned_rate: Option<f64>,
+    /// Transitions into SCHEDULED or DEPLOYING that overrode a freeze window.
+    pub freeze_overrides: i32,
+    /// PRODUCTION deployments of EMERGENCY releases.
+    pub emergency_deployments: i32,
+}
+
+impl From<analytics::Compliance> for Compliance {
+    fn from(c: analytics::Compliance) -> Self {
+        Self {
+            production_deployments: int(c.production_deployments),
+            ingested_deployments: int(c.ingested_deployments),
+            unplanned_deployments: int(c.unplanned_deployments),
+            unplanned_rate: c.unplanned_rate,
+            freeze_overrides: int(c.freeze_overrides),
+            emergency_deployments: int(c.emergency_deployments),
+        }
+    }
+}
+
 #[derive(SimpleObject, Clone, Copy)]
 pub struct MetricsBucket {
     pub start: Timestamp,
@@ -117,6 +147,7 @@ pub struct MetricsBucket {
     pub time_to_restore_median_hours: Option<f64>,
     pub releases_delivered: i32,
     pub on_time_rate: Option<f64>,
+    pub unplanned_deployments: i32,
 }
 
 #[derive(SimpleObject, Clone)]
@@ -127,6 +158,7 @@ pub struct ProgramMetrics {
     pub change_failure_rate: ChangeFailureRate,
     pub time_to_restore: TimeToRestore,
     pub delivery: DeliveryMetrics,
+    pub compliance: Compliance,
 }
 
 #[derive(SimpleObject, Clone)]
@@ -141,6 +173,7 @@ pub struct ReleaseMetrics {
     pub delivery: DeliveryMetrics,
     pub trend: Vec<MetricsBucket>,
     pub by_program: Vec<ProgramMetrics>,
+    pub compliance: Compliance,
 }
 
 fn int(n: u64) -> i32 {
@@ -244,6 +277,7 @@ impl From<analytics::Metrics> for ReleaseMetrics {
                 rate: m.rework_rate.rate,
             },
             delivery: m.delivery.into(),
+            compliance: m.compliance.into(),
             trend: m
                 .trend
                 .into_iter()
@@ -257,6 +291,7 @@ impl From<analytics::Metrics> for ReleaseMetrics {
                     time_to_restore_median_hours: b.time_to_restore_median_hours,
                     releases_delivered: int(b.releases_delivered),
                     on_time_rate: b.on_time_rate,
+                    unplanned_deployments: int(b.unplanned_deployments),
                 })
                 .collect(),
             by_program: m
@@ -269,6 +304,7 @@ impl From<analytics::Metrics> for ReleaseMetrics {
                     change_failure_rate: p.change_failure_rate.into(),
                     time_to_restore: p.time_to_restore.into(),
                     delivery: p.delivery.into(),
+                    compliance: p.compliance.into(),
                 })
                 .collect(),
         }

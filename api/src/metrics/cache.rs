@@ -180,6 +180,7 @@ struct Patch {
     programs: Option<Arc<Vec<ProgramRef>>>,
     releases: Vec<i64>,
     incidents: Vec<i64>,
+    deliveries: Vec<i64>,
     fresh: Option<analytics::Tables>,
 }
 
@@ -221,12 +222,13 @@ async fn read_changes(db: &DatabaseConnection, loaded: &Loaded) -> ApiResult<Del
         .into_iter()
         .collect();
     let incidents: Vec<i64> = changes.iter().filter_map(|c| c.incident_id).collect();
+    let deliveries: Vec<i64> = changes.iter().filter_map(|c| c.delivery_id).collect();
     let programs = if changes.iter().any(|c| c.kind == ChangeKind::Program) {
         Some(programs(db).await?)
     } else {
         None
     };
-    let fresh = if releases.is_empty() && incidents.is_empty() {
+    let fresh = if releases.is_empty() && incidents.is_empty() && deliveries.is_empty() {
         None
     } else {
         Some(
@@ -235,6 +237,7 @@ async fn read_changes(db: &DatabaseConnection, loaded: &Loaded) -> ApiResult<Del
                 Selection::Only {
                     releases: &releases,
                     incidents: &incidents,
+                    deliveries: &deliveries,
                 },
             )
             .await?,
@@ -246,6 +249,7 @@ async fn read_changes(db: &DatabaseConnection, loaded: &Loaded) -> ApiResult<Del
         programs,
         releases,
         incidents,
+        deliveries,
         fresh,
     })))
 }
@@ -262,10 +266,10 @@ async fn apply(mut loaded: Loaded, patch: Patch) -> ApiResult<Loaded> {
         // Patched in place unless a query still holds this version.
         let mut store =
             Arc::try_unwrap(loaded.store).unwrap_or_else(|shared| Store::clone(&shared));
-        let (releases, incidents) = (patch.releases, patch.incidents);
+        let (releases, incidents, deliveries) = (patch.releases, patch.incidents, patch.deliveries);
         loaded.store = Arc::new(
             blocking(move || {
-                store.replace(&releases, &incidents, fresh)?;
+                store.replace(&releases, &incidents, &deliveries, fresh)?;
                 Ok(store)
             })
             .await?,

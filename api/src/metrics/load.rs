@@ -13,10 +13,11 @@ use crate::time::DAY_MICROS;
 #[derive(Debug, Clone, Copy)]
 pub enum Selection<'a> {
     All,
-    /// Everything that belongs to these releases, and these incidents.
+    /// Everything that belongs to these releases, these incidents and these deliveries.
     Only {
         releases: &'a [i64],
         incidents: &'a [i64],
+        deliveries: &'a [i64],
     },
 }
 
@@ -31,12 +32,23 @@ impl Selection<'_> {
         }
     }
 
+    /// A condition on `column` holding a delivery id.
+    fn deliveries(&self, column: &str) -> String {
+        match self {
+            Self::All => "1 = 1".into(),
+            Self::Only { deliveries, .. } => {
+                format!("{column} IN ({})", id_list(deliveries.iter().copied()))
+            }
+        }
+    }
+
     fn incidents(&self) -> String {
         match self {
             Self::All => "1 = 1".into(),
             Self::Only {
                 releases,
                 incidents,
+                ..
             } => format!(
                 "release_id IN ({}) OR id IN ({})",
                 id_list(releases.iter().copied()),
@@ -66,7 +78,7 @@ fn decode<E: Coded>(code: Option<i32>) -> Result<E, DbErr> {
     })
 }
 
-/// id, release, program, emergency, tier code, status code, rollback, finished at.
+/// id, release, program, emergency, tier code, status code, rollback, finished at, ingested.
 type DeploymentRow = (
     i64,
     i64,
@@ -76,6 +88,7 @@ type DeploymentRow = (
     Option<i32>,
     i32,
     Option<i64>,
+    i32,
 );
 
 /// Reads the tables of `selection`, all at once on separate connections.
@@ -128,7 +141,8 @@ where
             format!(
                 "SELECT d.id, d.release_id, r.program_id, \
                  CASE WHEN r.type = 'EMERGENCY' THEN 1 ELSE 0 END, {}, {}, \
-                 CASE WHEN d.is_rollback THEN 1 ELSE 0 END, d.finished_at \
+                 CASE WHEN d.is_rollback THEN 1 ELSE 0 END, d.finished_at, \
+                 CASE WHEN d.source_id IS NULL THEN 0 ELSE 1 END \
                  FROM deployments d JOIN releases r ON r.id = d.release_id \
                  JOIN environments e ON e.id = d.environment_id WHERE {}",
                 codes::<Tier>("e.tier"),
@@ -136,7 +150,7 @@ where
                 selection.releases("d.release_id")
             ),
             |row| {
-                let (id, release, program, emergency, tier, status, rollback, finished): DeploymentRow = row.try_get_many_by_index()?;
+                let (id, release, program, emergency, tier, status, rollback, finished, ingested): DeploymentRow = row.try_get_many_by_index()?;
                 let d = &mut out;
                 d.id.push(id);
                 d.release.push(release);
@@ -146,6 +160,7 @@ where
                 d.status.push(decode(status)?);
                 d.rollback.push(rollback == 1);
                 d.finished_at.push(finished);
+                d.ingested.push(ingested == 1);
                 Ok(())
             },
         )
@@ -282,6 +297,51 @@ where
         .await?;
         Ok::<_, DbErr>(out)
     };
+    let overrides = async {
+        let mut out = analytics::Overrides::default();
+        each(
+            db,
+            format!(
+                "SELECT e.release_id, r.program_id, e.at FROM release_events e \
+                 JOIN releases r ON r.id = e.release_id WHERE e.overrode_freeze AND {}",
+                selection.releases("e.release_id")
+            ),
+            |row| {
+                let (release, program, at): (i64, i64, i64) = row.try_get_many_by_index()?;
+                out.release.push(release);
+                out.program.push(program);
+                out.at.push(at);
+                Ok(())
+            },
+        )
+        .await?;
+        Ok::<_, DbErr>(out)
+    };
+    // Deployment deliveries that stayed outside the process, where their environment is known.
+    let unplanned = async {
+        let mut out = analytics::Unplanned::default();
+        each(
+            db,
+            format!(
+                "SELECT d.id, d.program_id, d.received_at, {} FROM deliveries d \
+                 JOIN environments e ON e.id = d.environment_id \
+                 WHERE d.status IN ('UNMATCHED', 'REJECTED') AND {}",
+                codes::<Tier>("e.tier"),
+                selection.deliveries("d.id")
+            ),
+            |row| {
+                let (id, program, received, tier): (i64, i64, i64, Option<i32>) =
+                    row.try_get_many_by_index()?;
+                out.id.push(id);
+                out.program.push(program);
+                out.received_at.push(received);
+                out.tier.push(decode(tier)?);
+                Ok(())
+            },
+        )
+        .await?;
+        Ok::<_, DbErr>(out)
+    };
     let (releases, teams, deployments, items, incidents, gate_results, outcomes, actions) = futures_util::try_join!(
         releases,
         teams,
@@ -292,6 +352,7 @@ where
         outcomes,
         actions
     )?;
+    let (overrides, unplanned) = futures_util::try_join!(overrides, unplanned)?;
     Ok(Tables {
         releases,
         teams,
@@ -301,6 +362,8 @@ where
         gate_results,
         outcomes,
         actions,
+        overrides,
+        unplanned,
     })
 }
 
