@@ -7,6 +7,8 @@
 //! first query after a write (which it makes through `addReleaseItem`, so the benchmark adds
 //! items to the newest release).
 
+pub mod ingest;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -76,14 +78,18 @@ fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// Median, 95th percentile and maximum of durations, in milliseconds.
+/// Median, 95th and 99th percentiles and maximum of durations, in milliseconds.
 fn summary(mut samples: Vec<Duration>) -> String {
+    if samples.is_empty() {
+        return "no samples".into();
+    }
     samples.sort();
     let at = |p: f64| millis(samples[((samples.len() - 1) as f64 * p).round() as usize]);
     format!(
-        "median {:.1} ms, p95 {:.1} ms, max {:.1} ms (n={})",
+        "median {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms (n={})",
         at(0.5),
         at(0.95),
+        at(0.99),
         at(1.0),
         samples.len()
     )

@@ -96,7 +96,10 @@ pub struct BenchArgs {
     /// Measure concurrent writes instead: this many writers at once (into a program BENCHW).
     #[arg(long)]
     pub writers: Option<usize>,
-    /// How long the concurrent writers run, in seconds.
+    /// Measure ingestion instead: this many senders post deliveries at once (program BENCHI).
+    #[arg(long)]
+    pub senders: Option<usize>,
+    /// How long the concurrent writers or senders run, in seconds.
     #[arg(long, default_value_t = 60)]
     pub seconds: u64,
     #[command(flatten)]
@@ -287,11 +290,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let keys = JwtKeys::new(&jwt.key, &jwt.issuer, &jwt.audience)?;
             let db = db::connect(url).await?;
             db::migrate(&db).await?;
-            match args.writers {
-                Some(writers) => {
+            match (args.writers, args.senders) {
+                (_, Some(senders)) => {
+                    crate::bench::ingest::deliveries(db, keys, senders.max(1), args.seconds.max(1))
+                        .await
+                }
+                (Some(writers), None) => {
                     crate::bench::writes(db, keys, writers.max(1), args.seconds.max(1)).await
                 }
-                None => {
+                (None, None) => {
                     crate::bench::bench(db, keys, args.iterations.max(1), args.writes.max(1)).await
                 }
             }

@@ -1,0 +1,221 @@
+//! `relm bench --senders N`: deliveries per second through the whole ingestion endpoint.
+//!
+//! A relm server runs in this process on a free port; N senders post signed GENERIC
+//! deployment events over keep-alive HTTP/1.1 connections for the given time, each sender
+//! to a release of its own in program `BENCHI` (a staging deployment, APPLIED: a delivery,
+//! a deployment, an audit event and two change rows per request). Prints throughput,
+//! latencies and every answer that was not 202 APPLIED.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+use super::{run, summary};
+use crate::auth::JwtKeys;
+use crate::guard::Limits;
+use crate::http::{AppState, serve};
+use crate::ingest::signature::sign;
+use crate::time;
+
+/// One keep-alive connection that posts deliveries.
+struct Sender {
+    stream: BufReader<TcpStream>,
+    key: String,
+    secret: String,
+}
+
+impl Sender {
+    /// Posts `body` and returns the status and the answer.
+    async fn post(&mut self, body: &str) -> anyhow::Result<(u16, String)> {
+        let signature = sign(&self.secret, body.as_bytes());
+        let request = format!(
+            "POST /v1/ingest/{} HTTP/1.1\r\nHost: relm\r\nContent-Type: application/json\r\nX-Relm-Signature-256: sha256={signature}\r\nContent-Length: {}\r\n\r\n{body}",
+            self.key,
+            body.len()
+        );
+        self.stream.get_mut().write_all(request.as_bytes()).await?;
+        let mut status_line = String::new();
+        self.stream.read_line(&mut status_line).await?;
+        let status = status_line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .context("no HTTP status")?;
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            self.stream.read_line(&mut line).await?;
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse()?;
+            }
+        }
+        let mut answer = vec![0; length];
+        self.stream.read_exact(&mut answer).await?;
+        Ok((status, String::from_utf8_lossy(&answer).into_owned()))
+    }
+}
+
+/// Creates what the senders deliver to: program BENCHI with one staging environment and,
+/// per sender, a release IN_BUILD and a GENERIC source; returns the releases' versions,
+/// keys and secrets.
+async fn prepare(
+    state: &AppState,
+    senders: usize,
+    stamp: i64,
+) -> anyhow::Result<Vec<(String, String, String)>> {
+    let (schema, db) = (&state.schema, &state.db);
+    let exists = run(
+        schema,
+        db,
+        "{ program(key: \"BENCHI\") { key } }",
+        json!({}),
+    )
+    .await?;
+    if exists["program"].is_null() {
+        run(
+            schema,
+            db,
+            "mutation { createProgram(input: { key: \"BENCHI\", name: \"relm bench ingest\" }) { key } }",
+            json!({}),
+        )
+        .await?;
+        run(
+            schema,
+            db,
+            "mutation { createEnvironment(input: { name: \"bench-staging\", tier: STAGING }) { id } }",
+            json!({}),
+        )
+        .await
+        .ok();
+    }
+    let mut out = Vec::with_capacity(senders);
+    for sender in 0..senders {
+        let version = format!("{stamp}.{sender}");
+        let created = run(
+            schema,
+            db,
+            "mutation($i: CreateReleaseInput!) { createRelease(input: $i) { id } }",
+            json!({"i": {"programKey": "BENCHI", "version": version, "name": "bench", "type": "MINOR",
+                         "plannedEnd": "2100-01-01T00:00:00Z"}}),
+        )
+        .await?;
+        let id = created["createRelease"]["id"].clone();
+        for to in ["SCHEDULED", "IN_BUILD"] {
+            run(
+                schema,
+                db,
+                "mutation($i: TransitionReleaseInput!) { transitionRelease(input: $i) { status } }",
+                json!({"i": {"releaseId": id, "to": to}}),
+            )
+            .await?;
+        }
+        let key = format!("bench-{stamp}-{sender}");
+        let source = run(
+            schema,
+            db,
+            "mutation($i: CreateIngestSourceInput!) { createIngestSource(input: $i) { secret } }",
+            json!({"i": {"programKey": "BENCHI", "key": key, "kind": "GENERIC"}}),
+        )
+        .await?;
+        let secret = source["createIngestSource"]["secret"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        out.push((version, key, secret));
+    }
+    Ok(out)
+}
+
+pub async fn deliveries(
+    db: DatabaseConnection,
+    keys: JwtKeys,
+    senders: usize,
+    seconds: u64,
+) -> anyhow::Result<()> {
+    let state = AppState::new(db.clone(), keys, false).with_limits(Limits {
+        rate_limit: 0,
+        ..Limits::default()
+    });
+    let stamp = time::now_micros();
+    let targets = prepare(&state, senders, stamp).await?;
+    let (bound, addr) = tokio::sync::oneshot::channel::<SocketAddr>();
+    let server = state.clone();
+    tokio::spawn(async move {
+        let _ = serve(
+            server,
+            "127.0.0.1:0",
+            |a| {
+                let _ = bound.send(a);
+            },
+            std::future::pending(),
+        )
+        .await;
+    });
+    let addr = addr.await?;
+    println!(
+        "relm bench: {senders} concurrent senders for {seconds} s through POST /v1/ingest on {:?}",
+        db.get_database_backend()
+    );
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = tokio::task::JoinSet::new();
+    for (sender, (version, key, secret)) in targets.into_iter().enumerate() {
+        tasks.spawn(async move {
+            let stream = TcpStream::connect(addr).await?;
+            let mut client = Sender {
+                stream: BufReader::new(stream),
+                key,
+                secret,
+            };
+            let (mut latencies, mut refused) = (Vec::new(), Vec::new());
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                let at = time::rfc3339(time::now_micros());
+                let body = json!({"kind": "deployment", "id": format!("{sender}-{n}"),
+                    "releaseVersion": version, "environment": "bench-staging",
+                    "status": "SUCCEEDED", "startedAt": at, "finishedAt": at})
+                .to_string();
+                let started = Instant::now();
+                let (status, answer) = client.post(&body).await?;
+                latencies.push(started.elapsed());
+                if status != 202 || !answer.contains("\"APPLIED\"") {
+                    refused.push(format!("{status} {answer}"));
+                }
+                n += 1;
+            }
+            Ok::<_, anyhow::Error>((latencies, refused))
+        });
+    }
+    let (mut latencies, mut refused) = (Vec::new(), Vec::new());
+    for result in tasks.join_all().await {
+        let (l, r) = result?;
+        latencies.extend(l);
+        refused.extend(r);
+    }
+    let total = latencies.len();
+    println!(
+        "{total} deliveries, {:.0} deliveries/s; latency {}",
+        total as f64 / seconds.max(1) as f64,
+        summary(latencies)
+    );
+    println!("not APPLIED: {}", refused.len());
+    for answer in refused.iter().take(5) {
+        println!("  {answer}");
+    }
+    anyhow::ensure!(
+        refused.is_empty(),
+        "{} deliveries were not applied",
+        refused.len()
+    );
+    Ok(())
+}
