@@ -125,3 +125,48 @@ async fn the_demo_uses_every_deployment_strategy() {
     assert_eq!(releases, every, "release strategies");
     assert_eq!(deployments, every, "deployment strategies");
 }
+
+#[tokio::test]
+async fn the_demo_has_an_ingestion_history_that_compliance_reads() {
+    use serde_json::json;
+
+    let app = TestApp::empty().await;
+    api::seed::seed_demo(&app.db, 1).await.unwrap();
+    let data = app
+        .admin(
+            "{ ingestSources { key kind lastDeliveryAt } applied: deliveries(filter: { statuses: [APPLIED] }) { totalCount }
+               unmatched: deliveries(filter: { statuses: [UNMATCHED] }) { totalCount }
+               rejected: deliveries(filter: { statuses: [REJECTED] }) { totalCount nodes { errorCode } }
+               ignored: deliveries(filter: { statuses: [IGNORED] }) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["ingestSources"].as_array().map(Vec::len), Some(10));
+    for status in ["applied", "unmatched", "rejected", "ignored"] {
+        assert!(
+            data[status]["totalCount"].as_i64().unwrap() > 0,
+            "{status}: {data}"
+        );
+    }
+    assert!(
+        data["applied"]["totalCount"].as_i64() > data["unmatched"]["totalCount"].as_i64(),
+        "mostly applied"
+    );
+    let now = chrono::Utc::now();
+    let filter =
+        json!({"from": (now - chrono::Duration::days(730)).to_rfc3339(), "to": now.to_rfc3339()});
+    let metrics = app
+        .admin(
+            "query($f: MetricsFilter!) { metrics(filter: $f) { compliance { productionDeployments ingestedDeployments unplannedDeployments unplannedRate } } }",
+            json!({"f": filter}),
+        )
+        .await;
+    let c = &metrics["metrics"]["compliance"];
+    let (production, ingested) = (
+        c["productionDeployments"].as_i64().unwrap(),
+        c["ingestedDeployments"].as_i64().unwrap(),
+    );
+    assert!(ingested > production / 2 && ingested < production, "{c}");
+    assert!(c["unplannedDeployments"].as_i64().unwrap() > 0, "{c}");
+    assert!(c["unplannedRate"].as_f64().unwrap() < 0.1, "{c}");
+}

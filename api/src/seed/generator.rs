@@ -19,7 +19,7 @@ const WEEK: i64 = 7 * DAY;
 pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -28,11 +28,11 @@ impl Rng {
     }
 
     /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
+    pub(super) fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    fn chance(&mut self, p: f64) -> bool {
+    pub(super) fn chance(&mut self, p: f64) -> bool {
         self.unit() < p
     }
 
@@ -116,6 +116,7 @@ impl ProgramGenerator<'_> {
             prod += self.release(program_id, &key, sequence, planned_end, emergency);
             releases += 1;
         }
+        super::deliveries::history(self.rows, self.ids, a, &key, program_id, self.start_us);
         (releases, prod)
     }
 

@@ -11,6 +11,7 @@
 //! transaction per program, which is what makes millions of rows affordable.
 
 mod archetypes;
+mod deliveries;
 mod generator;
 mod rows;
 
@@ -161,6 +162,9 @@ async fn reset_sequences(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> 
         "improvement_actions",
         "freeze_windows",
         "release_events",
+        "ingest_sources",
+        "ingest_aliases",
+        "deliveries",
     ] {
         let sql = format!(
             "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"

@@ -22,6 +22,9 @@ pub(super) struct Rows {
     pub(super) actions: Vec<improvement_action::Model>,
     pub(super) freezes: Vec<freeze_window::Model>,
     pub(super) events: Vec<release_event::Model>,
+    pub(super) sources: Vec<ingest_source::Model>,
+    pub(super) aliases: Vec<ingest_alias::Model>,
+    pub(super) deliveries: Vec<delivery::Model>,
 }
 
 async fn insert<E, M>(db: &impl ConnectionTrait, rows: &mut Vec<M>) -> Result<u64, sea_orm::DbErr>
@@ -58,7 +61,10 @@ impl Rows {
             + insert::<incident::Entity, _>(db, &mut self.incidents).await?
             + insert::<outcome::Entity, _>(db, &mut self.outcomes).await?
             + insert::<improvement_action::Entity, _>(db, &mut self.actions).await?
-            + insert::<release_event::Entity, _>(db, &mut self.events).await?)
+            + insert::<release_event::Entity, _>(db, &mut self.events).await?
+            + insert::<ingest_source::Entity, _>(db, &mut self.sources).await?
+            + insert::<ingest_alias::Entity, _>(db, &mut self.aliases).await?
+            + insert::<delivery::Entity, _>(db, &mut self.deliveries).await?)
     }
 }
 
@@ -78,6 +84,9 @@ pub(super) struct Ids {
     pub(super) action: i64,
     pub(super) freeze: i64,
     pub(super) event: i64,
+    pub(super) source: i64,
+    pub(super) alias: i64,
+    pub(super) delivery: i64,
 }
 
 pub(super) fn next(counter: &mut i64) -> i64 {
