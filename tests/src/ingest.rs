@@ -763,3 +763,65 @@ async fn compliance_counts_changes_around_the_process_in_every_process() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_database_failure_stores_nothing_and_metrics_count_deliveries() {
+    use sea_orm::ConnectionTrait;
+
+    let (app, _) = TestApp::with_fixture().await;
+    let secret = source(&app, "PAY", "pay-ci", "GENERIC", json!([])).await;
+    let addr = serve(app.state.clone()).await;
+    let body = GENERIC.replace("2026-11-29", "2026-12-02");
+    let (status, _) = post(
+        addr,
+        "/v1/ingest/pay-ci",
+        &signed("wrong", &body),
+        body.as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, _) = post(
+        addr,
+        "/v1/ingest/pay-ci",
+        &signed(&secret, &body),
+        body.as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 202);
+
+    // The aliases table is gone: the delivery fails midway, and nothing of it stays.
+    app.db
+        .execute_unprepared("DROP TABLE ingest_aliases")
+        .await
+        .unwrap();
+    let next = body.replace("ci-4711", "ci-4712");
+    let (status, failed) = post(
+        addr,
+        "/v1/ingest/pay-ci",
+        &signed(&secret, &next),
+        next.as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 500, "{failed}");
+    assert!(
+        !failed.to_string().contains("ingest_aliases"),
+        "no database text: {failed}"
+    );
+    let stored = app.admin("{ deliveries { totalCount } }", json!({})).await;
+    assert_eq!(stored["deliveries"]["totalCount"], 1);
+
+    let metrics = api::http::app(app.state.clone());
+    let response = poem::test::TestClient::new(metrics)
+        .get("/metrics")
+        .send()
+        .await;
+    let text = response.0.into_body().into_string().await.unwrap();
+    assert!(
+        text.contains("relm_ingest_deliveries_total{kind=\"GENERIC\",status=\"UNMATCHED\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("relm_ingest_signature_failures_total 1"),
+        "{text}"
+    );
+}
