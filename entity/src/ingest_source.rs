@@ -22,7 +22,6 @@ pub struct Model {
     pub previous_secret: Option<String>,
     pub previous_secret_expires_at: Option<i64>,
     pub created_at: i64,
-    pub last_delivery_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

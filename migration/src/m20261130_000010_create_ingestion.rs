@@ -24,7 +24,6 @@ impl MigrationTrait for Migration {
                     .col(string_null(IngestSources::PreviousSecret))
                     .col(big_integer_null(IngestSources::PreviousSecretExpiresAt))
                     .col(big_integer(IngestSources::CreatedAt))
-                    .col(big_integer_null(IngestSources::LastDeliveryAt))
                     .foreign_key(
                         ForeignKey::create()
                             .name("fk_ingest_sources_program")
@@ -115,6 +114,18 @@ impl MigrationTrait for Migration {
                     .table(Deliveries::Table)
                     .col(Deliveries::ProgramId)
                     .col(Deliveries::Status)
+                    .col(Deliveries::ReceivedAt)
+                    .to_owned(),
+            )
+            .await?;
+        // A source's latest delivery, read instead of kept on the source's row, which every
+        // delivery of a busy sender would otherwise queue on.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_deliveries_source_received")
+                    .table(Deliveries::Table)
+                    .col(Deliveries::SourceId)
                     .col(Deliveries::ReceivedAt)
                     .to_owned(),
             )
@@ -277,7 +288,6 @@ enum IngestSources {
     PreviousSecret,
     PreviousSecretExpiresAt,
     CreatedAt,
-    LastDeliveryAt,
 }
 
 #[derive(DeriveIden)]

@@ -114,14 +114,6 @@ pub async fn deliver(
     let note = format!("delivery {}", ids::encode(NodeType::Delivery, row.id));
     let applied = under_savepoint(txn, viewer, source, &input.incoming.fact, &note).await?;
     let stored = finish(txn, row, applied.0).await?;
-    ingest_source::Entity::update_many()
-        .col_expr(
-            ingest_source::Column::LastDeliveryAt,
-            sea_orm::sea_query::Expr::value(input.received_at),
-        )
-        .filter(ingest_source::Column::Id.eq(source.id))
-        .exec(txn)
-        .await?;
     Ok(Change::new(stored, applied.1))
 }
 

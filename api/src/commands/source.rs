@@ -182,7 +182,6 @@ pub async fn create(
         previous_secret: Set(None),
         previous_secret_expires_at: Set(None),
         created_at: Set(time::now_micros()),
-        last_delivery_at: Set(None),
     }
     .insert(txn)
     .await

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use entity::{delivery, ingest_alias, ingest_source};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::auth::Role;
 use crate::commands;
@@ -99,8 +99,15 @@ impl IngestSource {
         Timestamp(self.0.created_at)
     }
 
-    async fn last_delivery_at(&self) -> Option<Timestamp> {
-        self.0.last_delivery_at.map(Timestamp)
+    async fn last_delivery_at(&self, ctx: &Context<'_>) -> ApiResult<Option<Timestamp>> {
+        let latest: Option<Option<i64>> = delivery::Entity::find()
+            .select_only()
+            .column_as(delivery::Column::ReceivedAt.max(), "latest")
+            .filter(delivery::Column::SourceId.eq(self.0.id))
+            .into_tuple()
+            .one(visible(ctx)?.db())
+            .await?;
+        Ok(latest.flatten().map(Timestamp))
     }
 
     #[graphql(complexity = "crate::graphql::limits::page_cost(first, last, child_complexity)")]

@@ -50,7 +50,6 @@ fn source(
         previous_secret: None,
         previous_secret_expires_at: None,
         created_at,
-        last_delivery_at: None,
     };
     rows.sources.push(source.clone());
     source
@@ -279,21 +278,6 @@ pub(super) fn history(
                 links,
                 json!({"event": {"event_type": "incident.acknowledged", "data": {"id": external}}}),
             );
-        }
-    }
-    let last = |source: i64| {
-        rows.deliveries
-            .iter()
-            .filter(|d| d.source_id == source)
-            .map(|d| d.received_at)
-            .max()
-    };
-    let (ci_last, pd_last) = (last(ci.id), last(pagerduty.id));
-    for s in rows.sources.iter_mut() {
-        if s.id == ci.id {
-            s.last_delivery_at = ci_last;
-        } else if s.id == pagerduty.id {
-            s.last_delivery_at = pd_last;
         }
     }
 }
