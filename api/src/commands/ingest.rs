@@ -225,12 +225,19 @@ fn refused_by_rules(err: &ApiError) -> bool {
     )
 }
 
-/// Writes what the delivery became.
+/// Whether compliance counts a delivery of this status (metrics.md: unplanned deployments).
+fn unplanned(status: DeliveryStatus) -> bool {
+    matches!(status, DeliveryStatus::Unmatched | DeliveryStatus::Rejected)
+}
+
+/// Writes what the delivery became; the change feed hears of it when compliance counts it
+/// now or counted it before.
 async fn finish(
     txn: &impl ConnectionTrait,
     row: delivery::Model,
     applied: Applied,
 ) -> ApiResult<delivery::Model> {
+    let counted_before = unplanned(row.status);
     let mut model = row.into_active_model();
     model.status = Set(applied.status.unwrap_or(DeliveryStatus::Applied));
     model.reason = Set(applied.reason);
@@ -240,7 +247,9 @@ async fn finish(
     model.incident_id = Set(applied.incident_id);
     model.environment_id = Set(applied.environment_id);
     let stored = model.update(txn).await?;
-    record_delivery_change(txn, stored.id).await?;
+    if counted_before || unplanned(stored.status) {
+        record_delivery_change(txn, stored.id).await?;
+    }
     Ok(stored)
 }
 
