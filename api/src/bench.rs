@@ -78,6 +78,28 @@ fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// Prints the throughput and latencies of `what` over `seconds`, and the first failures;
+/// any failure fails the benchmark.
+fn report(
+    what: &str,
+    seconds: u64,
+    latencies: Vec<Duration>,
+    failures: &[String],
+) -> anyhow::Result<()> {
+    let total = latencies.len();
+    println!(
+        "{total} {what}, {:.0} {what}/s; latency {}",
+        total as f64 / seconds.max(1) as f64,
+        summary(latencies)
+    );
+    println!("failed {what}: {}", failures.len());
+    for failure in failures.iter().take(5) {
+        println!("  {failure}");
+    }
+    anyhow::ensure!(failures.is_empty(), "{} {what} failed", failures.len());
+    Ok(())
+}
+
 /// Median, 95th and 99th percentiles and maximum of durations, in milliseconds.
 fn summary(mut samples: Vec<Duration>) -> String {
     if samples.is_empty() {
@@ -349,18 +371,7 @@ pub async fn writes(
         latencies.extend(l);
         failures.extend(f);
     }
-    let total = latencies.len();
-    println!(
-        "{total} writes, {:.0} writes/s; latency {}",
-        total as f64 / seconds.max(1) as f64,
-        summary(latencies)
-    );
-    println!("failed writes: {}", failures.len());
-    for failure in failures.iter().take(5) {
-        println!("  {failure}");
-    }
-    anyhow::ensure!(failures.is_empty(), "{} writes failed", failures.len());
-    Ok(())
+    report("writes", seconds, latencies, &failures)
 }
 
 const CREATE_RELEASE: &str =

@@ -15,7 +15,7 @@ use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-use super::{run, summary};
+use super::{report, run};
 use crate::auth::JwtKeys;
 use crate::guard::Limits;
 use crate::http::{AppState, serve};
@@ -202,20 +202,5 @@ pub async fn deliveries(
         latencies.extend(l);
         refused.extend(r);
     }
-    let total = latencies.len();
-    println!(
-        "{total} deliveries, {:.0} deliveries/s; latency {}",
-        total as f64 / seconds.max(1) as f64,
-        summary(latencies)
-    );
-    println!("not APPLIED: {}", refused.len());
-    for answer in refused.iter().take(5) {
-        println!("  {answer}");
-    }
-    anyhow::ensure!(
-        refused.is_empty(),
-        "{} deliveries were not applied",
-        refused.len()
-    );
-    Ok(())
+    report("deliveries", seconds, latencies, &refused)
 }

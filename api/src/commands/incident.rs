@@ -140,10 +140,7 @@ pub async fn resolve(
             "the incident is already resolved".into(),
         ));
     }
-    let release = match found.release_id {
-        Some(release_id) => Some(lock_release(txn, viewer, release_id, None).await?),
-        None => None,
-    };
+    let release = lock_release_of(txn, viewer, &found).await?;
     let mut model = found.into_active_model();
     model.resolved_at = Set(Some(resolved_at));
     let incident = model.update(txn).await?;
@@ -256,10 +253,7 @@ pub async fn reopen(
     if found.resolved_at.is_none() {
         return Err(ApiError::InvalidTransition("the incident is open".into()));
     }
-    let release = match found.release_id {
-        Some(release_id) => Some(lock_release(txn, viewer, release_id, None).await?),
-        None => None,
-    };
+    let release = lock_release_of(txn, viewer, &found).await?;
     let mut model = found.into_active_model();
     model.resolved_at = Set(None);
     let incident = model.update(txn).await?;
@@ -277,6 +271,18 @@ pub async fn reopen(
     )
     .await?;
     Ok(Change::new(incident, event))
+}
+
+/// Locks the incident's release, when it has one, for a change to the incident.
+async fn lock_release_of(
+    txn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    incident: &incident::Model,
+) -> ApiResult<Option<release::Model>> {
+    match incident.release_id {
+        Some(release_id) => Ok(Some(lock_release(txn, viewer, release_id, None).await?)),
+        None => Ok(None),
+    }
 }
 
 /// The audit event of an incident of `release`; an incident without a release has no audit
