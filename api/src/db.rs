@@ -58,7 +58,17 @@ pub async fn connect_with(
 
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None).await.context("migration failed")
+    let pending = Migrator::get_pending_migrations(db)
+        .await
+        .context("migration failed")?
+        .len();
+    Migrator::up(db, None).await.context("migration failed")?;
+    tracing::info!(
+        applied = pending,
+        migrations = Migrator::migrations().len(),
+        "database schema up to date"
+    );
+    Ok(())
 }
 
 /// Whether the database answers.

@@ -11,10 +11,22 @@ use crate::guard::Limits;
 
 /// Starts logging to stderr with `filter` (RELM_LOG), as JSON lines when `json`.
 pub fn init_logging(filter: &str, json: bool) -> anyhow::Result<()> {
-    let filter = EnvFilter::try_new(filter)
-        .map_err(|e| anyhow::anyhow!("invalid RELM_LOG filter '{filter}': {e}"))?;
+    let text = filter;
+    let mut filter = EnvFilter::try_new(text)
+        .map_err(|e| anyhow::anyhow!("invalid RELM_LOG filter '{text}': {e}"))?;
+    // One line per fact at start-up: not one per migration step, and not PostgreSQL's
+    // notices ("relation already exists"), unless the filter asks for them by name.
+    for target in QUIET_TARGETS {
+        if !text.contains(target)
+            && let Ok(directive) = format!("{target}=warn").parse()
+        {
+            filter = filter.add_directive(directive);
+        }
+    }
+    // Colours only on a terminal: a log file or journal gets plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let result = if json {
         builder.json().try_init()
@@ -23,6 +35,13 @@ pub fn init_logging(filter: &str, json: bool) -> anyhow::Result<()> {
     };
     result.map_err(|e| anyhow::anyhow!("cannot start logging: {e}"))
 }
+
+/// Targets that log at `info` what an operator does not need to read.
+const QUIET_TARGETS: [&str; 3] = [
+    "sea_orm_migration",
+    "sqlx::postgres::notice",
+    "sea_orm::driver",
+];
 
 /// Upper bounds of the latency histogram, in seconds.
 const BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];

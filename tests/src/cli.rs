@@ -248,3 +248,26 @@ async fn serve_stops_cleanly_on_sigterm_on_the_test_database() {
         .expect("relm serve still runs 20 s after SIGTERM");
     assert!(status.success(), "exit status after SIGTERM: {status:?}");
 }
+
+#[test]
+fn migrating_logs_one_line_not_one_per_step() {
+    let dir = temp_dir();
+    let url = format!("sqlite://{}/relm.db?mode=rwc", dir.display());
+    let migrate = || {
+        relm()
+            .env("RELM_LOG", "info")
+            .args(["migrate", "--database-url", &url])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let output = migrate();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("database schema up to date"), "{stderr}");
+    assert!(!stderr.contains("Applying migration"), "{stderr}");
+    let again = migrate();
+    assert!(String::from_utf8_lossy(&again.stderr).contains("applied=0"));
+    let _ = std::fs::remove_dir_all(dir);
+}
