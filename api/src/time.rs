@@ -29,5 +29,8 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
         .map(|t| to_micros(t.with_timezone(&Utc)))
 }
 
+/// Microseconds in an hour.
+pub const HOUR_MICROS: i64 = 3_600_000_000;
+
 /// Microseconds in a day.
 pub const DAY_MICROS: i64 = 86_400_000_000;

@@ -825,3 +825,26 @@ async fn a_database_failure_stores_nothing_and_metrics_count_deliveries() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn oversized_and_nul_fields_are_bad_input_and_store_nothing() {
+    let (app, _) = TestApp::with_fixture().await;
+    let secret = source(&app, "PAY", "pay-ci", "GENERIC", json!([])).await;
+    let addr = serve(app.state.clone()).await;
+    for body in [
+        GENERIC.replace("ci-4711", &"x".repeat(5_000)),
+        GENERIC.replace("2026.11.3", "2026\\u0000"),
+    ] {
+        let (status, answer) = post(
+            addr,
+            "/v1/ingest/pay-ci",
+            &signed(&secret, &body),
+            body.as_bytes(),
+        )
+        .await;
+        assert_eq!(status, 400, "{answer}");
+        assert_eq!(answer["error"]["code"], "BAD_USER_INPUT");
+    }
+    let stored = app.admin("{ deliveries { totalCount } }", json!({})).await;
+    assert_eq!(stored["deliveries"]["totalCount"], 0);
+}

@@ -234,3 +234,34 @@ async fn a_cursor_only_pages_the_ordering_it_came_from() {
         .await;
     assert_eq!(error_code(&response), "BAD_USER_INPUT", "{response}");
 }
+
+/// A forged cursor of the right ordering but with a key of another type is refused as
+/// input, never sent to the database (PostgreSQL cannot compare a number column with text).
+#[tokio::test]
+async fn a_forged_cursor_with_a_key_of_another_type_is_bad_input() {
+    use base64::Engine;
+
+    let (app, _) = TestApp::with_fixture().await;
+    let forge = |json: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("relm:cursor:{json}"))
+    };
+    let token = app.token(Role::Viewer, None);
+    for cursor in [
+        forge(r#"{"order":"CREATED_AT_DESC","key":"2026","id":1}"#),
+        forge(r#"{"order":"CREATED_AT_DESC","key":null,"id":1}"#),
+    ] {
+        let response = app
+            .run(
+                Some(&token),
+                "query($after: String) { releases(after: $after) { totalCount } }",
+                json!({"after": cursor}),
+            )
+            .await;
+        assert_eq!(error_code(&response), "BAD_USER_INPUT", "{response}");
+    }
+    let versions = forge(r#"{"order":"VERSION_ASC","key":7,"id":1}"#);
+    let response = app
+        .run(Some(&token), PAGE, json!({"after": versions}))
+        .await;
+    assert_eq!(error_code(&response), "BAD_USER_INPUT", "{response}");
+}

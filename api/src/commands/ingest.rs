@@ -23,8 +23,7 @@ use crate::ingest::{
     OpenedIncident, ReleaseHints, version_of_ref,
 };
 use crate::queries::{OrNotFound, Visible};
-
-const HOUR: i64 = 3_600_000_000;
+use crate::time;
 
 /// A delivery as received, from a source that proved itself.
 #[derive(Debug, Clone)]
@@ -547,7 +546,7 @@ async fn open(
     note: Option<String>,
 ) -> ApiResult<Applied> {
     let release = match_release(txn, viewer, &opened.release).await?.ok();
-    let window = i64::from(source.attribution_window_hours) * HOUR;
+    let window = i64::from(source.attribution_window_hours) * time::HOUR_MICROS;
     let mut latest = Visible::new(txn, &viewer.scope)
         .deployments()
         .filter(deployment::Column::IsRollback.eq(false))

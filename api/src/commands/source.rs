@@ -21,7 +21,6 @@ use crate::time;
 
 /// How long the secret before a rotation keeps working.
 pub const PREVIOUS_SECRET_HOURS: i64 = 24;
-const HOUR: i64 = 3_600_000_000;
 
 /// A sender's environment name and the relm environment it stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -258,7 +257,9 @@ pub async fn rotate_secret(
     let mut model = found.into_active_model();
     model.secret = Set(secret.clone());
     model.previous_secret = Set(Some(previous));
-    model.previous_secret_expires_at = Set(Some(time::now_micros() + PREVIOUS_SECRET_HOURS * HOUR));
+    model.previous_secret_expires_at = Set(Some(
+        time::now_micros() + PREVIOUS_SECRET_HOURS * time::HOUR_MICROS,
+    ));
     let source = model.update(txn).await?;
     let detail = serde_json::json!({ "previousSecretHours": PREVIOUS_SECRET_HOURS });
     audit(

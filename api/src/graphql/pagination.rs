@@ -116,12 +116,13 @@ where
     E::Model: Sync,
 {
     let request = args.request(order)?;
-    let total = if ctx.look_ahead().field("totalCount").exists() {
-        select.clone().count(db).await?
-    } else {
-        0
-    };
+    let wants_total = ctx.look_ahead().field("totalCount").exists();
+    let total_of = wants_total.then(|| select.clone());
     let page = ordering.fetch(db, select, &request).await?;
+    let total = match total_of {
+        Some(select) => select.count(db).await?,
+        None => 0,
+    };
     let edges: Vec<(String, E::Model)> = page
         .rows
         .into_iter()

@@ -141,10 +141,7 @@ pub async fn deliver(
 
 /// A delivery that could not be stored: nothing was, so the sender's retry applies it.
 fn failed(key: &str, err: ApiError) -> Response {
-    let status = match &err {
-        ApiError::Timeout(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    };
+    let status = super::status_of(&err);
     let request_id = uuid::Uuid::new_v4().to_string();
     tracing::error!(source = %key, request_id, error = ?err, "ingest delivery failed");
     refused(

@@ -117,6 +117,16 @@ pub struct ReleaseHints {
     pub commit: Option<String>,
 }
 
+impl ReleaseHints {
+    fn texts(&self) -> [(&'static str, Option<&String>); 3] {
+        [
+            ("releaseVersion", self.version.as_ref()),
+            ("ref", self.reference.as_ref()),
+            ("commit", self.commit.as_ref()),
+        ]
+    }
+}
+
 /// The environment a deployment went to, as the sender names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EnvironmentName {
@@ -177,12 +187,64 @@ pub fn read(kind: IngestKind, headers: &Headers, body: &[u8]) -> Result<Incoming
     if !body.is_object() {
         return Err(BadInput::new("body", "must be a JSON object"));
     }
-    match kind {
+    let incoming = match kind {
         IngestKind::Github => github::read(headers, &body),
         IngestKind::Gitlab => gitlab::read(headers, &body),
         IngestKind::Pagerduty => pagerduty::read(&body),
         IngestKind::Cdevents => cdevents::read(headers, &body),
         IngestKind::Generic => generic::read(headers, &body),
+    }?;
+    incoming.checked()
+}
+
+/// The longest id, name or version relm keeps from an event: they are stored, indexed
+/// (PostgreSQL refuses very long index entries) and shown.
+const MAX_TEXT: usize = 500;
+
+impl Incoming {
+    /// Every text the event carries fits [`MAX_TEXT`] and has no NUL (which PostgreSQL
+    /// cannot store); an incident's title is shortened to what a title may be.
+    fn checked(mut self) -> Result<Self, BadInput> {
+        if let Fact::Incident(IncidentFact {
+            change: IncidentChange::Opened(opened),
+            ..
+        }) = &mut self.fact
+            && opened.title.chars().count() > crate::domain::validate::MAX_NAME
+        {
+            let kept = crate::domain::validate::MAX_NAME - 1;
+            opened.title = opened.title.chars().take(kept).chain(['…']).collect();
+        }
+        // The event's own fields first: a delivery id may be made of them.
+        let mut texts = Vec::new();
+        match &self.fact {
+            Fact::Ignored(_) => {}
+            Fact::Deployment(d) => {
+                texts.push(("id", Some(&d.external_id)));
+                texts.push(("stage", d.stage.as_ref()));
+                if let EnvironmentName::Named(name) = &d.environment {
+                    texts.push(("environment", Some(name)));
+                }
+                texts.extend(d.release.texts());
+            }
+            Fact::Incident(i) => {
+                texts.push(("id", Some(&i.external_id)));
+                if let IncidentChange::Opened(opened) = &i.change {
+                    texts.push(("title", Some(&opened.title)));
+                    texts.extend(opened.release.texts());
+                }
+            }
+        }
+        texts.push(("delivery id", Some(&self.delivery_id)));
+        texts.push(("event type", Some(&self.event_type)));
+        for (field, text) in texts {
+            if text.is_some_and(|t| t.chars().count() > MAX_TEXT || t.contains('\0')) {
+                return Err(BadInput::new(
+                    field,
+                    format!("must be at most {MAX_TEXT} characters, without NUL"),
+                ));
+            }
+        }
+        Ok(self)
     }
 }
 

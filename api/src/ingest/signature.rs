@@ -1,6 +1,6 @@
 //! Proving a delivery came from the source: an HMAC-SHA256 of the raw body with the
 //! source's secret, or the secret itself as a token, as each sender does it. Every
-//! comparison takes the same time whatever matches (`hmac`'s `verify_slice`, `subtle`).
+//! comparison takes the same time whatever matches (`subtle`).
 
 use entity::enums::IngestKind;
 use hmac::{Hmac, Mac};
@@ -9,52 +9,86 @@ use subtle::ConstantTimeEq;
 
 use super::Headers;
 
+/// The most signatures one request may offer: PagerDuty sends one per active secret of a
+/// subscription. More are not looked at, so a header cannot make relm hash the body
+/// thousands of times.
+const MAX_SIGNATURES: usize = 8;
+
 /// Whether `body` with `headers` is signed with one of `secrets` (the current one, and the
-/// previous one while it is still valid).
+/// previous one while it is still valid). The body is hashed once per secret, however many
+/// signatures the request offers.
 pub fn verify(kind: IngestKind, secrets: &[&str], headers: &Headers, body: &[u8]) -> bool {
-    secrets.iter().any(|secret| match kind {
-        IngestKind::Github => prefixed(headers.get("x-hub-signature-256"), "sha256=")
-            .is_some_and(|hex| hmac_matches(secret, body, hex)),
-        IngestKind::Gitlab => headers
-            .get("x-gitlab-token")
-            .is_some_and(|token| same(token, secret)),
-        IngestKind::Pagerduty => headers.get("x-pagerduty-signature").is_some_and(|all| {
-            all.split(',')
-                .filter_map(|one| one.trim().strip_prefix("v1="))
-                .any(|hex| hmac_matches(secret, body, hex))
-        }),
-        IngestKind::Cdevents | IngestKind::Generic => {
-            prefixed(headers.get("x-relm-signature-256"), "sha256=")
-                .is_some_and(|hex| hmac_matches(secret, body, hex))
-                || prefixed(headers.get("authorization"), "Bearer ")
-                    .is_some_and(|token| same(token, secret))
-        }
+    let (signatures, token) = offered(kind, headers);
+    secrets.iter().any(|secret| {
+        token.is_some_and(|token| same(token, secret))
+            || (!signatures.is_empty() && {
+                let tag = tag(secret, body);
+                signatures
+                    .iter()
+                    .any(|signature| bool::from(signature.as_slice().ct_eq(&tag)))
+            })
     })
 }
 
-/// The hex HMAC-SHA256 of `body` with `secret`, as senders compute it.
-pub fn sign(secret: &str, body: &[u8]) -> String {
-    mac(secret, body)
-        .map(|mac| hex::encode(mac.finalize().into_bytes()))
-        .unwrap_or_default()
+/// The HMAC signatures (decoded, 32 bytes each) and the token a request offers, by kind.
+fn offered(kind: IngestKind, headers: &Headers) -> (Vec<Vec<u8>>, Option<&str>) {
+    let hmac = |hex: &str| {
+        hex::decode(hex.trim())
+            .ok()
+            .filter(|bytes| bytes.len() == TAG_BYTES)
+    };
+    match kind {
+        IngestKind::Github => (
+            prefixed(headers.get("x-hub-signature-256"), "sha256=")
+                .and_then(hmac)
+                .into_iter()
+                .collect(),
+            None,
+        ),
+        IngestKind::Gitlab => (Vec::new(), headers.get("x-gitlab-token")),
+        IngestKind::Pagerduty => (
+            headers
+                .get("x-pagerduty-signature")
+                .map(|all| {
+                    all.split(',')
+                        .filter_map(|one| one.trim().strip_prefix("v1="))
+                        .take(MAX_SIGNATURES)
+                        .filter_map(hmac)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            None,
+        ),
+        IngestKind::Cdevents | IngestKind::Generic => (
+            prefixed(headers.get("x-relm-signature-256"), "sha256=")
+                .and_then(hmac)
+                .into_iter()
+                .collect(),
+            prefixed(headers.get("authorization"), "Bearer "),
+        ),
+    }
 }
 
-/// HMAC-SHA256 over `body`; HMAC takes keys of every length, so this is always `Some`.
-fn mac(secret: &str, body: &[u8]) -> Option<Hmac<Sha256>> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).ok()?;
+/// The length of an HMAC-SHA256.
+const TAG_BYTES: usize = 32;
+
+/// The hex HMAC-SHA256 of `body` with `secret`, as senders compute it.
+pub fn sign(secret: &str, body: &[u8]) -> String {
+    hex::encode(tag(secret, body))
+}
+
+/// HMAC-SHA256 of `body` with `secret`; HMAC takes keys of every length, so it is never
+/// empty (and an empty one would match no signature, which must be 32 bytes).
+fn tag(secret: &str, body: &[u8]) -> Vec<u8> {
+    let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()) else {
+        return Vec::new();
+    };
     mac.update(body);
-    Some(mac)
+    mac.finalize().into_bytes().to_vec()
 }
 
 fn prefixed<'h>(value: Option<&'h str>, prefix: &str) -> Option<&'h str> {
     value?.trim().strip_prefix(prefix)
-}
-
-fn hmac_matches(secret: &str, body: &[u8], hex_signature: &str) -> bool {
-    let Ok(signature) = hex::decode(hex_signature.trim()) else {
-        return false;
-    };
-    mac(secret, body).is_some_and(|mac| mac.verify_slice(&signature).is_ok())
 }
 
 fn same(given: &str, secret: &str) -> bool {
@@ -110,6 +144,17 @@ mod tests {
             body
         ));
         assert!(!verify(IngestKind::Generic, &["s3cret"], &github, body));
+    }
+
+    #[test]
+    fn only_the_first_signatures_offered_are_looked_at() {
+        let body = br#"{"a":1}"#;
+        let good = sign("s3cret", body);
+        let decoys = ["v1=00"; MAX_SIGNATURES].join(",");
+        let late = headers(&[("X-PagerDuty-Signature", &format!("{decoys},v1={good}"))]);
+        assert!(!verify(IngestKind::Pagerduty, &["s3cret"], &late, body));
+        let early = headers(&[("X-PagerDuty-Signature", &format!("v1={good},{decoys}"))]);
+        assert!(verify(IngestKind::Pagerduty, &["s3cret"], &early, body));
     }
 
     #[test]

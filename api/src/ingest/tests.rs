@@ -238,6 +238,17 @@ fn generic_and_devlake_bodies() {
 }
 
 #[test]
+fn long_incident_titles_are_shortened() {
+    let long = TRIGGERED.replace("Checkout errors above 2%", &"e".repeat(1_000));
+    let read = read(IngestKind::Pagerduty, &headers(&[]), long.as_bytes()).unwrap();
+    let IncidentChange::Opened(opened) = &incident(&read).change else {
+        panic!()
+    };
+    assert_eq!(opened.title.chars().count(), 200);
+    assert!(opened.title.ends_with('…'));
+}
+
+#[test]
 fn bad_bodies_name_the_field() {
     let none = headers(&[]);
     let field = |kind, body: &str| {
@@ -255,6 +266,10 @@ fn bad_bodies_name_the_field() {
     let bad_status = GENERIC.replace("SUCCEEDED", "DONE");
     assert_eq!(field(IngestKind::Generic, &bad_status), "status");
     assert_eq!(field(IngestKind::Pagerduty, r#"{"event": {}}"#), "event.id");
+    let long_id = GENERIC.replace("ci-4711", &"x".repeat(501));
+    assert_eq!(field(IngestKind::Generic, &long_id), "id");
+    let nul = GENERIC.replace("2026.11.3", "2026\\u0000");
+    assert_eq!(field(IngestKind::Generic, &nul), "releaseVersion");
     assert_eq!(
         field(IngestKind::Cdevents, r#"{"context": {}}"#),
         "context.id"

@@ -8,12 +8,12 @@
 
 use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition, NullOrdering, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder,
-    QuerySelect, Select, Value,
+    ColumnTrait, ColumnType, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter,
+    QueryOrder, QuerySelect, Select, Value,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 
 pub const DEFAULT_PAGE: u64 = 20;
 pub const MAX_PAGE: u64 = 100;
@@ -131,6 +131,24 @@ impl<E: EntityTrait> Ordering<E> {
         select.order_by(self.id, direction())
     }
 
+    /// Whether `key` can stand in this ordering's column. A cursor is opaque but can be
+    /// forged; one whose key has another type is refused here, before PostgreSQL would
+    /// fail comparing a number column with text.
+    fn fits(&self, key: &Key) -> bool {
+        let Some(column) = self.column else {
+            return true;
+        };
+        let text = matches!(
+            column.def().get_column_type(),
+            ColumnType::String(_) | ColumnType::Text | ColumnType::Char(_)
+        );
+        match key {
+            Key::Null => self.nullable,
+            Key::Int(_) => !text,
+            Key::Text(_) => text,
+        }
+    }
+
     /// Reads the page `request` asks for from the rows of `select`.
     pub async fn fetch(
         &self,
@@ -138,6 +156,14 @@ impl<E: EntityTrait> Ordering<E> {
         mut select: Select<E>,
         request: &PageRequest,
     ) -> ApiResult<Page<E::Model>> {
+        for (name, at) in [("after", &request.after), ("before", &request.before)] {
+            if at.as_ref().is_some_and(|at| !self.fits(&at.key)) {
+                return Err(ApiError::bad_input(
+                    name,
+                    "not a cursor issued by this server",
+                ));
+            }
+        }
         if let Some(after) = &request.after {
             select = select.filter(self.past(after, true));
         }

@@ -165,11 +165,11 @@ pub(super) fn history(
             "environment": "production", "status": d.status.as_str(),
             "startedAt": time::rfc3339(d.started_at),
             "finishedAt": d.finished_at.map(time::rfc3339)});
-        let row = delivery::Model {
-            id: 0,
+        rows.deliveries.push(delivery::Model {
+            id: next(&mut ids.delivery),
             source_id: ci.id,
             program_id,
-            external_id: String::new(),
+            external_id: format!("{external}:{}", d.status.as_str()),
             event_type: "deployment".into(),
             received_at: received,
             status: DeliveryStatus::Applied,
@@ -181,12 +181,6 @@ pub(super) fn history(
             environment_id: Some(d.environment_id),
             payload: payload.to_string(),
             headers: "{}".into(),
-        };
-        let id = next(&mut ids.delivery);
-        rows.deliveries.push(delivery::Model {
-            id,
-            external_id: format!("{external}:{}", d.status.as_str()),
-            ..row
         });
         // Now and then a change went to production without a release: a hotfix pushed by
         // hand (UNMATCHED) or a deployment the lifecycle refused (REJECTED).
