@@ -228,6 +228,28 @@ impl fmt::Debug for JwtKeys {
     }
 }
 
+/// Why a token was refused, in words a person who pasted it can act on.
+fn refusal(error: &jsonwebtoken::errors::Error) -> String {
+    use jsonwebtoken::errors::ErrorKind;
+    match error.kind() {
+        ErrorKind::ExpiredSignature => "the token has expired".into(),
+        ErrorKind::ImmatureSignature => "the token is not valid yet (nbf)".into(),
+        ErrorKind::InvalidSignature => {
+            "the token's signature does not match this server's key".into()
+        }
+        ErrorKind::InvalidAlgorithm => {
+            "the token is signed with another algorithm than this server's".into()
+        }
+        ErrorKind::InvalidIssuer => "the token was issued for another issuer (iss)".into(),
+        ErrorKind::InvalidAudience => "the token is meant for another audience (aud)".into(),
+        ErrorKind::MissingRequiredClaim(claim) => format!("the token has no {claim} claim"),
+        ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Utf8(_) => {
+            "this is not a JWT (three base64url parts separated by dots)".into()
+        }
+        _ => format!("invalid token: {error}"),
+    }
+}
+
 impl JwtKeys {
     pub fn new(source: &KeySource, issuer: &str, audience: &str) -> anyhow::Result<Self> {
         let (algorithm, decoding, encoding) = match source {
@@ -267,7 +289,7 @@ impl JwtKeys {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
             .map(|data| data.claims)
-            .map_err(|e| format!("invalid token: {e}"))
+            .map_err(|e| refusal(&e))
     }
 
     /// Signs a token; only possible with a shared secret.

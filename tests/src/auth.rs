@@ -6,18 +6,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
-use crate::support::{SECRET, TestApp, claims, error_code};
+use crate::support::{SECRET, TestApp, claims, error_code, hs256};
 
 fn sign(claims: &impl serde::Serialize, algorithm: Algorithm, key: &EncodingKey) -> String {
     jsonwebtoken::encode(&Header::new(algorithm), claims, key).unwrap()
-}
-
-fn hs256(claims: &impl serde::Serialize) -> String {
-    sign(
-        claims,
-        Algorithm::HS256,
-        &EncodingKey::from_secret(SECRET.as_bytes()),
-    )
 }
 
 fn now() -> u64 {
@@ -131,12 +123,23 @@ async fn rejects_every_kind_of_bad_token() {
         ("too many programs", hs256(&too_many_programs)),
         ("garbage", "not.a.token".to_owned()),
     ];
+    // The reason a person who pasted the token can act on.
+    let reasons = [
+        ("expired", "the token has expired"),
+        ("other key", "signature does not match"),
+        ("other algorithm", "another algorithm"),
+        ("wrong iss", "another issuer"),
+        ("wrong aud", "another audience"),
+        ("future nbf", "not valid yet"),
+        ("garbage", "not a JWT"),
+    ];
     for (name, token) in cases {
-        assert_eq!(
-            code_for(&app, &token).await.as_deref(),
-            Some("UNAUTHENTICATED"),
-            "{name}"
-        );
+        let response = app.run(Some(&token), "{ me { subject } }", json!({})).await;
+        assert_eq!(error_code(&response), "UNAUTHENTICATED", "{name}");
+        if let Some((_, reason)) = reasons.iter().find(|(case, _)| *case == name) {
+            let message = response["errors"][0]["message"].as_str().unwrap();
+            assert!(message.contains(reason), "{name}: {message}");
+        }
     }
 }
 

@@ -197,6 +197,16 @@ pub fn token(role: Role, programs: Option<&[&str]>) -> String {
         .unwrap()
 }
 
+/// Any claims, signed with the test secret.
+pub fn hs256(claims: &impl serde::Serialize) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
 /// Claims a test can bend into negative cases.
 pub fn claims() -> Claims {
     let now = chrono::Utc::now().timestamp() as u64;
@@ -320,6 +330,37 @@ impl TestApp {
     }
 }
 
+/// An HTTP/1.1 POST on a fresh connection: the status and the JSON body.
+pub async fn post(
+    addr: std::net::SocketAddr,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> (u16, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nHost: relm\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let text = String::from_utf8_lossy(&response);
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
 /// Serves `state` on a free port until the test ends.
 pub async fn serve(state: api::http::AppState) -> std::net::SocketAddr {
     let (bound, addr) = tokio::sync::oneshot::channel();
@@ -366,6 +407,7 @@ pub fn relm_binary() -> Command {
         "RELM_REQUEST_TIMEOUT",
         "RELM_RATE_LIMIT",
         "RELM_CLIENT_TIMEOUT",
+        "RELM_PUBLIC_URL",
     ] {
         command.env_remove(var);
     }
