@@ -5,7 +5,7 @@ use api::auth::Role;
 use api::ids::{NodeType, encode};
 use serde_json::json;
 
-use crate::support::{TestApp, strings, token};
+use crate::support::{TestApp, error_code, strings, token};
 
 #[tokio::test]
 async fn lists_and_lookups_hide_other_programs() {
@@ -123,7 +123,7 @@ async fn calendar_and_freeze_windows_are_scoped() {
             json!({}),
         )
         .await;
-    assert_eq!(crate::support::error_code(&response), "NOT_FOUND");
+    assert_eq!(error_code(&response), "NOT_FOUND");
 }
 
 #[tokio::test]
@@ -196,4 +196,52 @@ async fn a_calendar_of_another_program_is_not_found_like_a_missing_one() {
     );
     let own = app.run(Some(&viewer), &calendar("PAY"), json!({})).await;
     assert!(own.get("errors").is_none(), "{own}");
+}
+
+#[tokio::test]
+async fn teams_are_those_of_the_callers_releases_without_suppliers() {
+    let (app, _) = TestApp::with_fixture().await;
+    let all = app
+        .admin(
+            "{ teams mob: teams(programKeys: [\"MOB\"]) both: teams(programKeys: [\"MOB\", \"PAY\", \"MOB\"]) }",
+            json!({}),
+        )
+        .await;
+    let everyone = json!([
+        "checkout",
+        "mobile-android",
+        "mobile-ios",
+        "payments-core",
+        "risk"
+    ]);
+    assert_eq!(all["teams"], everyone, "sorted, each once, no supplier");
+    assert_eq!(all["mob"], json!(["mobile-android", "mobile-ios"]));
+    assert_eq!(all["both"], everyone);
+    let pay = app.viewer_of(&["PAY"], "{ teams }", json!({})).await;
+    assert_eq!(pay["teams"], json!(["checkout", "payments-core", "risk"]));
+    let hidden = app
+        .run_as(
+            Role::Viewer,
+            Some(&["PAY"]),
+            "{ teams(programKeys: [\"MOB\"]) }",
+            json!({}),
+        )
+        .await;
+    let missing = app
+        .run_as(
+            Role::Viewer,
+            Some(&["PAY"]),
+            "{ teams(programKeys: [\"NOPE\"]) }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&hidden), "NOT_FOUND");
+    assert_eq!(
+        hidden["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .replace("MOB", "NOPE"),
+        missing["errors"][0]["message"].as_str().unwrap(),
+        "another program's key reads like a missing one"
+    );
 }

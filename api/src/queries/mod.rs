@@ -15,11 +15,12 @@ pub mod releases;
 
 use entity::{
     delivery, deployment, freeze_window, improvement_action, incident, ingest_source, program,
-    release, release_event,
+    release, release_event, release_party,
 };
 use sea_orm::sea_query::{IntoCondition, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
 };
 
 use crate::auth::Scope;
@@ -132,6 +133,20 @@ impl<'a, C: ConnectionTrait> Visible<'a, C> {
 
     pub fn deliveries(&self) -> Select<delivery::Entity> {
         delivery::Entity::find().filter(self.in_scope(delivery::Column::ProgramId))
+    }
+
+    /// The names of the teams on releases in scope, sorted, each once.
+    pub async fn team_names(&self) -> ApiResult<Vec<String>> {
+        Ok(release_party::Entity::find()
+            .select_only()
+            .column(release_party::Column::Name)
+            .distinct()
+            .filter(release_party::Column::Role.eq(release_party::PartyRole::Team))
+            .filter(self.releases_in_scope(release_party::Column::ReleaseId))
+            .order_by_asc(release_party::Column::Name)
+            .into_tuple()
+            .all(self.db)
+            .await?)
     }
 
     pub async fn ingest_source(&self, id: i64) -> ApiResult<Option<ingest_source::Model>> {

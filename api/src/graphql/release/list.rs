@@ -237,6 +237,20 @@ impl ReleaseQuery {
         release_connection(ctx, None, filter.unwrap_or_default(), order_by, page).await
     }
 
+    /// The teams named on releases the caller may see (of these programs when given), by
+    /// name: the values `ReleaseFilter.team` and `MetricsFilter.team` can take.
+    async fn teams(
+        &self,
+        ctx: &Context<'_>,
+        program_keys: Option<Vec<String>>,
+    ) -> ApiResult<Vec<String>> {
+        let mut visible = visible(ctx)?;
+        if let Some(keys) = &program_keys {
+            visible = visible.narrowed("programKeys", keys).await?;
+        }
+        visible.team_names().await
+    }
+
     /// The release with this version in this program, or null.
     async fn release(
         &self,
