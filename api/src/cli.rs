@@ -171,6 +171,16 @@ pub struct ServeArgs {
     /// a WebSocket may go without connection_init.
     #[arg(long, env = "RELM_CLIENT_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub client_timeout: Duration,
+    #[command(flatten)]
+    pub public_url: PublicUrlArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PublicUrlArgs {
+    /// The address people open relm at, for printed links, e.g. https://relm.example.com
+    /// behind a proxy (default: http:// and the listen address).
+    #[arg(long, env = "RELM_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default)]
@@ -237,6 +247,14 @@ pub struct TokenArgs {
     /// Lifetime, e.g. 30m, 24h, 7d or seconds.
     #[arg(long, default_value = "24h", value_parser = parse_duration)]
     pub ttl: Duration,
+    /// Print the dashboard's link that signs in with the token, instead of the bare token.
+    #[arg(long)]
+    pub dashboard_url: bool,
+    /// The listen address of the server, for the dashboard's link.
+    #[arg(long, env = "RELM_BIND", default_value = config::DEFAULT_BIND)]
+    pub bind: String,
+    #[command(flatten)]
+    pub public_url: PublicUrlArgs,
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]
@@ -273,15 +291,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let jwt = args.jwt.resolve(&args.database.database_url)?;
             let keys = JwtKeys::new(&jwt.key, &jwt.issuer, &jwt.audience)?;
             let programs = (!args.programs.is_empty()).then_some(args.programs);
-            println!(
-                "{}",
-                keys.sign(
-                    &args.subject,
-                    args.role.into(),
-                    programs,
-                    args.ttl.as_secs()
-                )?
-            );
+            let token = keys.sign(
+                &args.subject,
+                args.role.into(),
+                programs,
+                args.ttl.as_secs(),
+            )?;
+            if args.dashboard_url {
+                let base = config::base_url(args.public_url.public_url.as_deref(), &args.bind);
+                println!("{}", config::dashboard_link(&base, &token));
+            } else {
+                println!("{token}");
+            }
             Ok(())
         }
         Command::Bench(args) => {
@@ -351,16 +372,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
     });
     let bind = args.bind.clone();
+    let public_url = args.public_url.public_url.clone();
     http::serve(
         state,
         &bind,
         |addr| {
             tracing::info!(%addr, database = %config::redact(url), "relm is listening");
+            let base = config::base_url(public_url.as_deref(), &addr.to_string());
             if graphiql {
-                println!("GraphiQL: http://{addr}/graphql");
+                println!("GraphiQL: {base}/graphql");
             }
-            if let Some(token) = &admin_token {
-                println!("Admin token (24h): {token}");
+            match &admin_token {
+                Some(token) => {
+                    println!("Dashboard: {}", config::dashboard_link(&base, token));
+                    println!("Admin token (24h): {token}");
+                }
+                None => println!("Dashboard: {base}/dashboard"),
             }
         },
         http::shutdown_signal(),

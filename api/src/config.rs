@@ -46,6 +46,33 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// The address people open relm at, for the links relm prints: `public_url` when set
+/// (e.g. behind a proxy), else `http://` and the listen address, with a wildcard address
+/// (`0.0.0.0`, `[::]`) replaced by the loopback one.
+pub fn base_url(public_url: Option<&str>, bind: &str) -> String {
+    if let Some(url) = public_url.filter(|u| !u.trim().is_empty()) {
+        return url.trim().trim_end_matches('/').to_owned();
+    }
+    let host = match bind.parse::<std::net::SocketAddr>() {
+        Ok(addr) if addr.ip().is_unspecified() => {
+            let loopback: std::net::IpAddr = if addr.is_ipv4() {
+                std::net::Ipv4Addr::LOCALHOST.into()
+            } else {
+                std::net::Ipv6Addr::LOCALHOST.into()
+            };
+            std::net::SocketAddr::new(loopback, addr.port()).to_string()
+        }
+        _ => bind.to_owned(),
+    };
+    format!("http://{host}")
+}
+
+/// The dashboard's link that signs its opener in with `token` (web.md): the token travels
+/// in the fragment, which browsers never send to a server.
+pub fn dashboard_link(base_url: &str, token: &str) -> String {
+    format!("{base_url}/dashboard#token={token}")
+}
+
 /// How tokens are verified.
 #[derive(Debug, Clone)]
 pub struct JwtConfig {
@@ -152,6 +179,26 @@ mod tests {
     fn redacts_passwords() {
         assert_eq!(redact("postgres://u:pw@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact("postgres://h/db"), "postgres://h/db");
+    }
+
+    #[test]
+    fn links_use_the_public_url_or_a_reachable_listen_address() {
+        assert_eq!(base_url(None, "127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(base_url(None, "0.0.0.0:80"), "http://127.0.0.1:80");
+        assert_eq!(base_url(None, "[::]:8080"), "http://[::1]:8080");
+        assert_eq!(
+            base_url(None, "relm.internal:8080"),
+            "http://relm.internal:8080"
+        );
+        assert_eq!(
+            base_url(Some("https://relm.example.com/"), "0.0.0.0:80"),
+            "https://relm.example.com"
+        );
+        assert_eq!(base_url(Some(" "), "127.0.0.1:1"), "http://127.0.0.1:1");
+        assert_eq!(
+            dashboard_link("https://r.example", "a.b.c"),
+            "https://r.example/dashboard#token=a.b.c"
+        );
     }
 
     #[test]

@@ -24,3 +24,4 @@ pub mod queries;
 pub mod seed;
 pub mod telemetry;
 pub mod time;
+pub mod web;

@@ -83,6 +83,50 @@ fn every_failure_is_one_line() {
 }
 
 #[test]
+fn token_prints_a_dashboard_link_that_signs_in() {
+    let dir = temp_dir();
+    let url = format!("sqlite://{}/relm.db?mode=rwc", dir.display());
+    let link = |extra: &[&str]| {
+        let mut args = vec![
+            "token",
+            "--role",
+            "viewer",
+            "--program",
+            "PAY",
+            "--dashboard-url",
+            "--database-url",
+            &url,
+        ];
+        args.extend_from_slice(extra);
+        let output = run(&args);
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    };
+    let local = link(&["--bind", "0.0.0.0:9000"]);
+    let token = local
+        .strip_prefix("http://127.0.0.1:9000/dashboard#token=")
+        .unwrap_or_else(|| panic!("{local}"));
+    let secret = std::fs::read_to_string(dir.join("relm.db.secret")).unwrap();
+    let keys = api::auth::JwtKeys::new(
+        &api::auth::KeySource::Secret(api::auth::Secret(secret.into_bytes())),
+        "relm",
+        "relm",
+    )
+    .unwrap();
+    let claims = keys.verify(token).unwrap();
+    assert_eq!(
+        (claims.role.as_str(), claims.programs),
+        ("viewer", Some(vec!["PAY".to_owned()]))
+    );
+    let public = link(&["--public-url", "https://relm.example.com/"]);
+    assert!(
+        public.starts_with("https://relm.example.com/dashboard#token=ey"),
+        "{public}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
 fn short_secrets_and_missing_key_files_are_refused() {
     let dir = temp_dir();
     let url = format!("sqlite://{}/r.db?mode=rwc", dir.display());
@@ -203,13 +247,24 @@ fn serve_starts_with_demo_data_and_stops_cleanly_on_sigterm() {
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let graphiql = lines.next().unwrap().unwrap();
+    let dashboard = lines.next().unwrap().unwrap();
     let token_line = lines.next().unwrap().unwrap();
     let addr = graphiql
         .strip_prefix("GraphiQL: http://")
         .and_then(|rest| rest.strip_suffix("/graphql"))
         .unwrap_or_else(|| panic!("unexpected first line: {graphiql}"))
         .to_owned();
-    let token = token_line.rsplit(' ').next().unwrap().to_owned();
+    let token = token_line
+        .strip_prefix("Admin token (24h): ")
+        .unwrap_or_else(|| panic!("unexpected third line: {token_line}"))
+        .to_owned();
+    assert_eq!(
+        dashboard,
+        format!("Dashboard: http://{addr}/dashboard#token={token}")
+    );
+    let page = http_get(&addr, "/dashboard", "");
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("Release dashboard"), "{page}");
 
     let response = http_get(
         &addr,

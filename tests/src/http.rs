@@ -294,3 +294,126 @@ async fn internal_errors_hide_database_text() {
     );
     assert!(!message.to_lowercase().contains("pool"), "{message}");
 }
+
+/// The asset URLs a page refers to, e.g. `/assets/3f2a…/dashboard/main.js`.
+fn asset_urls(page: &str) -> Vec<String> {
+    page.split('"')
+        .filter(|part| part.starts_with("/assets/"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn pages_carry_a_strict_policy_and_need_no_token() {
+    let app = TestApp::empty().await;
+    let client = client(&app);
+    for (path, accept) in [("/dashboard", "*/*"), ("/graphql", "text/html")] {
+        let response = client.get(path).header("accept", accept).send().await;
+        response.assert_status_is_ok();
+        response.assert_header("x-content-type-options", "nosniff");
+        response.assert_header("referrer-policy", "no-referrer");
+        response.assert_header("cache-control", "no-cache");
+        let headers = response.0.headers().clone();
+        let policy = headers["content-security-policy"].to_str().unwrap();
+        assert!(policy.starts_with("default-src 'self'"), "{path}: {policy}");
+        assert!(
+            policy.contains("frame-ancestors 'none'"),
+            "{path}: {policy}"
+        );
+        assert!(
+            !policy.contains("script-src"),
+            "{path}: scripts only from relm"
+        );
+        let (_, content_type, page) = body(response).await;
+        assert_eq!(content_type, "text/html; charset=utf-8");
+        let page = page.as_str().unwrap().to_owned();
+        assert!(!page.contains("<script>"), "{path} has an inline script");
+        assert!(!page.contains("{{"), "{path} has an unfilled placeholder");
+        assert!(!page.contains("//"), "{path} refers to another origin");
+        let assets = asset_urls(&page);
+        assert!(assets.len() >= 3, "{path}: {assets:?}");
+        for url in assets {
+            client.get(&url).send().await.assert_status_is_ok();
+        }
+    }
+    let dashboard = client.get("/dashboard").send().await;
+    let (_, _, page) = body(dashboard).await;
+    assert!(page.as_str().unwrap().contains("data-graphiql=\"on\""));
+    let without = TestClient::new(app_with_state(AppState::new(app.db.clone(), keys(), false)));
+    let (_, _, page) = body(without.get("/dashboard").send().await).await;
+    assert!(page.as_str().unwrap().contains("data-graphiql=\"off\""));
+}
+
+#[tokio::test]
+async fn assets_are_cached_by_build_revalidated_by_etag_and_gzipped_on_request() {
+    let app = TestApp::empty().await;
+    let client = client(&app);
+    let (_, _, page) = body(client.get("/dashboard").send().await).await;
+    let script = asset_urls(page.as_str().unwrap())
+        .into_iter()
+        .find(|url| url.ends_with("/vendor/chart.umd.min.js"))
+        .unwrap();
+
+    let plain = client.get(&script).send().await;
+    plain.assert_status_is_ok();
+    plain.assert_content_type("text/javascript; charset=utf-8");
+    plain.assert_header("cache-control", "public, max-age=31536000, immutable");
+    plain.assert_header("x-content-type-options", "nosniff");
+    plain.assert_header("vary", "Accept-Encoding");
+    assert!(plain.0.headers().get("content-encoding").is_none());
+    let etag = plain.0.headers()["etag"].to_str().unwrap().to_owned();
+    let bytes = plain.0.into_body().into_vec().await.unwrap();
+    assert_eq!(
+        bytes,
+        std::fs::read("../api/assets/vendor/chart.umd.min.js").unwrap()
+    );
+
+    let gzipped = client
+        .get(&script)
+        .header("accept-encoding", "br, gzip")
+        .send()
+        .await;
+    gzipped.assert_header("content-encoding", "gzip");
+    gzipped.assert_header("etag", etag.as_str());
+    let compressed = gzipped.0.into_body().into_vec().await.unwrap();
+    assert!(compressed.len() < bytes.len() / 2);
+    let mut unpacked = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(compressed.as_slice()),
+        &mut unpacked,
+    )
+    .unwrap();
+    assert_eq!(unpacked, bytes);
+
+    let refused = client
+        .get(&script)
+        .header("accept-encoding", "gzip;q=0")
+        .send()
+        .await;
+    assert!(refused.0.headers().get("content-encoding").is_none());
+
+    let current = client
+        .get(&script)
+        .header("if-none-match", etag.as_str())
+        .send()
+        .await;
+    current.assert_status(StatusCode::NOT_MODIFIED);
+    assert!(current.0.into_body().into_vec().await.unwrap().is_empty());
+
+    // Another build's names, paths outside the folder and the page templates are not assets.
+    let build = script.split('/').nth(2).unwrap();
+    let file = script.splitn(4, '/').nth(3).unwrap();
+    for missing in [
+        format!("/assets/000000000000/{file}"),
+        format!("/assets/{build}/../Cargo.toml"),
+        format!("/assets/{build}/../src/web/dashboard.html"),
+        "/assets/vendor/chart.umd.min.js".to_owned(),
+        "/assets/".to_owned(),
+    ] {
+        client
+            .get(&missing)
+            .send()
+            .await
+            .assert_status(StatusCode::NOT_FOUND);
+    }
+}

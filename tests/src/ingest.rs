@@ -5,9 +5,8 @@
 use api::auth::Role;
 use api::ingest::signature::sign;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{TestApp, data, serve, strings};
+use crate::support::{TestApp, data, post, serve, strings};
 
 const GITHUB: &str = include_str!("../../api/src/ingest/fixtures/github_deployment_status.json");
 const GITHUB_PING: &str = include_str!("../../api/src/ingest/fixtures/github_ping.json");
@@ -22,36 +21,6 @@ const DEPLOYED: &str = include_str!("../../api/src/ingest/fixtures/cdevents_serv
 const ROLLEDBACK: &str =
     include_str!("../../api/src/ingest/fixtures/cloudevents_binary_service_rolledback.json");
 const GENERIC: &str = include_str!("../../api/src/ingest/fixtures/generic_deployment.json");
-
-/// An HTTP/1.1 POST on a fresh connection: the status and the JSON body.
-async fn post(
-    addr: std::net::SocketAddr,
-    path: &str,
-    headers: &[(&str, String)],
-    body: &[u8],
-) -> (u16, Value) {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let mut request = format!(
-        "POST {path} HTTP/1.1\r\nHost: relm\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    stream.write_all(body).await.unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.unwrap();
-    let text = String::from_utf8_lossy(&response);
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
-}
 
 /// A source of `kind` for `program` with `aliases`; returns its secret.
 async fn source(app: &TestApp, program: &str, key: &str, kind: &str, aliases: Value) -> String {

@@ -13,6 +13,7 @@ mod support;
 
 mod admin;
 mod auth;
+mod browser;
 mod cli;
 mod commands;
 mod contract;

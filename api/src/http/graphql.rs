@@ -11,11 +11,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_graphql::ErrorExtensions;
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::web::Data;
-use poem::{Body, IntoResponse, Request, Response, handler};
+use poem::{Body, Request, Response, handler};
 use serde::Deserialize;
 
 use super::{AppState, JSON, error_response, json_error, read_body, status_of};
@@ -316,8 +315,7 @@ pub async fn get(req: &Request, Data(state): Data<&AppState>) -> Response {
         .header(header::ACCEPT)
         .is_some_and(|a| a.contains("text/html"));
     if query.is_empty() && accepts_html && state.graphiql {
-        let page = GraphiQLSource::build().endpoint("/graphql").finish();
-        return poem::web::Html(page).into_response();
+        return crate::web::graphiql();
     }
     let request = match get_request(query) {
         Ok(request) if request.query.trim().is_empty() => {

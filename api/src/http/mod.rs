@@ -23,6 +23,7 @@ use crate::graphql::{self as schema, RelmSchema};
 use crate::guard::{Limits, RateLimiter};
 use crate::metrics::cache::MetricsCache;
 use crate::telemetry::Telemetry;
+use crate::web;
 
 pub use server::{SHUTDOWN_GRACE, serve};
 
@@ -89,6 +90,8 @@ pub fn app(state: AppState) -> impl poem::Endpoint {
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
         .at("/metrics", get(metrics))
+        .at("/dashboard", get(web::dashboard))
+        .at("/assets/*path", get(web::asset))
         .data(state)
 }
 

@@ -1,0 +1,67 @@
+// The GraphQL documents the dashboard sends.
+
+export const VIEWER = `query Viewer {
+  me { subject role programKeys }
+}`;
+
+export const PROGRAMS = `query Programs($after: String) {
+  programs(first: 100, after: $after) {
+    nodes { key name }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+export const TEAMS = `query Teams($programKeys: [String!]) {
+  teams(programKeys: $programKeys)
+}`;
+
+const KEYS = `
+  deploymentFrequency { deployments deploymentDays perDay band }
+  leadTime { band hours { count median p90 } }
+  changeFailureRate { deployments failed rate band }
+  timeToRestore { band hours { count median p90 } }
+  reworkRate { deployments rework rate }`;
+
+export const METRICS = `query Metrics($current: MetricsFilter!, $previous: MetricsFilter!) {
+  current: metrics(filter: $current) {
+    from to ${KEYS}
+    delivery {
+      releasesDelivered onTimeRate slippageDays { count median p90 } rollbackRate
+      gateFirstPassRate reviewCompletionRate actionsOpen actionsOverdue actionsClosed
+    }
+    compliance {
+      productionDeployments ingestedDeployments unplannedDeployments unplannedRate
+      freezeOverrides emergencyDeployments
+    }
+    trend { start end deployments failedDeployments changeFailureRate leadTimeMedianHours }
+    byProgram {
+      programKey
+      deploymentFrequency { deployments perDay band }
+      leadTime { band hours { median } }
+      changeFailureRate { rate band }
+      timeToRestore { band hours { median } }
+    }
+  }
+  previous: metrics(filter: $previous) { ${KEYS} }
+}`;
+
+export const CALENDAR = `query Calendar($from: DateTime!, $to: DateTime!, $programKeys: [String!], $flight: ReleaseFilter!) {
+  releaseCalendar(from: $from, to: $to, programKeys: $programKeys) {
+    kind title startsAt endsAt
+    release { version status teams program { key } }
+    deployment { status stage environment { name } release { version teams program { key } } }
+    freezeWindow { name reason program { key } }
+  }
+  releases(filter: $flight, orderBy: { field: PLANNED_END, direction: ASC }, first: 50) {
+    totalCount
+    nodes { version name status type plannedEnd program { key name } readiness { ready blockers } }
+  }
+}`;
+
+export const DELIVERIES = `query Deliveries($filter: DeliveryFilter!, $after: String) {
+  deliveries(filter: $filter, first: 20, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    nodes { receivedAt status eventType reason errorCode source { key kind program { key } } }
+  }
+}`;
