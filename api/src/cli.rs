@@ -1,6 +1,6 @@
 //! The `relm` command line of interface.md.
 
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -379,16 +379,26 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         |addr| {
             tracing::info!(%addr, database = %config::redact(url), "relm is listening");
             let base = config::base_url(public_url.as_deref(), &addr.to_string());
+            let mut lines = Vec::new();
             if graphiql {
-                println!("GraphiQL: {base}/graphql");
+                lines.push(format!("GraphiQL: {base}/graphql"));
             }
             match &admin_token {
                 Some(token) => {
-                    println!("Dashboard: {}", config::dashboard_link(&base, token));
-                    println!("Admin token (24h): {token}");
+                    lines.push(format!(
+                        "Dashboard: {}",
+                        config::dashboard_link(&base, token)
+                    ));
+                    lines.push(format!("Admin token (24h): {token}"));
                 }
-                None => println!("Dashboard: {base}/dashboard"),
+                None => lines.push(format!("Dashboard: {base}/dashboard")),
             }
+            // A server must not stop because whoever started it closed its output.
+            let mut out = std::io::stdout().lock();
+            for line in lines {
+                let _ = writeln!(out, "{line}");
+            }
+            let _ = out.flush();
         },
         http::shutdown_signal(),
     )

@@ -326,3 +326,43 @@ fn migrating_logs_one_line_not_one_per_step() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("applied=0"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn serve_keeps_serving_when_its_output_is_closed() {
+    let dir = temp_dir();
+    let url = format!("sqlite://{}/relm.db?mode=rwc", dir.display());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = relm()
+        .args(["serve", "--bind", &addr, "--database-url", &url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Whoever started the server stops reading before it prints its links.
+    drop(child.stdout.take());
+    let mut healthy = false;
+    for _ in 0..200 {
+        if TcpStream::connect(&addr).is_ok()
+            && http_get(&addr, "/healthz", "").starts_with("HTTP/1.1 200")
+        {
+            healthy = true;
+            break;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "relm serve exited");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(healthy, "relm serve never answered");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "relm serve exited after printing"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    std::fs::remove_dir_all(dir).ok();
+}

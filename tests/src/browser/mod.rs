@@ -9,14 +9,13 @@ mod dashboard;
 mod graphiql;
 mod measure;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Stdio};
 
 use serde_json::Value;
 
-use crate::support::{SECRET, TestDb, post, relm_binary};
+use crate::support::{SECRET, TestDb, first_line, post, relm_binary};
 pub use cdp::{Browser, Page};
 
 /// A headless Chromium, or None (after saying why) when it is not installed.
@@ -63,15 +62,10 @@ impl Demo {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // The server's output is read to its end, so that no line it prints meets a closed pipe.
         let stdout = child.stdout.take().unwrap();
-        let (first, line) = tokio::sync::oneshot::channel();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
-            let _ = first.send(lines.next().unwrap_or_default());
-            lines.for_each(drop);
-        });
-        let line = line.await.unwrap();
+        let line = tokio::task::spawn_blocking(move || first_line(stdout))
+            .await
+            .unwrap();
         let origin = line
             .strip_prefix("GraphiQL: ")
             .and_then(|rest| rest.strip_suffix("/graphql"))

@@ -415,6 +415,19 @@ pub fn relm_binary() -> Command {
     command
 }
 
+/// The first line a child prints; the rest of its output is read to the end in the
+/// background, so that no later line meets a closed pipe.
+pub fn first_line(stdout: std::process::ChildStdout) -> String {
+    use std::io::{BufRead, BufReader};
+    let (first, line) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+        let _ = first.send(lines.next().unwrap_or_default());
+        lines.for_each(drop);
+    });
+    line.recv().unwrap_or_default()
+}
+
 /// Another relm process serving this test's database, killed when dropped.
 pub struct OtherProcess {
     child: std::process::Child,
@@ -424,7 +437,6 @@ pub struct OtherProcess {
 impl OtherProcess {
     /// Starts `relm serve` on `app`'s database and waits until it listens.
     pub fn start(app: &TestApp) -> Self {
-        use std::io::{BufRead, BufReader};
         let mut child = relm_binary()
             .args([
                 "serve",
@@ -441,11 +453,7 @@ impl OtherProcess {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        let line = BufReader::new(child.stdout.take().unwrap())
-            .lines()
-            .next()
-            .unwrap()
-            .unwrap();
+        let line = first_line(child.stdout.take().unwrap());
         let addr = line
             .strip_prefix("GraphiQL: http://")
             .and_then(|rest| rest.strip_suffix("/graphql"))
