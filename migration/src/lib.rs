@@ -13,6 +13,7 @@ mod m20261127_000007_create_release_events;
 mod m20261127_000008_create_changes;
 mod m20261129_000009_create_admin_events;
 mod m20261130_000010_create_ingestion;
+mod m20261202_000011_index_analytics_reads;
 
 /// Every migration of relm, oldest first.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000008_create_changes::Migration),
             Box::new(m20261129_000009_create_admin_events::Migration),
             Box::new(m20261130_000010_create_ingestion::Migration),
+            Box::new(m20261202_000011_index_analytics_reads::Migration),
         ]
     }
 }

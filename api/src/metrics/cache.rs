@@ -101,9 +101,11 @@ async fn load_all(db: &DatabaseConnection) -> ApiResult<Loaded> {
     let started = Instant::now();
     let watermark = latest_change(db).await?;
     let tables = tables(db, Selection::All).await?;
+    let read = started.elapsed();
     let store = blocking(move || Store::new(tables)).await?;
     tracing::info!(
         deployments = store.deployments(),
+        read_millis = read.as_millis() as u64,
         millis = started.elapsed().as_millis() as u64,
         "analytics store loaded"
     );

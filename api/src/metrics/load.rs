@@ -1,13 +1,25 @@
 //! Reading the analytics tables: only the columns metrics use, straight into columns.
 //!
-//! Enumerations are turned into small codes by the query itself, so no string is decoded
-//! per row. Ids in `IN (…)` lists are formatted integers, never user text.
+//! Every table is read on its own, all of them at once on separate connections, and
+//! without joins: what a row takes from its release (program, type), its gate (release)
+//! or its environment (tier) is looked up here once the rows have arrived, which costs
+//! far less than the database joining a million rows. Enumerations arrive as their stored
+//! text and are matched against the analytics spellings ([`Coded`]); text no variant
+//! spells fails the read instead of becoming another value. Ids in `IN (…)` lists are
+//! formatted integers, never user text.
+//!
+//! Being separate statements, the reads can see a row whose release (or gate) committed
+//! after the releases (or gates) were read; such a row is left out. Its release's change
+//! comes after the watermark the cache read before loading, so the next refresh reads that
+//! release again, whole.
+
+use std::collections::HashMap;
 
 use analytics::{Coded, DeploymentStatus, GateStatus, Tables, Tier};
-use sea_orm::{ConnectionTrait, DbErr, StreamTrait};
+use sea_orm::{DatabaseConnection, DbErr};
 
-use crate::db::{each_row as each, id_list};
-use crate::time::DAY_MICROS;
+use super::rows::{self, Row};
+use crate::db::id_list;
 
 /// Which rows to read.
 #[derive(Debug, Clone, Copy)]
@@ -58,313 +70,472 @@ impl Selection<'_> {
     }
 }
 
-/// `CASE column WHEN 'PRODUCTION' THEN 3 … END`: stored text to the analytics code, from
-/// the one table `E` defines. Text no variant spells gives NULL, which fails the read
-/// instead of becoming another value.
-fn codes<E: Coded>(column: &str) -> String {
-    let arms: String = E::iter()
-        .map(|v| format!(" WHEN '{}' THEN {}", Into::<&str>::into(v), v.code()))
-        .collect();
-    format!("CASE {column}{arms} END")
+/// The variant `text` spells, or the error of a stored value analytics does not know.
+fn coded<E: Coded>(text: &str) -> Result<E, DbErr> {
+    E::iter()
+        .find(|v| Into::<&str>::into(*v) == text)
+        .ok_or_else(|| {
+            DbErr::Type(format!(
+                "a stored {} '{text}' that analytics does not know",
+                std::any::type_name::<E>()
+            ))
+        })
 }
 
-/// The variant of `code`, or the error of a value the loader's `CASE` did not know.
-fn decode<E: Coded>(code: Option<i32>) -> Result<E, DbErr> {
-    code.and_then(E::from_code).ok_or_else(|| {
-        DbErr::Type(format!(
-            "a stored {} that analytics does not know",
-            std::any::type_name::<E>()
-        ))
+/// Values by id: a vector indexed by id where the ids are dense (as database ids are), a
+/// hash map otherwise. Millions of rows look up their release, so this is the hot loop of
+/// assembling the tables.
+enum ById<T> {
+    Dense { first: i64, values: Vec<Option<T>> },
+    Sparse(HashMap<i64, T>),
+}
+
+impl<T: Copy> ById<T> {
+    fn new(ids: &[i64], values: impl Iterator<Item = T>) -> Self {
+        let (Some(first), Some(last)) = (ids.iter().min(), ids.iter().max()) else {
+            return Self::Sparse(HashMap::new());
+        };
+        let span = last.abs_diff(*first);
+        if span > 4 * ids.len() as u64 + 1024 {
+            return Self::Sparse(ids.iter().copied().zip(values).collect());
+        }
+        let mut dense = vec![None; span as usize + 1];
+        for (id, value) in ids.iter().zip(values) {
+            dense[(id - first) as usize] = Some(value);
+        }
+        Self::Dense {
+            first: *first,
+            values: dense,
+        }
+    }
+
+    fn get(&self, id: i64) -> Option<T> {
+        match self {
+            Self::Dense { first, values } => {
+                let index = usize::try_from(id.checked_sub(*first)?).ok()?;
+                values.get(index).copied().flatten()
+            }
+            Self::Sparse(map) => map.get(&id).copied(),
+        }
+    }
+}
+
+/// The rows of `sql`, each pushed into a `T`, read in a task of its own: the tables are
+/// read at once, and their rows are taken apart on every worker thread, not on one.
+async fn read<T: Default + Send + 'static>(
+    db: &DatabaseConnection,
+    sql: String,
+    mut push: impl FnMut(&mut T, &mut dyn Row) -> Result<(), DbErr> + Send + 'static,
+) -> Result<T, DbErr> {
+    let db = db.clone();
+    tokio::spawn(async move {
+        let mut out = T::default();
+        rows::each(&db, &sql, |row| push(&mut out, row)).await?;
+        Ok(out)
     })
+    .await
+    .map_err(|e| DbErr::Custom(format!("an analytics read failed: {e}")))?
 }
 
-/// id, release, program, emergency, tier code, status code, rollback, finished at, ingested.
-type DeploymentRow = (
-    i64,
-    i64,
-    i64,
-    i32,
-    Option<i32>,
-    Option<i32>,
-    i32,
-    Option<i64>,
-    i32,
-);
+#[derive(Default)]
+struct Releases {
+    rows: analytics::Releases,
+    emergency: Vec<bool>,
+}
+
+#[derive(Default)]
+struct Deployments {
+    id: Vec<i64>,
+    release: Vec<i64>,
+    environment: Vec<i64>,
+    status: Vec<DeploymentStatus>,
+    rollback: Vec<bool>,
+    finished_at: Vec<Option<i64>>,
+    ingested: Vec<bool>,
+}
+
+#[derive(Default)]
+struct Results {
+    id: Vec<i64>,
+    gate: Vec<i64>,
+    status: Vec<GateStatus>,
+    checked_at: Vec<i64>,
+}
+
+#[derive(Default)]
+struct Actions {
+    release: Vec<i64>,
+    created_at: Vec<i64>,
+    closed_at: Vec<Option<i64>>,
+    due_date: Vec<Option<i32>>,
+}
+
+#[derive(Default)]
+struct Unplanned {
+    id: Vec<i64>,
+    program: Vec<i64>,
+    received_at: Vec<i64>,
+    environment: Vec<i64>,
+}
+
+/// Everything read, before the lookups.
+struct Raw {
+    releases: Releases,
+    tiers: HashMap<i64, Tier>,
+    teams: analytics::Teams,
+    deployments: Deployments,
+    /// (release, committed at)
+    items: (Vec<i64>, Vec<Option<i64>>),
+    incidents: analytics::Incidents,
+    /// (gate, release)
+    gates: (Vec<i64>, Vec<i64>),
+    results: Results,
+    outcomes: analytics::Outcomes,
+    actions: Actions,
+    /// (release, at)
+    overrides: (Vec<i64>, Vec<i64>),
+    unplanned: Unplanned,
+}
 
 /// Reads the tables of `selection`, all at once on separate connections.
-pub async fn tables<C>(db: &C, selection: Selection<'_>) -> Result<Tables, DbErr>
-where
-    C: ConnectionTrait + StreamTrait,
-{
-    let releases = async {
-        let mut out = analytics::Releases::default();
-        each(
-            db,
-            format!(
-                "SELECT id, program_id, planned_end FROM releases WHERE {}",
-                selection.releases("id")
-            ),
-            |row| {
-                let (id, program, planned_end): (i64, i64, Option<i64>) =
-                    row.try_get_many_by_index()?;
-                out.id.push(id);
-                out.program.push(program);
-                out.planned_end.push(planned_end);
-                Ok(())
-            },
-        )
-        .await?;
-        Ok::<_, DbErr>(out)
-    };
-    let teams = async {
-        let mut out = analytics::Teams::default();
-        each(
-            db,
-            format!(
-                "SELECT release_id, name FROM release_parties WHERE role = 'TEAM' AND {}",
-                selection.releases("release_id")
-            ),
-            |row| {
-                let (release, team): (i64, String) = row.try_get_many_by_index()?;
-                out.release.push(release);
-                out.team.push(team);
-                Ok(())
-            },
-        )
-        .await?;
-        Ok::<_, DbErr>(out)
-    };
-    let deployments = async {
-        let mut out = analytics::Deployments::default();
-        each(
-            db,
-            format!(
-                "SELECT d.id, d.release_id, r.program_id, \
-                 CASE WHEN r.type = 'EMERGENCY' THEN 1 ELSE 0 END, {}, {}, \
-                 CASE WHEN d.is_rollback THEN 1 ELSE 0 END, d.finished_at, \
-                 CASE WHEN d.source_id IS NULL THEN 0 ELSE 1 END \
-                 FROM deployments d JOIN releases r ON r.id = d.release_id \
-                 JOIN environments e ON e.id = d.environment_id WHERE {}",
-                codes::<Tier>("e.tier"),
-                codes::<DeploymentStatus>("d.status"),
-                selection.releases("d.release_id")
-            ),
-            |row| {
-                let (id, release, program, emergency, tier, status, rollback, finished, ingested): DeploymentRow = row.try_get_many_by_index()?;
-                let d = &mut out;
-                d.id.push(id);
-                d.release.push(release);
-                d.program.push(program);
-                d.emergency.push(emergency == 1);
-                d.tier.push(decode(tier)?);
-                d.status.push(decode(status)?);
-                d.rollback.push(rollback == 1);
-                d.finished_at.push(finished);
-                d.ingested.push(ingested == 1);
-                Ok(())
-            },
-        )
-        .await?;
-        Ok::<_, DbErr>(out)
-    };
-    let items = async {
-        let mut out = analytics::Items::default();
-        each(
-            db,
-            format!(
-                "SELECT i.release_id, r.program_id, i.committed_at FROM release_items i \
-                 JOIN releases r ON r.id = i.release_id WHERE {}",
-                selection.releases("i.release_id")
-            ),
-            |row| {
-                let (release, program, committed): (i64, i64, Option<i64>) =
-                    row.try_get_many_by_index()?;
-                out.release.push(release);
-                out.program.push(program);
-                out.committed_at.push(committed);
-                Ok(())
-            },
-        )
-        .await?;
-        Ok::<_, DbErr>(out)
-    };
-    let incidents = async {
-        let mut out = analytics::Incidents::default();
-        each(
-            db,
-            format!(
-                "SELECT id, program_id, release_id, deployment_id, CASE WHEN caused_by_change THEN 1 ELSE 0 END, \
-                 opened_at, resolved_at FROM incidents WHERE {}",
-                selection.incidents()
-            ),
-            |row| {
-                let (id, program, release, deployment, caused, opened, resolved): (i64, i64, Option<i64>, Option<i64>, i32, i64, Option<i64>) =
-                    row.try_get_many_by_index()?;
-                let i = &mut out;
-                i.id.push(id);
-                i.program.push(program);
-                i.release.push(release);
-                i.deployment.push(deployment);
-                i.caused_by_change.push(caused == 1);
-                i.opened_at.push(opened);
-                i.resolved_at.push(resolved);
-                Ok(())
-            },
-        )
-        .await?;
-        Ok::<_, DbErr>(out)
-    };
-    let gate_results = async {
-        let mut out = analytics::GateResults::default();
-        each(
-            db,
-            format!(
-                "SELECT gr.id, gr.gate_id, g.release_id, r.program_id, {}, gr.checked_at \
-                 FROM gate_results gr JOIN quality_gates g ON g.id = gr.gate_id \
-                 JOIN releases r ON r.id = g.release_id WHERE {}",
-                codes::<GateStatus>("gr.status"),
-                selection.releases("g.release_id")
-            ),
-            |row| {
-                let (id, gate, release, program, status, checked): (
-                    i64,
-                    i64,
-                    i64,
-                    i64,
-                    Option<i32>,
-                    i64,
-                ) = row.try_get_many_by_index()?;
-                let g = &mut out;
-                g.id.push(id);
-                g.gate.push(gate);
-                g.release.push(release);
-                g.program.push(program);
-                g.status.push(decode(status)?);
-                g.checked_at.push(checked);
-                Ok(())
-            },
-        )
-        .await?;
-        Ok::<_, DbErr>(out)
-    };
-    let outcomes = async {
-        let mut out = analytics::Outcomes::default();
-        each(
-            db,
-            format!(
-                "SELECT release_id FROM outcomes WHERE {}",
-                selection.releases("release_id")
-            ),
-            |row| {
-                out.release.push(row.try_get_by_index(0)?);
-                Ok(())
-            },
-        )
-        .await?;
-        Ok::<_, DbErr>(out)
-    };
-    let actions = async {
-        let mut out = analytics::Actions::default();
-        each(
-            db,
-            format!(
-                "SELECT a.release_id, r.program_id, a.created_at, a.closed_at, a.due_date \
-                 FROM improvement_actions a JOIN releases r ON r.id = a.release_id WHERE {}",
-                selection.releases("a.release_id")
-            ),
-            |row| {
-                let (release, program, created, closed, due): (
-                    i64,
-                    i64,
-                    i64,
-                    Option<i64>,
-                    Option<chrono::NaiveDate>,
-                ) = row.try_get_many_by_index()?;
-                let a = &mut out;
-                a.release.push(release);
-                a.program.push(program);
-                a.created_at.push(created);
-                a.closed_at.push(closed);
-                a.due_date.push(due.map(|d| {
-                    (d.and_time(chrono::NaiveTime::MIN)
-                        .and_utc()
-                        .timestamp_micros()
-                        / DAY_MICROS) as i32
-                }));
-                Ok(())
-            },
-        )
-        .await?;
-        Ok::<_, DbErr>(out)
-    };
-    let overrides = async {
-        let mut out = analytics::Overrides::default();
-        each(
-            db,
-            format!(
-                "SELECT e.release_id, r.program_id, e.at FROM release_events e \
-                 JOIN releases r ON r.id = e.release_id WHERE e.overrode_freeze AND {}",
-                selection.releases("e.release_id")
-            ),
-            |row| {
-                let (release, program, at): (i64, i64, i64) = row.try_get_many_by_index()?;
-                out.release.push(release);
-                out.program.push(program);
-                out.at.push(at);
-                Ok(())
-            },
-        )
-        .await?;
-        Ok::<_, DbErr>(out)
-    };
+pub async fn tables(db: &DatabaseConnection, selection: Selection<'_>) -> Result<Tables, DbErr> {
+    let s = selection;
+    let releases = read(
+        db,
+        format!(
+            "SELECT id, program_id, planned_end, type FROM releases WHERE {}",
+            s.releases("id")
+        ),
+        |out: &mut Releases, row| {
+            out.rows.id.push(row.int()?);
+            out.rows.program.push(row.int()?);
+            out.rows.planned_end.push(row.int_or_null()?);
+            out.emergency.push(row.text()? == "EMERGENCY");
+            Ok(())
+        },
+    );
+    let tiers = read(
+        db,
+        "SELECT id, tier FROM environments".into(),
+        |out: &mut HashMap<i64, Tier>, row| {
+            out.insert(row.int()?, coded(&row.text()?)?);
+            Ok(())
+        },
+    );
+    let teams = read(
+        db,
+        format!(
+            "SELECT release_id, name FROM release_parties WHERE role = 'TEAM' AND {}",
+            s.releases("release_id")
+        ),
+        |out: &mut analytics::Teams, row| {
+            out.release.push(row.int()?);
+            out.team.push(row.text()?);
+            Ok(())
+        },
+    );
+    let deployments = read(
+        db,
+        format!(
+            "SELECT id, release_id, environment_id, status, is_rollback, finished_at, \
+             CASE WHEN source_id IS NULL THEN 0 ELSE 1 END FROM deployments WHERE {}",
+            s.releases("release_id")
+        ),
+        |d: &mut Deployments, row| {
+            d.id.push(row.int()?);
+            d.release.push(row.int()?);
+            d.environment.push(row.int()?);
+            d.status.push(coded(&row.text()?)?);
+            d.rollback.push(row.flag()?);
+            d.finished_at.push(row.int_or_null()?);
+            d.ingested.push(row.flag()?);
+            Ok(())
+        },
+    );
+    let items = read(
+        db,
+        format!(
+            "SELECT release_id, committed_at FROM release_items WHERE {}",
+            s.releases("release_id")
+        ),
+        |(release, committed): &mut (Vec<i64>, Vec<Option<i64>>), row| {
+            release.push(row.int()?);
+            committed.push(row.int_or_null()?);
+            Ok(())
+        },
+    );
+    let incidents = read(
+        db,
+        format!(
+            "SELECT id, program_id, release_id, deployment_id, caused_by_change, opened_at, \
+             resolved_at FROM incidents WHERE {}",
+            s.incidents()
+        ),
+        |i: &mut analytics::Incidents, row| {
+            i.id.push(row.int()?);
+            i.program.push(row.int()?);
+            i.release.push(row.int_or_null()?);
+            i.deployment.push(row.int_or_null()?);
+            i.caused_by_change.push(row.flag()?);
+            i.opened_at.push(row.int()?);
+            i.resolved_at.push(row.int_or_null()?);
+            Ok(())
+        },
+    );
+    let gates = read(
+        db,
+        format!(
+            "SELECT id, release_id FROM quality_gates WHERE {}",
+            s.releases("release_id")
+        ),
+        |(gate, release): &mut (Vec<i64>, Vec<i64>), row| {
+            gate.push(row.int()?);
+            release.push(row.int()?);
+            Ok(())
+        },
+    );
+    let results = read(
+        db,
+        format!(
+            "SELECT id, gate_id, status, checked_at FROM gate_results WHERE {}",
+            match s {
+                Selection::All => "1 = 1".into(),
+                Selection::Only { .. } => format!(
+                    "gate_id IN (SELECT id FROM quality_gates WHERE {})",
+                    s.releases("release_id")
+                ),
+            }
+        ),
+        |r: &mut Results, row| {
+            r.id.push(row.int()?);
+            r.gate.push(row.int()?);
+            r.status.push(coded(&row.text()?)?);
+            r.checked_at.push(row.int()?);
+            Ok(())
+        },
+    );
+    let outcomes = read(
+        db,
+        format!(
+            "SELECT release_id FROM outcomes WHERE {}",
+            s.releases("release_id")
+        ),
+        |out: &mut analytics::Outcomes, row| {
+            out.release.push(row.int()?);
+            Ok(())
+        },
+    );
+    let actions = read(
+        db,
+        format!(
+            "SELECT release_id, created_at, closed_at, due_date FROM improvement_actions \
+             WHERE {}",
+            s.releases("release_id")
+        ),
+        |a: &mut Actions, row| {
+            a.release.push(row.int()?);
+            a.created_at.push(row.int()?);
+            a.closed_at.push(row.int_or_null()?);
+            a.due_date.push(row.date_or_null()?);
+            Ok(())
+        },
+    );
+    let overrides = read(
+        db,
+        format!(
+            "SELECT release_id, at FROM release_events WHERE overrode_freeze AND {}",
+            s.releases("release_id")
+        ),
+        |(release, at): &mut (Vec<i64>, Vec<i64>), row| {
+            release.push(row.int()?);
+            at.push(row.int()?);
+            Ok(())
+        },
+    );
     // Deployment deliveries that stayed outside the process, where their environment is known.
-    let unplanned = async {
-        let mut out = analytics::Unplanned::default();
-        each(
-            db,
-            format!(
-                "SELECT d.id, d.program_id, d.received_at, {} FROM deliveries d \
-                 JOIN environments e ON e.id = d.environment_id \
-                 WHERE d.status IN ('UNMATCHED', 'REJECTED') AND {}",
-                codes::<Tier>("e.tier"),
-                selection.deliveries("d.id")
-            ),
-            |row| {
-                let (id, program, received, tier): (i64, i64, i64, Option<i32>) =
-                    row.try_get_many_by_index()?;
-                out.id.push(id);
-                out.program.push(program);
-                out.received_at.push(received);
-                out.tier.push(decode(tier)?);
-                Ok(())
-            },
-        )
-        .await?;
-        Ok::<_, DbErr>(out)
-    };
-    let (releases, teams, deployments, items, incidents, gate_results, outcomes, actions) = futures_util::try_join!(
+    let unplanned = read(
+        db,
+        format!(
+            "SELECT id, program_id, received_at, environment_id FROM deliveries \
+             WHERE status IN ('UNMATCHED', 'REJECTED') AND environment_id IS NOT NULL AND {}",
+            s.deliveries("id")
+        ),
+        |u: &mut Unplanned, row| {
+            u.id.push(row.int()?);
+            u.program.push(row.int()?);
+            u.received_at.push(row.int()?);
+            u.environment.push(row.int()?);
+            Ok(())
+        },
+    );
+    // Every read starts now: two groups joined together, as one join takes at most six.
+    let (
+        (releases, tiers, teams, deployments, items, incidents),
+        (gates, results, outcomes, actions, overrides, unplanned),
+    ) = futures_util::future::try_join(
+        async { futures_util::try_join!(releases, tiers, teams, deployments, items, incidents) },
+        async { futures_util::try_join!(gates, results, outcomes, actions, overrides, unplanned) },
+    )
+    .await?;
+    let raw = Raw {
         releases,
+        tiers,
         teams,
         deployments,
         items,
         incidents,
-        gate_results,
-        outcomes,
-        actions
-    )?;
-    let (overrides, unplanned) = futures_util::try_join!(overrides, unplanned)?;
-    Ok(Tables {
-        releases,
-        teams,
-        deployments,
-        items,
-        incidents,
-        gate_results,
+        gates,
+        results,
         outcomes,
         actions,
         overrides,
         unplanned,
+    };
+    tokio::task::spawn_blocking(move || assemble(raw))
+        .await
+        .map_err(|e| DbErr::Custom(format!("the analytics load failed: {e}")))?
+}
+
+/// The tables, with every row given its release's program and type, its gate's release and
+/// its environment's tier.
+fn assemble(raw: Raw) -> Result<Tables, DbErr> {
+    let Raw {
+        releases,
+        tiers,
+        teams,
+        deployments: d,
+        items,
+        incidents,
+        gates,
+        results: r,
+        outcomes,
+        actions: a,
+        overrides,
+        unplanned: u,
+    } = raw;
+    let of_release = ById::new(
+        &releases.rows.id,
+        releases
+            .rows
+            .program
+            .iter()
+            .copied()
+            .zip(releases.emergency.iter().copied()),
+    );
+    let program = |release: &i64| of_release.get(*release).map(|(p, _)| p);
+    let gates = ById::new(&gates.0, gates.1.iter().copied());
+    let unknown_tier = |environment: &i64| {
+        DbErr::Type(format!(
+            "a deployment to environment {environment}, which was not read"
+        ))
+    };
+
+    let mut deployments = analytics::Deployments::default();
+    for i in 0..d.id.len() {
+        let Some((program, emergency)) = of_release.get(d.release[i]) else {
+            continue;
+        };
+        let out = &mut deployments;
+        out.id.push(d.id[i]);
+        out.release.push(d.release[i]);
+        out.program.push(program);
+        out.emergency.push(emergency);
+        out.tier.push(
+            *tiers
+                .get(&d.environment[i])
+                .ok_or_else(|| unknown_tier(&d.environment[i]))?,
+        );
+        out.status.push(d.status[i]);
+        out.rollback.push(d.rollback[i]);
+        out.finished_at.push(d.finished_at[i]);
+        out.ingested.push(d.ingested[i]);
+    }
+
+    let mut release_items = analytics::Items::default();
+    for (release, committed) in items.0.into_iter().zip(items.1) {
+        if let Some(program) = program(&release) {
+            release_items.release.push(release);
+            release_items.program.push(program);
+            release_items.committed_at.push(committed);
+        }
+    }
+
+    let mut gate_results = analytics::GateResults::default();
+    for i in 0..r.id.len() {
+        let Some(release) = gates.get(r.gate[i]) else {
+            continue;
+        };
+        let Some(program) = program(&release) else {
+            continue;
+        };
+        let g = &mut gate_results;
+        g.id.push(r.id[i]);
+        g.gate.push(r.gate[i]);
+        g.release.push(release);
+        g.program.push(program);
+        g.status.push(r.status[i]);
+        g.checked_at.push(r.checked_at[i]);
+    }
+
+    let mut improvement_actions = analytics::Actions::default();
+    for i in 0..a.release.len() {
+        if let Some(program) = program(&a.release[i]) {
+            let out = &mut improvement_actions;
+            out.release.push(a.release[i]);
+            out.program.push(program);
+            out.created_at.push(a.created_at[i]);
+            out.closed_at.push(a.closed_at[i]);
+            out.due_date.push(a.due_date[i]);
+        }
+    }
+
+    let mut freeze_overrides = analytics::Overrides::default();
+    for (release, at) in overrides.0.into_iter().zip(overrides.1) {
+        if let Some(program) = program(&release) {
+            freeze_overrides.release.push(release);
+            freeze_overrides.program.push(program);
+            freeze_overrides.at.push(at);
+        }
+    }
+
+    let mut unplanned = analytics::Unplanned::default();
+    for i in 0..u.id.len() {
+        unplanned.id.push(u.id[i]);
+        unplanned.program.push(u.program[i]);
+        unplanned.received_at.push(u.received_at[i]);
+        unplanned.tier.push(
+            *tiers
+                .get(&u.environment[i])
+                .ok_or_else(|| unknown_tier(&u.environment[i]))?,
+        );
+    }
+
+    let known = |release: &i64| of_release.get(*release).is_some();
+    let mut teams = teams;
+    let kept: Vec<bool> = teams.release.iter().map(known).collect();
+    retain(&mut teams.release, &kept);
+    retain(&mut teams.team, &kept);
+    let mut outcomes = outcomes;
+    outcomes.release.retain(known);
+
+    Ok(Tables {
+        releases: releases.rows,
+        teams,
+        deployments,
+        items: release_items,
+        incidents,
+        gate_results,
+        outcomes,
+        actions: improvement_actions,
+        overrides: freeze_overrides,
+        unplanned,
     })
+}
+
+/// Keeps the values whose flag in `kept` is true.
+fn retain<T>(values: &mut Vec<T>, kept: &[bool]) {
+    let mut flags = kept.iter();
+    values.retain(|_| flags.next().copied().unwrap_or(false));
 }
 
 #[cfg(test)]
@@ -396,14 +567,118 @@ mod tests {
     }
 
     #[test]
-    fn codes_become_a_case_over_every_variant() {
+    fn stored_text_is_read_as_its_variant_or_refused() {
+        assert_eq!(coded::<Tier>("PRODUCTION"), Ok(Tier::Production));
         assert_eq!(
-            codes::<Tier>("e.tier"),
-            "CASE e.tier WHEN 'DEVELOPMENT' THEN 0 WHEN 'TESTING' THEN 1 \
-             WHEN 'STAGING' THEN 2 WHEN 'PRODUCTION' THEN 3 END"
+            coded::<DeploymentStatus>("ROLLED_BACK"),
+            Ok(DeploymentStatus::RolledBack)
         );
-        assert_eq!(decode::<Tier>(Some(3)), Ok(Tier::Production));
-        assert!(decode::<DeploymentStatus>(None).is_err());
-        assert!(decode::<DeploymentStatus>(Some(9)).is_err());
+        assert!(coded::<DeploymentStatus>("rolled_back").is_err());
+        assert!(coded::<GateStatus>("").is_err());
+    }
+
+    fn raw() -> Raw {
+        Raw {
+            releases: Releases {
+                rows: analytics::Releases {
+                    id: vec![1, 2],
+                    program: vec![10, 20],
+                    planned_end: vec![None, Some(5)],
+                },
+                emergency: vec![false, true],
+            },
+            tiers: HashMap::from([(7, Tier::Production), (8, Tier::Staging)]),
+            teams: analytics::Teams {
+                release: vec![1, 3],
+                team: vec!["a".into(), "late".into()],
+            },
+            deployments: Deployments {
+                id: vec![100, 101, 102],
+                release: vec![2, 3, 1],
+                environment: vec![7, 7, 8],
+                status: vec![
+                    DeploymentStatus::Succeeded,
+                    DeploymentStatus::Failed,
+                    DeploymentStatus::InProgress,
+                ],
+                rollback: vec![false, false, true],
+                finished_at: vec![Some(9), None, None],
+                ingested: vec![true, false, false],
+            },
+            items: (vec![2, 3], vec![Some(1), Some(2)]),
+            incidents: analytics::Incidents::default(),
+            gates: (vec![50, 51], vec![1, 3]),
+            results: Results {
+                id: vec![1000, 1001],
+                gate: vec![50, 51],
+                status: vec![GateStatus::Passed, GateStatus::Failed],
+                checked_at: vec![3, 4],
+            },
+            outcomes: analytics::Outcomes {
+                release: vec![2, 3],
+            },
+            actions: Actions::default(),
+            overrides: (vec![3, 2], vec![6, 7]),
+            unplanned: Unplanned {
+                id: vec![9],
+                program: vec![20],
+                received_at: vec![8],
+                environment: vec![8],
+            },
+        }
+    }
+
+    #[test]
+    fn rows_take_their_releases_program_and_rows_of_unread_releases_are_left_out() {
+        let t = assemble(raw()).unwrap_or_else(|e| panic!("{e}"));
+        let d = &t.deployments;
+        assert_eq!(
+            d.id,
+            [100, 102],
+            "release 3 was committed after the releases were read"
+        );
+        assert_eq!(d.program, [20, 10]);
+        assert_eq!(d.emergency, [true, false]);
+        assert_eq!(d.tier, [Tier::Production, Tier::Staging]);
+        assert_eq!(d.rollback, [false, true]);
+        assert_eq!(d.ingested, [true, false]);
+        assert_eq!((t.items.release, t.items.program), (vec![2], vec![20]));
+        assert_eq!(t.gate_results.id, [1000]);
+        assert_eq!(
+            (t.gate_results.release, t.gate_results.program),
+            (vec![1], vec![10])
+        );
+        assert_eq!(t.teams.team, ["a"]);
+        assert_eq!(t.outcomes.release, [2]);
+        assert_eq!(
+            (t.overrides.release, t.overrides.program),
+            (vec![2], vec![20])
+        );
+        assert_eq!(t.unplanned.tier, [Tier::Staging]);
+    }
+
+    #[test]
+    fn ids_are_looked_up_densely_or_sparsely_alike() {
+        let dense = ById::new(&[3, 1, 2], [30, 10, 20].into_iter());
+        assert!(matches!(dense, ById::Dense { .. }));
+        let sparse = ById::new(&[3, 1, 1 << 40], [30, 10, 99].into_iter());
+        assert!(matches!(sparse, ById::Sparse(_)));
+        for index in [&dense, &sparse] {
+            assert_eq!((index.get(1), index.get(3)), (Some(10), Some(30)));
+            assert_eq!(
+                (index.get(0), index.get(4), index.get(i64::MIN)),
+                (None, None, None)
+            );
+        }
+        assert_eq!(sparse.get(1 << 40), Some(99));
+        let none = ById::<i64>::new(&[], std::iter::empty());
+        assert_eq!(none.get(1), None);
+    }
+
+    #[test]
+    fn a_deployment_to_an_unknown_environment_fails_the_read() {
+        let mut raw = raw();
+        raw.deployments.environment[0] = 99;
+        assert!(assemble(raw).is_err());
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod load;
+mod rows;
 
 use analytics::ProgramRef;
 
