@@ -1,12 +1,16 @@
-//! The figures of metrics.md for one query: one pass over each family of derived rows.
+//! The figures of metrics.md for one query: a pass over each family of derived rows, the
+//! families split between two threads.
 //!
 //! Rows are scoped through a dense program table and the team's releases, placed in trend
 //! buckets through a table of the window's days, and counted into three groups: the whole
-//! window, their program, their bucket. Values arrive sorted, so percentiles are indexing.
+//! window, their program, their bucket. Durations arrive sorted, so a group's percentiles
+//! are the values at a few ranks: a first pass counts each group's values, a second keeps
+//! the values at the ranks its percentiles read ([`Sample`]), and nothing is collected.
 
 use std::collections::HashSet;
 
 use crate::calendar::buckets;
+use crate::derive::Actions;
 use crate::derive::*;
 use crate::model::*;
 use crate::rules::*;
@@ -110,14 +114,94 @@ struct DeployCounts {
     days: Days,
 }
 
+/// The percentiles [`DurationStats`] reports.
+const PERCENTILES: [f64; 3] = [0.5, 0.9, 0.95];
+
+/// A group's share of durations that arrive in ascending order: counted (and summed) in a
+/// first pass; after [`Sample::plan`], the second pass keeps the values at the ranks the
+/// statistics read (minimum, maximum, and the two around each percentile).
+#[derive(Clone, Copy, Default)]
+struct Sample {
+    count: u64,
+    sum: f64,
+    /// Values seen in the second pass.
+    seen: u64,
+    ranks: [u64; 8],
+    kept: [f64; 8],
+    wanted: usize,
+    next: usize,
+}
+
+impl Sample {
+    fn count(&mut self, value: f64) {
+        self.count += 1;
+        self.sum += value;
+    }
+
+    fn plan(&mut self) {
+        let n = self.count as usize;
+        if n == 0 {
+            return;
+        }
+        let mut ranks: Vec<u64> = vec![0, n as u64 - 1];
+        for p in PERCENTILES {
+            ranks.extend(percentile_ranks(n, p).map(|r| r as u64));
+        }
+        ranks.sort_unstable();
+        ranks.dedup();
+        self.wanted = ranks.len();
+        self.ranks[..ranks.len()].copy_from_slice(&ranks);
+    }
+
+    fn keep(&mut self, value: f64) {
+        if self.next < self.wanted && self.ranks[self.next] == self.seen {
+            self.kept[self.next] = value;
+            self.next += 1;
+        }
+        self.seen += 1;
+    }
+
+    fn at(&self, rank: usize) -> f64 {
+        let index = self.ranks[..self.wanted]
+            .iter()
+            .position(|r| *r == rank as u64);
+        index.map_or(f64::NAN, |i| self.kept[i])
+    }
+
+    fn percentile(&self, p: f64) -> Option<f64> {
+        percentile_of(self.count as usize, p, |rank| self.at(rank))
+    }
+
+    fn stats(&self) -> DurationStats {
+        if self.count == 0 {
+            return DurationStats::default();
+        }
+        DurationStats {
+            count: self.count,
+            mean: Some(self.sum / self.count as f64),
+            median: self.percentile(0.5),
+            p90: self.percentile(0.9),
+            p95: self.percentile(0.95),
+            min: Some(self.at(0)),
+            max: Some(self.at(self.count as usize - 1)),
+        }
+    }
+
+    /// Either sample, when only one of the two threads filled it.
+    fn absorb(&mut self, other: &Sample) {
+        if self.count == 0 {
+            *self = *other;
+        }
+    }
+}
+
 #[derive(Clone, Default)]
 struct DeliveryCounts {
     delivered: u64,
     planned: u64,
     on_time: u64,
     reviewed: u64,
-    /// Sorted, since delivered rows come sorted by slippage.
-    slips: Vec<f64>,
+    slips: Sample,
 }
 
 #[derive(Clone, Default)]
@@ -133,9 +217,8 @@ struct ComplianceCounts {
 struct Counts {
     compliance: ComplianceCounts,
     deploys: DeployCounts,
-    /// Sorted lead times and restore times.
-    leads: Vec<f64>,
-    restores: Vec<f64>,
+    leads: Sample,
+    restores: Sample,
     delivery: DeliveryCounts,
     gates: u64,
     gates_passed: u64,
@@ -154,6 +237,35 @@ struct Tally {
 }
 
 impl Tally {
+    fn new(programs: usize, buckets: usize, program_trends: bool) -> Self {
+        Self {
+            window: Counts::default(),
+            programs: vec![Counts::default(); programs],
+            buckets: vec![Counts::default(); buckets],
+            program_buckets: if program_trends {
+                vec![Counts::default(); programs * buckets]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    /// Every group's counts.
+    fn all(&mut self) -> impl Iterator<Item = &mut Counts> {
+        std::iter::once(&mut self.window)
+            .chain(self.programs.iter_mut())
+            .chain(self.buckets.iter_mut())
+            .chain(self.program_buckets.iter_mut())
+    }
+
+    /// Adds what the other thread counted.
+    fn absorb(&mut self, other: Tally) {
+        let mut theirs = other;
+        for (mine, theirs) in self.all().zip(theirs.all()) {
+            mine.absorb(theirs);
+        }
+    }
+
     fn each(&mut self, group: usize, bucket: Option<usize>, mut f: impl FnMut(&mut Counts, bool)) {
         f(&mut self.window, true);
         f(&mut self.programs[group], true);
@@ -169,22 +281,38 @@ impl Tally {
     }
 }
 
-fn stats(sorted: &[f64]) -> DurationStats {
-    if sorted.is_empty() {
-        return DurationStats::default();
-    }
-    DurationStats {
-        count: sorted.len() as u64,
-        mean: Some(sorted.iter().sum::<f64>() / sorted.len() as f64),
-        median: percentile(sorted, 0.5),
-        p90: percentile(sorted, 0.9),
-        p95: percentile(sorted, 0.95),
-        min: sorted.first().copied(),
-        max: sorted.last().copied(),
-    }
-}
-
 impl Counts {
+    fn absorb(&mut self, o: &Counts) {
+        let (c, oc) = (&mut self.compliance, &o.compliance);
+        c.production += oc.production;
+        c.ingested += oc.ingested;
+        c.emergency += oc.emergency;
+        c.unplanned += oc.unplanned;
+        c.overrides += oc.overrides;
+        let (d, od) = (&mut self.deploys, &o.deploys);
+        d.succeeded += od.succeeded;
+        d.rework += od.rework;
+        d.counted += od.counted;
+        d.failed += od.failed;
+        d.rolled_back += od.rolled_back;
+        if d.days.0.is_empty() {
+            d.days = od.days.clone();
+        }
+        self.leads.absorb(&o.leads);
+        self.restores.absorb(&o.restores);
+        let (v, ov) = (&mut self.delivery, &o.delivery);
+        v.delivered += ov.delivered;
+        v.planned += ov.planned;
+        v.on_time += ov.on_time;
+        v.reviewed += ov.reviewed;
+        v.slips.absorb(&ov.slips);
+        self.gates += o.gates;
+        self.gates_passed += o.gates_passed;
+        self.actions_open += o.actions_open;
+        self.actions_overdue += o.actions_overdue;
+        self.actions_closed += o.actions_closed;
+    }
+
     fn compliance(&self) -> Compliance {
         let c = &self.compliance;
         Compliance {
@@ -213,7 +341,7 @@ impl Counts {
     }
 
     fn lead_time(&self) -> LeadTime {
-        let hours = stats(&self.leads);
+        let hours = self.leads.stats();
         LeadTime {
             hours,
             band: lead_time_band(hours.median),
@@ -232,7 +360,7 @@ impl Counts {
     }
 
     fn time_to_restore(&self) -> TimeToRestore {
-        let hours = stats(&self.restores);
+        let hours = self.restores.stats();
         TimeToRestore {
             hours,
             band: time_to_restore_band(hours.median),
@@ -244,13 +372,190 @@ impl Counts {
         Delivery {
             releases_delivered: d.delivered,
             on_time_rate: rate(d.on_time, d.planned),
-            slippage_days: stats(&d.slips),
+            slippage_days: d.slips.stats(),
             rollback_rate: rate(self.deploys.rolled_back, self.deploys.counted),
             gate_first_pass_rate: rate(self.gates_passed, self.gates),
             review_completion_rate: rate(d.reviewed, d.delivered),
             actions_open: self.actions_open,
             actions_overdue: self.actions_overdue,
             actions_closed: self.actions_closed,
+        }
+    }
+}
+
+/// Which pass over sorted durations: counting them, or keeping the ones at wanted ranks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    Count,
+    Keep,
+}
+
+/// What a query counts rows into: the caller's scope and the window's buckets.
+struct Frame<'a> {
+    scope: &'a Scope,
+    window: &'a Window,
+}
+
+impl Frame<'_> {
+    fn deploys(&self, tally: &mut Tally, d: &Deploys) {
+        let window = self.window;
+        for i in 0..d.time.len() {
+            let t = d.time[i];
+            if !window.contains(t) {
+                continue;
+            }
+            let Some(group) = self.scope.group(d.program[i], d.release[i]) else {
+                continue;
+            };
+            let (flags, day) = (d.flags[i], window.day(t));
+            tally.each(group, window.bucket(t), |c, whole| {
+                let c = &mut c.deploys;
+                c.counted += 1;
+                c.failed += u64::from(flags & FLAG_FAILED != 0);
+                c.rolled_back += u64::from(flags & FLAG_ROLLED_BACK != 0);
+                if flags & FLAG_SUCCEEDED != 0 {
+                    c.succeeded += 1;
+                    c.rework += u64::from(flags & FLAG_EMERGENCY != 0);
+                    if whole {
+                        c.days.insert(day);
+                    }
+                }
+            });
+        }
+    }
+
+    /// Lead or restore times, in two passes (see [`Sample`]).
+    fn durations(&self, tally: &mut Tally, values: &Values, pick: fn(&mut Counts) -> &mut Sample) {
+        let window = self.window;
+        for pass in [Pass::Count, Pass::Keep] {
+            for i in 0..values.time.len() {
+                let t = values.time[i];
+                if !window.contains(t) {
+                    continue;
+                }
+                let Some(group) = self.scope.group(values.program[i], values.release[i]) else {
+                    continue;
+                };
+                let v = values.value[i];
+                tally.each(group, window.bucket(t), |c, _| match pass {
+                    Pass::Count => pick(c).count(v),
+                    Pass::Keep => pick(c).keep(v),
+                });
+            }
+            if pass == Pass::Count {
+                tally.all().for_each(|c| pick(c).plan());
+            }
+        }
+    }
+
+    fn delivered(&self, tally: &mut Tally, v: &Delivered) {
+        let window = self.window;
+        for pass in [Pass::Count, Pass::Keep] {
+            for i in 0..v.time.len() {
+                let t = v.time[i];
+                if !window.contains(t) {
+                    continue;
+                }
+                let Some(group) = self.scope.group(v.program[i], v.release[i]) else {
+                    continue;
+                };
+                let (slip, reviewed) = (v.slip[i], v.reviewed[i]);
+                tally.each(group, window.bucket(t), |c, whole| {
+                    let c = &mut c.delivery;
+                    let planned = !slip.is_nan();
+                    match pass {
+                        Pass::Count => {
+                            c.delivered += 1;
+                            c.reviewed += u64::from(reviewed);
+                            c.planned += u64::from(planned);
+                            c.on_time += u64::from(planned && slip <= 0.0);
+                            if planned && whole {
+                                c.slips.count(slip);
+                            }
+                        }
+                        Pass::Keep if planned && whole => c.slips.keep(slip),
+                        Pass::Keep => {}
+                    }
+                });
+            }
+            if pass == Pass::Count {
+                tally.all().for_each(|c| c.delivery.slips.plan());
+            }
+        }
+    }
+
+    fn gates(&self, tally: &mut Tally, g: &Gates) {
+        for i in 0..g.time.len() {
+            if !self.window.contains(g.time[i]) {
+                continue;
+            }
+            let Some(group) = self.scope.group(g.program[i], g.release[i]) else {
+                continue;
+            };
+            let passed = g.passed[i];
+            tally.each(group, None, |c, _| {
+                c.gates += 1;
+                c.gates_passed += u64::from(passed);
+            });
+        }
+    }
+
+    fn actions(&self, tally: &mut Tally, a: &Actions, q: &Query) {
+        let to_date = q.to.div_euclid(DAY);
+        for i in 0..a.created.len() {
+            let Some(group) = self.scope.group(a.program[i], a.release[i]) else {
+                continue;
+            };
+            let closed = a.closed[i];
+            let open = a.created[i] < q.to && (closed == NONE || closed >= q.to);
+            let overdue = open && a.due[i] != NONE && a.due[i] < to_date;
+            let closed_in_window = closed != NONE && self.window.contains(closed);
+            tally.each(group, None, |c, _| {
+                c.actions_open += u64::from(open);
+                c.actions_overdue += u64::from(overdue);
+                c.actions_closed += u64::from(closed_in_window);
+            });
+        }
+    }
+
+    fn compliance(&self, tally: &mut Tally, derived: &Derived) {
+        let window = self.window;
+        let p = &derived.production;
+        for i in 0..p.time.len() {
+            let t = p.time[i];
+            if !window.contains(t) {
+                continue;
+            }
+            let Some(group) = self.scope.group(p.program[i], p.release[i]) else {
+                continue;
+            };
+            let (ingested, emergency) = (p.ingested[i], p.emergency[i]);
+            tally.each(group, window.bucket(t), |c, _| {
+                let c = &mut c.compliance;
+                c.production += 1;
+                c.ingested += u64::from(ingested);
+                c.emergency += u64::from(emergency);
+            });
+        }
+        let o = &derived.overrides;
+        for i in 0..o.time.len() {
+            let t = o.time[i];
+            if !window.contains(t) {
+                continue;
+            }
+            if let Some(group) = self.scope.group(o.program[i], o.release[i]) {
+                tally.each(group, window.bucket(t), |c, _| c.compliance.overrides += 1);
+            }
+        }
+        let u = &derived.unplanned;
+        for i in 0..u.time.len() {
+            let t = u.time[i];
+            if !window.contains(t) {
+                continue;
+            }
+            if let Some(group) = self.scope.program_group(u.program[i]) {
+                tally.each(group, window.bucket(t), |c, _| c.compliance.unplanned += 1);
+            }
         }
     }
 }
@@ -269,150 +574,32 @@ pub fn compute(derived: &Derived, q: &Query) -> Metrics {
         team: q.team.as_ref().map(|_| derived_team_releases(derived, q)),
     };
     let window = Window::new(q.from, q.to, q.granularity);
-    let mut tally = Tally {
-        window: Counts::default(),
-        programs: vec![Counts::default(); q.programs.len()],
-        buckets: vec![Counts::default(); window.buckets.len()],
-        program_buckets: if q.program_trends {
-            vec![Counts::default(); q.programs.len() * window.buckets.len()]
-        } else {
-            Vec::new()
-        },
+    let frame = Frame {
+        scope: &scope,
+        window: &window,
     };
-
-    let d = &derived.deploys;
-    for i in 0..d.time.len() {
-        let t = d.time[i];
-        if !window.contains(t) {
-            continue;
-        }
-        let Some(group) = scope.group(d.program[i], d.release[i]) else {
-            continue;
-        };
-        let (flags, day) = (d.flags[i], window.day(t));
-        tally.each(group, window.bucket(t), |c, whole| {
-            let c = &mut c.deploys;
-            c.counted += 1;
-            c.failed += u64::from(flags & FLAG_FAILED != 0);
-            c.rolled_back += u64::from(flags & FLAG_ROLLED_BACK != 0);
-            if flags & FLAG_SUCCEEDED != 0 {
-                c.succeeded += 1;
-                c.rework += u64::from(flags & FLAG_EMERGENCY != 0);
-                if whole {
-                    c.days.insert(day);
-                }
-            }
+    let new_tally = || Tally::new(q.programs.len(), window.buckets.len(), q.program_trends);
+    // The families of rows are independent; each is counted by one of two threads, about
+    // half the rows each, and the two tallies are added up.
+    let (mut tally, other) = std::thread::scope(|threads| {
+        let other = threads.spawn(|| {
+            let mut tally = new_tally();
+            frame.durations(&mut tally, &derived.leads, |c| &mut c.leads);
+            frame.durations(&mut tally, &derived.restores, |c| &mut c.restores);
+            frame.compliance(&mut tally, derived);
+            tally
         });
-    }
-    for (values, pick) in [
-        (
-            &derived.leads,
-            (|c: &mut Counts| &mut c.leads) as fn(&mut Counts) -> &mut Vec<f64>,
-        ),
-        (&derived.restores, |c: &mut Counts| &mut c.restores),
-    ] {
-        for i in 0..values.time.len() {
-            let t = values.time[i];
-            if !window.contains(t) {
-                continue;
-            }
-            let Some(group) = scope.group(values.program[i], values.release[i]) else {
-                continue;
-            };
-            let v = values.value[i];
-            tally.each(group, window.bucket(t), |c, _| pick(c).push(v));
-        }
-    }
-    let v = &derived.delivered;
-    for i in 0..v.time.len() {
-        let t = v.time[i];
-        if !window.contains(t) {
-            continue;
-        }
-        let Some(group) = scope.group(v.program[i], v.release[i]) else {
-            continue;
-        };
-        let (slip, reviewed) = (v.slip[i], v.reviewed[i]);
-        tally.each(group, window.bucket(t), |c, whole| {
-            let c = &mut c.delivery;
-            c.delivered += 1;
-            c.reviewed += u64::from(reviewed);
-            if !slip.is_nan() {
-                c.planned += 1;
-                c.on_time += u64::from(slip <= 0.0);
-                if whole {
-                    c.slips.push(slip);
-                }
-            }
-        });
-    }
-    let g = &derived.gates;
-    for i in 0..g.time.len() {
-        if !window.contains(g.time[i]) {
-            continue;
-        }
-        let Some(group) = scope.group(g.program[i], g.release[i]) else {
-            continue;
-        };
-        let passed = g.passed[i];
-        tally.each(group, None, |c, _| {
-            c.gates += 1;
-            c.gates_passed += u64::from(passed);
-        });
-    }
-    let a = &derived.actions;
-    let to_date = q.to.div_euclid(DAY);
-    for i in 0..a.created.len() {
-        let Some(group) = scope.group(a.program[i], a.release[i]) else {
-            continue;
-        };
-        let closed = a.closed[i];
-        let open = a.created[i] < q.to && (closed == NONE || closed >= q.to);
-        let overdue = open && a.due[i] != NONE && a.due[i] < to_date;
-        let closed_in_window = closed != NONE && window.contains(closed);
-        tally.each(group, None, |c, _| {
-            c.actions_open += u64::from(open);
-            c.actions_overdue += u64::from(overdue);
-            c.actions_closed += u64::from(closed_in_window);
-        });
-    }
-
-    let p = &derived.production;
-    for i in 0..p.time.len() {
-        let t = p.time[i];
-        if !window.contains(t) {
-            continue;
-        }
-        let Some(group) = scope.group(p.program[i], p.release[i]) else {
-            continue;
-        };
-        let (ingested, emergency) = (p.ingested[i], p.emergency[i]);
-        tally.each(group, window.bucket(t), |c, _| {
-            let c = &mut c.compliance;
-            c.production += 1;
-            c.ingested += u64::from(ingested);
-            c.emergency += u64::from(emergency);
-        });
-    }
-    let o = &derived.overrides;
-    for i in 0..o.time.len() {
-        let t = o.time[i];
-        if !window.contains(t) {
-            continue;
-        }
-        if let Some(group) = scope.group(o.program[i], o.release[i]) {
-            tally.each(group, window.bucket(t), |c, _| c.compliance.overrides += 1);
-        }
-    }
-    let u = &derived.unplanned;
-    for i in 0..u.time.len() {
-        let t = u.time[i];
-        if !window.contains(t) {
-            continue;
-        }
-        if let Some(group) = scope.program_group(u.program[i]) {
-            tally.each(group, window.bucket(t), |c, _| c.compliance.unplanned += 1);
-        }
+        let mut tally = new_tally();
+        frame.deploys(&mut tally, &derived.deploys);
+        frame.delivered(&mut tally, &derived.delivered);
+        frame.gates(&mut tally, &derived.gates);
+        frame.actions(&mut tally, &derived.actions, q);
+        (tally, other.join())
+    });
+    match other {
+        Ok(other) => tally.absorb(other),
+        // The caller runs this on tokio's blocking pool, which turns a panic into an error.
+        Err(panic) => std::panic::resume_unwind(panic),
     }
 
     let days = window_days(q.from, q.to);
@@ -468,8 +655,8 @@ fn trend(buckets: &[(i64, i64)], counts: &[Counts]) -> Vec<Bucket> {
             deployments: c.deploys.succeeded,
             failed_deployments: c.deploys.failed,
             change_failure_rate: rate(c.deploys.failed, c.deploys.counted),
-            lead_time_median_hours: stats(&c.leads).median,
-            time_to_restore_median_hours: stats(&c.restores).median,
+            lead_time_median_hours: c.leads.percentile(0.5),
+            time_to_restore_median_hours: c.restores.percentile(0.5),
             releases_delivered: c.delivery.delivered,
             on_time_rate: rate(c.delivery.on_time, c.delivery.planned),
             unplanned_deployments: c.compliance.unplanned,
@@ -486,4 +673,36 @@ fn derived_team_releases(derived: &Derived, q: &Query) -> HashSet<i64> {
         .filter(|(_, t)| t == team)
         .map(|(r, _)| *r)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Statistics straight from sorted values, the way metrics.md defines them.
+    fn direct(sorted: &[f64]) -> DurationStats {
+        let at = |rank: usize| sorted[rank];
+        DurationStats {
+            count: sorted.len() as u64,
+            mean: Some(sorted.iter().sum::<f64>() / sorted.len() as f64),
+            median: percentile_of(sorted.len(), 0.5, at),
+            p90: percentile_of(sorted.len(), 0.9, at),
+            p95: percentile_of(sorted.len(), 0.95, at),
+            min: sorted.first().copied(),
+            max: sorted.last().copied(),
+        }
+    }
+
+    #[test]
+    fn a_sample_keeps_exactly_what_its_statistics_read() {
+        assert_eq!(Sample::default().stats(), DurationStats::default());
+        for n in 1..=60 {
+            let sorted: Vec<f64> = (0..n).map(|i| (i * i) as f64 / 7.0).collect();
+            let mut sample = Sample::default();
+            sorted.iter().for_each(|v| sample.count(*v));
+            sample.plan();
+            sorted.iter().for_each(|v| sample.keep(*v));
+            assert_eq!(sample.stats(), direct(&sorted), "n = {n}");
+        }
+    }
 }

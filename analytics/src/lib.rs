@@ -8,12 +8,14 @@ mod calendar;
 mod compute;
 mod derive;
 mod frames;
+mod index;
 mod model;
 mod rules;
 mod store;
 
 pub use calendar::buckets;
 pub use frames::Error;
+pub use index::ById;
 pub use model::*;
 pub use store::Store;
 

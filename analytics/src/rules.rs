@@ -5,15 +5,22 @@ use crate::model::Band;
 pub const HOUR: i64 = 3_600_000_000;
 pub const DAY: i64 = 24 * HOUR;
 
-/// The `p` quantile of sorted values by linear interpolation between closest ranks (as
-/// PostgreSQL's `percentile_cont` and polars' linear quantile); None without values.
-pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
-    if sorted.is_empty() {
+/// The `p` quantile of `n` sorted values, known by rank, by linear interpolation between
+/// closest ranks (as PostgreSQL's `percentile_cont` and polars' linear quantile); None
+/// without values. It reads only the ranks [`percentile_ranks`] names.
+pub fn percentile_of(n: usize, p: f64, at: impl Fn(usize) -> f64) -> Option<f64> {
+    if n == 0 {
         return None;
     }
-    let h = (sorted.len() - 1) as f64 * p;
+    let h = (n - 1) as f64 * p;
     let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
-    Some(sorted[lo] + (h - h.floor()) * (sorted[hi] - sorted[lo]))
+    Some(at(lo) + (h - h.floor()) * (at(hi) - at(lo)))
+}
+
+/// The ranks [`percentile_of`] reads for `p` among `n` values.
+pub fn percentile_ranks(n: usize, p: f64) -> [usize; 2] {
+    let h = (n.max(1) - 1) as f64 * p;
+    [h.floor() as usize, h.ceil() as usize]
 }
 
 /// `part / whole`, or None when `whole` is 0.
@@ -69,6 +76,28 @@ pub fn time_to_restore_band(median_hours: Option<f64>) -> Band {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+        percentile_of(sorted.len(), p, |rank| sorted[rank])
+    }
+
+    #[test]
+    fn the_ranks_named_are_the_ranks_read() {
+        for n in 1..40 {
+            for p in [0.0, 0.5, 0.9, 0.95, 1.0] {
+                let named = percentile_ranks(n, p);
+                let read = std::cell::RefCell::new(Vec::new());
+                percentile_of(n, p, |rank| {
+                    read.borrow_mut().push(rank);
+                    0.0
+                });
+                assert!(
+                    read.borrow().iter().all(|r| named.contains(r)),
+                    "n={n} p={p}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn percentile_is_polars_linear_quantile() {

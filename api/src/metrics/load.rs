@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 
-use analytics::{Coded, DeploymentStatus, GateStatus, Tables, Tier};
+use analytics::{ById, Coded, DeploymentStatus, GateStatus, Tables, Tier};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use super::rows::{self, Row};
@@ -80,44 +80,6 @@ fn coded<E: Coded>(text: &str) -> Result<E, DbErr> {
                 std::any::type_name::<E>()
             ))
         })
-}
-
-/// Values by id: a vector indexed by id where the ids are dense (as database ids are), a
-/// hash map otherwise. Millions of rows look up their release, so this is the hot loop of
-/// assembling the tables.
-enum ById<T> {
-    Dense { first: i64, values: Vec<Option<T>> },
-    Sparse(HashMap<i64, T>),
-}
-
-impl<T: Copy> ById<T> {
-    fn new(ids: &[i64], values: impl Iterator<Item = T>) -> Self {
-        let (Some(first), Some(last)) = (ids.iter().min(), ids.iter().max()) else {
-            return Self::Sparse(HashMap::new());
-        };
-        let span = last.abs_diff(*first);
-        if span > 4 * ids.len() as u64 + 1024 {
-            return Self::Sparse(ids.iter().copied().zip(values).collect());
-        }
-        let mut dense = vec![None; span as usize + 1];
-        for (id, value) in ids.iter().zip(values) {
-            dense[(id - first) as usize] = Some(value);
-        }
-        Self::Dense {
-            first: *first,
-            values: dense,
-        }
-    }
-
-    fn get(&self, id: i64) -> Option<T> {
-        match self {
-            Self::Dense { first, values } => {
-                let index = usize::try_from(id.checked_sub(*first)?).ok()?;
-                values.get(index).copied().flatten()
-            }
-            Self::Sparse(map) => map.get(&id).copied(),
-        }
-    }
 }
 
 /// The rows of `sql`, each pushed into a `T`, read in a task of its own: the tables are
@@ -655,24 +617,6 @@ mod tests {
             (vec![2], vec![20])
         );
         assert_eq!(t.unplanned.tier, [Tier::Staging]);
-    }
-
-    #[test]
-    fn ids_are_looked_up_densely_or_sparsely_alike() {
-        let dense = ById::new(&[3, 1, 2], [30, 10, 20].into_iter());
-        assert!(matches!(dense, ById::Dense { .. }));
-        let sparse = ById::new(&[3, 1, 1 << 40], [30, 10, 99].into_iter());
-        assert!(matches!(sparse, ById::Sparse(_)));
-        for index in [&dense, &sparse] {
-            assert_eq!((index.get(1), index.get(3)), (Some(10), Some(30)));
-            assert_eq!(
-                (index.get(0), index.get(4), index.get(i64::MIN)),
-                (None, None, None)
-            );
-        }
-        assert_eq!(sparse.get(1 << 40), Some(99));
-        let none = ById::<i64>::new(&[], std::iter::empty());
-        assert_eq!(none.get(1), None);
     }
 
     #[test]

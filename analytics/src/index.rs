@@ -1,0 +1,133 @@
+//! Values by id, for the lookups that join millions of rows to their release or gate.
+
+use std::collections::HashMap;
+
+/// Values by id: a vector indexed by id where the ids are dense (as database ids are), a
+/// hash map otherwise.
+pub enum ById<T> {
+    Dense { first: i64, values: Vec<Option<T>> },
+    Sparse(HashMap<i64, T>),
+}
+
+impl<T: Copy> ById<T> {
+    /// The value of each id; for an id given twice, the last.
+    pub fn new(ids: &[i64], values: impl Iterator<Item = T>) -> Self {
+        let (Some(first), Some(last)) = (ids.iter().min(), ids.iter().max()) else {
+            return Self::Sparse(HashMap::new());
+        };
+        let span = last.abs_diff(*first);
+        if span > 4 * ids.len() as u64 + 1024 {
+            return Self::Sparse(ids.iter().copied().zip(values).collect());
+        }
+        let mut dense = vec![None; span as usize + 1];
+        for (id, value) in ids.iter().zip(values) {
+            dense[(id - first) as usize] = Some(value);
+        }
+        Self::Dense {
+            first: *first,
+            values: dense,
+        }
+    }
+
+    pub fn get(&self, id: i64) -> Option<T> {
+        match self {
+            Self::Dense { first, values } => {
+                let index = usize::try_from(id.checked_sub(*first)?).ok()?;
+                values.get(index).copied().flatten()
+            }
+            Self::Sparse(map) => map.get(&id).copied(),
+        }
+    }
+}
+
+/// A small dense number for each distinct key: the key's offset where keys are dense, else
+/// the order keys were first seen in. For grouping rows by release or gate in one pass.
+pub struct Slots {
+    first: i64,
+    span: usize,
+    sparse: Option<HashMap<i64, usize>>,
+}
+
+impl Slots {
+    pub fn new(keys: &[i64]) -> Self {
+        let (Some(first), Some(last)) = (keys.iter().min(), keys.iter().max()) else {
+            return Self {
+                first: 0,
+                span: 0,
+                sparse: Some(HashMap::new()),
+            };
+        };
+        let span = last.abs_diff(*first);
+        if span > 4 * keys.len() as u64 + 1024 {
+            let mut map = HashMap::new();
+            for key in keys {
+                let next = map.len();
+                map.entry(*key).or_insert(next);
+            }
+            return Self {
+                first: *first,
+                span: map.len(),
+                sparse: Some(map),
+            };
+        }
+        Self {
+            first: *first,
+            span: span as usize + 1,
+            sparse: None,
+        }
+    }
+
+    /// How many slots there are; every slot is below this.
+    pub fn len(&self) -> usize {
+        self.span
+    }
+
+    /// The slot of a key among those the slots were made from.
+    pub fn of(&self, key: i64) -> Option<usize> {
+        match &self.sparse {
+            None => usize::try_from(key.checked_sub(self.first)?)
+                .ok()
+                .filter(|s| *s < self.span),
+            Some(map) => map.get(&key).copied(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_looked_up_densely_or_sparsely_alike() {
+        let dense = ById::new(&[3, 1, 2], [30, 10, 20].into_iter());
+        assert!(matches!(dense, ById::Dense { .. }));
+        let sparse = ById::new(&[3, 1, 1 << 40], [30, 10, 99].into_iter());
+        assert!(matches!(sparse, ById::Sparse(_)));
+        for index in [&dense, &sparse] {
+            assert_eq!((index.get(1), index.get(3)), (Some(10), Some(30)));
+            assert_eq!(
+                (index.get(0), index.get(4), index.get(i64::MIN)),
+                (None, None, None)
+            );
+        }
+        assert_eq!(sparse.get(1 << 40), Some(99));
+        let none = ById::<i64>::new(&[], std::iter::empty());
+        assert_eq!(none.get(1), None);
+    }
+
+    #[test]
+    fn every_distinct_key_has_a_slot_below_len() {
+        for keys in [vec![5, 7, 5, 6], vec![1 << 40, 3, 1 << 40, -9]] {
+            let slots = Slots::new(&keys);
+            let mut seen: Vec<usize> = keys.iter().filter_map(|k| slots.of(*k)).collect();
+            assert_eq!(seen.len(), keys.len());
+            assert!(seen.iter().all(|s| *s < slots.len()));
+            assert_eq!(slots.of(keys[0]), slots.of(keys[2]));
+            seen.sort_unstable();
+            seen.dedup();
+            assert_eq!(seen.len(), 3);
+            assert_eq!(slots.of(123_456), None);
+        }
+        assert_eq!(Slots::new(&[]).len(), 0);
+    }
+}
