@@ -7,7 +7,7 @@ use std::net::TcpStream;
 use api::auth::Role;
 use serde_json::{Value, json};
 
-use crate::support::{OtherProcess, TestApp, data, error_code, token};
+use crate::support::{OtherProcess, TestApp, data, error_code, run_in, token};
 
 const METRICS: &str = "query($filter: MetricsFilter!) { metrics(filter: $filter) {
   from to
@@ -416,6 +416,85 @@ async fn a_query_after_a_write_reflects_it() {
     assert_eq!(after["changeFailureRate"]["failed"], 3);
     assert_eq!(after["timeToRestore"]["hours"]["count"], 3);
     assert!(close(&after["timeToRestore"]["hours"]["median"], 2.0));
+}
+
+/// The metrics a new process on `app`'s database answers, and how many full loads of the
+/// database it made to answer them.
+async fn restarted(app: &TestApp) -> (Value, u64) {
+    let process = app.another_process();
+    let viewer = token(Role::Viewer, None);
+    let response = run_in(
+        &process,
+        Some(&viewer),
+        METRICS,
+        json!({ "filter": march() }),
+    )
+    .await;
+    (data(response)["metrics"].clone(), process.analytics.loads())
+}
+
+#[tokio::test]
+async fn a_restarted_process_starts_from_its_snapshot_and_misses_no_write() {
+    use api::metrics::persisted;
+    use sea_orm::{ConnectionTrait, Statement};
+    let (app, a_deployment) = history().await;
+    let before = metrics_as(&app, Role::Viewer, None, march()).await;
+    let sqlite = app.db.get_database_backend() == sea_orm::DbBackend::Sqlite;
+    let file = persisted::path_of(&app.db);
+    assert_eq!(
+        file.is_some(),
+        sqlite,
+        "a snapshot only beside a SQLite file"
+    );
+
+    // Writes after the snapshot, and a restart: they are all in the figures.
+    incident(&app, json!({"deploymentId": a_deployment, "title": "Late errors", "severity": "SEV3", "openedAt": "2026-05-01T00:00:00Z"})).await;
+    incident(
+        &app,
+        json!({"programKey": "PAY", "title": "DNS", "severity": "SEV2", "causedByChange": false,
+        "openedAt": "2026-03-07T00:00:00Z", "resolvedAt": "2026-03-07T04:00:00Z"}),
+    )
+    .await;
+    let (after, loads) = restarted(&app).await;
+    assert_eq!(before["changeFailureRate"]["failed"], 2);
+    assert_eq!(after["changeFailureRate"]["failed"], 3);
+    assert_eq!(after["timeToRestore"]["hours"]["count"], 3);
+    assert_eq!(
+        loads,
+        u64::from(!sqlite),
+        "restored from the snapshot, not read again"
+    );
+    let Some(file) = file else {
+        return;
+    };
+    // Exactly what a process without a snapshot computes.
+    std::fs::remove_file(&file).unwrap();
+    let (full, loads) = restarted(&app).await;
+    assert_eq!((full.clone(), loads), (after.clone(), 1));
+    assert!(file.exists(), "the full load wrote a new snapshot");
+
+    // A snapshot torn or corrupt is ignored, read again in full and written anew.
+    let bytes = std::fs::read(&file).unwrap();
+    let mut corrupt = bytes.clone();
+    let middle = corrupt.len() / 2;
+    corrupt[middle] ^= 1;
+    for damaged in [bytes[..bytes.len() / 3].to_vec(), corrupt] {
+        std::fs::write(&file, damaged).unwrap();
+        assert_eq!(restarted(&app).await, (full.clone(), 1));
+        assert!(persisted::read(&file).is_ok());
+    }
+
+    // A snapshot of another history of the database (its watermark's change differs, as
+    // after a restore from a backup) is ignored too.
+    let watermark = persisted::read(&file).unwrap().watermark;
+    app.db
+        .execute_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            format!("UPDATE changes SET at = at + 1 WHERE id = {watermark}"),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(restarted(&app).await, (full, 1));
 }
 
 async fn rename_changes(app: &TestApp, from: &str, to: &str) {

@@ -20,10 +20,14 @@ use sea_orm::{
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::load::{Selection, tables};
+use super::persisted::{self, Persisted};
 use crate::error::{ApiError, ApiResult};
 
 /// How long a skipped change id is looked for.
 const GAP_PATIENCE: Duration = Duration::from_secs(60);
+
+/// The most changed releases a refresh re-reads; past it, a full load is cheaper.
+const REPLAY_LIMIT: usize = 20_000;
 
 struct Loaded {
     store: Arc<Store>,
@@ -85,24 +89,43 @@ pub async fn programs(db: &DatabaseConnection) -> ApiResult<Arc<Vec<ProgramRef>>
     ))
 }
 
-async fn latest_change(db: &DatabaseConnection) -> ApiResult<i64> {
-    let id: Option<Option<i64>> = change::Entity::find()
+/// The newest change's id and time, (0, 0) before the first.
+async fn latest_change(db: &DatabaseConnection) -> ApiResult<(i64, i64)> {
+    let newest: Option<(i64, i64)> = change::Entity::find()
         .select_only()
-        .column_as(change::Column::Id.max(), "max")
+        .columns([change::Column::Id, change::Column::At])
+        .order_by_desc(change::Column::Id)
+        .limit(1)
         .into_tuple()
         .one(db)
         .await?;
-    Ok(id.flatten().unwrap_or(0))
+    Ok(newest.unwrap_or((0, 0)))
 }
 
 /// Reads everything. The watermark is read first: a change committed meanwhile is applied
-/// again on the next query, which replacing rows makes harmless.
+/// again on the next query, which replacing rows makes harmless. On SQLite the tables are
+/// also written to the snapshot file, for the next process to start from.
 async fn load_all(db: &DatabaseConnection) -> ApiResult<Loaded> {
     let started = Instant::now();
-    let watermark = latest_change(db).await?;
+    let (watermark, watermark_at) = latest_change(db).await?;
     let tables = tables(db, Selection::All).await?;
     let read = started.elapsed();
-    let store = blocking(move || Store::new(tables)).await?;
+    let keep = persisted::path_of(db);
+    let store = blocking(move || {
+        let Some(path) = keep else {
+            return Store::new(tables);
+        };
+        let saved = Persisted {
+            tables,
+            watermark,
+            watermark_at,
+        };
+        if let Err(err) = persisted::write(&path, &saved) {
+            tracing::warn!(file = %path.display(), error = %err, "could not write the analytics snapshot");
+        }
+        Store::new(saved.tables)
+    })
+    .await?;
     tracing::info!(
         deployments = store.deployments(),
         read_millis = read.as_millis() as u64,
@@ -115,6 +138,54 @@ async fn load_all(db: &DatabaseConnection) -> ApiResult<Loaded> {
         watermark,
         gaps: Vec::new(),
     })
+}
+
+/// The store from this database's snapshot file, or None when there is none it can trust
+/// (the reason is logged); the caller then applies the changes after its watermark.
+async fn restore(db: &DatabaseConnection) -> ApiResult<Option<Loaded>> {
+    let Some(path) = persisted::path_of(db) else {
+        return Ok(None);
+    };
+    let started = Instant::now();
+    let file = path.clone();
+    let Ok(read) = tokio::task::spawn_blocking(move || persisted::read(&file)).await else {
+        return Ok(None);
+    };
+    let saved = match read {
+        Ok(saved) => saved,
+        Err(err) => {
+            if err.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(file = %path.display(), error = %err, "ignoring the analytics snapshot");
+            }
+            return Ok(None);
+        }
+    };
+    // The change at the watermark, as the snapshot saw it: otherwise the database is not
+    // the one the snapshot was taken of (replaced, restored from a backup, recreated).
+    let at: Option<i64> = change::Entity::find_by_id(saved.watermark)
+        .select_only()
+        .column(change::Column::At)
+        .into_tuple()
+        .one(db)
+        .await?;
+    if at.unwrap_or(0) != saved.watermark_at {
+        tracing::warn!(file = %path.display(), "ignoring an analytics snapshot of another history of this database");
+        return Ok(None);
+    }
+    let (watermark, tables) = (saved.watermark, saved.tables);
+    let store = blocking(move || Store::new(tables)).await?;
+    tracing::info!(
+        deployments = store.deployments(),
+        watermark,
+        millis = started.elapsed().as_millis() as u64,
+        "analytics store restored from its snapshot"
+    );
+    Ok(Some(Loaded {
+        store: Arc::new(store),
+        programs: programs(db).await?,
+        watermark,
+        gaps: Vec::new(),
+    }))
 }
 
 impl MetricsCache {
@@ -143,11 +214,15 @@ async fn update(
     loads: &AtomicU64,
 ) -> ApiResult<Snapshot> {
     let loaded = match state.take() {
-        None => {
-            let loaded = load_all(db).await?;
-            loads.fetch_add(1, Ordering::Relaxed);
-            loaded
-        }
+        None => match restore(db).await? {
+            // A restored store is as old as its snapshot: what changed since is applied now.
+            Some(restored) => refreshed(restored, db, loads).await?,
+            None => {
+                let loaded = load_all(db).await?;
+                loads.fetch_add(1, Ordering::Relaxed);
+                loaded
+            }
+        },
         Some(loaded) => match read_changes(db, &loaded).await {
             Ok(Delta::None) => loaded,
             Ok(Delta::Reload(fresh)) => {
@@ -167,6 +242,22 @@ async fn update(
     };
     *state = Some(loaded);
     Ok(snapshot)
+}
+
+/// `loaded` with every change after its watermark applied.
+async fn refreshed(
+    loaded: Loaded,
+    db: &DatabaseConnection,
+    loads: &AtomicU64,
+) -> ApiResult<Loaded> {
+    Ok(match read_changes(db, &loaded).await? {
+        Delta::None => loaded,
+        Delta::Reload(fresh) => {
+            loads.fetch_add(1, Ordering::Relaxed);
+            *fresh
+        }
+        Delta::Patch(patch) => apply(loaded, *patch).await?,
+    })
 }
 
 /// What the change feed says to do to the store, read in full before anything changes.
@@ -203,7 +294,13 @@ async fn read_changes(db: &DatabaseConnection, loaded: &Loaded) -> ApiResult<Del
     if changes.is_empty() {
         return Ok(Delta::None);
     }
-    if changes.iter().any(|c| c.kind == ChangeKind::Bulk) {
+    // A bulk change, or more changed releases than re-reading them beats a full load (a
+    // snapshot of long ago).
+    let changed_releases = changes
+        .iter()
+        .filter_map(|c| c.release_id)
+        .collect::<BTreeSet<_>>();
+    if changes.iter().any(|c| c.kind == ChangeKind::Bulk) || changed_releases.len() > REPLAY_LIMIT {
         return Ok(Delta::Reload(Box::new(load_all(db).await?)));
     }
 
@@ -217,12 +314,7 @@ async fn read_changes(db: &DatabaseConnection, loaded: &Loaded) -> ApiResult<Del
         }
     }
 
-    let releases: Vec<i64> = changes
-        .iter()
-        .filter_map(|c| c.release_id)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let releases: Vec<i64> = changed_releases.into_iter().collect();
     let incidents: Vec<i64> = changes.iter().filter_map(|c| c.incident_id).collect();
     let deliveries: Vec<i64> = changes.iter().filter_map(|c| c.delivery_id).collect();
     let programs = if changes.iter().any(|c| c.kind == ChangeKind::Program) {

@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod load;
+pub mod persisted;
 mod rows;
 
 use analytics::ProgramRef;

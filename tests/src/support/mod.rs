@@ -135,11 +135,7 @@ impl TestApp {
 
     /// The schema on an existing connection (e.g. one that counts statements).
     pub fn on(test_db: TestDb, db: DatabaseConnection) -> Self {
-        // Tests send many requests as one subject; budgets have tests of their own.
-        let state = api::http::AppState::new(db.clone(), keys(), true).with_limits(Limits {
-            rate_limit: 0,
-            ..Limits::default()
-        });
+        let state = state_on(&db);
         Self {
             state,
             db,
@@ -162,14 +158,13 @@ impl TestApp {
     /// Runs `query` as the bearer of `token` (none: anonymous) along the path of an HTTP
     /// request; returns the JSON response (for a refused request, its error body).
     pub async fn run(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        let header = token.map(|t| format!("Bearer {t}"));
-        let request = async_graphql::Request::new(query)
-            .variables(async_graphql::Variables::from_json(variables));
-        let meta = Arc::new(RequestMeta::default());
-        match answer(&self.state, header.as_deref(), None, request, meta).await {
-            Ok(response) => serde_json::to_value(response).unwrap(),
-            Err(refusal) => serde_json::json!({ "errors": [refusal.error_json()] }),
-        }
+        run_in(&self.state, token, query, variables).await
+    }
+
+    /// What another relm process on this database would share: a state of its own, with
+    /// its own analytics store.
+    pub fn another_process(&self) -> api::http::AppState {
+        state_on(&self.db)
     }
 
     /// Runs `query` as an admin and returns `data`, failing on any error.
@@ -182,6 +177,33 @@ impl TestApp {
     pub async fn viewer_of(&self, programs: &[&str], query: &str, variables: Value) -> Value {
         let token = self.token(Role::Viewer, Some(programs));
         data(self.run(Some(&token), query, variables).await)
+    }
+}
+
+/// The state of a server on `db`. Tests send many requests as one subject; budgets have
+/// tests of their own.
+fn state_on(db: &DatabaseConnection) -> api::http::AppState {
+    api::http::AppState::new(db.clone(), keys(), true).with_limits(Limits {
+        rate_limit: 0,
+        ..Limits::default()
+    })
+}
+
+/// Runs `query` in `state` as the bearer of `token` (none: anonymous) along the path of an
+/// HTTP request; returns the JSON response (for a refused request, its error body).
+pub async fn run_in(
+    state: &api::http::AppState,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> Value {
+    let header = token.map(|t| format!("Bearer {t}"));
+    let request = async_graphql::Request::new(query)
+        .variables(async_graphql::Variables::from_json(variables));
+    let meta = Arc::new(RequestMeta::default());
+    match answer(state, header.as_deref(), None, request, meta).await {
+        Ok(response) => serde_json::to_value(response).unwrap(),
+        Err(refusal) => serde_json::json!({ "errors": [refusal.error_json()] }),
     }
 }
 
