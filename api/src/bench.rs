@@ -7,7 +7,9 @@
 //! first query after a write (which it makes through `addReleaseItem`, so the benchmark adds
 //! items to the newest release).
 
+mod http;
 pub mod ingest;
+pub mod read;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -177,12 +179,12 @@ fn same(a: Option<f64>, b: Option<f64>) -> bool {
 
 /// Runs the benchmark and prints its report.
 pub async fn bench(
-    db: DatabaseConnection,
-    keys: crate::auth::JwtKeys,
+    db: &DatabaseConnection,
+    keys: &crate::auth::JwtKeys,
     iterations: usize,
     writes: usize,
 ) -> anyhow::Result<()> {
-    let production = entity::deployment::Entity::find().count(&db).await?;
+    let production = entity::deployment::Entity::find().count(db).await?;
     anyhow::ensure!(
         production > 0,
         "the database has no deployments: run `relm seed --demo --scale 100` first"
@@ -198,8 +200,8 @@ pub async fn bench(
         time::rfc3339(to)
     );
 
-    let state = AppState::new(db.clone(), keys, false);
-    let (cold, data) = timed(&state.schema, &db, &filter).await?;
+    let state = AppState::new(db.clone(), keys.clone(), false);
+    let (cold, data) = timed(&state.schema, db, &filter).await?;
     let m = &data["metrics"];
     println!(
         "figures: {} production deployments in the window, lead time median {:.2} h, change failure rate {:.4}, time to restore median {:.2} h, {} programs",
@@ -220,13 +222,13 @@ pub async fn bench(
 
     let mut warm = Vec::with_capacity(iterations);
     for _ in 0..iterations {
-        warm.push(timed(&state.schema, &db, &filter).await?.0);
+        warm.push(timed(&state.schema, db, &filter).await?.0);
     }
     println!("warm: {}", summary(warm.clone()));
 
     let newest = entity::release::Entity::find()
         .order_by_desc(entity::release::Column::Id)
-        .one(&db)
+        .one(db)
         .await?
         .context("no release")?;
     let release_id = ids::encode(NodeType::Release, newest.id);
@@ -235,12 +237,12 @@ pub async fn bench(
         let input = json!({"input": {"releaseId": release_id, "title": format!("bench item {n}"), "kind": "CHORE"}});
         run(
             &state.schema,
-            &db,
+            db,
             "mutation($input: AddReleaseItemInput!) { addReleaseItem(input: $input) { id } }",
             input,
         )
         .await?;
-        after_write.push(timed(&state.schema, &db, &filter).await?.0);
+        after_write.push(timed(&state.schema, db, &filter).await?.0);
     }
     println!("first query after one write: {}", summary(after_write));
 
@@ -248,7 +250,7 @@ pub async fn bench(
         let mut sql = Vec::new();
         let mut figures = Vec::new();
         for _ in 0..3 {
-            let (elapsed, f) = baseline(&db, from, to).await?;
+            let (elapsed, f) = baseline(db, from, to).await?;
             sql.push(elapsed);
             figures = f;
         }
@@ -262,7 +264,7 @@ pub async fn bench(
             "warm relm is {:.1}x faster than the SQL baseline (medians)",
             sql[sql.len() / 2].as_secs_f64() / warm[warm.len() / 2].as_secs_f64()
         );
-        let (_, data) = timed(&state.schema, &db, &filter).await?;
+        let (_, data) = timed(&state.schema, db, &filter).await?;
         let m = &data["metrics"];
         let f = |v: &Value| v.as_f64();
         let agree = same(

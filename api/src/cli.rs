@@ -102,6 +102,12 @@ pub struct BenchArgs {
     /// How long the concurrent writers or senders run, in seconds.
     #[arg(long, default_value_t = 60)]
     pub seconds: u64,
+    /// How long each read of the read-path table is loaded, in seconds; 0 skips the table.
+    #[arg(long, default_value_t = 10)]
+    pub read_seconds: u64,
+    /// Keep-alive connections loading each read.
+    #[arg(long, default_value_t = 64)]
+    pub connections: usize,
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]
@@ -320,7 +326,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     crate::bench::writes(db, keys, writers.max(1), args.seconds.max(1)).await
                 }
                 (None, None) => {
-                    crate::bench::bench(db, keys, args.iterations.max(1), args.writes.max(1)).await
+                    crate::bench::bench(&db, &keys, args.iterations.max(1), args.writes.max(1))
+                        .await?;
+                    if args.read_seconds == 0 {
+                        return Ok(());
+                    }
+                    crate::bench::read::read(&db, keys, args.connections.max(1), args.read_seconds)
+                        .await
                 }
             }
         }

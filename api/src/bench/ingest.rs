@@ -9,12 +9,10 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use sea_orm::DatabaseConnection;
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
 
+use super::http::{Client, post};
 use super::{report, run};
 use crate::auth::JwtKeys;
 use crate::guard::Limits;
@@ -24,7 +22,7 @@ use crate::time;
 
 /// One keep-alive connection that posts deliveries.
 struct Sender {
-    stream: BufReader<TcpStream>,
+    client: Client,
     key: String,
     secret: String,
 }
@@ -32,36 +30,13 @@ struct Sender {
 impl Sender {
     /// Posts `body` and returns the status and the answer.
     async fn post(&mut self, body: &str) -> anyhow::Result<(u16, String)> {
-        let signature = sign(&self.secret, body.as_bytes());
-        let request = format!(
-            "POST /v1/ingest/{} HTTP/1.1\r\nHost: relm\r\nContent-Type: application/json\r\nX-Relm-Signature-256: sha256={signature}\r\nContent-Length: {}\r\n\r\n{body}",
-            self.key,
-            body.len()
+        let signature = format!("sha256={}", sign(&self.secret, body.as_bytes()));
+        let request = post(
+            &format!("/v1/ingest/{}", self.key),
+            &[("X-Relm-Signature-256", &signature)],
+            body,
         );
-        self.stream.get_mut().write_all(request.as_bytes()).await?;
-        let mut status_line = String::new();
-        self.stream.read_line(&mut status_line).await?;
-        let status = status_line
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .context("no HTTP status")?;
-        let mut length = 0usize;
-        loop {
-            let mut line = String::new();
-            self.stream.read_line(&mut line).await?;
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse()?;
-            }
-        }
-        let mut answer = vec![0; length];
-        self.stream.read_exact(&mut answer).await?;
+        let (status, answer) = self.client.send(&request).await?;
         Ok((status, String::from_utf8_lossy(&answer).into_owned()))
     }
 }
@@ -171,9 +146,8 @@ pub async fn deliveries(
     let mut tasks = tokio::task::JoinSet::new();
     for (sender, (version, key, secret)) in targets.into_iter().enumerate() {
         tasks.spawn(async move {
-            let stream = TcpStream::connect(addr).await?;
             let mut client = Sender {
-                stream: BufReader::new(stream),
+                client: Client::connect(addr).await?,
                 key,
                 secret,
             };

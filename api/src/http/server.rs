@@ -38,6 +38,24 @@ pub async fn serve(
     on_bound: impl FnOnce(SocketAddr),
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    let bus = state.bus.clone();
+    let header_read_timeout = state.limits.header_read_timeout;
+    // Subscriptions end with the server: their connections would hold the shutdown.
+    let shutdown = async move {
+        shutdown.await;
+        bus.close();
+    };
+    serve_endpoint(app(state), header_read_timeout, bind, on_bound, shutdown).await
+}
+
+/// [`serve`] for any endpoint (the benchmark's reference servers use it too).
+pub async fn serve_endpoint(
+    endpoint: impl Endpoint + 'static,
+    header_read_timeout: Duration,
+    bind: &str,
+    on_bound: impl FnOnce(SocketAddr),
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     let listener = TcpListener::bind(bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
@@ -45,13 +63,12 @@ pub async fn serve(
         .local_addr()
         .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     on_bound(local);
-    let bus = state.bus.clone();
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(state.limits.header_read_timeout)
+        .header_read_timeout(header_read_timeout)
         .max_headers(MAX_HEADERS);
-    let endpoint = Arc::new(app(state).map_to_response());
+    let endpoint = Arc::new(endpoint.map_to_response());
     let (stop, stopping) = watch::channel(false);
     let mut connections = JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -104,7 +121,6 @@ pub async fn serve(
         while connections.try_join_next().is_some() {}
     }
     drop(listener);
-    bus.close();
     let _ = stop.send(true);
     let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
         while connections.join_next().await.is_some() {}

@@ -1,0 +1,206 @@
+//! The read path against its framework's ceiling: requests per second of small GraphQL
+//! reads through relm's whole HTTP path, beside two reference servers in the same process
+//! and accept loop: a bare poem handler answering a fixed JSON body, and an async-graphql
+//! schema answering `{ hello }`. The ratios show what relm adds to the framework.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
+use poem::http::StatusCode;
+use poem::web::Data;
+use poem::{Body, EndpointExt, IntoResponse, Response, Route, handler};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use serde_json::json;
+
+use super::http::{Load, load, post};
+use super::summary;
+use crate::auth::{JwtKeys, Role};
+use crate::guard::Limits;
+use crate::http::server::serve_endpoint;
+use crate::http::{AppState, serve};
+
+/// The reference schema: one field.
+struct Hello;
+
+#[Object]
+impl Hello {
+    async fn hello(&self) -> &'static str {
+        "world"
+    }
+}
+
+type HelloSchema = Schema<Hello, EmptyMutation, EmptySubscription>;
+
+/// async-graphql over poem, the shortest way: parse the body, execute, serialise.
+#[handler]
+async fn graphql_hello(body: Body, Data(schema): Data<&HelloSchema>) -> Response {
+    let Ok(bytes) = body.into_bytes_limit(1 << 20).await else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let Ok(request) = serde_json::from_slice::<async_graphql::Request>(&bytes) else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let response = schema.execute(request).await;
+    match serde_json::to_vec(&response) {
+        Ok(body) => Response::builder().content_type("application/json").body(body),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// The bare framework: a fixed answer.
+#[handler]
+fn bare() -> Response {
+    Response::builder()
+        .content_type("application/json")
+        .body(r#"{"data":{"hello":"world"}}"#)
+}
+
+/// Serves `endpoint` on a free port for the rest of the process.
+async fn listen(endpoint: impl poem::Endpoint + 'static) -> anyhow::Result<SocketAddr> {
+    let (bound, addr) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let _ = serve_endpoint(
+            endpoint,
+            Duration::from_secs(10),
+            "127.0.0.1:0",
+            |a| {
+                let _ = bound.send(a);
+            },
+            std::future::pending(),
+        )
+        .await;
+    });
+    Ok(addr.await?)
+}
+
+/// One row of the table: what was asked of which server.
+struct Target {
+    name: String,
+    addr: SocketAddr,
+    body: String,
+    token: Option<String>,
+}
+
+/// The newest release of the first program, to look up by key and version.
+async fn some_release(db: &DatabaseConnection) -> anyhow::Result<(String, String)> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT p.key, r.version FROM releases r JOIN programs p ON p.id = r.program_id \
+             ORDER BY r.id DESC LIMIT 1",
+        ))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no release to read: seed the database first"))?;
+    Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?))
+}
+
+/// The read rows of the table: the reference servers, then relm's reads, each loaded by
+/// `connections` connections for `seconds`.
+pub async fn read(
+    db: &DatabaseConnection,
+    keys: JwtKeys,
+    connections: usize,
+    seconds: u64,
+) -> anyhow::Result<()> {
+    let state = AppState::new(db.clone(), keys.clone(), false).with_limits(Limits {
+        rate_limit: 0,
+        ..Limits::default()
+    });
+    let relm = {
+        let (bound, addr) = tokio::sync::oneshot::channel();
+        let server = state.clone();
+        tokio::spawn(async move {
+            let _ = serve(
+                server,
+                "127.0.0.1:0",
+                |a| {
+                    let _ = bound.send(a);
+                },
+                std::future::pending(),
+            )
+            .await;
+        });
+        addr.await?
+    };
+    let schema = Schema::new(Hello, EmptyMutation, EmptySubscription);
+    let hello = listen(Route::new().at("/graphql", poem::post(graphql_hello)).data(schema)).await?;
+    let poem = listen(Route::new().at("/graphql", poem::post(bare))).await?;
+
+    let (program, version) = some_release(db).await?;
+    let admin = keys.sign("relm-bench", Role::Admin, None, 3600)?;
+    let scoped = keys.sign("relm-bench", Role::Viewer, Some(vec![program.clone()]), 3600)?;
+    let query = |q: String| json!({ "query": q }).to_string();
+    let targets = [
+        Target {
+            name: "bare poem handler (reference)".into(),
+            addr: poem,
+            body: query("{ hello }".into()),
+            token: None,
+        },
+        Target {
+            name: "async-graphql + poem { hello } (reference)".into(),
+            addr: hello,
+            body: query("{ hello }".into()),
+            token: None,
+        },
+        Target {
+            name: "relm { me { subject role } }".into(),
+            addr: relm,
+            body: query("{ me { subject role } }".into()),
+            token: Some(admin.clone()),
+        },
+        Target {
+            name: format!("relm release(programKey, version), a token of {program}"),
+            addr: relm,
+            body: query(format!(
+                "{{ release(programKey: {}, version: {}) {{ id version status }} }}",
+                json!(program),
+                json!(version)
+            )),
+            token: Some(scoped),
+        },
+        Target {
+            name: "relm a page of 20 releases with program, readiness, deployments".into(),
+            addr: relm,
+            body: query(format!(
+                "{{ releases(first: 20, filter: {{ programKeys: [{}] }}) {{ nodes {{ id version status \
+                 program {{ key name }} readiness {{ ready blockers }} \
+                 deployments {{ status environment {{ name tier }} }} }} }} }}",
+                json!(program)
+            )),
+            token: Some(admin),
+        },
+    ];
+    println!(
+        "read path: {connections} keep-alive connections, {seconds} s each (after 1 s of warm-up), \
+         load from a runtime of two threads in this process"
+    );
+    let mut reference = None;
+    for target in targets {
+        let bearer = target.token.map(|t| format!("Bearer {t}"));
+        let headers: Vec<(&str, &str)> = bearer
+            .as_deref()
+            .map(|b| vec![("Authorization", b)])
+            .unwrap_or_default();
+        let request = post("/graphql", &headers, &target.body);
+        let result = load(target.addr, request, connections, Duration::from_secs(seconds)).await?;
+        let per_second = result.per_second();
+        let ratio = *reference.get_or_insert(per_second);
+        let Load {
+            latencies,
+            failed,
+            failures,
+            ..
+        } = result;
+        println!(
+            "{:<70} {:>9.0} req/s  {:>5.2}x bare poem  latency {}",
+            target.name,
+            per_second,
+            per_second / ratio,
+            summary(latencies)
+        );
+        anyhow::ensure!(failed == 0, "{failed} requests failed: {failures:?}");
+    }
+    Ok(())
+}
