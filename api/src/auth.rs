@@ -5,8 +5,10 @@
 //! [`Viewer`] that every resolver consults: its [`Role`] for what it may do, and its
 //! [`Scope`] for which programs it may see.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
+use std::sync::RwLock;
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
@@ -128,8 +130,12 @@ impl Viewer {
         }
     }
 
-    /// Resolves verified claims into a caller, reading the ids of its programs.
-    pub async fn from_claims(db: &impl ConnectionTrait, claims: Claims) -> ApiResult<Self> {
+    /// Resolves verified claims into a caller with the ids of its programs.
+    pub async fn from_claims(
+        db: &impl ConnectionTrait,
+        programs: &ProgramIds,
+        claims: Claims,
+    ) -> ApiResult<Self> {
         let role = Role::from_claim(&claims.role)
             .ok_or_else(|| ApiError::Unauthenticated(format!("unknown role '{}'", claims.role)))?;
         if claims.sub.trim().is_empty() {
@@ -151,15 +157,7 @@ impl Viewer {
         }
         let scope = match &claims.programs {
             None => Scope::All,
-            Some(keys) => Scope::Programs(
-                entity::program::Entity::find()
-                    .select_only()
-                    .column(entity::program::Column::Id)
-                    .filter(entity::program::Column::Key.is_in(keys.iter().cloned()))
-                    .into_tuple::<i64>()
-                    .all(db)
-                    .await?,
-            ),
+            Some(keys) => Scope::Programs(programs.resolve(db, keys).await?),
         };
         Ok(Self {
             subject: claims.sub,
@@ -167,6 +165,48 @@ impl Viewer {
             program_keys: claims.programs,
             scope,
         })
+    }
+}
+
+/// The ids of program keys, remembered once read. A program's key never changes and
+/// programs are never deleted, so a key once found keeps its id in every process sharing
+/// the database; a key not found is asked again, as its program may be created later.
+/// Only keys of existing programs are remembered, so tokens cannot grow the map.
+#[derive(Debug, Default)]
+pub struct ProgramIds(RwLock<HashMap<String, i64>>);
+
+impl ProgramIds {
+    /// The ids of those of `keys` whose programs exist, each once.
+    pub async fn resolve(&self, db: &impl ConnectionTrait, keys: &[String]) -> ApiResult<Vec<i64>> {
+        let mut ids = Vec::with_capacity(keys.len());
+        let mut unknown = Vec::new();
+        if let Ok(known) = self.0.read() {
+            for key in keys {
+                match known.get(key) {
+                    Some(id) => ids.push(*id),
+                    None => unknown.push(key.clone()),
+                }
+            }
+        } else {
+            unknown.extend_from_slice(keys);
+        }
+        if !unknown.is_empty() {
+            let found: Vec<(String, i64)> = entity::program::Entity::find()
+                .select_only()
+                .column(entity::program::Column::Key)
+                .column(entity::program::Column::Id)
+                .filter(entity::program::Column::Key.is_in(unknown))
+                .into_tuple()
+                .all(db)
+                .await?;
+            ids.extend(found.iter().map(|(_, id)| *id));
+            if let Ok(mut known) = self.0.write() {
+                known.extend(found);
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
     }
 }
 
@@ -384,12 +424,16 @@ impl Credentials {
         }
     }
 
-    /// The caller, reading the ids of the token's programs.
-    pub async fn caller(self, db: &impl ConnectionTrait) -> ApiResult<Caller> {
+    /// The caller, with the ids of the token's programs.
+    pub async fn caller(
+        self,
+        db: &impl ConnectionTrait,
+        programs: &ProgramIds,
+    ) -> ApiResult<Caller> {
         match self {
             Self::None => Ok(Caller::Anonymous),
             Self::Rejected(why) => Ok(Caller::Rejected(why)),
-            Self::Verified(claims) => match Viewer::from_claims(db, claims).await {
+            Self::Verified(claims) => match Viewer::from_claims(db, programs, claims).await {
                 Ok(viewer) => Ok(Caller::Authenticated(viewer)),
                 Err(ApiError::Unauthenticated(why)) => Ok(Caller::Rejected(why)),
                 Err(other) => Err(other),

@@ -1,6 +1,6 @@
 //! Authentication: every way a token can be wrong, and the public-key algorithms.
 
-use api::auth::{Claims, Credentials, JwtKeys, KeySource, Role};
+use api::auth::{Claims, Credentials, JwtKeys, KeySource, ProgramIds, Role};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -179,7 +179,7 @@ async fn no_token_or_a_malformed_header_is_unauthenticated() {
         .await;
     assert_eq!(error_code(&response), "UNAUTHENTICATED");
     let caller = Credentials::read(&app.keys, Some("Basic dXNlcjpwdw=="))
-        .caller(&app.db)
+        .caller(&app.db, &ProgramIds::default())
         .await
         .unwrap();
     assert!(caller.viewer().is_err());
@@ -230,7 +230,7 @@ async fn verifies_public_keys_of_each_algorithm() {
         .unwrap();
         let good = sign(&claims(), algorithm, &encoding);
         let caller = Credentials::read(&keys, Some(&format!("Bearer {good}")))
-            .caller(&app.db)
+            .caller(&app.db, &ProgramIds::default())
             .await
             .unwrap();
         assert_eq!(
@@ -241,7 +241,7 @@ async fn verifies_public_keys_of_each_algorithm() {
         // A shared-secret token is refused by a public-key configuration.
         let hs = hs256(&claims());
         let caller = Credentials::read(&keys, Some(&format!("Bearer {hs}")))
-            .caller(&app.db)
+            .caller(&app.db, &ProgramIds::default())
             .await
             .unwrap();
         assert!(caller.viewer().is_err(), "{algorithm:?} accepted HS256");

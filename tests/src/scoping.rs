@@ -5,7 +5,7 @@ use api::auth::Role;
 use api::ids::{NodeType, encode};
 use serde_json::json;
 
-use crate::support::{TestApp, error_code, strings, token};
+use crate::support::{TestApp, data, error_code, run_in, strings, token};
 
 #[tokio::test]
 async fn lists_and_lookups_hide_other_programs() {
@@ -244,4 +244,24 @@ async fn teams_are_those_of_the_callers_releases_without_suppliers() {
         missing["errors"][0]["message"].as_str().unwrap(),
         "another program's key reads like a missing one"
     );
+}
+
+#[tokio::test]
+async fn a_program_created_after_its_token_was_first_used_becomes_visible() {
+    let (app, _) = TestApp::with_fixture().await;
+    let query = "{ programs { nodes { key } } }";
+    let seen = app.viewer_of(&["PAY", "NEW"], query, json!({})).await;
+    assert_eq!(strings(&seen["programs"]["nodes"], "key"), ["PAY"]);
+    app.admin(
+        "mutation { createProgram(input: { key: \"NEW\", name: \"New\" }) { key } }",
+        json!({}),
+    )
+    .await;
+    // The same process, which has resolved PAY already, and another process.
+    let seen = app.viewer_of(&["PAY", "NEW"], query, json!({})).await;
+    assert_eq!(strings(&seen["programs"]["nodes"], "key"), ["NEW", "PAY"]);
+    let token = app.token(Role::Viewer, Some(&["NEW", "NEW"]));
+    let other = app.another_process();
+    let seen = data(run_in(&other, Some(&token), query, json!({})).await);
+    assert_eq!(strings(&seen["programs"]["nodes"], "key"), ["NEW"]);
 }

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::*;
@@ -163,15 +163,21 @@ fn by_parent<E: Child>(db: &DatabaseConnection) -> Cached<ByParent<E>> {
     DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
 }
 
-/// The DataLoaders of one request (cheap to clone: clones share the loaders).
+/// The DataLoaders of one request (cheap to clone: clones share the loaders), made when a
+/// field first loads: most small requests (`me`, a lookup by key) never do.
 #[derive(Clone)]
-pub struct Loaders(Arc<LoaderSet>);
+pub struct Loaders(Arc<Lazy>);
+
+struct Lazy {
+    db: DatabaseConnection,
+    set: OnceLock<LoaderSet>,
+}
 
 impl std::ops::Deref for Loaders {
     type Target = LoaderSet;
 
     fn deref(&self) -> &LoaderSet {
-        &self.0
+        self.0.set.get_or_init(|| LoaderSet::new(&self.0.db))
     }
 }
 
@@ -196,7 +202,16 @@ pub struct LoaderSet {
 
 impl Loaders {
     pub fn new(db: &DatabaseConnection) -> Self {
-        Self(Arc::new(LoaderSet {
+        Self(Arc::new(Lazy {
+            db: db.clone(),
+            set: OnceLock::new(),
+        }))
+    }
+}
+
+impl LoaderSet {
+    fn new(db: &DatabaseConnection) -> Self {
+        Self {
             program: by_id(db),
             environment: by_id(db),
             release: by_id(db),
@@ -212,13 +227,16 @@ impl Loaders {
             incidents: by_parent(db),
             outcomes: by_parent(db),
             actions: by_parent(db),
-        }))
+        }
     }
 }
 
 impl Loaders {
     /// Forgets everything loaded so far: after a write, nested fields read fresh rows.
     pub fn clear(&self) {
+        if self.0.set.get().is_none() {
+            return;
+        }
         self.program.clear::<i64>();
         self.environment.clear::<i64>();
         self.release.clear::<i64>();

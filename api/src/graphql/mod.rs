@@ -14,6 +14,7 @@ pub mod calendar;
 pub mod conform;
 pub mod context;
 pub mod deployment;
+pub mod documents;
 pub mod enums;
 pub mod environment;
 pub mod error;

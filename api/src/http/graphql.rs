@@ -94,7 +94,7 @@ pub async fn admit(
         });
     }
     let caller = credentials
-        .caller(&state.db)
+        .caller(&state.db, &state.program_ids)
         .await
         .map_err(|err| Refusal::new(status_of(&err), err))?;
     match caller.viewer() {
@@ -108,7 +108,7 @@ pub async fn admit(
 pub async fn execute(
     state: &AppState,
     caller: Caller,
-    request: async_graphql::Request,
+    mut request: async_graphql::Request,
     meta: Arc<RequestMeta>,
 ) -> Result<async_graphql::Response, Refusal> {
     scan::check(&request.query).map_err(|why| {
@@ -119,6 +119,7 @@ pub async fn execute(
     })?;
     let query = request.query.clone();
     let operation_name = request.operation_name.clone();
+    state.documents.prepare(&mut request);
     let request = schema::prepare(request, &state.db, caller, meta);
     let deadline = state.limits.request_timeout;
     let mut response = match tokio::time::timeout(deadline, state.schema.execute(request)).await {

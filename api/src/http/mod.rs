@@ -13,12 +13,13 @@ use poem::web::Data;
 use poem::{EndpointExt, IntoResponse, Response, Route, get, handler};
 use sea_orm::DatabaseConnection;
 
-use crate::auth::JwtKeys;
+use crate::auth::{JwtKeys, ProgramIds};
 use crate::db;
 use crate::error::ApiError;
 use crate::events::EventBus;
 use crate::exports;
 use crate::graphql::conform::OutputTypes;
+use crate::graphql::documents::Documents;
 use crate::graphql::{self as schema, RelmSchema};
 use crate::guard::{Limits, RateLimiter};
 use crate::metrics::cache::MetricsCache;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub schema: RelmSchema,
     pub db: DatabaseConnection,
     pub keys: Arc<JwtKeys>,
+    /// Program keys of tokens, resolved once.
+    pub program_ids: Arc<ProgramIds>,
     pub telemetry: Arc<Telemetry>,
     pub bus: EventBus,
     /// This process's analytics store, shared by every metrics query.
@@ -46,6 +49,8 @@ pub struct AppState {
     pub limits: Limits,
     /// Request budgets of every caller.
     pub limiter: Arc<RateLimiter>,
+    /// Parsed documents of recent queries.
+    pub documents: Arc<Documents>,
     /// The schema's field types, to mend responses (`graphql::conform`).
     pub types: Arc<OutputTypes>,
 }
@@ -63,6 +68,8 @@ impl AppState {
             bus,
             db,
             keys: Arc::new(keys),
+            program_ids: Arc::default(),
+            documents: Arc::default(),
             telemetry: Arc::new(Telemetry::default()),
             graphiql,
             limiter: Arc::new(RateLimiter::new(limits.rate_limit)),
