@@ -26,6 +26,7 @@ use crate::graphql::limits::RequestMeta;
 use crate::graphql::{self, RelmSchema};
 use crate::http::AppState;
 use crate::ids::{self, NodeType};
+use crate::progress::Progress;
 use crate::time::{self, DAY_MICROS};
 
 const METRICS: &str = "query($filter: MetricsFilter!) { metrics(filter: $filter) {
@@ -220,10 +221,13 @@ pub async fn bench(
         millis(cold)
     );
 
+    let progress = Progress::of(Some(iterations as u64), "warm queries");
     let mut warm = Vec::with_capacity(iterations);
     for _ in 0..iterations {
         warm.push(timed(&state.schema, db, &filter).await?.0);
+        progress.add(1);
     }
+    progress.finish();
     println!("warm: {}", summary(warm.clone()));
 
     let newest = entity::release::Entity::find()
@@ -232,6 +236,7 @@ pub async fn bench(
         .await?
         .context("no release")?;
     let release_id = ids::encode(NodeType::Release, newest.id);
+    let progress = Progress::of(Some(writes as u64), "writes and queries");
     let mut after_write = Vec::with_capacity(writes);
     for n in 0..writes {
         let input = json!({"input": {"releaseId": release_id, "title": format!("bench item {n}"), "kind": "CHORE"}});
@@ -243,7 +248,9 @@ pub async fn bench(
         )
         .await?;
         after_write.push(timed(&state.schema, db, &filter).await?.0);
+        progress.add(1);
     }
+    progress.finish();
     println!("first query after one write: {}", summary(after_write));
 
     if db.get_database_backend() == DbBackend::Postgres {

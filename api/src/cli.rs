@@ -16,6 +16,7 @@ use crate::exports::{self, Dataset, ExportError, Format, Params};
 use crate::guard::Limits;
 use crate::http::{self, AppState};
 use crate::metrics::cache::MetricsCache;
+use crate::progress::Progress;
 use crate::{db, graphql, seed, telemetry};
 
 /// relm: release data and analytics.
@@ -446,17 +447,28 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
     let cache = MetricsCache::default();
     let written = match &args.output {
         Some(path) => {
+            let progress = if Progress::drawn() {
+                let total = exports::count(&db, &export).await.map_err(operator_error)?;
+                Progress::of(total, "rows")
+            } else {
+                Progress::hidden()
+            };
             // Only a regular file is removed on failure, never a device such as /dev/stdout.
             let regular = std::fs::metadata(path).map_or(true, |m| m.is_file());
             let file = std::fs::File::create(path)
                 .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
-            let written = exports::run(&db, &cache, &export, BufWriter::new(file)).await;
+            let out = BufWriter::new(file);
+            let written = exports::run(&db, &cache, &export, out, progress.clone()).await;
+            progress.finish();
             if written.is_err() && regular {
                 std::fs::remove_file(path).ok();
             }
             written
         }
-        None => exports::run(&db, &cache, &export, BufWriter::new(std::io::stdout())).await,
+        None => {
+            let out = BufWriter::new(std::io::stdout());
+            exports::run(&db, &cache, &export, out, Progress::hidden()).await
+        }
     };
     let rows = written.map_err(operator_error)?;
     tracing::info!(dataset = export.dataset.name(), rows, "export written");

@@ -20,6 +20,7 @@ pub mod http;
 pub mod ids;
 pub mod ingest;
 pub mod metrics;
+pub mod progress;
 pub mod queries;
 pub mod seed;
 pub mod telemetry;

@@ -9,6 +9,8 @@ use anyhow::Context;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
+use crate::progress::Progress;
+
 /// One keep-alive connection.
 pub struct Client {
     stream: BufReader<TcpStream>,
@@ -85,13 +87,16 @@ impl Load {
 
 /// `connections` keep-alive connections sending `request` to `addr` as fast as answers
 /// come, for `duration` after a second of warm-up, on a runtime of their own (two threads,
-/// as a load tool would have): the server's runtime serves, this one only sends.
+/// as a load tool would have): the server's runtime serves, this one only sends. Each
+/// answer counts on `progress`.
 pub async fn load(
     addr: SocketAddr,
     request: Vec<u8>,
     connections: usize,
     duration: Duration,
+    progress: &Progress,
 ) -> anyhow::Result<Load> {
+    let progress = progress.clone();
     let request = Arc::new(request);
     tokio::task::spawn_blocking(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -103,7 +108,7 @@ pub async fn load(
             let until = warm_until + duration;
             let mut tasks = tokio::task::JoinSet::new();
             for _ in 0..connections {
-                let request = request.clone();
+                let (request, progress) = (request.clone(), progress.clone());
                 tasks.spawn(async move {
                     let mut client = Client::connect(addr).await?;
                     let (mut latencies, mut failures, mut failed) = (Vec::new(), Vec::new(), 0u64);
@@ -113,6 +118,7 @@ pub async fn load(
                             break;
                         }
                         let (status, body) = client.send(&request).await?;
+                        progress.add(1);
                         if started < warm_until {
                             continue;
                         }
@@ -121,7 +127,8 @@ pub async fn load(
                         if status != 200 || errors {
                             failed += 1;
                             if failures.len() < 5 {
-                                failures.push(format!("{status} {}", String::from_utf8_lossy(&body)));
+                                failures
+                                    .push(format!("{status} {}", String::from_utf8_lossy(&body)));
                             }
                         }
                     }

@@ -19,6 +19,7 @@ use crate::auth::{JwtKeys, Role};
 use crate::guard::Limits;
 use crate::http::server::serve_endpoint;
 use crate::http::{AppState, serve};
+use crate::progress::Progress;
 
 /// The reference schema: one field.
 struct Hello;
@@ -43,7 +44,9 @@ async fn graphql_hello(body: Body, Data(schema): Data<&HelloSchema>) -> Response
     };
     let response = schema.execute(request).await;
     match serde_json::to_vec(&response) {
-        Ok(body) => Response::builder().content_type("application/json").body(body),
+        Ok(body) => Response::builder()
+            .content_type("application/json")
+            .body(body),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }
@@ -124,12 +127,22 @@ pub async fn read(
         addr.await?
     };
     let schema = Schema::new(Hello, EmptyMutation, EmptySubscription);
-    let hello = listen(Route::new().at("/graphql", poem::post(graphql_hello)).data(schema)).await?;
+    let hello = listen(
+        Route::new()
+            .at("/graphql", poem::post(graphql_hello))
+            .data(schema),
+    )
+    .await?;
     let poem = listen(Route::new().at("/graphql", poem::post(bare))).await?;
 
     let (program, version) = some_release(db).await?;
     let admin = keys.sign("relm-bench", Role::Admin, None, 3600)?;
-    let scoped = keys.sign("relm-bench", Role::Viewer, Some(vec![program.clone()]), 3600)?;
+    let scoped = keys.sign(
+        "relm-bench",
+        Role::Viewer,
+        Some(vec![program.clone()]),
+        3600,
+    )?;
     let query = |q: String| json!({ "query": q }).to_string();
     let targets = [
         Target {
@@ -184,7 +197,12 @@ pub async fn read(
             .map(|b| vec![("Authorization", b)])
             .unwrap_or_default();
         let request = post("/graphql", &headers, &target.body);
-        let result = load(target.addr, request, connections, Duration::from_secs(seconds)).await?;
+        let progress = Progress::of(None, "answers");
+        progress.say(target.name.clone());
+        let wait = Duration::from_secs(seconds);
+        let result = load(target.addr, request, connections, wait, &progress).await;
+        progress.finish();
+        let result = result?;
         let per_second = result.per_second();
         let ratio = *reference.get_or_insert(per_second);
         let Load {

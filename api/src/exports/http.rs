@@ -21,6 +21,7 @@ use crate::auth::Role;
 use crate::error::ApiError;
 use crate::http::graphql::{admit, client_address};
 use crate::http::{AppState, error_response, status_of};
+use crate::progress::Progress;
 
 /// Bytes handed to the connection at a time.
 const CHUNK_BYTES: usize = 64 * 1024;
@@ -124,7 +125,7 @@ pub async fn export(req: &Request, Path(file): Path<String>, state: Data<&AppSta
     tokio::spawn(async move {
         let started = Instant::now();
         let (dataset, format) = (export.dataset.name(), export.format.extension());
-        match super::run(&db, &cache, &export, writer).await {
+        match super::run(&db, &cache, &export, writer, Progress::hidden()).await {
             Ok(rows) => {
                 telemetry.record_export(dataset, format, "ok", rows);
                 tracing::info!(

@@ -21,9 +21,11 @@ use tokio::sync::mpsc;
 
 use batch::{Batch, Spec};
 pub use params::{ExportError, ParamError, Params, resolve};
+pub use records::count;
 
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::cache::MetricsCache;
+use crate::progress::Progress;
 
 /// Values per batch: few enough queries and reasonable Parquet row groups (38,000 rows of
 /// deployments), with memory that stays in the tens of megabytes however wide the rows.
@@ -148,16 +150,19 @@ pub struct Export {
 /// that closes before `None` means the report failed, and the file is left unfinished.
 type Message = Option<Batch>;
 
-/// Writes the report `export` to `out`, returning the number of rows.
+/// Writes the report `export` to `out`, counting its rows on `progress`, and returns the
+/// number of rows.
 pub async fn run<W: Write + Send + 'static>(
     db: &DatabaseConnection,
     cache: &MetricsCache,
     export: &Export,
     out: W,
+    progress: Progress,
 ) -> ApiResult<usize> {
     let (tx, rx) = mpsc::channel::<Message>(1);
     let (format, columns) = (export.format, export.dataset.columns());
-    let writer = tokio::task::spawn_blocking(move || write_report(format, columns, rx, out));
+    let writer =
+        tokio::task::spawn_blocking(move || write_report(format, columns, rx, out, progress));
     let produced = match export.dataset {
         Dataset::Trend => trend::produce(db, cache, export, &tx).await,
         _ => records::produce(db, export, &tx).await,
@@ -185,6 +190,7 @@ fn write_report<W: Write>(
     columns: &'static [Spec],
     mut rx: mpsc::Receiver<Message>,
     mut out: W,
+    progress: Progress,
 ) -> polars_core::error::PolarsResult<usize> {
     let schema = Batch::new(columns).into_frame(format)?.schema().clone();
     let mut writer = write::Writer::new(format, &schema, &mut out)?;
@@ -196,6 +202,7 @@ fn write_report<W: Write>(
             return Ok(rows);
         };
         rows += batch.len();
+        progress.add(batch.len() as u64);
         writer.write(&batch.into_frame(format)?)?;
     }
     Err(polars_core::error::PolarsError::ComputeError(

@@ -190,10 +190,12 @@ pub fn table(dataset: Dataset) -> Option<Table> {
 }
 
 impl Table {
-    /// The page of rows after id `after`.
-    fn page(&self, export: &Export, after: i64) -> String {
-        let columns: Vec<&str> = self.columns.iter().map(|c| c.sql).collect();
-        let mut conditions = vec![format!("{} > {after}", self.key)];
+    /// The conditions of `export`'s rows, after id `after` when given.
+    fn conditions(&self, export: &Export, after: Option<i64>) -> Vec<String> {
+        let mut conditions: Vec<String> = after
+            .map(|after| format!("{} > {after}", self.key))
+            .into_iter()
+            .collect();
         if !export.every_program {
             conditions.push(format!(
                 "{} IN ({})",
@@ -202,15 +204,48 @@ impl Table {
             ));
         }
         conditions.extend(self.window.conditions(export.from, export.to));
+        conditions
+    }
+
+    /// The page of rows after id `after`.
+    fn page(&self, export: &Export, after: i64) -> String {
+        let columns: Vec<&str> = self.columns.iter().map(|c| c.sql).collect();
         format!(
             "SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT {}",
             columns.join(", "),
             self.from,
-            conditions.join(" AND "),
+            self.conditions(export, Some(after)).join(" AND "),
             self.key,
             export.dataset.batch_rows()
         )
     }
+
+    /// How many rows `export` has.
+    fn count(&self, export: &Export) -> String {
+        let mut conditions = self.conditions(export, None);
+        if conditions.is_empty() {
+            conditions.push("1 = 1".into());
+        }
+        format!(
+            "SELECT COUNT(*) FROM {} WHERE {}",
+            self.from,
+            conditions.join(" AND ")
+        )
+    }
+}
+
+/// How many rows the record report `export` has; `None` for a dataset of another kind.
+pub async fn count(db: &DatabaseConnection, export: &Export) -> ApiResult<Option<u64>> {
+    let Some(table) = table(export.dataset) else {
+        return Ok(None);
+    };
+    let mut total = 0;
+    each_row(db, table.count(export), |row| {
+        total = row.try_get_by_index::<i64>(0)?;
+        Ok(())
+    })
+    .await?;
+    Ok(Some(total.max(0) as u64))
 }
 
 /// Reads the rows of `export` page by page and hands them to the writer.

@@ -24,6 +24,7 @@ use sea_orm::{
     Statement, TransactionTrait,
 };
 
+use crate::progress::Progress;
 use crate::time;
 use archetypes::{ARCHETYPES, ENVIRONMENTS};
 use generator::{ProgramGenerator, Rng};
@@ -86,6 +87,7 @@ pub async fn seed_demo(db: &DatabaseConnection, scale: u32) -> anyhow::Result<Se
     report.rows += ENVIRONMENTS.len() as u64 + rows.flush(&txn).await?;
     txn.commit().await?;
 
+    let progress = Progress::of(Some(u64::from(scale) * ARCHETYPES.len() as u64), "programs");
     for copy in 0..scale {
         for (a, archetype) in ARCHETYPES.iter().enumerate() {
             let seed = (u64::from(copy) << 8) | a as u64;
@@ -105,8 +107,11 @@ pub async fn seed_demo(db: &DatabaseConnection, scale: u32) -> anyhow::Result<Se
             let txn = db.begin().await?;
             report.rows += rows.flush(&txn).await?;
             txn.commit().await?;
+            progress.add(1);
+            progress.say(format!("{} rows written", report.rows));
         }
     }
+    progress.finish();
     reset_sequences(db).await?;
     // Fresh statistics, so the planner knows the tables' new sizes at once rather than
     // after autovacuum comes round (without them PostgreSQL picks slow plans for exports).
