@@ -962,3 +962,50 @@ async fn metrics_count_exports_by_outcome_and_rows() {
         );
     }
 }
+
+/// `relm export -o` counts a report's rows first, to show how far it has got.
+#[tokio::test]
+async fn a_reports_count_is_its_number_of_rows() {
+    use api::exports::{self, Dataset, Format, Params};
+    let (app, _) = TestApp::with_fixture().await;
+    let cache = api::metrics::cache::MetricsCache::default();
+    let filtered = Params {
+        from: Some("2026-01-01T00:00:00Z".into()),
+        to: Some("2026-12-31T00:00:00Z".into()),
+        program_keys: vec!["MOB".into()],
+        granularity: None,
+    };
+    let mut seen = 0;
+    for dataset in Dataset::ALL {
+        let every = Params {
+            program_keys: Vec::new(),
+            ..filtered.clone()
+        };
+        let unbounded = (dataset != Dataset::Trend).then(Params::default);
+        for params in [Some(filtered.clone()), Some(every), unbounded]
+            .into_iter()
+            .flatten()
+        {
+            let export = exports::resolve(
+                &app.db,
+                &api::auth::Scope::All,
+                dataset,
+                Format::Csv,
+                params,
+            )
+            .await
+            .unwrap();
+            let progress = api::progress::Progress::hidden();
+            let rows = exports::run(&app.db, &cache, &export, Vec::new(), progress)
+                .await
+                .unwrap();
+            seen += rows;
+            let counted = exports::count(&app.db, &export).await.unwrap();
+            match dataset {
+                Dataset::Trend => assert_eq!(counted, None),
+                _ => assert_eq!(counted, Some(rows as u64), "{}", dataset.name()),
+            }
+        }
+    }
+    assert!(seen > 0, "the fixture has rows to count");
+}
