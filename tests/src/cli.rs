@@ -304,6 +304,45 @@ async fn serve_stops_cleanly_on_sigterm_on_the_test_database() {
     assert!(status.success(), "exit status after SIGTERM: {status:?}");
 }
 
+/// Progress bars are for terminals: through a pipe, seed and export print their logs only.
+#[test]
+fn seed_and_export_draw_no_progress_off_a_terminal() {
+    let dir = temp_dir();
+    let url = format!("sqlite://{}/relm.db?mode=rwc", dir.display());
+    let run = |args: &[&str]| {
+        relm()
+            .env("RELM_LOG", "info")
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let seed = run(&["seed", "--demo", "--database-url", &url]);
+    let stderr = String::from_utf8_lossy(&seed.stderr);
+    assert!(seed.status.success(), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(String::from_utf8_lossy(&seed.stdout).starts_with("seeded 5 programs"));
+    let file = dir.join("deployments.csv");
+    let export = run(&[
+        "export",
+        "deployments",
+        "-o",
+        file.to_str().unwrap_or_default(),
+        "--database-url",
+        &url,
+    ]);
+    let stderr = String::from_utf8_lossy(&export.stderr);
+    assert!(export.status.success(), "{stderr}");
+    assert!(stderr.lines().all(|line| line.contains("INFO")), "{stderr}");
+    for output in [&seed, &export] {
+        assert!(
+            !output.stderr.iter().any(|b| *b == b'\r' || *b == 0x1b),
+            "{output:?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 #[test]
 fn migrating_logs_one_line_not_one_per_step() {
     let dir = temp_dir();
