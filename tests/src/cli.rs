@@ -304,6 +304,59 @@ async fn serve_stops_cleanly_on_sigterm_on_the_test_database() {
     assert!(status.success(), "exit status after SIGTERM: {status:?}");
 }
 
+/// `relm bench` prints every row of its table: the metrics timings, then the read path
+/// beside its two reference servers, each with a ratio to bare poem.
+#[test]
+fn bench_prints_the_metrics_timings_and_the_read_table() {
+    let dir = temp_dir();
+    let url = format!("sqlite://{}/relm.db?mode=rwc", dir.display());
+    assert!(
+        run(&["seed", "--demo", "--database-url", &url])
+            .status
+            .success()
+    );
+    let bench = run(&[
+        "bench",
+        "--iterations",
+        "1",
+        "--writes",
+        "1",
+        "--read-seconds",
+        "1",
+        "--connections",
+        "2",
+        "--database-url",
+        &url,
+    ]);
+    let stdout = String::from_utf8_lossy(&bench.stdout);
+    assert!(
+        bench.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&bench.stderr)
+    );
+    for row in [
+        "cold (first query",
+        "warm: median",
+        "first query after one write",
+    ] {
+        assert!(stdout.contains(row), "{row}: {stdout}");
+    }
+    let read: Vec<&str> = stdout.lines().filter(|l| l.contains(" req/s ")).collect();
+    assert_eq!(read.len(), 5, "{stdout}");
+    assert!(read[0].starts_with("bare poem handler") && read[0].contains("1.00x bare poem"));
+    assert!(read[1].starts_with("async-graphql + poem { hello }"));
+    for (line, name) in read[2..]
+        .iter()
+        .zip(["relm { me", "relm release(", "relm a page"])
+    {
+        assert!(
+            line.starts_with(name) && line.contains("x bare poem"),
+            "{line}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// Progress bars are for terminals: through a pipe, seed and export print their logs only.
 #[test]
 fn seed_and_export_draw_no_progress_off_a_terminal() {

@@ -9,6 +9,9 @@ use anyhow::Context;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
+use crate::guard::Limits;
+use crate::http::AppState;
+use crate::http::server::serve_endpoint;
 use crate::progress::Progress;
 
 /// One keep-alive connection.
@@ -67,6 +70,38 @@ pub fn post(path: &str, headers: &[(&str, &str)], body: &str) -> Vec<u8> {
     request.push_str("\r\n");
     request.push_str(body);
     request.into_bytes()
+}
+
+/// Serves `endpoint` on a free port of 127.0.0.1 for the rest of the process.
+pub async fn listen(endpoint: impl poem::Endpoint + 'static) -> anyhow::Result<SocketAddr> {
+    let (bound, addr) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let _ = serve_endpoint(
+            endpoint,
+            Limits::default().header_read_timeout,
+            "127.0.0.1:0",
+            |a| {
+                let _ = bound.send(a);
+            },
+            std::future::pending(),
+        )
+        .await;
+    });
+    Ok(addr.await?)
+}
+
+/// relm's routes on a free port, without request budgets (the load is one subject's), and
+/// the state they share.
+pub async fn serve_relm(
+    db: &sea_orm::DatabaseConnection,
+    keys: crate::auth::JwtKeys,
+) -> anyhow::Result<(AppState, SocketAddr)> {
+    let state = AppState::new(db.clone(), keys, false).with_limits(Limits {
+        rate_limit: 0,
+        ..Limits::default()
+    });
+    let addr = listen(crate::http::app(state.clone())).await?;
+    Ok((state, addr))
 }
 
 /// What a load produced.

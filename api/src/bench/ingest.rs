@@ -6,17 +6,15 @@
 //! a deployment, an audit event and two change rows per request). Prints throughput,
 //! latencies and every answer that was not 202 APPLIED.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 
-use super::http::{Client, post};
+use super::http::{Client, post, serve_relm};
 use super::{report, run};
 use crate::auth::JwtKeys;
-use crate::guard::Limits;
-use crate::http::{AppState, serve};
+use crate::http::AppState;
 use crate::ingest::signature::sign;
 use crate::time;
 
@@ -118,26 +116,9 @@ pub async fn deliveries(
     senders: usize,
     seconds: u64,
 ) -> anyhow::Result<()> {
-    let state = AppState::new(db.clone(), keys, false).with_limits(Limits {
-        rate_limit: 0,
-        ..Limits::default()
-    });
+    let (state, addr) = serve_relm(&db, keys).await?;
     let stamp = time::now_micros();
     let targets = prepare(&state, senders, stamp).await?;
-    let (bound, addr) = tokio::sync::oneshot::channel::<SocketAddr>();
-    let server = state.clone();
-    tokio::spawn(async move {
-        let _ = serve(
-            server,
-            "127.0.0.1:0",
-            |a| {
-                let _ = bound.send(a);
-            },
-            std::future::pending(),
-        )
-        .await;
-    });
-    let addr = addr.await?;
     println!(
         "relm bench: {senders} concurrent senders for {seconds} s through POST /v1/ingest on {:?}",
         db.get_database_backend()

@@ -13,12 +13,9 @@ use poem::{Body, EndpointExt, IntoResponse, Response, Route, handler};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::json;
 
-use super::http::{Load, load, post};
+use super::http::{Load, listen, load, post, serve_relm};
 use super::summary;
 use crate::auth::{JwtKeys, Role};
-use crate::guard::Limits;
-use crate::http::server::serve_endpoint;
-use crate::http::{AppState, serve};
 use crate::progress::Progress;
 
 /// The reference schema: one field.
@@ -59,24 +56,6 @@ fn bare() -> Response {
         .body(r#"{"data":{"hello":"world"}}"#)
 }
 
-/// Serves `endpoint` on a free port for the rest of the process.
-async fn listen(endpoint: impl poem::Endpoint + 'static) -> anyhow::Result<SocketAddr> {
-    let (bound, addr) = tokio::sync::oneshot::channel();
-    tokio::spawn(async move {
-        let _ = serve_endpoint(
-            endpoint,
-            Duration::from_secs(10),
-            "127.0.0.1:0",
-            |a| {
-                let _ = bound.send(a);
-            },
-            std::future::pending(),
-        )
-        .await;
-    });
-    Ok(addr.await?)
-}
-
 /// One row of the table: what was asked of which server.
 struct Target {
     name: String,
@@ -106,26 +85,7 @@ pub async fn read(
     connections: usize,
     seconds: u64,
 ) -> anyhow::Result<()> {
-    let state = AppState::new(db.clone(), keys.clone(), false).with_limits(Limits {
-        rate_limit: 0,
-        ..Limits::default()
-    });
-    let relm = {
-        let (bound, addr) = tokio::sync::oneshot::channel();
-        let server = state.clone();
-        tokio::spawn(async move {
-            let _ = serve(
-                server,
-                "127.0.0.1:0",
-                |a| {
-                    let _ = bound.send(a);
-                },
-                std::future::pending(),
-            )
-            .await;
-        });
-        addr.await?
-    };
+    let (_, relm) = serve_relm(db, keys.clone()).await?;
     let schema = Schema::new(Hello, EmptyMutation, EmptySubscription);
     let hello = listen(
         Route::new()
