@@ -15,6 +15,16 @@ fn run(args: &[&str]) -> Output {
     relm().args(args).stdin(Stdio::null()).output().unwrap()
 }
 
+/// [`run`] with info logs, whatever the tests' environment says.
+fn run_logged(args: &[&str]) -> Output {
+    relm()
+        .env("RELM_LOG", "info")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
 /// Asserts a failure with exactly one line on stderr containing `needle`.
 fn fails_with_one_line(args: &[&str], needle: &str) {
     let output = run(args);
@@ -362,21 +372,13 @@ fn bench_prints_the_metrics_timings_and_the_read_table() {
 fn seed_and_export_draw_no_progress_off_a_terminal() {
     let dir = temp_dir();
     let url = format!("sqlite://{}/relm.db?mode=rwc", dir.display());
-    let run = |args: &[&str]| {
-        relm()
-            .env("RELM_LOG", "info")
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
-    };
-    let seed = run(&["seed", "--demo", "--database-url", &url]);
+    let seed = run_logged(&["seed", "--demo", "--database-url", &url]);
     let stderr = String::from_utf8_lossy(&seed.stderr);
     assert!(seed.status.success(), "{stderr}");
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     assert!(String::from_utf8_lossy(&seed.stdout).starts_with("seeded 5 programs"));
     let file = dir.join("deployments.csv");
-    let export = run(&[
+    let export = run_logged(&[
         "export",
         "deployments",
         "-o",
@@ -400,14 +402,7 @@ fn seed_and_export_draw_no_progress_off_a_terminal() {
 fn migrating_logs_one_line_not_one_per_step() {
     let dir = temp_dir();
     let url = format!("sqlite://{}/relm.db?mode=rwc", dir.display());
-    let migrate = || {
-        relm()
-            .env("RELM_LOG", "info")
-            .args(["migrate", "--database-url", &url])
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
-    };
+    let migrate = || run_logged(&["migrate", "--database-url", &url]);
     let output = migrate();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
