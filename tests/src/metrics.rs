@@ -398,20 +398,25 @@ async fn bad_filters_are_refused() {
     }
 }
 
+/// Two writes that change March's figures: a change-caused incident naming PAY 1.0's
+/// deployment (one more failed deployment), and a program-level incident of 4 h that counts
+/// for time to restore.
+async fn two_incidents(app: &TestApp, a_deployment: &str) {
+    incident(app, json!({"deploymentId": a_deployment, "title": "Late errors", "severity": "SEV3", "openedAt": "2026-05-01T00:00:00Z"})).await;
+    incident(
+        app,
+        json!({"programKey": "PAY", "title": "DNS", "severity": "SEV2", "causedByChange": false,
+        "openedAt": "2026-03-07T00:00:00Z", "resolvedAt": "2026-03-07T04:00:00Z"}),
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn a_query_after_a_write_reflects_it() {
     let (app, a_deployment) = history().await;
     let before = metrics_as(&app, Role::Viewer, None, march()).await;
     assert_eq!(before["changeFailureRate"]["failed"], 2);
-    // A change-caused incident naming PAY 1.0's deployment fails it too.
-    incident(&app, json!({"deploymentId": a_deployment, "title": "Late errors", "severity": "SEV3", "openedAt": "2026-05-01T00:00:00Z"})).await;
-    // A program-level incident counts for time to restore.
-    incident(
-        &app,
-        json!({"programKey": "PAY", "title": "DNS", "severity": "SEV2", "causedByChange": false,
-        "openedAt": "2026-03-07T00:00:00Z", "resolvedAt": "2026-03-07T04:00:00Z"}),
-    )
-    .await;
+    two_incidents(&app, &a_deployment).await;
     let after = metrics_as(&app, Role::Viewer, None, march()).await;
     assert_eq!(after["changeFailureRate"]["failed"], 3);
     assert_eq!(after["timeToRestore"]["hours"]["count"], 3);
@@ -448,13 +453,7 @@ async fn a_restarted_process_starts_from_its_snapshot_and_misses_no_write() {
     );
 
     // Writes after the snapshot, and a restart: they are all in the figures.
-    incident(&app, json!({"deploymentId": a_deployment, "title": "Late errors", "severity": "SEV3", "openedAt": "2026-05-01T00:00:00Z"})).await;
-    incident(
-        &app,
-        json!({"programKey": "PAY", "title": "DNS", "severity": "SEV2", "causedByChange": false,
-        "openedAt": "2026-03-07T00:00:00Z", "resolvedAt": "2026-03-07T04:00:00Z"}),
-    )
-    .await;
+    two_incidents(&app, &a_deployment).await;
     let (after, loads) = restarted(&app).await;
     assert_eq!(before["changeFailureRate"]["failed"], 2);
     assert_eq!(after["changeFailureRate"]["failed"], 3);
