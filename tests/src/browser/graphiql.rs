@@ -22,13 +22,9 @@ async fn graphiql_loads_offline_and_runs_a_query_with_the_dashboards_token() {
         .await;
     page.wait_for("document.querySelector('.graphiql-execute-button') !== null")
         .await;
-    let headers = page
-        .eval("document.querySelector('.graphiql-editor-tool').innerText")
+    // The headers editor fills in after the button appears, later on a busy machine.
+    page.wait_for("document.querySelector('.graphiql-editor-tool')?.innerText.includes('Bearer')")
         .await;
-    assert!(
-        headers.as_str().unwrap().contains("Bearer"),
-        "the Authorization header is not filled in: {headers}"
-    );
     page.eval("document.querySelector('.graphiql-execute-button').click()")
         .await;
     page.wait_for("document.querySelector('.result-window').innerText.includes('\"tester\"')")
