@@ -608,13 +608,14 @@ async fn compliance(app: &TestApp) -> Value {
         .clone()
 }
 
+/// From two days ago: the deliveries below are dated yesterday, whatever today is.
 fn compliance_window() -> Value {
     let now = chrono::Utc::now();
     let end = chrono::DateTime::parse_from_rfc3339("2027-01-01T00:00:00Z")
         .unwrap()
         .to_utc()
         .max(now + chrono::Duration::days(1));
-    json!({"from": (now - chrono::Duration::days(1)).to_rfc3339(), "to": end.to_rfc3339(), "granularity": "QUARTER"})
+    json!({"from": (now - chrono::Duration::days(2)).to_rfc3339(), "to": end.to_rfc3339(), "granularity": "QUARTER"})
 }
 
 #[tokio::test]
@@ -625,9 +626,12 @@ async fn compliance_counts_changes_around_the_process_in_every_process() {
     let before = compliance(&app).await;
     assert_eq!(before["compliance"]["unplannedRate"], Value::Null);
 
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
     let applied = GENERIC
         .replace("2026.11.3", "2026.2.0")
-        .replace("2026-11-29", "2026-12-02");
+        .replace("2026-11-29", &yesterday);
     let (_, answer) = post(
         addr,
         "/v1/ingest/pay-ci",
@@ -639,7 +643,7 @@ async fn compliance_counts_changes_around_the_process_in_every_process() {
     let unknown = GENERIC
         .replace("2026.11.3", "9.9.9")
         .replace("ci-4711", "ci-4713")
-        .replace("2026-11-29", "2026-12-03");
+        .replace("2026-11-29", &yesterday);
     let (_, unmatched) = post(
         addr,
         "/v1/ingest/pay-ci",
