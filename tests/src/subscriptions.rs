@@ -201,6 +201,38 @@ async fn a_connection_without_a_valid_token_is_refused() {
 }
 
 #[tokio::test]
+async fn a_subscription_over_the_limits_is_refused_with_its_reason() {
+    let app = TestApp::empty().await;
+    let addr = serve(&app).await;
+    let mut socket = connect(addr, Some(token(Role::Viewer, None))).await;
+    assert_eq!(next(&mut socket).await.unwrap()["type"], "connection_ack");
+    let aliases: String = (0..31).map(|i| format!("k{i}: kind ")).collect();
+    let over = format!("subscription {{ releaseEvents {{ {aliases} }} }}");
+    let nul = "subscription($k: [String!]) { releaseEvents(programKeys: $k) { kind } }";
+    let cases = [
+        (json!({"query": over}), "31 aliases"),
+        (json!({"query": nul, "variables": {"k": ["P\u{0}"]}}), "NUL"),
+    ];
+    for (n, (payload, reason)) in cases.into_iter().enumerate() {
+        let id = n.to_string();
+        send(
+            &mut socket,
+            json!({"id": id, "type": "subscribe", "payload": payload}),
+        )
+        .await;
+        let answer = next(&mut socket).await.unwrap();
+        assert_eq!(answer["type"], "error", "{answer}");
+        assert_eq!(answer["id"], id.as_str());
+        let error = &answer["payload"][0];
+        assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{answer}");
+        assert!(
+            error["message"].as_str().unwrap().contains(reason),
+            "{answer}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn events_cross_processes_on_postgres() {
     let app = TestApp::empty().await;
     if app.db.get_database_backend() != sea_orm::DbBackend::Postgres {

@@ -1,10 +1,14 @@
-//! Parsed documents of recent queries. Clients send the same few queries over and over,
-//! and parsing one is the largest cost of a small request that relm can avoid.
+//! Parsed documents of recent queries that passed relm's limits. Clients send the same few
+//! queries over and over, and parsing and checking one is the largest cost of a small
+//! request that relm can avoid.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
 
+use async_graphql::ServerResult;
 use async_graphql::parser::types::ExecutableDocument;
+
+use super::limits;
 
 /// The most documents kept; when full the map starts over, so a client sending ever new
 /// queries costs itself only the parse it would pay anyway.
@@ -16,31 +20,32 @@ const MAX_QUERY_BYTES: usize = 4096;
 pub struct Documents(RwLock<HashMap<String, ExecutableDocument>>);
 
 impl Documents {
-    /// Gives `request` the parsed document of its query, parsing and remembering it if
-    /// it is new. A query that does not parse is left to the executor, which says why.
-    pub fn prepare(&self, request: &mut async_graphql::Request) {
-        if request.query.len() > MAX_QUERY_BYTES {
-            return;
+    /// The parsed document of `query` if it is within the limits of a document
+    /// ([`limits::check_document`]), else the error that says which it passes: remembered
+    /// when it was seen before, otherwise parsed, checked and remembered. `None` for a query
+    /// that does not parse, which the executor refuses with its own words.
+    pub fn checked(&self, query: &str) -> Option<ServerResult<ExecutableDocument>> {
+        let cacheable = query.len() <= MAX_QUERY_BYTES;
+        if cacheable
+            && let Some(document) = self
+                .0
+                .read()
+                .ok()
+                .and_then(|documents| documents.get(query).cloned())
+        {
+            return Some(Ok(document));
         }
-        let known = self
-            .0
-            .read()
-            .ok()
-            .and_then(|documents| documents.get(&request.query).cloned());
-        if let Some(document) = known {
-            request.set_parsed_query(document);
-            return;
+        let document = async_graphql::parser::parse_query(query).ok()?;
+        if let Err(error) = limits::check_document(&document) {
+            return Some(Err(error));
         }
-        let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-            return;
-        };
-        if let Ok(mut documents) = self.0.write() {
+        if cacheable && let Ok(mut documents) = self.0.write() {
             if documents.len() >= CAPACITY {
                 documents.clear();
             }
-            documents.insert(request.query.clone(), document.clone());
+            documents.insert(query.to_owned(), document.clone());
         }
-        request.set_parsed_query(document);
+        Some(Ok(document))
     }
 }
 
@@ -48,31 +53,36 @@ impl Documents {
 mod tests {
     use super::*;
 
+    fn kept(documents: &Documents) -> usize {
+        documents.0.read().map(|d| d.len()).unwrap_or_default()
+    }
+
     #[test]
-    fn remembers_documents_that_parse_and_stays_bounded() {
+    fn remembers_documents_within_limits_and_stays_bounded() {
         let documents = Documents::default();
-        let mut request = async_graphql::Request::new("{ me { subject } }");
-        documents.prepare(&mut request);
-        assert!(request.parsed_query().is_ok());
-        let mut broken = async_graphql::Request::new("{ me {");
-        documents.prepare(&mut broken);
+        assert!(matches!(
+            documents.checked("{ me { subject } }"),
+            Some(Ok(_))
+        ));
+        assert!(documents.checked("{ me {").is_none());
+        let over = format!(
+            "{{ {} }}",
+            (0..=limits::MAX_ALIASES)
+                .map(|i| format!("a{i}: me {{ role }}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        let refused = documents.checked(&over).and_then(Result::err);
+        assert!(
+            refused.is_some_and(|e| e.message.contains("aliases")),
+            "a document over the limits is refused"
+        );
         let long = format!("{{ me {{ subject }} }}{}", " ".repeat(MAX_QUERY_BYTES));
-        documents.prepare(&mut async_graphql::Request::new(long));
+        assert!(matches!(documents.checked(&long), Some(Ok(_))));
+        assert_eq!(kept(&documents), 1, "only the short valid query is kept");
         for n in 0..CAPACITY + 1 {
-            documents.prepare(&mut async_graphql::Request::new(format!(
-                "{{ a{n}: me {{ role }} }}"
-            )));
+            let _ = documents.checked(&format!("{{ a{n}: me {{ role }} }}"));
         }
-        let kept = documents.0.read().map(|d| d.len()).unwrap_or_default();
-        assert!((1..=CAPACITY).contains(&kept), "{kept}");
-        let first = Documents::default();
-        first.prepare(&mut async_graphql::Request::new("{ me { subject } }"));
-        first.prepare(&mut async_graphql::Request::new("{ me {"));
-        let keys: Vec<String> = first
-            .0
-            .read()
-            .map(|d| d.keys().cloned().collect())
-            .unwrap_or_default();
-        assert_eq!(keys, ["{ me { subject } }"]);
+        assert!((1..=CAPACITY).contains(&kept(&documents)));
     }
 }

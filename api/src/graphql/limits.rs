@@ -1,5 +1,8 @@
-//! Limits checked once a document parses and before it is validated or run, and the
-//! operation type for request metrics.
+//! Limits checked once a document parses and before async-graphql validates or runs it,
+//! and the operation type for request metrics. The checks of a document alone run once per
+//! document (`documents` keeps the documents that passed them); a request's variables are
+//! checked every time. They run before the schema sees the request rather than in an
+//! extension: an extension puts every field of every request through its hooks.
 //!
 //! Depth and complexity are async-graphql's (complexity multiplies a connection's children
 //! by its page size, see [`page_cost`]). This extension adds what they do not see:
@@ -11,15 +14,12 @@
 //!   and variables alike, so such input is `BAD_USER_INPUT` on both databases.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
-};
 use async_graphql::parser::types::{
     Directive, ExecutableDocument, OperationType, Selection, SelectionSet,
 };
-use async_graphql::{Name, Positioned, Request, ServerError, ServerResult, Value, Variables};
+use async_graphql::{Name, Positioned, ServerError, ServerResult, Value, Variables};
 
 use crate::queries::page::{DEFAULT_PAGE, MAX_PAGE};
 
@@ -53,6 +53,13 @@ impl RequestMeta {
     /// `query`, `mutation`, `subscription`, or `invalid` when the document did not parse.
     pub fn operation(&self) -> &'static str {
         self.operation.get().copied().unwrap_or("invalid")
+    }
+
+    /// Notes the type of the document's (first) operation.
+    pub fn note(&self, document: &ExecutableDocument) {
+        if let Some((_, operation)) = document.operations.iter().next() {
+            let _ = self.operation.set(operation_name(operation.node.ty));
+        }
     }
 }
 
@@ -297,7 +304,16 @@ impl InputValue for async_graphql_value::Value {
     }
 }
 
-fn check_inputs(document: &ExecutableDocument, variables: &Variables) -> ServerResult<()> {
+/// Input bounds on a request's variables.
+pub fn check_variables(variables: &Variables) -> ServerResult<()> {
+    for (name, value) in variables.iter() {
+        check_value(value, &mut format!("variable ${name}"))?;
+    }
+    Ok(())
+}
+
+/// Input bounds on the document's literals: arguments and variables' defaults.
+fn check_literals(document: &ExecutableDocument) -> ServerResult<()> {
     fn arguments(
         args: &[(Positioned<Name>, Positioned<async_graphql_value::Value>)],
     ) -> ServerResult<()> {
@@ -322,9 +338,6 @@ fn check_inputs(document: &ExecutableDocument, variables: &Variables) -> ServerR
             Selection::FragmentSpread(s) => directives(&s.node.directives),
         })
     }
-    for (name, value) in variables.iter() {
-        check_value(value, &mut format!("variable ${name}"))?;
-    }
     for (_, operation) in document.operations.iter() {
         for variable in &operation.node.variable_definitions {
             if let Some(default) = &variable.node.default_value {
@@ -343,54 +356,13 @@ fn check_inputs(document: &ExecutableDocument, variables: &Variables) -> ServerR
         .try_for_each(|f| in_set(&f.node.selection_set.node))
 }
 
-/// The extension factory to register on the schema.
-pub struct Limits;
-
-impl ExtensionFactory for Limits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(LimitsExtension)
-    }
-}
-
-struct LimitsExtension;
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for LimitsExtension {
-    /// Parses the document and checks it before async-graphql looks at it: its own
-    /// recursion-depth check and validation expand every fragment spread, which takes
-    /// exponential time on fragments that spread one another twice over.
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let variables = std::mem::take(&mut request.variables);
-        let document = request.parsed_query()?;
-        check_counts(document)?;
-        check_directives(document)?;
-        check_inputs(document, &variables)?;
-        request.variables = variables;
-        next.run(ctx, request).await
-    }
-
-    /// Notes the operation type for request metrics.
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        if let (Some(meta), Some((_, op))) = (
-            ctx.data_opt::<Arc<RequestMeta>>(),
-            document.operations.iter().next(),
-        ) {
-            let _ = meta.operation.set(operation_name(op.node.ty));
-        }
-        Ok(document)
-    }
+/// Every check of a document alone. Fragments are expanded by counting, so a document that
+/// async-graphql's depth check and validation would take exponential time to expand (a
+/// fragment spread twice in a fragment spread twice in…) is refused before they see it.
+pub fn check_document(document: &ExecutableDocument) -> ServerResult<()> {
+    check_counts(document)?;
+    check_directives(document)?;
+    check_literals(document)
 }
 
 #[cfg(test)]
@@ -400,9 +372,8 @@ mod tests {
     fn run(query: &str, variables: serde_json::Value) -> Result<(), String> {
         let document = async_graphql::parser::parse_query(query).map_err(|e| e.to_string())?;
         let variables = Variables::from_json(variables);
-        check_counts(&document)
-            .and_then(|()| check_directives(&document))
-            .and_then(|()| check_inputs(&document, &variables))
+        check_document(&document)
+            .and_then(|()| check_variables(&variables))
             .map_err(|e| e.message)
     }
 

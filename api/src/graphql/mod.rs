@@ -79,7 +79,6 @@ fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
     .limit_depth(limits::MAX_DEPTH)
     .limit_recursive_depth(scan::MAX_NESTING)
     .limit_complexity(limits::MAX_COMPLEXITY)
-    .extension(limits::Limits)
 }
 
 /// The schema served over HTTP; introspection follows the GraphiQL setting, and so do
@@ -120,15 +119,17 @@ pub fn selected_operation<'d>(
     found.map(|(_, operation)| operation)
 }
 
-/// Attaches what one request needs: its caller, fresh DataLoaders and a metrics record.
+/// Attaches what one request needs: its caller, fresh DataLoaders (sharing the process's
+/// `kept` rows) and a metrics record.
 pub fn prepare(
     request: Request,
     db: &DatabaseConnection,
+    kept: &loaders::KeptRows,
     caller: Caller,
     meta: Arc<limits::RequestMeta>,
 ) -> Request {
     request
         .data(caller)
-        .data(loaders::Loaders::new(db))
+        .data(loaders::Loaders::new(db, kept))
         .data(meta)
 }

@@ -10,8 +10,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use async_graphql::ErrorExtensions;
 use async_graphql::parser::types::OperationType;
+use async_graphql::{ErrorExtensions, ServerResult};
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::web::Data;
 use poem::{Body, Request, Response, handler};
@@ -21,7 +21,7 @@ use super::{AppState, JSON, error_response, json_error, read_body, status_of};
 use crate::auth::{Caller, Credentials};
 use crate::error::ApiError;
 use crate::graphql::conform::conform;
-use crate::graphql::limits::RequestMeta;
+use crate::graphql::limits::{self, RequestMeta};
 use crate::graphql::{self as schema, scan};
 use crate::guard::{CallerKey, retry_after_seconds};
 
@@ -103,8 +103,28 @@ pub async fn admit(
     }
 }
 
+/// Gives `request` its parsed document once the document and its variables are within
+/// relm's limits (`graphql::limits`), and notes its operation type in `meta`; the error says
+/// which limit it passes. A query that does not parse is left to the executor, which says
+/// why.
+pub fn within_limits(
+    state: &AppState,
+    request: &mut async_graphql::Request,
+    meta: &RequestMeta,
+) -> ServerResult<()> {
+    let Some(document) = state.documents.checked(&request.query) else {
+        return Ok(());
+    };
+    let document = document?;
+    limits::check_variables(&request.variables)?;
+    meta.note(&document);
+    request.set_parsed_query(document);
+    Ok(())
+}
+
 /// Runs an admitted caller's request: the document's shape is checked before it is parsed,
-/// execution stops at the deadline, and the response is mended to the specification.
+/// its limits before it runs, execution stops at the deadline, and the response is mended
+/// to the specification.
 pub async fn execute(
     state: &AppState,
     caller: Caller,
@@ -117,10 +137,12 @@ pub async fn execute(
             ApiError::BadUserInput(why.to_string()),
         )
     })?;
+    if let Err(error) = within_limits(state, &mut request, &meta) {
+        return Ok(async_graphql::Response::from_errors(vec![error]));
+    }
     let query = request.query.clone();
     let operation_name = request.operation_name.clone();
-    state.documents.prepare(&mut request);
-    let request = schema::prepare(request, &state.db, caller, meta);
+    let request = schema::prepare(request, &state.db, &state.kept, caller, meta);
     let deadline = state.limits.request_timeout;
     let mut response = match tokio::time::timeout(deadline, state.schema.execute(request)).await {
         Ok(response) => response,

@@ -33,7 +33,7 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
 use super::AppState;
-use super::graphql::{Refusal, admit, client_address, execute, operation_type};
+use super::graphql::{Refusal, admit, client_address, execute, operation_type, within_limits};
 use crate::auth::Caller;
 use crate::graphql as schema;
 use crate::graphql::conform::conform;
@@ -292,15 +292,21 @@ async fn operate(
     state: AppState,
     caller: Caller,
     id: String,
-    request: async_graphql::Request,
+    mut request: async_graphql::Request,
     out: mpsc::Sender<Outgoing>,
 ) {
     let meta = Arc::new(RequestMeta::default());
     let mut ended_in_error = false;
     if operation_type(&request) == Some(OperationType::Subscription) {
+        if let Err(error) = within_limits(&state, &mut request, &meta) {
+            let message = json!({"id": id, "type": "error", "payload": [error]});
+            let _ = out.send(Outgoing::Message(message)).await;
+            let _ = out.send(Outgoing::Done(id)).await;
+            return;
+        }
         let query = request.query.clone();
         let operation_name = request.operation_name.clone();
-        let request = schema::prepare(request, &state.db, caller, meta);
+        let request = schema::prepare(request, &state.db, &state.kept, caller, meta);
         let mut stream = std::pin::pin!(state.schema.execute_stream(request));
         while let Some(mut response) = stream.next().await {
             conform(
