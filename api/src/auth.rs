@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
@@ -18,6 +18,8 @@ use crate::error::{ApiError, ApiResult};
 
 /// Clock skew tolerated on `exp` and `nbf`, in seconds.
 const LEEWAY_SECONDS: u64 = 30;
+/// The most verified tokens remembered; when full the map starts over.
+const VERIFIED_TOKENS: usize = 4_096;
 /// The most program keys a token may name (one `IN` list when the caller is resolved).
 pub const MAX_TOKEN_PROGRAMS: usize = 1_000;
 
@@ -256,6 +258,39 @@ pub struct JwtKeys {
     encoding: Option<EncodingKey>,
     issuer: String,
     audience: String,
+    verified: Arc<VerifiedTokens>,
+}
+
+/// Tokens that verified, with their claims. A client sends the same token with every
+/// request, and verifying it again (base64, two JSON documents, the signature) cost more than
+/// the rest of a small request's authentication. Only tokens that verified are kept, and the
+/// one claim whose verdict changes with time, `exp`, is checked again on every use (`nbf`,
+/// once passed, stays passed).
+#[derive(Default)]
+struct VerifiedTokens(RwLock<HashMap<String, Claims>>);
+
+impl VerifiedTokens {
+    /// The claims of `token` if it verified before and has not expired since.
+    fn get(&self, token: &str, now: u64) -> Option<Claims> {
+        let verified = self.0.read().ok()?;
+        let claims = verified.get(token)?;
+        (claims.exp.saturating_add(LEEWAY_SECONDS) >= now).then(|| claims.clone())
+    }
+
+    fn keep(&self, token: &str, claims: &Claims) {
+        if let Ok(mut verified) = self.0.write() {
+            if verified.len() >= VERIFIED_TOKENS {
+                verified.clear();
+            }
+            verified.insert(token.to_owned(), claims.clone());
+        }
+    }
+
+    fn forget(&self, token: &str) {
+        if let Ok(mut verified) = self.0.write() {
+            verified.remove(token);
+        }
+    }
 }
 
 impl fmt::Debug for JwtKeys {
@@ -315,11 +350,30 @@ impl JwtKeys {
             encoding,
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
+            verified: Arc::default(),
         })
     }
 
-    /// Verifies a token and returns its claims; the error says why it was refused.
+    /// Verifies a token and returns its claims; the error says why it was refused. A token
+    /// that verified before is only checked for expiry.
     pub fn verify(&self, token: &str) -> Result<Claims, String> {
+        let now = jsonwebtoken::get_current_timestamp();
+        if let Some(claims) = self.verified.get(token, now) {
+            return Ok(claims);
+        }
+        match self.decode(token) {
+            Ok(claims) => {
+                self.verified.keep(token, &claims);
+                Ok(claims)
+            }
+            Err(why) => {
+                self.verified.forget(token);
+                Err(why)
+            }
+        }
+    }
+
+    fn decode(&self, token: &str) -> Result<Claims, String> {
         let mut validation = Validation::new(self.algorithm);
         validation.algorithms = vec![self.algorithm];
         validation.leeway = LEEWAY_SECONDS;
@@ -439,5 +493,51 @@ impl Credentials {
                 Err(other) => Err(other),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> JwtKeys {
+        let secret = Secret(b"a-secret-of-at-least-thirty-two-bytes".to_vec());
+        JwtKeys::new(&KeySource::Secret(secret), "relm", "relm").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_remembered_token_is_still_refused_once_it_expires() {
+        let keys = keys();
+        let token = keys
+            .sign("ana", Role::Viewer, None, 60)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let claims = keys.verify(&token).unwrap_or_else(|e| panic!("{e}"));
+        let expiry = claims.exp + LEEWAY_SECONDS;
+        assert!(keys.verified.get(&token, expiry).is_some());
+        assert!(keys.verified.get(&token, expiry + 1).is_none());
+    }
+
+    #[test]
+    fn only_the_exact_token_that_verified_is_remembered() {
+        let keys = keys();
+        let other = JwtKeys::new(
+            &KeySource::Secret(Secret(b"another-secret-of-thirty-two-bytes!!".to_vec())),
+            "relm",
+            "relm",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let token = keys
+            .sign("ana", Role::Viewer, None, 60)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let forged = other
+            .sign("ana", Role::Viewer, None, 60)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(keys.verify(&token).is_ok());
+        assert!(other.verify(&forged).is_ok());
+        assert_eq!(
+            keys.verify(&forged).err().as_deref(),
+            Some("the token's signature does not match this server's key")
+        );
+        assert!(other.verify(&token).is_err(), "each key set keeps its own");
     }
 }
