@@ -23,6 +23,7 @@ use serde_json::{Value, json};
 
 use crate::auth::{Caller, Role, Scope, Viewer};
 use crate::graphql::limits::RequestMeta;
+use crate::graphql::loaders::KeptRows;
 use crate::graphql::{self, RelmSchema};
 use crate::http::AppState;
 use crate::ids::{self, NodeType};
@@ -57,7 +58,13 @@ async fn run(
 ) -> anyhow::Result<Value> {
     let request = async_graphql::Request::new(query)
         .variables(async_graphql::Variables::from_json(variables));
-    let request = graphql::prepare(request, db, admin(), Arc::new(RequestMeta::default()));
+    let request = graphql::prepare(
+        request,
+        db,
+        &KeptRows::default(),
+        admin(),
+        Arc::new(RequestMeta::default()),
+    );
     let response = schema.execute(request).await;
     anyhow::ensure!(
         response.errors.is_empty(),
@@ -358,7 +365,7 @@ pub async fn writes(
                 let started = Instant::now();
                 let request = async_graphql::Request::new(query)
                     .variables(async_graphql::Variables::from_json(input));
-                let request = graphql::prepare(request, &db, admin(), Arc::new(RequestMeta::default()));
+                let request = graphql::prepare(request, &db, &KeptRows::default(), admin(), Arc::new(RequestMeta::default()));
                 let response = schema.execute(request).await;
                 latencies.push(started.elapsed());
                 if let Some(error) = response.errors.first() {

@@ -2,13 +2,14 @@
 //!
 //! Two generic loaders serve every table: [`ById`] loads rows by primary key, [`ByParent`]
 //! loads the children of many parents with one `IN (…)` query. A fresh [`Loaders`] is made
-//! for each request, so its cache never outlives the request. Lists prime the loaders with
-//! every row of a page at once (see `release::prefetch`), so batching does not depend on how
-//! fast resolvers happen to run.
+//! for each request, so its cache never outlives the request, except for rows that never
+//! change ([`Immutable`]), which the process keeps once read ([`KeptRows`]). Lists prime
+//! the loaders with every row of a page at once (see `release::prefetch`), so batching does
+//! not depend on how fast resolvers happen to run.
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::*;
@@ -117,6 +118,75 @@ impl<E: Table> Loader<i64> for ById<E> {
     }
 }
 
+/// A table whose rows are never changed or deleted once committed: programs and
+/// environments have no update or delete, so a row read once is that row for good, in
+/// every process sharing the database.
+pub trait Immutable: Table {}
+
+impl Immutable for program::Entity {}
+impl Immutable for environment::Entity {}
+
+/// The rows of an [`Immutable`] table read so far, by id. Only rows that exist are kept, so
+/// the map grows with the table, never with what callers ask for.
+pub struct Kept<E: Immutable>(Arc<RwLock<HashMap<i64, E::Model>>>);
+
+impl<E: Immutable> Default for Kept<E> {
+    fn default() -> Self {
+        Self(Arc::default())
+    }
+}
+
+impl<E: Immutable> Clone for Kept<E> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+/// The immutable rows one process keeps, shared by all its requests.
+#[derive(Clone, Default)]
+pub struct KeptRows {
+    programs: Kept<program::Entity>,
+    environments: Kept<environment::Entity>,
+}
+
+/// Loads rows of `E` by id from memory, asking the database only for ids not read before
+/// (a row may be committed after an id was first asked for).
+pub struct KeptById<E: Immutable> {
+    kept: Kept<E>,
+    database: ById<E>,
+}
+
+impl<E: Immutable> Loader<i64> for KeptById<E> {
+    type Value = E::Model;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, E::Model>, ApiError> {
+        let mut rows = HashMap::with_capacity(keys.len());
+        let mut missing = Vec::new();
+        match self.kept.0.read() {
+            Ok(kept) => {
+                for key in keys {
+                    match kept.get(key) {
+                        Some(row) => {
+                            rows.insert(*key, row.clone());
+                        }
+                        None => missing.push(*key),
+                    }
+                }
+            }
+            Err(_) => missing.extend_from_slice(keys),
+        }
+        if !missing.is_empty() {
+            let found = self.database.load(&missing).await?;
+            if let Ok(mut kept) = self.kept.0.write() {
+                kept.extend(found.iter().map(|(id, row)| (*id, row.clone())));
+            }
+            rows.extend(found);
+        }
+        Ok(rows)
+    }
+}
+
 /// Loads the rows of `E` of many parents, in the order they were recorded.
 pub struct ByParent<E> {
     db: DatabaseConnection,
@@ -155,6 +225,17 @@ fn by_id<E: Table>(db: &DatabaseConnection) -> Cached<ById<E>> {
     DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
 }
 
+fn kept<E: Immutable>(db: &DatabaseConnection, kept: &Kept<E>) -> Cached<KeptById<E>> {
+    let loader = KeptById {
+        kept: kept.clone(),
+        database: ById {
+            db: db.clone(),
+            entity: PhantomData,
+        },
+    };
+    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
+}
+
 fn by_parent<E: Child>(db: &DatabaseConnection) -> Cached<ByParent<E>> {
     let loader = ByParent {
         db: db.clone(),
@@ -170,6 +251,7 @@ pub struct Loaders(Arc<Lazy>);
 
 struct Lazy {
     db: DatabaseConnection,
+    kept: KeptRows,
     set: OnceLock<LoaderSet>,
 }
 
@@ -177,14 +259,16 @@ impl std::ops::Deref for Loaders {
     type Target = LoaderSet;
 
     fn deref(&self) -> &LoaderSet {
-        self.0.set.get_or_init(|| LoaderSet::new(&self.0.db))
+        self.0
+            .set
+            .get_or_init(|| LoaderSet::new(&self.0.db, &self.0.kept))
     }
 }
 
 /// One DataLoader per table and relation.
 pub struct LoaderSet {
-    pub program: Cached<ById<program::Entity>>,
-    pub environment: Cached<ById<environment::Entity>>,
+    pub program: Cached<KeptById<program::Entity>>,
+    pub environment: Cached<KeptById<environment::Entity>>,
     pub release: Cached<ById<release::Entity>>,
     pub deployment: Cached<ById<deployment::Entity>>,
     pub incident: Cached<ById<incident::Entity>>,
@@ -201,19 +285,20 @@ pub struct LoaderSet {
 }
 
 impl Loaders {
-    pub fn new(db: &DatabaseConnection) -> Self {
+    pub fn new(db: &DatabaseConnection, kept: &KeptRows) -> Self {
         Self(Arc::new(Lazy {
             db: db.clone(),
+            kept: kept.clone(),
             set: OnceLock::new(),
         }))
     }
 }
 
 impl LoaderSet {
-    fn new(db: &DatabaseConnection) -> Self {
+    fn new(db: &DatabaseConnection, kept: &KeptRows) -> Self {
         Self {
-            program: by_id(db),
-            environment: by_id(db),
+            program: self::kept(db, &kept.programs),
+            environment: self::kept(db, &kept.environments),
             release: by_id(db),
             deployment: by_id(db),
             incident: by_id(db),
@@ -256,11 +341,14 @@ impl Loaders {
 }
 
 /// Loads one row that must exist (a foreign key points at it).
-pub async fn required<E: Table>(loader: &Cached<ById<E>>, id: i64) -> ApiResult<E::Model> {
+pub async fn required<L>(loader: &Cached<L>, id: i64) -> ApiResult<L::Value>
+where
+    L: Loader<i64, Error = ApiError>,
+{
     loader.load_one(id).await?.ok_or_else(|| {
         ApiError::Internal(format!(
             "{} {id} is referenced but missing",
-            std::any::type_name::<E>()
+            std::any::type_name::<L::Value>()
         ))
     })
 }

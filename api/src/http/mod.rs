@@ -20,6 +20,7 @@ use crate::events::EventBus;
 use crate::exports;
 use crate::graphql::conform::OutputTypes;
 use crate::graphql::documents::Documents;
+use crate::graphql::loaders::KeptRows;
 use crate::graphql::{self as schema, RelmSchema};
 use crate::guard::{Limits, RateLimiter};
 use crate::metrics::cache::MetricsCache;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub keys: Arc<JwtKeys>,
     /// Program keys of tokens, resolved once.
     pub program_ids: Arc<ProgramIds>,
+    /// Programs and environments, read once.
+    pub kept: KeptRows,
     pub telemetry: Arc<Telemetry>,
     pub bus: EventBus,
     /// This process's analytics store, shared by every metrics query.
@@ -69,6 +72,7 @@ impl AppState {
             db,
             keys: Arc::new(keys),
             program_ids: Arc::default(),
+            kept: KeptRows::default(),
             documents: Arc::default(),
             telemetry: Arc::new(Telemetry::default()),
             graphiql,
