@@ -6,6 +6,13 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::error::ErrorKind;
 
+/// mimalloc rather than the system allocator: glibc's `malloc` and `free` took about a
+/// sixth of the read path's CPU, and a key lookup answers about a quarter more requests per
+/// second with mimalloc. It keeps more memory: the peak with the analytics store loaded is
+/// about a fifth higher (README, "Metrics and performance").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = match api::cli::Cli::try_parse() {
