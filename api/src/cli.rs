@@ -282,6 +282,12 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 /// Runs a parsed command line.
+/// Writes a command's output to stdout. A reader that stops early (`relm schema | head`)
+/// ends the output, not the process, where `print!` would panic on the closed pipe.
+pub fn print_out(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init_logging(&cli.log, cli.log_format == LogFormat::Json)?;
     match cli.command {
@@ -291,7 +297,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = db::connect(&args.database.database_url).await?;
             db::migrate(&db).await?;
             let report = seed::seed_demo(&db, args.scale).await?;
-            println!("{report}");
+            print_out(&format!("{report}\n"));
             Ok(())
         }
         Command::Token(args) => {
@@ -306,9 +312,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             )?;
             if args.dashboard_url {
                 let base = config::base_url(args.public_url.public_url.as_deref(), &args.bind);
-                println!("{}", config::dashboard_link(&base, &token));
+                print_out(&format!("{}\n", config::dashboard_link(&base, &token)));
             } else {
-                println!("{token}");
+                print_out(&format!("{token}\n"));
             }
             Ok(())
         }
@@ -339,7 +345,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Export(args) => export(args).await,
         Command::Schema => {
-            print!("{}", graphql::sdl());
+            print_out(&graphql::sdl());
             Ok(())
         }
     }
@@ -494,10 +500,10 @@ async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
         MigrateAction::Fresh => Migrator::fresh(&db).await?,
         MigrateAction::Status => {
             for m in Migrator::get_applied_migrations(&db).await? {
-                println!("applied  {}", m.name());
+                print_out(&format!("applied  {}\n", m.name()));
             }
             for m in Migrator::get_pending_migrations(&db).await? {
-                println!("pending  {}", m.name());
+                print_out(&format!("pending  {}\n", m.name()));
             }
         }
     }

@@ -23,7 +23,7 @@ async fn main() -> ExitCode {
                 ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
             ) =>
         {
-            print!("{err}");
+            api::cli::print_out(&err.to_string());
             return ExitCode::SUCCESS;
         }
         Err(err) => {

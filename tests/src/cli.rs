@@ -158,6 +158,27 @@ fn short_secrets_and_missing_key_files_are_refused() {
 }
 
 #[test]
+fn output_into_a_closed_pipe_ends_without_a_panic() {
+    let commands: [&[&str]; 3] = [&["schema"], &["--help"], &["token", "--role", "viewer"]];
+    for args in commands {
+        let mut child = relm()
+            .args(args)
+            .env("RELM_JWT_SECRET", "a-secret-of-at-least-thirty-two-bytes")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before relm writes, as `relm schema | head -0` would.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "relm {args:?}: {stderr}");
+        assert!(output.status.success(), "relm {args:?}: {stderr}");
+    }
+}
+
+#[test]
 fn schema_prints_the_sdl() {
     let output = run(&["schema"]);
     assert!(output.status.success());
