@@ -265,7 +265,9 @@ pub struct JwtKeys {
 /// request, and verifying it again (base64, two JSON documents, the signature) cost more than
 /// the rest of a small request's authentication. Only tokens that verified are kept, and the
 /// one claim whose verdict changes with time, `exp`, is checked again on every use (`nbf`,
-/// once passed, stays passed).
+/// once passed, stays passed). A refused token takes no write lock, so a flood of bad tokens
+/// does not hold up the callers whose tokens are remembered; an expired entry stays until the
+/// map starts over.
 #[derive(Default)]
 struct VerifiedTokens(RwLock<HashMap<String, Claims>>);
 
@@ -283,12 +285,6 @@ impl VerifiedTokens {
                 verified.clear();
             }
             verified.insert(token.to_owned(), claims.clone());
-        }
-    }
-
-    fn forget(&self, token: &str) {
-        if let Ok(mut verified) = self.0.write() {
-            verified.remove(token);
         }
     }
 }
@@ -361,16 +357,9 @@ impl JwtKeys {
         if let Some(claims) = self.verified.get(token, now) {
             return Ok(claims);
         }
-        match self.decode(token) {
-            Ok(claims) => {
-                self.verified.keep(token, &claims);
-                Ok(claims)
-            }
-            Err(why) => {
-                self.verified.forget(token);
-                Err(why)
-            }
-        }
+        let claims = self.decode(token)?;
+        self.verified.keep(token, &claims);
+        Ok(claims)
     }
 
     fn decode(&self, token: &str) -> Result<Claims, String> {

@@ -281,13 +281,13 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
-/// Runs a parsed command line.
 /// Writes a command's output to stdout. A reader that stops early (`relm schema | head`)
 /// ends the output, not the process, where `print!` would panic on the closed pipe.
 pub fn print_out(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
+/// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init_logging(&cli.log, cli.log_format == LogFormat::Json)?;
     match cli.command {

@@ -21,7 +21,7 @@ pub struct Documents(RwLock<HashMap<String, ExecutableDocument>>);
 
 impl Documents {
     /// The parsed document of `query` if it is within the limits of a document
-    /// ([`limits::check_document`]), else the error that says which it passes: remembered
+    /// ([`limits::check_document`]), else the error naming the limit it exceeds: remembered
     /// when it was seen before, otherwise parsed, checked and remembered. `None` for a query
     /// that does not parse, which the executor refuses with its own words.
     pub fn checked(&self, query: &str) -> Option<ServerResult<ExecutableDocument>> {

@@ -5,7 +5,7 @@
 //! extension: an extension puts every field of every request through its hooks.
 //!
 //! Depth and complexity are async-graphql's (complexity multiplies a connection's children
-//! by its page size, see [`page_cost`]). This extension adds what they do not see:
+//! by its page size, see [`page_cost`]). These checks add what they do not see:
 //! - aliases and root fields counted after fragment expansion, since one fragment spread
 //!   many times runs many times;
 //! - at most one of each directive per location, as the specification requires;

@@ -104,8 +104,8 @@ pub async fn admit(
 }
 
 /// Gives `request` its parsed document once the document and its variables are within
-/// relm's limits (`graphql::limits`), and notes its operation type in `meta`; the error says
-/// which limit it passes. A query that does not parse is left to the executor, which says
+/// relm's limits (`graphql::limits`), and notes its operation type in `meta`; the error names
+/// the limit it exceeds. A query that does not parse is left to the executor, which says
 /// why.
 pub fn within_limits(
     state: &AppState,
