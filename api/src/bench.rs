@@ -127,6 +127,23 @@ fn summary(mut samples: Vec<Duration>) -> String {
     )
 }
 
+/// The process's resident memory and the peak so far, in MiB, from Linux's `/proc`
+/// (elsewhere nothing).
+fn memory() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib = |field: &str| -> Option<u64> {
+        let line = status.lines().find_map(|l| l.strip_prefix(field))?;
+        line.trim().trim_end_matches("kB").trim().parse().ok()
+    };
+    Some((kib("VmRSS:")? / 1024, kib("VmHWM:")? / 1024))
+}
+
+fn print_memory(when: &str) {
+    if let Some((resident, peak)) = memory() {
+        println!("memory {when}: resident {resident} MiB, peak {peak} MiB");
+    }
+}
+
 /// The four DORA figures by SQL on PostgreSQL, as other tools compute them.
 const BASELINE: [&str; 4] = [
     "SELECT count(*)::float8, count(DISTINCT d.finished_at / 86400000000)::float8 FROM deployments d \
@@ -227,6 +244,7 @@ pub async fn bench(
         "cold (first query of a process, store loaded from the database): {:.1} ms",
         millis(cold)
     );
+    print_memory("with the store loaded");
 
     let progress = Progress::of(Some(iterations as u64), "warm queries");
     let mut warm = Vec::with_capacity(iterations);
@@ -236,6 +254,7 @@ pub async fn bench(
     }
     progress.finish();
     println!("warm: {}", summary(warm.clone()));
+    print_memory("after the warm queries");
 
     let newest = entity::release::Entity::find()
         .order_by_desc(entity::release::Column::Id)

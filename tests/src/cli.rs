@@ -372,6 +372,20 @@ fn bench_prints_the_metrics_timings_and_the_read_table() {
     ] {
         assert!(stdout.contains(row), "{row}: {stdout}");
     }
+    if cfg!(target_os = "linux") {
+        let memory = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("memory with the store loaded: resident "))
+            .unwrap_or_else(|| panic!("no memory line: {stdout}"));
+        let mebibytes: Vec<u64> = memory
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        assert!(
+            matches!(mebibytes[..], [resident, peak] if resident > 0 && peak >= resident),
+            "{memory}"
+        );
+    }
     let read: Vec<&str> = stdout.lines().filter(|l| l.contains(" req/s ")).collect();
     assert_eq!(read.len(), 5, "{stdout}");
     assert!(read[0].starts_with("bare poem handler") && read[0].contains("1.00x bare poem"));
