@@ -1,6 +1,7 @@
 //! Nested fields go through DataLoaders: a page costs a fixed number of SQL statements,
 //! whatever its size, and programs and environments cost none once read.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -65,6 +66,71 @@ async fn a_nested_page_costs_a_fixed_number_of_statements() {
     assert_eq!(large, 10, "a page of 100 releases took {large} statements");
     assert_eq!(small, large, "the statement count grows with the page size");
     println!("nested page of 100 releases: {first} SQL statements, then {large}");
+}
+
+/// A page's gates and their results are loaded for all its releases at once: each release
+/// still gets its own gates, each with its latest result and its number of results, as the
+/// tables say (checked here in SQL of its own).
+#[tokio::test]
+async fn a_page_gives_each_release_its_own_gate_states() {
+    let app = TestApp::empty().await;
+    api::seed::seed_demo(&app.db, 1).await.unwrap();
+    let data = app
+        .admin(
+            "{ releases(first: 100, filter: { statuses: [REVIEWED] }) { nodes {
+                 version program { key } qualityGates { name status attempts } } } }",
+            json!({}),
+        )
+        .await;
+    let mut releases = HashSet::new();
+    let mut shown = Vec::new();
+    for release in data["releases"]["nodes"].as_array().unwrap() {
+        let release_key = format!(
+            "{} {}",
+            release["program"]["key"].as_str().unwrap(),
+            release["version"].as_str().unwrap()
+        );
+        for gate in release["qualityGates"].as_array().unwrap() {
+            shown.push(format!(
+                "{release_key} {} {} {}",
+                gate["name"].as_str().unwrap(),
+                gate["status"].as_str().unwrap(),
+                gate["attempts"]
+            ));
+        }
+        releases.insert(release_key);
+    }
+    let rows = app
+        .db
+        .query_all_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT p.key, r.version, g.name, \
+               (SELECT l.status FROM gate_results l WHERE l.gate_id = g.id \
+                ORDER BY l.checked_at DESC, l.id DESC LIMIT 1), \
+               (SELECT COUNT(*) FROM gate_results c WHERE c.gate_id = g.id) \
+             FROM quality_gates g JOIN releases r ON r.id = g.release_id \
+             JOIN programs p ON p.id = r.program_id",
+        ))
+        .await
+        .unwrap();
+    let mut expected: Vec<String> = rows
+        .iter()
+        .filter_map(|row| {
+            let text = |i| row.try_get_by_index::<String>(i).unwrap();
+            let attempts: i64 = row.try_get_by_index(4).unwrap();
+            let release_key = format!("{} {}", text(0), text(1));
+            releases
+                .contains(&release_key)
+                .then(|| format!("{release_key} {} {} {attempts}", text(2), text(3)))
+        })
+        .collect();
+    expected.sort();
+    shown.sort();
+    assert!(
+        expected.iter().any(|g| !g.ends_with(" 1")),
+        "the demo data has gates checked more than once"
+    );
+    assert_eq!(shown, expected);
 }
 
 #[tokio::test]
