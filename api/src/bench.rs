@@ -22,6 +22,7 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 use crate::auth::{Caller, Role, Scope, Viewer};
+use crate::cli::outln;
 use crate::graphql::limits::RequestMeta;
 use crate::graphql::loaders::KeptRows;
 use crate::graphql::{self, RelmSchema};
@@ -97,14 +98,14 @@ fn report(
     failures: &[String],
 ) -> anyhow::Result<()> {
     let total = latencies.len();
-    println!(
+    outln!(
         "{total} {what}, {:.0} {what}/s; latency {}",
         total as f64 / seconds.max(1) as f64,
         summary(latencies)
     );
-    println!("failed {what}: {}", failures.len());
+    outln!("failed {what}: {}", failures.len());
     for failure in failures.iter().take(5) {
-        println!("  {failure}");
+        outln!("  {failure}");
     }
     anyhow::ensure!(failures.is_empty(), "{} {what} failed", failures.len());
     Ok(())
@@ -140,7 +141,7 @@ fn memory() -> Option<(u64, u64)> {
 
 fn print_memory(when: &str) {
     if let Some((resident, peak)) = memory() {
-        println!("memory {when}: resident {resident} MiB, peak {peak} MiB");
+        outln!("memory {when}: resident {resident} MiB, peak {peak} MiB");
     }
 }
 
@@ -218,7 +219,7 @@ pub async fn bench(
     let from = to - 730 * DAY_MICROS;
     let filter =
         json!({"from": time::rfc3339(from), "to": time::rfc3339(to), "granularity": "MONTH"});
-    println!(
+    outln!(
         "relm bench on {:?}: {production} deployments in all; window {} to {}",
         db.get_database_backend(),
         time::rfc3339(from),
@@ -228,7 +229,7 @@ pub async fn bench(
     let state = AppState::new(db.clone(), keys.clone(), false);
     let (cold, data) = timed(&state.schema, db, &filter).await?;
     let m = &data["metrics"];
-    println!(
+    outln!(
         "figures: {} production deployments in the window, lead time median {:.2} h, change failure rate {:.4}, time to restore median {:.2} h, {} programs",
         m["deploymentFrequency"]["deployments"],
         m["leadTime"]["hours"]["median"]
@@ -240,7 +241,7 @@ pub async fn bench(
             .unwrap_or_default(),
         m["byProgram"].as_array().map_or(0, Vec::len),
     );
-    println!(
+    outln!(
         "cold (first query of a process, store loaded from the database): {:.1} ms",
         millis(cold)
     );
@@ -253,7 +254,7 @@ pub async fn bench(
         progress.add(1);
     }
     progress.finish();
-    println!("warm: {}", summary(warm.clone()));
+    outln!("warm: {}", summary(warm.clone()));
     print_memory("after the warm queries");
 
     let newest = entity::release::Entity::find()
@@ -277,7 +278,7 @@ pub async fn bench(
         progress.add(1);
     }
     progress.finish();
-    println!("first query after one write: {}", summary(after_write));
+    outln!("first query after one write: {}", summary(after_write));
 
     if db.get_database_backend() == DbBackend::Postgres {
         let mut sql = Vec::new();
@@ -287,13 +288,13 @@ pub async fn bench(
             sql.push(elapsed);
             figures = f;
         }
-        println!(
+        outln!(
             "SQL baseline (the four DORA figures only, percentile_cont): {}",
             summary(sql.clone())
         );
         sql.sort();
         warm.sort();
-        println!(
+        outln!(
             "warm relm is {:.1}x faster than the SQL baseline (medians)",
             sql[sql.len() / 2].as_secs_f64() / warm[warm.len() / 2].as_secs_f64()
         );
@@ -313,7 +314,7 @@ pub async fn bench(
             && same(figures[2].1, f(&m["changeFailureRate"]["failed"]))
             && same(Some(figures[3].0), f(&m["timeToRestore"]["hours"]["count"]))
             && same(figures[3].1, f(&m["timeToRestore"]["hours"]["median"]));
-        println!(
+        outln!(
             "relm's figures {} the SQL baseline's: {figures:?}",
             if agree { "equal" } else { "DIFFER from" }
         );
@@ -362,7 +363,7 @@ pub async fn writes(
                 .to_owned(),
         );
     }
-    println!(
+    outln!(
         "relm bench: {writers} concurrent writers for {seconds} s on {:?}",
         db.get_database_backend()
     );

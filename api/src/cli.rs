@@ -287,6 +287,14 @@ pub fn print_out(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
+/// `println!` for a command's output, through [`print_out`].
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::print_out(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+pub(crate) use outln;
+
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init_logging(&cli.log, cli.log_format == LogFormat::Json)?;
@@ -297,7 +305,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = db::connect(&args.database.database_url).await?;
             db::migrate(&db).await?;
             let report = seed::seed_demo(&db, args.scale).await?;
-            print_out(&format!("{report}\n"));
+            outln!("{report}");
             Ok(())
         }
         Command::Token(args) => {
@@ -312,9 +320,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             )?;
             if args.dashboard_url {
                 let base = config::base_url(args.public_url.public_url.as_deref(), &args.bind);
-                print_out(&format!("{}\n", config::dashboard_link(&base, &token)));
+                outln!("{}", config::dashboard_link(&base, &token));
             } else {
-                print_out(&format!("{token}\n"));
+                outln!("{token}");
             }
             Ok(())
         }
@@ -500,10 +508,10 @@ async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
         MigrateAction::Fresh => Migrator::fresh(&db).await?,
         MigrateAction::Status => {
             for m in Migrator::get_applied_migrations(&db).await? {
-                print_out(&format!("applied  {}\n", m.name()));
+                outln!("applied  {}", m.name());
             }
             for m in Migrator::get_pending_migrations(&db).await? {
-                print_out(&format!("pending  {}\n", m.name()));
+                outln!("pending  {}", m.name());
             }
         }
     }

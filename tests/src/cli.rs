@@ -161,21 +161,49 @@ fn short_secrets_and_missing_key_files_are_refused() {
 fn output_into_a_closed_pipe_ends_without_a_panic() {
     let commands: [&[&str]; 3] = [&["schema"], &["--help"], &["token", "--role", "viewer"]];
     for args in commands {
-        let mut child = relm()
-            .args(args)
-            .env("RELM_JWT_SECRET", "a-secret-of-at-least-thirty-two-bytes")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // The reader goes away before relm writes, as `relm schema | head -0` would.
-        drop(child.stdout.take());
-        let output = child.wait_with_output().unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(!stderr.contains("panicked"), "relm {args:?}: {stderr}");
-        assert!(output.status.success(), "relm {args:?}: {stderr}");
+        ends_quietly_into_a_closed_pipe(args);
     }
+}
+
+/// `relm bench` prints through the same path as the other commands.
+#[test]
+fn bench_into_a_closed_pipe_ends_without_a_panic() {
+    let dir = temp_dir();
+    let url = format!("sqlite://{}/relm.db?mode=rwc", dir.display());
+    assert!(
+        run(&["seed", "--demo", "--database-url", &url])
+            .status
+            .success()
+    );
+    ends_quietly_into_a_closed_pipe(&[
+        "bench",
+        "--iterations",
+        "1",
+        "--writes",
+        "1",
+        "--read-seconds",
+        "0",
+        "--database-url",
+        &url,
+    ]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn ends_quietly_into_a_closed_pipe(args: &[&str]) {
+    let mut child = relm()
+        .args(args)
+        .env("RELM_JWT_SECRET", "a-secret-of-at-least-thirty-two-bytes")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before relm writes, as `relm schema | head -0` would.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "relm {args:?}: {stderr}");
+    assert!(output.status.success(), "relm {args:?}: {stderr}");
 }
 
 #[test]

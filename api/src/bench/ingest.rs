@@ -14,6 +14,7 @@ use serde_json::json;
 use super::http::{Client, post, serve_relm};
 use super::{report, run};
 use crate::auth::JwtKeys;
+use crate::cli::outln;
 use crate::http::AppState;
 use crate::ingest::signature::sign;
 use crate::time;
@@ -119,7 +120,7 @@ pub async fn deliveries(
     let (state, addr) = serve_relm(&db, keys).await?;
     let stamp = time::now_micros();
     let targets = prepare(&state, senders, stamp).await?;
-    println!(
+    outln!(
         "relm bench: {senders} concurrent senders for {seconds} s through POST /v1/ingest on {:?}",
         db.get_database_backend()
     );

@@ -16,6 +16,7 @@ use serde_json::json;
 use super::http::{Load, listen, load, post, serve_relm};
 use super::summary;
 use crate::auth::{JwtKeys, Role};
+use crate::cli::outln;
 use crate::progress::Progress;
 
 /// The reference schema: one field.
@@ -145,7 +146,7 @@ pub async fn read(
             token: Some(admin),
         },
     ];
-    println!(
+    outln!(
         "read path: {connections} keep-alive connections, {seconds} s each (after 1 s of warm-up), \
          load from a runtime of two threads in this process"
     );
@@ -171,7 +172,7 @@ pub async fn read(
             failures,
             ..
         } = result;
-        println!(
+        outln!(
             "{:<70} {:>9.0} req/s  {:>5.2}x bare poem  latency {}",
             target.name,
             per_second,
