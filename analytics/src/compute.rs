@@ -3,17 +3,18 @@
 //!
 //! Rows are scoped through a dense program table and the team's releases, placed in trend
 //! buckets through a table of the window's days, and counted into three groups: the whole
-//! window, their program, their bucket. Durations arrive sorted, so a group's percentiles
+//! window, their program, their bucket (counts that add up reach the window by adding its
+//! programs' once, not row by row). Durations arrive sorted, so a group's percentiles
 //! are the values at a few ranks: a first pass counts each group's values, a second keeps
 //! the values at the ranks its percentiles read ([`Sample`]), and nothing is collected.
 
 use std::collections::HashSet;
 
 use crate::calendar::buckets;
-use crate::derive::Actions;
 use crate::derive::*;
 use crate::model::*;
 use crate::rules::*;
+use crate::shared::{Actions, Gates, Shared, Stamps};
 
 /// Where a row counts: the caller's programs, and with a team only its releases.
 struct Scope {
@@ -101,6 +102,15 @@ impl Days {
 
     fn len(&self) -> u64 {
         self.0.iter().map(|w| u64::from(w.count_ones())).sum()
+    }
+
+    fn union(&mut self, other: &Days) {
+        if self.0.len() < other.0.len() {
+            self.0.resize(other.0.len(), 0);
+        }
+        for (word, theirs) in self.0.iter_mut().zip(&other.0) {
+            *word |= theirs;
+        }
     }
 }
 
@@ -266,8 +276,22 @@ impl Tally {
         }
     }
 
+    /// Counts a row in the window, its program, its bucket and its program's bucket; `f`
+    /// learns whether the group is a whole one (the window or a program) or a bucket.
     fn each(&mut self, group: usize, bucket: Option<usize>, mut f: impl FnMut(&mut Counts, bool)) {
         f(&mut self.window, true);
+        self.each_but_window(group, bucket, f);
+    }
+
+    /// [`Tally::each`] for the counts that add up ([`Counts::add_sums`]): each row counts
+    /// in exactly one program, so the window's are its programs' added at the end
+    /// ([`Tally::sum_programs`]), one update fewer per row.
+    fn each_but_window(
+        &mut self,
+        group: usize,
+        bucket: Option<usize>,
+        mut f: impl FnMut(&mut Counts, bool),
+    ) {
         f(&mut self.programs[group], true);
         if let Some(b) = bucket {
             f(&mut self.buckets[b], false);
@@ -281,8 +305,31 @@ impl Tally {
     }
 }
 
+impl Tally {
+    /// Adds the programs' counts that add up into the window's.
+    fn sum_programs(&mut self) {
+        for program in &self.programs {
+            self.window.add_sums(program);
+        }
+    }
+}
+
 impl Counts {
+    /// Adds what the other thread counted.
     fn absorb(&mut self, o: &Counts) {
+        self.add_sums(o);
+        self.leads.absorb(&o.leads);
+        self.restores.absorb(&o.restores);
+        let (v, ov) = (&mut self.delivery, &o.delivery);
+        v.delivered += ov.delivered;
+        v.planned += ov.planned;
+        v.on_time += ov.on_time;
+        v.reviewed += ov.reviewed;
+        v.slips.absorb(&ov.slips);
+    }
+
+    /// Adds the counts of production deployments, gates and actions, which add up.
+    fn add_sums(&mut self, o: &Counts) {
         let (c, oc) = (&mut self.compliance, &o.compliance);
         c.production += oc.production;
         c.ingested += oc.ingested;
@@ -295,17 +342,7 @@ impl Counts {
         d.counted += od.counted;
         d.failed += od.failed;
         d.rolled_back += od.rolled_back;
-        if d.days.0.is_empty() {
-            d.days = od.days.clone();
-        }
-        self.leads.absorb(&o.leads);
-        self.restores.absorb(&o.restores);
-        let (v, ov) = (&mut self.delivery, &o.delivery);
-        v.delivered += ov.delivered;
-        v.planned += ov.planned;
-        v.on_time += ov.on_time;
-        v.reviewed += ov.reviewed;
-        v.slips.absorb(&ov.slips);
+        d.days.union(&od.days);
         self.gates += o.gates;
         self.gates_passed += o.gates_passed;
         self.actions_open += o.actions_open;
@@ -397,6 +434,7 @@ struct Frame<'a> {
 }
 
 impl Frame<'_> {
+    /// Production deployments: all of them for compliance, the counted ones for DORA.
     fn deploys(&self, tally: &mut Tally, d: &Deploys) {
         let window = self.window;
         for i in 0..d.time.len() {
@@ -408,7 +446,14 @@ impl Frame<'_> {
                 continue;
             };
             let (flags, day) = (d.flags[i], window.day(t));
-            tally.each(group, window.bucket(t), |c, whole| {
+            tally.each_but_window(group, window.bucket(t), |c, whole| {
+                let p = &mut c.compliance;
+                p.production += 1;
+                p.ingested += u64::from(flags & FLAG_INGESTED != 0);
+                p.emergency += u64::from(flags & FLAG_EMERGENCY != 0);
+                if flags & FLAG_COUNTED == 0 {
+                    return;
+                }
                 let c = &mut c.deploys;
                 c.counted += 1;
                 c.failed += u64::from(flags & FLAG_FAILED != 0);
@@ -493,7 +538,7 @@ impl Frame<'_> {
                 continue;
             };
             let passed = g.passed[i];
-            tally.each(group, None, |c, _| {
+            tally.each_but_window(group, None, |c, _| {
                 c.gates += 1;
                 c.gates_passed += u64::from(passed);
             });
@@ -510,7 +555,7 @@ impl Frame<'_> {
             let open = a.created[i] < q.to && (closed == NONE || closed >= q.to);
             let overdue = open && a.due[i] != NONE && a.due[i] < to_date;
             let closed_in_window = closed != NONE && self.window.contains(closed);
-            tally.each(group, None, |c, _| {
+            tally.each_but_window(group, None, |c, _| {
                 c.actions_open += u64::from(open);
                 c.actions_overdue += u64::from(overdue);
                 c.actions_closed += u64::from(closed_in_window);
@@ -518,50 +563,34 @@ impl Frame<'_> {
         }
     }
 
-    fn compliance(&self, tally: &mut Tally, derived: &Derived) {
+    /// Freeze overrides and unplanned deliveries (production deployments count in
+    /// [`Frame::deploys`]).
+    fn compliance(&self, tally: &mut Tally, overrides: &Stamps, u: &UnplannedRows) {
         let window = self.window;
-        let p = &derived.production;
-        for i in 0..p.time.len() {
-            let t = p.time[i];
-            if !window.contains(t) {
-                continue;
-            }
-            let Some(group) = self.scope.group(p.program[i], p.release[i]) else {
-                continue;
-            };
-            let (ingested, emergency) = (p.ingested[i], p.emergency[i]);
-            tally.each(group, window.bucket(t), |c, _| {
-                let c = &mut c.compliance;
-                c.production += 1;
-                c.ingested += u64::from(ingested);
-                c.emergency += u64::from(emergency);
-            });
-        }
-        let o = &derived.overrides;
+        let o = overrides;
         for i in 0..o.time.len() {
             let t = o.time[i];
             if !window.contains(t) {
                 continue;
             }
             if let Some(group) = self.scope.group(o.program[i], o.release[i]) {
-                tally.each(group, window.bucket(t), |c, _| c.compliance.overrides += 1);
+                tally.each_but_window(group, window.bucket(t), |c, _| c.compliance.overrides += 1);
             }
         }
-        let u = &derived.unplanned;
         for i in 0..u.time.len() {
             let t = u.time[i];
             if !window.contains(t) {
                 continue;
             }
             if let Some(group) = self.scope.program_group(u.program[i]) {
-                tally.each(group, window.bucket(t), |c, _| c.compliance.unplanned += 1);
+                tally.each_but_window(group, window.bucket(t), |c, _| c.compliance.unplanned += 1);
             }
         }
     }
 }
 
 /// Every figure of metrics.md for `q` over the derived rows.
-pub fn compute(derived: &Derived, q: &Query) -> Metrics {
+pub fn compute(shared: &Shared, derived: &Derived, q: &Query) -> Metrics {
     let max_id = q.programs.iter().map(|p| p.id).max().unwrap_or(0).max(0) as usize;
     let mut slots = vec![u32::MAX; max_id + 1];
     for (i, p) in q.programs.iter().enumerate() {
@@ -571,7 +600,7 @@ pub fn compute(derived: &Derived, q: &Query) -> Metrics {
     }
     let scope = Scope {
         slots,
-        team: q.team.as_ref().map(|_| derived_team_releases(derived, q)),
+        team: q.team.as_deref().map(|team| shared.teams.releases(team)),
     };
     let window = Window::new(q.from, q.to, q.granularity);
     let frame = Frame {
@@ -580,20 +609,20 @@ pub fn compute(derived: &Derived, q: &Query) -> Metrics {
     };
     let new_tally = || Tally::new(q.programs.len(), window.buckets.len(), q.program_trends);
     // The families of rows are independent; each is counted by one of two threads, about
-    // half the rows each, and the two tallies are added up.
+    // half the work each (by profile), and the two tallies are added up.
     let (mut tally, other) = std::thread::scope(|threads| {
         let other = threads.spawn(|| {
             let mut tally = new_tally();
             frame.durations(&mut tally, &derived.leads, |c| &mut c.leads);
-            frame.durations(&mut tally, &derived.restores, |c| &mut c.restores);
-            frame.compliance(&mut tally, derived);
+            frame.durations(&mut tally, &shared.restores, |c| &mut c.restores);
+            frame.gates(&mut tally, &shared.gates);
+            frame.compliance(&mut tally, &shared.overrides, &derived.unplanned);
             tally
         });
         let mut tally = new_tally();
         frame.deploys(&mut tally, &derived.deploys);
         frame.delivered(&mut tally, &derived.delivered);
-        frame.gates(&mut tally, &derived.gates);
-        frame.actions(&mut tally, &derived.actions, q);
+        frame.actions(&mut tally, &shared.actions, q);
         (tally, other.join())
     });
     match other {
@@ -601,6 +630,7 @@ pub fn compute(derived: &Derived, q: &Query) -> Metrics {
         // The caller runs this on tokio's blocking pool, which turns a panic into an error.
         Err(panic) => std::panic::resume_unwind(panic),
     }
+    tally.sum_programs();
 
     let days = window_days(q.from, q.to);
     let w = &tally.window;
@@ -661,17 +691,6 @@ fn trend(buckets: &[(i64, i64)], counts: &[Counts]) -> Vec<Bucket> {
             on_time_rate: rate(c.delivery.on_time, c.delivery.planned),
             unplanned_deployments: c.compliance.unplanned,
         })
-        .collect()
-}
-
-/// The releases of the query's team.
-fn derived_team_releases(derived: &Derived, q: &Query) -> HashSet<i64> {
-    let team = q.team.as_deref().unwrap_or_default();
-    derived
-        .teams
-        .iter()
-        .filter(|(_, t)| t == team)
-        .map(|(r, _)| *r)
         .collect()
 }
 

@@ -1,15 +1,16 @@
-//! What every query starts from, derived once per data version and tier set: the counted
-//! production deployments with their failed flags, delivery times, and the lead and
-//! restore values sorted by value, so that a query needs one pass and no sorting. polars
-//! filters the frames; the group-bys and joins of a million rows (first delivery of each
-//! release, lead times, each gate's first result) are single passes over dense slots,
-//! several times faster than polars' hash group-bys on two cores.
+//! What queries over a set of tiers start from, derived once per set and patched as data
+//! changes: the production deployments with their flags (counted, failed, ingested), each
+//! release's delivery, and lead times sorted by value, so that a query needs one pass and
+//! no sorting. polars filters the frames; the group-bys and joins of a million rows (first
+//! delivery of each release, lead times) are single passes over dense slots, several times
+//! faster than polars' hash group-bys on two cores. What no set of tiers changes is in
+//! [`crate::shared`].
 
 use std::collections::{HashMap, HashSet};
 
 use polars::prelude::*;
 
-use crate::frames::{FAILED, Frames, GATE_PASSED, GATE_PENDING, ROLLED_BACK, SUCCEEDED, set};
+use crate::frames::{FAILED, Frames, ROLLED_BACK, SUCCEEDED, set};
 use crate::index::{ById, Slots};
 
 /// Marks a missing time or date in derived columns.
@@ -19,8 +20,14 @@ pub const FLAG_SUCCEEDED: u8 = 1;
 pub const FLAG_FAILED: u8 = 2;
 pub const FLAG_ROLLED_BACK: u8 = 4;
 pub const FLAG_EMERGENCY: u8 = 8;
+/// Counted by the DORA figures: SUCCEEDED, FAILED or ROLLED_BACK. The other flags but
+/// emergency and ingested are only set on counted rows.
+pub const FLAG_COUNTED: u8 = 16;
+pub const FLAG_INGESTED: u8 = 32;
 
-/// Counted production deployments (SUCCEEDED, FAILED or ROLLED_BACK, with finishedAt).
+/// Production deployments: non-rollback deployments to the tiers with finishedAt, any
+/// status. One set of rows serves the DORA figures (those flagged counted) and compliance
+/// (all of them), so a query makes one pass over them.
 #[derive(Default, Clone)]
 pub struct Deploys {
     pub time: Vec<i64>,
@@ -52,45 +59,6 @@ pub struct Delivered {
     pub reviewed: Vec<bool>,
 }
 
-/// The first result of every gate.
-#[derive(Default, Clone)]
-pub struct Gates {
-    pub time: Vec<i64>,
-    pub program: Vec<i64>,
-    pub release: Vec<i64>,
-    pub passed: Vec<bool>,
-}
-
-/// Improvement actions.
-#[derive(Default, Clone)]
-pub struct Actions {
-    pub program: Vec<i64>,
-    pub release: Vec<i64>,
-    pub created: Vec<i64>,
-    /// [`NONE`] while open.
-    pub closed: Vec<i64>,
-    /// Days since 1970-01-01, or [`NONE`].
-    pub due: Vec<i64>,
-}
-
-/// Non-rollback deployments to the tiers with finishedAt, any status (compliance).
-#[derive(Default, Clone)]
-pub struct Production {
-    pub time: Vec<i64>,
-    pub program: Vec<i64>,
-    pub release: Vec<i64>,
-    pub ingested: Vec<bool>,
-    pub emergency: Vec<bool>,
-}
-
-/// Times of something that belongs to a release (freeze overrides).
-#[derive(Default, Clone)]
-pub struct Stamps {
-    pub time: Vec<i64>,
-    pub program: Vec<i64>,
-    pub release: Vec<i64>,
-}
-
 /// Unplanned deliveries to the tiers, by delivery.
 #[derive(Default, Clone)]
 pub struct UnplannedRows {
@@ -101,21 +69,10 @@ pub struct UnplannedRows {
 
 #[derive(Clone)]
 pub struct Derived {
-    /// (release, team) pairs, for the team filter.
-    pub teams: Vec<(i64, String)>,
     pub deploys: Deploys,
     pub leads: Values,
-    pub restores: Values,
     pub delivered: Delivered,
-    pub gates: Gates,
-    pub actions: Actions,
-    pub production: Production,
-    pub overrides: Stamps,
     pub unplanned: UnplannedRows,
-}
-
-fn hours(later: &str, earlier: &str) -> Expr {
-    (col(later) - col(earlier)).cast(DataType::Float64) / lit(3_600_000_000.0)
 }
 
 fn i64s(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
@@ -124,15 +81,6 @@ fn i64s(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
         .i64()?
         .iter()
         .map(|v| v.unwrap_or(NONE))
-        .collect())
-}
-
-fn f64s(df: &DataFrame, name: &str) -> PolarsResult<Vec<f64>> {
-    Ok(df
-        .column(name)?
-        .f64()?
-        .iter()
-        .map(|v| v.unwrap_or(f64::NAN))
         .collect())
 }
 
@@ -147,7 +95,7 @@ fn bools(df: &DataFrame, name: &str) -> PolarsResult<Vec<bool>> {
 
 /// Deployments failed by a change-caused incident: the one it names, or else the latest
 /// counted production deployment of its release finished by the time it opened.
-fn failed_by_incidents(counted: &DataFrame, incidents: &DataFrame) -> PolarsResult<Vec<i64>> {
+fn failed_by_incidents(p: &ProductionRows, incidents: &DataFrame) -> PolarsResult<Vec<i64>> {
     let caused = incidents
         .clone()
         .lazy()
@@ -167,19 +115,13 @@ fn failed_by_incidents(counted: &DataFrame, incidents: &DataFrame) -> PolarsResu
     if through_release.is_empty() {
         return Ok(failed);
     }
-    let wanted: Vec<i64> = through_release.iter().map(|(r, _)| *r).collect();
-    let candidates = counted
-        .clone()
-        .lazy()
-        .filter(col("release").is_in(set(&wanted), false))
-        .collect()?;
+    let wanted: HashSet<i64> = through_release.iter().map(|(r, _)| *r).collect();
     let mut by_release: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
-    for ((r, f), id) in i64s(&candidates, "release")?
-        .into_iter()
-        .zip(i64s(&candidates, "finished_at")?)
-        .zip(i64s(&candidates, "id")?)
-    {
-        by_release.entry(r).or_default().push((f, id));
+    for row in 0..p.id.len() {
+        if p.counted(row) && wanted.contains(&p.release[row]) {
+            let candidates = by_release.entry(p.release[row]).or_default();
+            candidates.push((p.time[row], p.id[row]));
+        }
     }
     for list in by_release.values_mut() {
         list.sort_unstable();
@@ -216,34 +158,44 @@ fn reorder<T: Copy>(values: &[T], order: &[usize]) -> Vec<T> {
     order.iter().map(|i| values[*i]).collect()
 }
 
-/// The counted production deployments (SUCCEEDED, FAILED or ROLLED_BACK, with finishedAt)
-/// as columns.
-struct Counted {
+/// The production deployments as columns.
+struct ProductionRows {
     id: Vec<i64>,
     release: Vec<i64>,
     program: Vec<i64>,
     time: Vec<i64>,
     status: Vec<i32>,
     emergency: Vec<bool>,
+    ingested: Vec<bool>,
 }
 
-impl Counted {
+impl ProductionRows {
+    fn counted(&self, row: usize) -> bool {
+        matches!(self.status[row], SUCCEEDED | FAILED | ROLLED_BACK)
+    }
+
     fn flags(&self, failed: &HashSet<i64>) -> Vec<u8> {
         (0..self.id.len())
             .map(|i| {
                 let status = self.status[i];
                 let mut flags = 0;
-                if status == SUCCEEDED {
-                    flags |= FLAG_SUCCEEDED;
-                }
-                if status != SUCCEEDED || failed.contains(&self.id[i]) {
-                    flags |= FLAG_FAILED;
-                }
-                if status == ROLLED_BACK {
-                    flags |= FLAG_ROLLED_BACK;
-                }
                 if self.emergency[i] {
                     flags |= FLAG_EMERGENCY;
+                }
+                if self.ingested[i] {
+                    flags |= FLAG_INGESTED;
+                }
+                if self.counted(i) {
+                    flags |= FLAG_COUNTED;
+                    if status == SUCCEEDED {
+                        flags |= FLAG_SUCCEEDED;
+                    }
+                    if status != SUCCEEDED || failed.contains(&self.id[i]) {
+                        flags |= FLAG_FAILED;
+                    }
+                    if status == ROLLED_BACK {
+                        flags |= FLAG_ROLLED_BACK;
+                    }
                 }
                 flags
             })
@@ -251,9 +203,9 @@ impl Counted {
     }
 }
 
-/// Delivered at: each release's first SUCCEEDED counted deployment, with its slippage
+/// Delivered at: each release's first SUCCEEDED production deployment, with its slippage
 /// against plannedEnd and whether it was reviewed; sorted by slippage (unplanned last).
-fn delivered(c: &Counted, f: &Frames) -> PolarsResult<Delivered> {
+fn delivered(c: &ProductionRows, f: &Frames) -> PolarsResult<Delivered> {
     let slots = Slots::new(&c.release);
     let mut first: Vec<Option<usize>> = vec![None; slots.len()];
     for row in 0..c.id.len() {
@@ -316,91 +268,10 @@ fn leads(f: &Frames, delivered: &Delivered) -> PolarsResult<Values> {
             v.value.push(hours);
         }
     }
-    let order = order_by(&v.value);
-    Ok(Values {
-        key: reorder(&v.key, &order),
-        time: reorder(&v.time, &order),
-        program: reorder(&v.program, &order),
-        release: reorder(&v.release, &order),
-        value: reorder(&v.value, &order),
-    })
-}
-
-/// Each gate's first result: earliest checkedAt, then first recorded; PENDING ignored.
-fn first_results(f: &Frames) -> PolarsResult<Gates> {
-    let g = &f.gates;
-    let (ids, gates, status, checked) = (
-        i64s(g, "id")?,
-        i64s(g, "gate")?,
-        i32s(g, "status")?,
-        i64s(g, "checked_at")?,
-    );
-    let slots = Slots::new(&gates);
-    let mut first: Vec<Option<usize>> = vec![None; slots.len()];
-    for row in 0..ids.len() {
-        if status[row] == GATE_PENDING {
-            continue;
-        }
-        if let Some(slot) = slots.of(gates[row]) {
-            let earlier = first[slot]
-                .is_none_or(|best| (checked[row], ids[row]) < (checked[best], ids[best]));
-            if earlier {
-                first[slot] = Some(row);
-            }
-        }
-    }
-    let (programs, releases) = (i64s(g, "program")?, i64s(g, "release")?);
-    let mut out = Gates::default();
-    for row in first.into_iter().flatten() {
-        out.time.push(checked[row]);
-        out.program.push(programs[row]);
-        out.release.push(releases[row]);
-        out.passed.push(status[row] == GATE_PASSED);
-    }
-    Ok(out)
+    Ok(v.sorted())
 }
 
 pub fn derive(f: &Frames, tiers: &[i32]) -> PolarsResult<Derived> {
-    let counted = f
-        .deployments
-        .clone()
-        .lazy()
-        .filter(
-            col("tier")
-                .is_in(set(tiers), false)
-                .and(col("rollback").not())
-                .and(col("status").is_in(set(&[SUCCEEDED, FAILED, ROLLED_BACK]), false))
-                .and(col("finished_at").is_not_null()),
-        )
-        .collect()?;
-    let failed: HashSet<i64> = failed_by_incidents(&counted, &f.incidents)?
-        .into_iter()
-        .collect();
-    let c = Counted {
-        id: i64s(&counted, "id")?,
-        release: i64s(&counted, "release")?,
-        program: i64s(&counted, "program")?,
-        time: i64s(&counted, "finished_at")?,
-        status: i32s(&counted, "status")?,
-        emergency: bools(&counted, "emergency")?,
-    };
-    let deploys = Deploys {
-        flags: c.flags(&failed),
-        time: c.time.clone(),
-        program: c.program.clone(),
-        release: c.release.clone(),
-    };
-    let delivered = delivered(&c, f)?;
-    let leads = leads(f, &delivered)?;
-    let gates = first_results(f)?;
-
-    let restores = f
-        .incidents
-        .clone()
-        .lazy()
-        .filter(col("resolved_at").is_not_null())
-        .with_column(hours("resolved_at", "opened_at").alias("hours"))
-        .sort(["hours"], SortMultipleOptions::default());
     let production = f
         .deployments
         .clone()
@@ -412,11 +283,13 @@ pub fn derive(f: &Frames, tiers: &[i32]) -> PolarsResult<Derived> {
                 .and(col("finished_at").is_not_null()),
         )
         .select([
-            col("finished_at"),
-            col("program"),
+            col("id"),
             col("release"),
-            col("ingested"),
+            col("program"),
+            col("finished_at"),
+            col("status"),
             col("emergency"),
+            col("ingested"),
         ]);
     let unplanned = f
         .unplanned
@@ -424,8 +297,8 @@ pub fn derive(f: &Frames, tiers: &[i32]) -> PolarsResult<Derived> {
         .lazy()
         .filter(col("tier").is_in(set(tiers), false))
         .select([col("id"), col("received_at"), col("program")]);
-    let frames = [restores, production, unplanned];
-    let [restores, production, unplanned]: [DataFrame; 3] = LazyFrame::collect_all_with_engine(
+    let frames = [production, unplanned];
+    let [production, unplanned]: [DataFrame; 2] = LazyFrame::collect_all_with_engine(
         frames.iter().map(|f| f.logical_plan.clone()).collect(),
         Engine::InMemory,
         OptFlags::default(),
@@ -433,55 +306,30 @@ pub fn derive(f: &Frames, tiers: &[i32]) -> PolarsResult<Derived> {
     .try_into()
     .map_err(|_| polars_err!(ComputeError: "a derivation lost one of its frames"))?;
 
-    let a = &f.actions;
-    let o = &f.overrides;
-    let teams = i64s(&f.teams, "release")?
-        .into_iter()
-        .zip(
-            f.teams
-                .column("team")?
-                .str()?
-                .iter()
-                .map(|t| t.unwrap_or_default().to_owned()),
-        )
-        .collect();
+    let p = ProductionRows {
+        id: i64s(&production, "id")?,
+        release: i64s(&production, "release")?,
+        program: i64s(&production, "program")?,
+        time: i64s(&production, "finished_at")?,
+        status: i32s(&production, "status")?,
+        emergency: bools(&production, "emergency")?,
+        ingested: bools(&production, "ingested")?,
+    };
+    drop(production);
+    let failed: HashSet<i64> = failed_by_incidents(&p, &f.incidents)?.into_iter().collect();
+    let delivered = delivered(&p, f)?;
+    let leads = leads(f, &delivered)?;
+    let deploys = Deploys {
+        flags: p.flags(&failed),
+        time: p.time,
+        program: p.program,
+        release: p.release,
+    };
+
     Ok(Derived {
-        teams,
         deploys,
         leads,
-        restores: Values {
-            key: i64s(&restores, "id")?,
-            time: i64s(&restores, "opened_at")?,
-            program: i64s(&restores, "program")?,
-            release: i64s(&restores, "release")?,
-            value: f64s(&restores, "hours")?,
-        },
         delivered,
-        gates,
-        actions: Actions {
-            program: i64s(a, "program")?,
-            release: i64s(a, "release")?,
-            created: i64s(a, "created_at")?,
-            closed: i64s(a, "closed_at")?,
-            due: a
-                .column("due_date")?
-                .i32()?
-                .iter()
-                .map(|v| v.map_or(NONE, i64::from))
-                .collect(),
-        },
-        production: Production {
-            time: i64s(&production, "finished_at")?,
-            program: i64s(&production, "program")?,
-            release: i64s(&production, "release")?,
-            ingested: bools(&production, "ingested")?,
-            emergency: bools(&production, "emergency")?,
-        },
-        overrides: Stamps {
-            time: i64s(o, "at")?,
-            program: i64s(o, "program")?,
-            release: i64s(o, "release")?,
-        },
         unplanned: UnplannedRows {
             delivery: i64s(&unplanned, "id")?,
             time: i64s(&unplanned, "received_at")?,
@@ -490,14 +338,35 @@ pub fn derive(f: &Frames, tiers: &[i32]) -> PolarsResult<Derived> {
     })
 }
 
+/// Bytes a column holds on the heap.
+pub(crate) fn bytes<T>(column: &Vec<T>) -> usize {
+    column.capacity() * size_of::<T>()
+}
+
+/// The bytes of the named columns of a set of rows.
+macro_rules! heap {
+    ($rows:expr, [$($column:ident),+]) => { 0 $(+ crate::derive::bytes(&$rows.$column))+ };
+}
+pub(crate) use heap;
+
+impl Derived {
+    /// Bytes these rows hold on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        heap!(self.deploys, [time, program, release, flags])
+            + self.leads.heap_bytes()
+            + heap!(self.delivered, [time, program, release, slip, reviewed])
+            + heap!(self.unplanned, [delivery, time, program])
+    }
+}
+
 /// Keys whose rows are replaced: usually a release or two, so a short list beats hashing.
-enum Gone {
+pub(crate) enum Gone {
     Few(Vec<i64>),
     Many(HashSet<i64>),
 }
 
 impl Gone {
-    fn new(keys: impl IntoIterator<Item = i64>) -> Self {
+    pub(crate) fn new(keys: impl IntoIterator<Item = i64>) -> Self {
         let keys: Vec<i64> = keys.into_iter().collect();
         if keys.len() <= 16 {
             Self::Few(keys)
@@ -506,7 +375,7 @@ impl Gone {
         }
     }
 
-    fn contains(&self, key: &i64) -> bool {
+    pub(crate) fn contains(&self, key: &i64) -> bool {
         match self {
             Self::Few(keys) => keys.contains(key),
             Self::Many(keys) => keys.contains(key),
@@ -515,7 +384,7 @@ impl Gone {
 }
 
 /// Keeps the rows whose `key` is not in `gone`, in order.
-fn keep<T: Copy>(column: &mut Vec<T>, keys: &[i64], gone: &Gone) {
+pub(crate) fn keep<T: Copy>(column: &mut Vec<T>, keys: &[i64], gone: &Gone) {
     let mut i = 0;
     column.retain(|_| {
         let kept = !gone.contains(&keys[i]);
@@ -544,16 +413,34 @@ fn merged<T: Copy>(order: &[(bool, usize)], old: &[T], new: &[T]) -> Vec<T> {
         .collect()
 }
 
+/// Replaces the rows of `$target` whose `$key` is `$gone` by the rows of `$fresh`.
 macro_rules! unordered {
     ($target:expr, $fresh:expr, $gone:expr, $key:ident, [$($column:ident),+]) => {{
         let keys = $target.$key.clone();
-        $( keep(&mut $target.$column, &keys, $gone); )+
+        $( crate::derive::keep(&mut $target.$column, &keys, $gone); )+
         $( $target.$column.extend_from_slice(&$fresh.$column); )+
     }};
 }
+pub(crate) use unordered;
 
 impl Values {
-    fn splice(&mut self, fresh: &Values, gone: &Gone) {
+    /// The rows sorted by value (NaN last).
+    pub(crate) fn sorted(self) -> Self {
+        let order = order_by(&self.value);
+        Self {
+            key: reorder(&self.key, &order),
+            time: reorder(&self.time, &order),
+            program: reorder(&self.program, &order),
+            release: reorder(&self.release, &order),
+            value: reorder(&self.value, &order),
+        }
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        heap!(self, [key, time, program, release, value])
+    }
+
+    pub(crate) fn splice(&mut self, fresh: &Values, gone: &Gone) {
         let keys = self.key.clone();
         keep(&mut self.key, &keys, gone);
         keep(&mut self.time, &keys, gone);
@@ -587,31 +474,11 @@ impl Delivered {
 }
 
 impl Derived {
-    /// Replaces what belongs to `releases` and the `incidents` by `fresh`, derived from
+    /// Replaces what belongs to `releases` and the `deliveries` by `fresh`, derived from
     /// exactly their current rows; the cost is a pass over the rows, not a new derivation.
-    pub fn splice(
-        &mut self,
-        releases: &[i64],
-        incidents: &[i64],
-        deliveries: &[i64],
-        fresh: &Derived,
-    ) {
+    pub fn splice(&mut self, releases: &[i64], deliveries: &[i64], fresh: &Derived) {
         let gone = Gone::new(releases.iter().copied());
         let deliveries = Gone::new(deliveries.iter().copied());
-        unordered!(
-            self.production,
-            fresh.production,
-            &gone,
-            release,
-            [time, program, ingested, emergency, release]
-        );
-        unordered!(
-            self.overrides,
-            fresh.overrides,
-            &gone,
-            release,
-            [time, program, release]
-        );
         unordered!(
             self.unplanned,
             fresh.unplanned,
@@ -619,15 +486,6 @@ impl Derived {
             delivery,
             [time, program, delivery]
         );
-        let incidents = Gone::new(incidents.iter().chain(&fresh.restores.key).copied());
-        let team_keys: Vec<i64> = self.teams.iter().map(|(r, _)| *r).collect();
-        let mut i = 0;
-        self.teams.retain(|_| {
-            let kept = !gone.contains(&team_keys[i]);
-            i += 1;
-            kept
-        });
-        self.teams.extend(fresh.teams.iter().cloned());
         unordered!(
             self.deploys,
             fresh.deploys,
@@ -635,22 +493,7 @@ impl Derived {
             release,
             [time, program, flags, release]
         );
-        unordered!(
-            self.gates,
-            fresh.gates,
-            &gone,
-            release,
-            [time, program, passed, release]
-        );
-        unordered!(
-            self.actions,
-            fresh.actions,
-            &gone,
-            release,
-            [program, created, closed, due, release]
-        );
         self.leads.splice(&fresh.leads, &gone);
-        self.restores.splice(&fresh.restores, &incidents);
         self.delivered.splice(&fresh.delivered, &gone);
     }
 }

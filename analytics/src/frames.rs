@@ -1,15 +1,14 @@
-//! The tables as polars frames, with the enums as their codes ([`Coded`]).
+//! The tables that sets of tiers are derived from, as polars frames, with the enums as
+//! their codes ([`Coded`]).
 
 use polars::prelude::*;
 
-use crate::model::{Coded, DeploymentStatus, GateStatus, Tables};
+use crate::model::{Coded, DeploymentStatus, Tables};
 
 /// Codes the derivations compare with.
 pub const SUCCEEDED: i32 = DeploymentStatus::Succeeded as i32;
 pub const FAILED: i32 = DeploymentStatus::Failed as i32;
 pub const ROLLED_BACK: i32 = DeploymentStatus::RolledBack as i32;
-pub const GATE_PENDING: i32 = GateStatus::Pending as i32;
-pub const GATE_PASSED: i32 = GateStatus::Passed as i32;
 
 fn column<T, V>(name: &str, values: V) -> Column
 where
@@ -37,32 +36,25 @@ impl From<PolarsError> for Error {
     }
 }
 
-/// The frames metrics are computed from.
+/// The frames a set of tiers is derived from.
 #[derive(Clone)]
 pub struct Frames {
     pub releases: DataFrame,
-    pub teams: DataFrame,
     pub deployments: DataFrame,
     pub items: DataFrame,
     pub incidents: DataFrame,
-    pub gates: DataFrame,
     pub outcomes: DataFrame,
-    pub actions: DataFrame,
-    pub overrides: DataFrame,
     pub unplanned: DataFrame,
 }
 
 impl Frames {
+    /// The frames of `t`; its other tables (what [`crate::shared::Shared`] takes) are dropped.
     pub fn from_tables(t: Tables) -> PolarsResult<Self> {
         let r = t.releases;
         let releases = DataFrame::new_infer_height(vec![
             column("id", r.id),
             column("program", r.program),
             column("planned_end", r.planned_end),
-        ])?;
-        let teams = DataFrame::new_infer_height(vec![
-            column("release", t.teams.release),
-            column("team", t.teams.team),
         ])?;
         let d = t.deployments;
         let deployments = DataFrame::new_infer_height(vec![
@@ -90,40 +82,12 @@ impl Frames {
         let i = t.incidents;
         let incidents = DataFrame::new_infer_height(vec![
             column("id", i.id),
-            column("program", i.program),
             column("release", i.release),
             column("deployment", i.deployment),
             column("caused_by_change", i.caused_by_change),
             column("opened_at", i.opened_at),
-            column("resolved_at", i.resolved_at),
-        ])?;
-        let g = t.gate_results;
-        let gates = DataFrame::new_infer_height(vec![
-            column("id", g.id),
-            column("gate", g.gate),
-            column("release", g.release),
-            column("program", g.program),
-            column(
-                "status",
-                g.status.into_iter().map(Coded::code).collect::<Vec<_>>(),
-            ),
-            column("checked_at", g.checked_at),
         ])?;
         let outcomes = DataFrame::new_infer_height(vec![column("release", t.outcomes.release)])?;
-        let a = t.actions;
-        let actions = DataFrame::new_infer_height(vec![
-            column("release", a.release),
-            column("program", a.program),
-            column("created_at", a.created_at),
-            column("closed_at", a.closed_at),
-            column("due_date", a.due_date),
-        ])?;
-        let o = t.overrides;
-        let overrides = DataFrame::new_infer_height(vec![
-            column("release", o.release),
-            column("program", o.program),
-            column("at", o.at),
-        ])?;
         let u = t.unplanned;
         let unplanned = DataFrame::new_infer_height(vec![
             column("id", u.id),
@@ -135,17 +99,28 @@ impl Frames {
             ),
         ])?;
         Ok(Self {
-            overrides,
             unplanned,
             releases,
-            teams,
             deployments,
             items,
             incidents,
-            gates,
             outcomes,
-            actions,
         })
+    }
+
+    /// polars' estimate of the bytes the frames hold.
+    pub fn estimated_size(&self) -> usize {
+        [
+            &self.releases,
+            &self.deployments,
+            &self.items,
+            &self.incidents,
+            &self.outcomes,
+            &self.unplanned,
+        ]
+        .iter()
+        .map(|frame| frame.estimated_size())
+        .sum()
     }
 }
 

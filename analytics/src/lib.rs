@@ -11,13 +11,14 @@ mod frames;
 mod index;
 mod model;
 mod rules;
+mod shared;
 mod store;
 
 pub use calendar::buckets;
 pub use frames::Error;
 pub use index::ById;
 pub use model::*;
-pub use store::Store;
+pub use store::{Footprint, Store};
 
 #[cfg(test)]
 mod tests;

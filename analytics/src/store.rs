@@ -1,7 +1,7 @@
-//! The in-memory store, the front of the crate: frames, replaced in part as data changes,
-//! and what was derived from them per set of production tiers.
+//! The in-memory store, the front of the crate: what no set of tiers changes, derived once;
+//! the frames sets of production tiers are derived from, replaced in part as data changes;
+//! and what was derived from them for the sets of tiers asked for lately.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use polars::prelude::*;
@@ -10,6 +10,13 @@ use crate::compute::compute;
 use crate::derive::{Derived, derive};
 use crate::frames::{Error, Frames, set};
 use crate::model::{Coded, Metrics, Query, Tables, Tier};
+use crate::shared::Shared;
+
+/// The most sets of tiers kept derived at once, the most recently used. Each costs about
+/// as much memory as the production deployments' rows, and a client may ask for any of the
+/// fifteen sets; one that was let go is derived again when asked for (a fraction of a
+/// second at a million deployments).
+pub const TIER_SETS: usize = 3;
 
 /// Everything needed to compute metrics, kept in memory.
 ///
@@ -24,8 +31,10 @@ struct Inner {
     frames: Frames,
     /// Replacements not yet applied to `frames`, oldest first.
     pending: Vec<Replacement>,
-    /// What queries start from, derived once per set of production tiers.
-    derived: HashMap<Vec<i32>, Arc<Derived>>,
+    shared: Arc<Shared>,
+    /// What queries over a set of tiers start from, most recently used first; at most
+    /// [`TIER_SETS`].
+    derived: Vec<(Vec<i32>, Arc<Derived>)>,
 }
 
 #[derive(Clone)]
@@ -34,6 +43,16 @@ struct Replacement {
     incidents: Vec<i64>,
     deliveries: Vec<i64>,
     fresh: Frames,
+}
+
+/// What a [`Store`] holds, in bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Footprint {
+    /// The tables as they were read (with replacements not yet applied).
+    pub frames: usize,
+    /// What queries start from: what no set of tiers changes, and what the sets of tiers
+    /// kept need.
+    pub derived: usize,
 }
 
 impl Clone for Store {
@@ -71,35 +90,40 @@ fn replace_rows(
 
 impl Store {
     /// Builds the store from complete tables.
-    pub fn new(tables: Tables) -> Result<Self, Error> {
+    pub fn new(mut tables: Tables) -> Result<Self, Error> {
+        let shared = Arc::new(Shared::take(&mut tables));
         Ok(Self {
             inner: Mutex::new(Inner {
                 frames: Frames::from_tables(tables)?,
                 pending: Vec::new(),
-                derived: HashMap::new(),
+                shared,
+                derived: Vec::new(),
             }),
         })
     }
 
     /// Every figure of metrics.md for `query`.
     pub fn metrics(&self, query: &Query) -> Result<Metrics, Error> {
-        let derived = self.derived(&query.tiers)?;
-        Ok(compute(&derived, query))
+        let (shared, derived) = self.derived(&query.tiers)?;
+        Ok(compute(&shared, &derived, query))
     }
 
     /// What queries over `tiers` start from, derived on first use.
-    fn derived(&self, tiers: &[Tier]) -> Result<Arc<Derived>, Error> {
+    fn derived(&self, tiers: &[Tier]) -> Result<(Arc<Shared>, Arc<Derived>), Error> {
         let mut tiers: Vec<i32> = tiers.iter().map(|t| t.code()).collect();
         tiers.sort_unstable();
         tiers.dedup();
         let mut inner = self.inner.lock().map_err(poisoned)?;
-        if let Some(derived) = inner.derived.get(&tiers) {
-            return Ok(derived.clone());
-        }
-        inner.apply_pending()?;
-        let derived = Arc::new(derive(&inner.frames, &tiers)?);
-        inner.derived.insert(tiers, derived.clone());
-        Ok(derived)
+        let derived = match inner.derived.iter().position(|(set, _)| *set == tiers) {
+            Some(at) => inner.derived.remove(at).1,
+            None => {
+                inner.apply_pending()?;
+                Arc::new(derive(&inner.frames, &tiers)?)
+            }
+        };
+        inner.derived.insert(0, (tiers, derived.clone()));
+        inner.derived.truncate(TIER_SETS);
+        Ok((inner.shared.clone(), derived))
     }
 
     /// Replaces everything that belongs to `releases`, the incidents `incidents` and the
@@ -112,11 +136,14 @@ impl Store {
         deliveries: &[i64],
         fresh: Tables,
     ) -> Result<(), Error> {
+        let mut fresh = fresh;
+        let shared = Shared::take(&mut fresh);
         let fresh = Frames::from_tables(fresh)?;
         let inner = self.inner.get_mut().map_err(poisoned)?;
+        Arc::make_mut(&mut inner.shared).splice(releases, incidents, &shared);
         for (tiers, current) in inner.derived.iter_mut() {
             let patch = derive(&fresh, tiers)?;
-            Arc::make_mut(current).splice(releases, incidents, deliveries, &patch);
+            Arc::make_mut(current).splice(releases, deliveries, &patch);
         }
         inner.pending.push(Replacement {
             releases: releases.to_vec(),
@@ -130,13 +157,31 @@ impl Store {
     /// When each release was first delivered to one of `tiers` (`Release.deployedAt` when
     /// the tiers are PRODUCTION): `(release, finishedAt)`, in no particular order.
     pub fn delivered(&self, tiers: &[Tier]) -> Result<Vec<(i64, i64)>, Error> {
-        let derived = self.derived(tiers)?;
+        let (_, derived) = self.derived(tiers)?;
         let d = &derived.delivered;
         Ok(d.release
             .iter()
             .copied()
             .zip(d.time.iter().copied())
             .collect())
+    }
+
+    /// The bytes the store holds.
+    pub fn footprint(&self) -> Footprint {
+        let Ok(inner) = self.inner.lock() else {
+            return Footprint::default();
+        };
+        let frames = std::iter::once(&inner.frames)
+            .chain(inner.pending.iter().map(|p| &p.fresh))
+            .map(Frames::estimated_size)
+            .sum();
+        let derived = inner.shared.heap_bytes()
+            + inner
+                .derived
+                .iter()
+                .map(|(_, d)| d.heap_bytes())
+                .sum::<usize>();
+        Footprint { frames, derived }
     }
 
     /// How many deployments the store's frames hold (replacements reach the frames when a new
@@ -160,13 +205,9 @@ impl Inner {
         {
             let f = &mut self.frames;
             f.releases = replace_rows(&f.releases, "id", &releases, &fresh.releases)?;
-            f.teams = replace_rows(&f.teams, "release", &releases, &fresh.teams)?;
             f.deployments = replace_rows(&f.deployments, "release", &releases, &fresh.deployments)?;
             f.items = replace_rows(&f.items, "release", &releases, &fresh.items)?;
-            f.gates = replace_rows(&f.gates, "release", &releases, &fresh.gates)?;
             f.outcomes = replace_rows(&f.outcomes, "release", &releases, &fresh.outcomes)?;
-            f.actions = replace_rows(&f.actions, "release", &releases, &fresh.actions)?;
-            f.overrides = replace_rows(&f.overrides, "release", &releases, &fresh.overrides)?;
             f.unplanned = replace_rows(&f.unplanned, "id", &deliveries, &fresh.unplanned)?;
             let mut kept = f
                 .incidents

@@ -321,6 +321,28 @@ fn deployment_frequency_counts_successful_production_deployments() {
 }
 
 #[test]
+fn deployment_days_of_the_window_are_the_days_any_program_deployed_on() {
+    let mut f = Fixture::default();
+    // PAY on days 1 and 2, MOB on days 2 and 3 (days start at h(0)).
+    f.release(1, PAY, None)
+        .shipped(1, 1, PAY, h(1))
+        .shipped(2, 1, PAY, h(25))
+        .release(2, MOB, None)
+        .shipped(3, 2, MOB, h(26))
+        .shipped(4, 2, MOB, h(50));
+    let m = f.store().metrics(&query(h(0), h(240))).unwrap();
+    assert_eq!(m.deployment_frequency.deployments, 4);
+    assert_eq!(m.deployment_frequency.deployment_days, 3);
+    let days: Vec<u64> = m
+        .by_program
+        .iter()
+        .map(|p| p.deployment_frequency.deployment_days)
+        .collect();
+    assert_eq!(days, [2, 2], "MOB, PAY");
+    assert_eq!(m.compliance.production_deployments, 4);
+}
+
+#[test]
 fn lead_time_runs_from_commit_to_the_first_production_success() {
     let mut f = Fixture::default();
     f.release(1, PAY, None)
@@ -726,6 +748,7 @@ fn patching_derived_rows_equals_deriving_from_scratch() {
     let mut fresh = Fixture::default();
     fresh
         .release(2, MOB, Some(h(30)))
+        .team(2, "apps")
         .deployment(
             2,
             2,
@@ -755,6 +778,7 @@ fn patching_derived_rows_equals_deriving_from_scratch() {
         .gate(1, 1, 1, PAY, GateStatus::Passed, h(3))
         .action(1, PAY, h(4), None, None)
         .release(2, MOB, Some(h(30)))
+        .team(2, "apps")
         .deployment(
             2,
             2,
@@ -775,11 +799,19 @@ fn patching_derived_rows_equals_deriving_from_scratch() {
         .incident(2, PAY, None, None, false, h(50), Some(h(53)));
     let expected = after.store().metrics(&q).unwrap();
     assert_eq!(store.metrics(&q).unwrap(), expected);
-    let mut by_team = q.clone();
-    by_team.team = Some("core".into());
+    for team in ["core", "apps"] {
+        let mut by_team = q.clone();
+        by_team.team = Some(team.into());
+        let patched = store.metrics(&by_team).unwrap();
+        assert_eq!(patched, after.store().metrics(&by_team).unwrap());
+        assert_eq!(patched.deployment_frequency.deployments, 1, "{team}");
+    }
+    // A set of tiers first asked for after the replacement is derived from patched frames.
+    let mut wider = q.clone();
+    wider.tiers = vec![Tier::Production, Tier::Staging];
     assert_eq!(
-        store.metrics(&by_team).unwrap(),
-        after.store().metrics(&by_team).unwrap()
+        store.metrics(&wider).unwrap(),
+        after.store().metrics(&wider).unwrap()
     );
     assert_eq!(expected.time_to_restore.hours.count, 2);
     assert_eq!(
@@ -961,4 +993,61 @@ fn a_delivery_linked_later_no_longer_counts() {
     let after = store.metrics(&query(h(0), h(100))).unwrap().compliance;
     assert_eq!(after.unplanned_deployments, 0);
     assert_eq!(after.production_deployments, 1);
+}
+
+#[test]
+fn the_footprint_counts_the_tables_and_each_set_of_tiers_kept() {
+    let mut f = Fixture::default();
+    for id in 1..=1_000 {
+        f.release(id, PAY, None)
+            .team(id, "checkout")
+            .shipped(id, id, PAY, h(id))
+            .deployment(
+                10_000 + id,
+                id,
+                PAY,
+                Tier::Staging,
+                DeploymentStatus::Succeeded,
+                false,
+                Some(h(id)),
+                false,
+            );
+    }
+    let store = f.store();
+    let loaded = store.footprint();
+    // 2,000 deployments of nine columns, most of them 8 bytes wide.
+    assert!(loaded.frames > 2_000 * 40, "{loaded:?}");
+    // The teams, derived once for every set of tiers.
+    assert!(loaded.derived >= 1_000 * 16, "{loaded:?}");
+
+    let production = query(h(0), h(2_000));
+    store.metrics(&production).unwrap();
+    let one = store.footprint();
+    assert_eq!(one.frames, loaded.frames);
+    // At least time, program, release and flags of each of the 1,000 deployments.
+    let per_set = one.derived - loaded.derived;
+    assert!(per_set >= 1_000 * 25, "{one:?}");
+
+    // Every further set of tiers costs as much, up to the most the store keeps.
+    let sets = [
+        vec![Tier::Staging],
+        vec![Tier::Staging, Tier::Production],
+        vec![Tier::Testing],
+        vec![Tier::Development],
+    ];
+    let mut sizes = Vec::new();
+    for tiers in sets {
+        let mut q = production.clone();
+        q.tiers = tiers;
+        store.metrics(&q).unwrap();
+        sizes.push(store.footprint().derived);
+    }
+    assert_eq!(super::store::TIER_SETS, 3);
+    assert!(sizes[0] > one.derived && sizes[1] > sizes[0], "{sizes:?}");
+    assert!(sizes[2] <= sizes[1] && sizes[3] <= sizes[1], "{sizes:?}");
+
+    // A set that was let go is derived again, with the same figures.
+    let again = store.metrics(&production).unwrap();
+    assert_eq!(again, f.store().metrics(&production).unwrap());
+    assert_eq!(again.deployment_frequency.deployments, 1_000);
 }

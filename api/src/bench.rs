@@ -246,6 +246,13 @@ pub async fn bench(
         millis(cold)
     );
     print_memory("with the store loaded");
+    let footprint = state.analytics.snapshot(db).await?.store.footprint();
+    outln!(
+        "the analytics store holds {} MiB: tables {} MiB, derived rows {} MiB",
+        (footprint.frames + footprint.derived) >> 20,
+        footprint.frames >> 20,
+        footprint.derived >> 20
+    );
 
     let progress = Progress::of(Some(iterations as u64), "warm queries");
     let mut warm = Vec::with_capacity(iterations);

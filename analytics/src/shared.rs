@@ -1,0 +1,216 @@
+//! What the figures need that no set of tiers changes: teams, restore times, each gate's
+//! first result, improvement actions and freeze overrides. Derived once from the tables as
+//! they arrive and shared by every set of tiers; the tables they come from are not kept,
+//! since a replacement brings the rows it changes.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::derive::{Gone, NONE, Values, bytes, heap, unordered};
+use crate::index::Slots;
+use crate::model::{GateResults, GateStatus, Incidents, Tables};
+
+/// The teams of releases, each team's name held once: (release, team) pairs for the team
+/// filter.
+#[derive(Default, Clone)]
+pub struct ReleaseTeams {
+    pub names: Vec<String>,
+    /// (release, index into `names`)
+    pub rows: Vec<(i64, u32)>,
+}
+
+impl ReleaseTeams {
+    fn add(&mut self, releases: Vec<i64>, names: Vec<String>) {
+        let mut index: HashMap<String, u32> = self
+            .names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (name.clone(), i as u32))
+            .collect();
+        for (release, name) in releases.into_iter().zip(names) {
+            let next = self.names.len() as u32;
+            let team = *index.entry(name).or_insert_with_key(|name| {
+                self.names.push(name.clone());
+                next
+            });
+            self.rows.push((release, team));
+        }
+    }
+
+    /// The releases of the team named `name`.
+    pub fn releases(&self, name: &str) -> HashSet<i64> {
+        let Some(team) = self.names.iter().position(|n| n == name) else {
+            return HashSet::new();
+        };
+        self.rows
+            .iter()
+            .filter(|(_, t)| *t as usize == team)
+            .map(|(r, _)| *r)
+            .collect()
+    }
+}
+
+/// The first result of every gate.
+#[derive(Default, Clone)]
+pub struct Gates {
+    pub time: Vec<i64>,
+    pub program: Vec<i64>,
+    pub release: Vec<i64>,
+    pub passed: Vec<bool>,
+}
+
+/// Improvement actions.
+#[derive(Default, Clone)]
+pub struct Actions {
+    pub program: Vec<i64>,
+    pub release: Vec<i64>,
+    pub created: Vec<i64>,
+    /// [`NONE`] while open.
+    pub closed: Vec<i64>,
+    /// Days since 1970-01-01, or [`NONE`].
+    pub due: Vec<i64>,
+}
+
+/// Times of something that belongs to a release (freeze overrides).
+#[derive(Default, Clone)]
+pub struct Stamps {
+    pub time: Vec<i64>,
+    pub program: Vec<i64>,
+    pub release: Vec<i64>,
+}
+
+#[derive(Default, Clone)]
+pub struct Shared {
+    pub teams: ReleaseTeams,
+    /// Hours from opening to resolution of resolved incidents, keyed by incident.
+    pub restores: Values,
+    pub gates: Gates,
+    pub actions: Actions,
+    pub overrides: Stamps,
+}
+
+/// Each gate's first result: earliest checkedAt, then first recorded; PENDING ignored.
+fn first_results(r: &GateResults) -> Gates {
+    let slots = Slots::new(&r.gate);
+    let mut first: Vec<Option<usize>> = vec![None; slots.len()];
+    for row in 0..r.id.len() {
+        if r.status[row] == GateStatus::Pending {
+            continue;
+        }
+        if let Some(slot) = slots.of(r.gate[row]) {
+            let key = |row: usize| (r.checked_at[row], r.id[row]);
+            if first[slot].is_none_or(|best| key(row) < key(best)) {
+                first[slot] = Some(row);
+            }
+        }
+    }
+    let mut out = Gates::default();
+    for row in first.into_iter().flatten() {
+        out.time.push(r.checked_at[row]);
+        out.program.push(r.program[row]);
+        out.release.push(r.release[row]);
+        out.passed.push(r.status[row] == GateStatus::Passed);
+    }
+    out
+}
+
+/// Resolved incidents, with the hours they took to resolve, sorted.
+fn restores(i: &Incidents) -> Values {
+    let mut v = Values::default();
+    for row in 0..i.id.len() {
+        let Some(resolved) = i.resolved_at[row] else {
+            continue;
+        };
+        v.key.push(i.id[row]);
+        v.time.push(i.opened_at[row]);
+        v.program.push(i.program[row]);
+        v.release.push(i.release[row].unwrap_or(NONE));
+        v.value
+            .push((resolved - i.opened_at[row]) as f64 / 3_600_000_000.0);
+    }
+    v.sorted()
+}
+
+impl Shared {
+    /// Derives what no set of tiers changes, taking the tables only it reads (teams, gate
+    /// results, actions, overrides) out of `tables`.
+    pub fn take(tables: &mut Tables) -> Self {
+        let t = std::mem::take(&mut tables.teams);
+        let results = std::mem::take(&mut tables.gate_results);
+        let a = std::mem::take(&mut tables.actions);
+        let o = std::mem::take(&mut tables.overrides);
+        let mut teams = ReleaseTeams::default();
+        teams.add(t.release, t.team);
+        Self {
+            teams,
+            restores: restores(&tables.incidents),
+            gates: first_results(&results),
+            actions: Actions {
+                program: a.program,
+                release: a.release,
+                created: a.created_at,
+                closed: a.closed_at.into_iter().map(|c| c.unwrap_or(NONE)).collect(),
+                due: a
+                    .due_date
+                    .into_iter()
+                    .map(|d| d.map_or(NONE, i64::from))
+                    .collect(),
+            },
+            overrides: Stamps {
+                time: o.at,
+                program: o.program,
+                release: o.release,
+            },
+        }
+    }
+
+    /// Replaces what belongs to `releases` and the `incidents` by `fresh`, derived from
+    /// exactly their current rows.
+    pub fn splice(&mut self, releases: &[i64], incidents: &[i64], fresh: &Shared) {
+        let gone = Gone::new(releases.iter().copied());
+        self.teams
+            .rows
+            .retain(|(release, _)| !gone.contains(release));
+        let (fresh_releases, fresh_names) = fresh
+            .teams
+            .rows
+            .iter()
+            .map(|(release, team)| (*release, fresh.teams.names[*team as usize].clone()))
+            .unzip();
+        self.teams.add(fresh_releases, fresh_names);
+        unordered!(
+            self.gates,
+            fresh.gates,
+            &gone,
+            release,
+            [time, program, passed, release]
+        );
+        unordered!(
+            self.actions,
+            fresh.actions,
+            &gone,
+            release,
+            [program, created, closed, due, release]
+        );
+        unordered!(
+            self.overrides,
+            fresh.overrides,
+            &gone,
+            release,
+            [time, program, release]
+        );
+        let incidents = Gone::new(incidents.iter().chain(&fresh.restores.key).copied());
+        self.restores.splice(&fresh.restores, &incidents);
+    }
+
+    /// Bytes these rows hold on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        let names: usize = self.teams.names.iter().map(String::capacity).sum();
+        bytes(&self.teams.rows)
+            + bytes(&self.teams.names)
+            + names
+            + self.restores.heap_bytes()
+            + heap!(self.gates, [time, program, release, passed])
+            + heap!(self.actions, [program, release, created, closed, due])
+            + heap!(self.overrides, [time, program, release])
+    }
+}
