@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 
 use analytics::{ById, Coded, DeploymentStatus, GateStatus, Tables, Tier};
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
 
 use super::rows::{self, Row};
 use crate::db::id_list;
@@ -82,16 +82,16 @@ fn coded<E: Coded>(text: &str) -> Result<E, DbErr> {
         })
 }
 
-/// The rows of `sql`, each pushed into a `T`, read in a task of its own: the tables are
+/// The rows of `sql`, each pushed into `out`, read in a task of its own: the tables are
 /// read at once, and their rows are taken apart on every worker thread, not on one.
-async fn read<T: Default + Send + 'static>(
+async fn read<T: Send + 'static>(
     db: &DatabaseConnection,
     sql: String,
+    mut out: T,
     mut push: impl FnMut(&mut T, &mut dyn Row) -> Result<(), DbErr> + Send + 'static,
 ) -> Result<T, DbErr> {
     let db = db.clone();
     tokio::spawn(async move {
-        let mut out = T::default();
         rows::each(&db, &sql, |row| push(&mut out, row)).await?;
         Ok(out)
     })
@@ -99,13 +99,54 @@ async fn read<T: Default + Send + 'static>(
     .map_err(|e| DbErr::Custom(format!("an analytics read failed: {e}")))?
 }
 
-#[derive(Default)]
+/// Columns with room for `rows` values each: a column that grows as rows arrive is copied
+/// into fresh memory each time it doubles, which the kernel zeroes first (half of a cold
+/// start's page faults on PostgreSQL were that).
+macro_rules! sized {
+    ($kind:path { $($column:ident),+ }, $rows:expr) => {{
+        let rows = $rows;
+        $kind { $($column: Vec::with_capacity(rows)),+ }
+    }};
+}
+
+/// The rows PostgreSQL estimates each table of this schema holds (from its last `ANALYZE`),
+/// for a full load to size its columns; nothing on SQLite or for a partial load. A wrong
+/// estimate only costs growing (or spare room in) a column.
+async fn estimates(
+    db: &DatabaseConnection,
+    selection: Selection<'_>,
+) -> Result<HashMap<String, usize>, DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres || !matches!(selection, Selection::All) {
+        return Ok(HashMap::new());
+    }
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT relname::text, GREATEST(reltuples, 0)::bigint FROM pg_class \
+             WHERE relkind = 'r' AND relnamespace = \
+             (SELECT oid FROM pg_namespace WHERE nspname = current_schema())",
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let (table, estimate): (String, i64) =
+                (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
+            Ok((
+                table,
+                usize::try_from(estimate).unwrap_or(0).min(MAX_ESTIMATE),
+            ))
+        })
+        .collect()
+}
+
+/// The most rows an estimate sizes a column for.
+const MAX_ESTIMATE: usize = 100_000_000;
+
 struct Releases {
     rows: analytics::Releases,
     emergency: Vec<bool>,
 }
 
-#[derive(Default)]
 struct Deployments {
     id: Vec<i64>,
     release: Vec<i64>,
@@ -116,7 +157,6 @@ struct Deployments {
     ingested: Vec<bool>,
 }
 
-#[derive(Default)]
 struct Results {
     id: Vec<i64>,
     gate: Vec<i64>,
@@ -162,12 +202,25 @@ struct Raw {
 /// Reads the tables of `selection`, all at once on separate connections.
 pub async fn tables(db: &DatabaseConnection, selection: Selection<'_>) -> Result<Tables, DbErr> {
     let s = selection;
+    let estimates = estimates(db, s).await?;
+    let rows = |table: &str| estimates.get(table).copied().unwrap_or(0);
     let releases = read(
         db,
         format!(
             "SELECT id, program_id, planned_end, type FROM releases WHERE {}",
             s.releases("id")
         ),
+        Releases {
+            rows: sized!(
+                analytics::Releases {
+                    id,
+                    program,
+                    planned_end
+                },
+                rows("releases")
+            ),
+            emergency: Vec::with_capacity(rows("releases")),
+        },
         |out: &mut Releases, row| {
             out.rows.id.push(row.int()?);
             out.rows.program.push(row.int()?);
@@ -179,6 +232,7 @@ pub async fn tables(db: &DatabaseConnection, selection: Selection<'_>) -> Result
     let tiers = read(
         db,
         "SELECT id, tier FROM environments".into(),
+        HashMap::new(),
         |out: &mut HashMap<i64, Tier>, row| {
             out.insert(row.int()?, coded(&row.text()?)?);
             Ok(())
@@ -190,6 +244,7 @@ pub async fn tables(db: &DatabaseConnection, selection: Selection<'_>) -> Result
             "SELECT release_id, name FROM release_parties WHERE role = 'TEAM' AND {}",
             s.releases("release_id")
         ),
+        sized!(analytics::Teams { release, team }, rows("release_parties")),
         |out: &mut analytics::Teams, row| {
             out.release.push(row.int()?);
             out.team.push(row.text()?);
@@ -202,6 +257,18 @@ pub async fn tables(db: &DatabaseConnection, selection: Selection<'_>) -> Result
             "SELECT id, release_id, environment_id, status, is_rollback, finished_at, \
              CASE WHEN source_id IS NULL THEN 0 ELSE 1 END FROM deployments WHERE {}",
             s.releases("release_id")
+        ),
+        sized!(
+            Deployments {
+                id,
+                release,
+                environment,
+                status,
+                rollback,
+                finished_at,
+                ingested
+            },
+            rows("deployments")
         ),
         |d: &mut Deployments, row| {
             d.id.push(row.int()?);
@@ -220,6 +287,10 @@ pub async fn tables(db: &DatabaseConnection, selection: Selection<'_>) -> Result
             "SELECT release_id, committed_at FROM release_items WHERE {}",
             s.releases("release_id")
         ),
+        (
+            Vec::with_capacity(rows("release_items")),
+            Vec::with_capacity(rows("release_items")),
+        ),
         |(release, committed): &mut (Vec<i64>, Vec<Option<i64>>), row| {
             release.push(row.int()?);
             committed.push(row.int_or_null()?);
@@ -233,6 +304,7 @@ pub async fn tables(db: &DatabaseConnection, selection: Selection<'_>) -> Result
              resolved_at FROM incidents WHERE {}",
             s.incidents()
         ),
+        analytics::Incidents::default(),
         |i: &mut analytics::Incidents, row| {
             i.id.push(row.int()?);
             i.program.push(row.int()?);
@@ -249,6 +321,10 @@ pub async fn tables(db: &DatabaseConnection, selection: Selection<'_>) -> Result
         format!(
             "SELECT id, release_id FROM quality_gates WHERE {}",
             s.releases("release_id")
+        ),
+        (
+            Vec::with_capacity(rows("quality_gates")),
+            Vec::with_capacity(rows("quality_gates")),
         ),
         |(gate, release): &mut (Vec<i64>, Vec<i64>), row| {
             gate.push(row.int()?);
@@ -268,6 +344,15 @@ pub async fn tables(db: &DatabaseConnection, selection: Selection<'_>) -> Result
                 ),
             }
         ),
+        sized!(
+            Results {
+                id,
+                gate,
+                status,
+                checked_at
+            },
+            rows("gate_results")
+        ),
         |r: &mut Results, row| {
             r.id.push(row.int()?);
             r.gate.push(row.int()?);
@@ -282,6 +367,7 @@ pub async fn tables(db: &DatabaseConnection, selection: Selection<'_>) -> Result
             "SELECT release_id FROM outcomes WHERE {}",
             s.releases("release_id")
         ),
+        analytics::Outcomes::default(),
         |out: &mut analytics::Outcomes, row| {
             out.release.push(row.int()?);
             Ok(())
@@ -294,6 +380,7 @@ pub async fn tables(db: &DatabaseConnection, selection: Selection<'_>) -> Result
              WHERE {}",
             s.releases("release_id")
         ),
+        Actions::default(),
         |a: &mut Actions, row| {
             a.release.push(row.int()?);
             a.created_at.push(row.int()?);
@@ -308,6 +395,7 @@ pub async fn tables(db: &DatabaseConnection, selection: Selection<'_>) -> Result
             "SELECT release_id, at FROM release_events WHERE overrode_freeze AND {}",
             s.releases("release_id")
         ),
+        Default::default(),
         |(release, at): &mut (Vec<i64>, Vec<i64>), row| {
             release.push(row.int()?);
             at.push(row.int()?);
@@ -322,6 +410,7 @@ pub async fn tables(db: &DatabaseConnection, selection: Selection<'_>) -> Result
              WHERE status IN ('UNMATCHED', 'REJECTED') AND environment_id IS NOT NULL AND {}",
             s.deliveries("id")
         ),
+        Unplanned::default(),
         |u: &mut Unplanned, row| {
             u.id.push(row.int()?);
             u.program.push(row.int()?);
@@ -392,7 +481,20 @@ fn assemble(raw: Raw) -> Result<Tables, DbErr> {
         ))
     };
 
-    let mut deployments = analytics::Deployments::default();
+    let mut deployments = sized!(
+        analytics::Deployments {
+            id,
+            release,
+            program,
+            emergency,
+            tier,
+            status,
+            rollback,
+            finished_at,
+            ingested
+        },
+        d.id.len()
+    );
     for i in 0..d.id.len() {
         let Some((program, emergency)) = of_release.get(d.release[i]) else {
             continue;
@@ -413,7 +515,14 @@ fn assemble(raw: Raw) -> Result<Tables, DbErr> {
         out.ingested.push(d.ingested[i]);
     }
 
-    let mut release_items = analytics::Items::default();
+    let mut release_items = sized!(
+        analytics::Items {
+            release,
+            program,
+            committed_at
+        },
+        items.0.len()
+    );
     for (release, committed) in items.0.into_iter().zip(items.1) {
         if let Some(program) = program(&release) {
             release_items.release.push(release);
@@ -422,7 +531,17 @@ fn assemble(raw: Raw) -> Result<Tables, DbErr> {
         }
     }
 
-    let mut gate_results = analytics::GateResults::default();
+    let mut gate_results = sized!(
+        analytics::GateResults {
+            id,
+            gate,
+            release,
+            program,
+            status,
+            checked_at
+        },
+        r.id.len()
+    );
     for i in 0..r.id.len() {
         let Some(release) = gates.get(r.gate[i]) else {
             continue;
