@@ -134,9 +134,8 @@ impl Store {
         releases: &[i64],
         incidents: &[i64],
         deliveries: &[i64],
-        fresh: Tables,
+        mut fresh: Tables,
     ) -> Result<(), Error> {
-        let mut fresh = fresh;
         let shared = Shared::take(&mut fresh);
         let fresh = Frames::from_tables(fresh)?;
         let inner = self.inner.get_mut().map_err(poisoned)?;

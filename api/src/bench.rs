@@ -247,11 +247,12 @@ pub async fn bench(
     );
     print_memory("with the store loaded");
     let footprint = state.analytics.snapshot(db).await?.store.footprint();
+    let mebibytes = |bytes: usize| bytes as f64 / (1 << 20) as f64;
     outln!(
-        "the analytics store holds {} MiB: tables {} MiB, derived rows {} MiB",
-        (footprint.frames + footprint.derived) >> 20,
-        footprint.frames >> 20,
-        footprint.derived >> 20
+        "the analytics store holds {:.1} MiB: tables {:.1} MiB, derived rows {:.1} MiB",
+        mebibytes(footprint.frames + footprint.derived),
+        mebibytes(footprint.frames),
+        mebibytes(footprint.derived)
     );
 
     let progress = Progress::of(Some(iterations as u64), "warm queries");

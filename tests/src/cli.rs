@@ -400,6 +400,19 @@ fn bench_prints_the_metrics_timings_and_the_read_table() {
     ] {
         assert!(stdout.contains(row), "{row}: {stdout}");
     }
+    // The store's size and its two parts, each rounded to a tenth of a MiB.
+    let store: Vec<f64> = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("the analytics store holds "))
+        .unwrap_or_else(|| panic!("no store line: {stdout}"))
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    assert!(
+        matches!(store[..], [all, tables, derived]
+            if tables > 0.0 && derived > 0.0 && (all - tables - derived).abs() < 0.11),
+        "{store:?}"
+    );
     if cfg!(target_os = "linux") {
         let memory = stdout
             .lines()
