@@ -39,6 +39,18 @@ fn fails_with_one_line(args: &[&str], needle: &str) {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
+/// A SQLite database holding the demo data, in a directory of its own: (directory, URL).
+fn demo_database() -> (PathBuf, String) {
+    let dir = temp_dir();
+    let url = format!("sqlite://{}/relm.db?mode=rwc", dir.display());
+    assert!(
+        run(&["seed", "--demo", "--database-url", &url])
+            .status
+            .success()
+    );
+    (dir, url)
+}
+
 fn temp_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("relm-cli-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -168,13 +180,7 @@ fn output_into_a_closed_pipe_ends_without_a_panic() {
 /// `relm bench` prints through the same path as the other commands.
 #[test]
 fn bench_into_a_closed_pipe_ends_without_a_panic() {
-    let dir = temp_dir();
-    let url = format!("sqlite://{}/relm.db?mode=rwc", dir.display());
-    assert!(
-        run(&["seed", "--demo", "--database-url", &url])
-            .status
-            .success()
-    );
+    let (dir, url) = demo_database();
     ends_quietly_into_a_closed_pipe(&[
         "bench",
         "--iterations",
@@ -367,13 +373,7 @@ async fn serve_stops_cleanly_on_sigterm_on_the_test_database() {
 /// beside its two reference servers, each with a ratio to bare poem.
 #[test]
 fn bench_prints_the_metrics_timings_and_the_read_table() {
-    let dir = temp_dir();
-    let url = format!("sqlite://{}/relm.db?mode=rwc", dir.display());
-    assert!(
-        run(&["seed", "--demo", "--database-url", &url])
-            .status
-            .success()
-    );
+    let (dir, url) = demo_database();
     let bench = run(&[
         "bench",
         "--iterations",
