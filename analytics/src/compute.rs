@@ -12,19 +12,20 @@ use std::collections::HashSet;
 
 use crate::calendar::buckets;
 use crate::derive::*;
+use crate::index::Programs;
 use crate::model::*;
 use crate::rules::*;
 use crate::shared::{Actions, Gates, Shared, Stamps};
 
 /// Where a row counts: the caller's programs, and with a team only its releases.
 struct Scope {
-    /// Group of each program id (by position in the query's programs), or `u32::MAX`.
+    /// Group of each program number (by position in the query's programs), or `u32::MAX`.
     slots: Vec<u32>,
     team: Option<HashSet<i64>>,
 }
 
 impl Scope {
-    fn group(&self, program: i64, release: i64) -> Option<usize> {
+    fn group(&self, program: u32, release: i64) -> Option<usize> {
         let slot = self.program_group(program)?;
         match &self.team {
             Some(releases) if !releases.contains(&release) => None,
@@ -33,8 +34,8 @@ impl Scope {
     }
 
     /// The group of a row without a release, which a team filter does not narrow.
-    fn program_group(&self, program: i64) -> Option<usize> {
-        let slot = *self.slots.get(usize::try_from(program).ok()?)?;
+    fn program_group(&self, program: u32) -> Option<usize> {
+        let slot = *self.slots.get(program as usize)?;
         (slot != u32::MAX).then_some(slot as usize)
     }
 }
@@ -590,12 +591,11 @@ impl Frame<'_> {
 }
 
 /// Every figure of metrics.md for `q` over the derived rows.
-pub fn compute(shared: &Shared, derived: &Derived, q: &Query) -> Metrics {
-    let max_id = q.programs.iter().map(|p| p.id).max().unwrap_or(0).max(0) as usize;
-    let mut slots = vec![u32::MAX; max_id + 1];
+pub fn compute(programs: &Programs, shared: &Shared, derived: &Derived, q: &Query) -> Metrics {
+    let mut slots = vec![u32::MAX; programs.len()];
     for (i, p) in q.programs.iter().enumerate() {
-        if let Ok(id) = usize::try_from(p.id) {
-            slots[id] = i as u32;
+        if let Some(number) = programs.get(p.id) {
+            slots[number as usize] = i as u32;
         }
     }
     let scope = Scope {
@@ -614,7 +614,7 @@ pub fn compute(shared: &Shared, derived: &Derived, q: &Query) -> Metrics {
         let other = threads.spawn(|| {
             let mut tally = new_tally();
             frame.durations(&mut tally, &derived.leads, |c| &mut c.leads);
-            frame.durations(&mut tally, &shared.restores, |c| &mut c.restores);
+            frame.durations(&mut tally, &shared.restores.hours, |c| &mut c.restores);
             frame.gates(&mut tally, &shared.gates);
             frame.compliance(&mut tally, &shared.overrides, &derived.unplanned);
             tally

@@ -10,8 +10,8 @@ use std::collections::{HashMap, HashSet};
 
 use polars::prelude::*;
 
-use crate::frames::{FAILED, Frames, ROLLED_BACK, SUCCEEDED, set};
-use crate::index::{ById, Slots};
+use crate::frames::{FAILED, Frames, ROLLED_BACK, SUCCEEDED, set, status_of, tier_status_codes};
+use crate::index::{ById, NO_PROGRAM, Slots};
 
 /// Marks a missing time or date in derived columns.
 pub const NONE: i64 = i64::MIN;
@@ -31,18 +31,18 @@ pub const FLAG_INGESTED: u8 = 32;
 #[derive(Default, Clone)]
 pub struct Deploys {
     pub time: Vec<i64>,
-    pub program: Vec<i64>,
+    /// Program numbers ([`crate::index::Programs`]), here and in every derived row.
+    pub program: Vec<u32>,
     pub release: Vec<i64>,
     pub flags: Vec<u8>,
 }
 
-/// Durations, sorted by value, with the time that places each in a window.
+/// Durations, sorted by value, with the time that places each in a window. Lead times are
+/// replaced by their release; restores carry their incident beside them.
 #[derive(Default, Clone)]
 pub struct Values {
-    /// What a row is replaced by: its release (lead times) or its incident (restores).
-    pub key: Vec<i64>,
     pub time: Vec<i64>,
-    pub program: Vec<i64>,
+    pub program: Vec<u32>,
     /// The release, or [`NONE`].
     pub release: Vec<i64>,
     pub value: Vec<f64>,
@@ -52,7 +52,7 @@ pub struct Values {
 #[derive(Default, Clone)]
 pub struct Delivered {
     pub time: Vec<i64>,
-    pub program: Vec<i64>,
+    pub program: Vec<u32>,
     pub release: Vec<i64>,
     /// Days late (negative: early); NaN without plannedEnd.
     pub slip: Vec<f64>,
@@ -64,7 +64,7 @@ pub struct Delivered {
 pub struct UnplannedRows {
     pub delivery: Vec<i64>,
     pub time: Vec<i64>,
-    pub program: Vec<i64>,
+    pub program: Vec<u32>,
 }
 
 #[derive(Clone)]
@@ -81,6 +81,15 @@ fn i64s(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
         .i64()?
         .iter()
         .map(|v| v.unwrap_or(NONE))
+        .collect())
+}
+
+fn u32s(df: &DataFrame, name: &str) -> PolarsResult<Vec<u32>> {
+    Ok(df
+        .column(name)?
+        .u32()?
+        .iter()
+        .map(|v| v.unwrap_or(NO_PROGRAM))
         .collect())
 }
 
@@ -147,14 +156,14 @@ fn i32s(df: &DataFrame, name: &str) -> PolarsResult<Vec<i32>> {
 }
 
 /// The order that sorts `keys` ascending, NaN last.
-fn order_by(keys: &[f64]) -> Vec<usize> {
+pub(crate) fn order_by(keys: &[f64]) -> Vec<usize> {
     let key = |v: f64| if v.is_nan() { f64::INFINITY } else { v };
     let mut order: Vec<usize> = (0..keys.len()).collect();
     order.sort_unstable_by(|a, b| key(keys[*a]).total_cmp(&key(keys[*b])));
     order
 }
 
-fn reorder<T: Copy>(values: &[T], order: &[usize]) -> Vec<T> {
+pub(crate) fn reorder<T: Copy>(values: &[T], order: &[usize]) -> Vec<T> {
     order.iter().map(|i| values[*i]).collect()
 }
 
@@ -162,7 +171,7 @@ fn reorder<T: Copy>(values: &[T], order: &[usize]) -> Vec<T> {
 struct ProductionRows {
     id: Vec<i64>,
     release: Vec<i64>,
-    program: Vec<i64>,
+    program: Vec<u32>,
     time: Vec<i64>,
     status: Vec<i32>,
     emergency: Vec<bool>,
@@ -247,23 +256,28 @@ fn delivered(c: &ProductionRows, f: &Frames) -> PolarsResult<Delivered> {
 /// Lead times: every item with committedAt of a delivered release, in hours from the
 /// commit to the delivery (negative ones left out), sorted.
 fn leads(f: &Frames, delivered: &Delivered) -> PolarsResult<Values> {
-    let delivered_at = ById::new(&delivered.release, delivered.time.iter().copied());
+    let delivery = ById::new(
+        &delivered.release,
+        delivered
+            .time
+            .iter()
+            .copied()
+            .zip(delivered.program.iter().copied()),
+    );
     let releases = i64s(&f.items, "release")?;
-    let programs = i64s(&f.items, "program")?;
     let committed = i64s(&f.items, "committed_at")?;
     let mut v = Values::default();
     for i in 0..releases.len() {
         if committed[i] == NONE {
             continue;
         }
-        let Some(at) = delivered_at.get(releases[i]) else {
+        let Some((at, program)) = delivery.get(releases[i]) else {
             continue;
         };
         let hours = (at - committed[i]) as f64 / 3_600_000_000.0;
         if hours >= 0.0 {
-            v.key.push(releases[i]);
             v.time.push(at);
-            v.program.push(programs[i]);
+            v.program.push(program);
             v.release.push(releases[i]);
             v.value.push(hours);
         }
@@ -277,17 +291,16 @@ pub fn derive(f: &Frames, tiers: &[i32]) -> PolarsResult<Derived> {
         .clone()
         .lazy()
         .filter(
-            col("tier")
-                .is_in(set(tiers), false)
+            col("tier_status")
+                .is_in(set(&tier_status_codes(tiers)), false)
                 .and(col("rollback").not())
                 .and(col("finished_at").is_not_null()),
         )
         .select([
             col("id"),
             col("release"),
-            col("program"),
             col("finished_at"),
-            col("status"),
+            col("tier_status"),
             col("emergency"),
             col("ingested"),
         ]);
@@ -306,12 +319,23 @@ pub fn derive(f: &Frames, tiers: &[i32]) -> PolarsResult<Derived> {
     .try_into()
     .map_err(|_| polars_err!(ComputeError: "a derivation lost one of its frames"))?;
 
+    let program_of = ById::new(
+        &i64s(&f.releases, "id")?,
+        u32s(&f.releases, "program")?.into_iter(),
+    );
+    let release = i64s(&production, "release")?;
     let p = ProductionRows {
         id: i64s(&production, "id")?,
-        release: i64s(&production, "release")?,
-        program: i64s(&production, "program")?,
+        program: release
+            .iter()
+            .map(|r| program_of.get(*r).unwrap_or(NO_PROGRAM))
+            .collect(),
+        release,
         time: i64s(&production, "finished_at")?,
-        status: i32s(&production, "status")?,
+        status: i32s(&production, "tier_status")?
+            .into_iter()
+            .map(status_of)
+            .collect(),
         emergency: bools(&production, "emergency")?,
         ingested: bools(&production, "ingested")?,
     };
@@ -333,7 +357,7 @@ pub fn derive(f: &Frames, tiers: &[i32]) -> PolarsResult<Derived> {
         unplanned: UnplannedRows {
             delivery: i64s(&unplanned, "id")?,
             time: i64s(&unplanned, "received_at")?,
-            program: i64s(&unplanned, "program")?,
+            program: u32s(&unplanned, "program")?,
         },
     })
 }
@@ -406,7 +430,7 @@ fn merge_order(old: &[f64], new: &[f64]) -> Vec<(bool, usize)> {
     order
 }
 
-fn merged<T: Copy>(order: &[(bool, usize)], old: &[T], new: &[T]) -> Vec<T> {
+pub(crate) fn merged<T: Copy>(order: &[(bool, usize)], old: &[T], new: &[T]) -> Vec<T> {
     order
         .iter()
         .map(|(from_new, i)| if *from_new { new[*i] } else { old[*i] })
@@ -426,33 +450,42 @@ pub(crate) use unordered;
 impl Values {
     /// The rows sorted by value (NaN last).
     pub(crate) fn sorted(self) -> Self {
-        let order = order_by(&self.value);
+        self.reordered(&order_by(&self.value))
+    }
+
+    /// The rows in `order`.
+    pub(crate) fn reordered(&self, order: &[usize]) -> Self {
         Self {
-            key: reorder(&self.key, &order),
-            time: reorder(&self.time, &order),
-            program: reorder(&self.program, &order),
-            release: reorder(&self.release, &order),
-            value: reorder(&self.value, &order),
+            time: reorder(&self.time, order),
+            program: reorder(&self.program, order),
+            release: reorder(&self.release, order),
+            value: reorder(&self.value, order),
         }
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
-        heap!(self, [key, time, program, release, value])
+        heap!(self, [time, program, release, value])
     }
 
-    pub(crate) fn splice(&mut self, fresh: &Values, gone: &Gone) {
-        let keys = self.key.clone();
-        keep(&mut self.key, &keys, gone);
-        keep(&mut self.time, &keys, gone);
-        keep(&mut self.program, &keys, gone);
-        keep(&mut self.release, &keys, gone);
-        keep(&mut self.value, &keys, gone);
+    /// Replaces the rows whose key (one per row, in `keys`) is `gone` by `fresh`, keeping
+    /// the order by value; returns how the kept rows and `fresh` were merged, for a column
+    /// kept beside these.
+    pub(crate) fn splice(
+        &mut self,
+        keys: &[i64],
+        fresh: &Values,
+        gone: &Gone,
+    ) -> Vec<(bool, usize)> {
+        keep(&mut self.time, keys, gone);
+        keep(&mut self.program, keys, gone);
+        keep(&mut self.release, keys, gone);
+        keep(&mut self.value, keys, gone);
         let order = merge_order(&self.value, &fresh.value);
-        self.key = merged(&order, &self.key, &fresh.key);
         self.time = merged(&order, &self.time, &fresh.time);
         self.program = merged(&order, &self.program, &fresh.program);
         self.release = merged(&order, &self.release, &fresh.release);
         self.value = merged(&order, &self.value, &fresh.value);
+        order
     }
 }
 
@@ -493,7 +526,8 @@ impl Derived {
             release,
             [time, program, flags, release]
         );
-        self.leads.splice(&fresh.leads, &gone);
+        let releases = self.leads.release.clone();
+        self.leads.splice(&releases, &fresh.leads, &gone);
         self.delivered.splice(&fresh.delivered, &gone);
     }
 }

@@ -3,12 +3,34 @@
 
 use polars::prelude::*;
 
-use crate::model::{Coded, DeploymentStatus, Tables};
+use crate::index::Programs;
+use crate::model::{Coded, DeploymentStatus, Tables, Tier};
 
 /// Codes the derivations compare with.
 pub const SUCCEEDED: i32 = DeploymentStatus::Succeeded as i32;
 pub const FAILED: i32 = DeploymentStatus::Failed as i32;
 pub const ROLLED_BACK: i32 = DeploymentStatus::RolledBack as i32;
+
+/// A deployment's tier and status in one code (`tier * STATUSES + status`), one column
+/// instead of two.
+const STATUSES: i32 = 4;
+
+fn tier_status(tier: Tier, status: DeploymentStatus) -> i32 {
+    tier.code() * STATUSES + status.code()
+}
+
+/// The status of a [`tier_status`] code.
+pub fn status_of(tier_status: i32) -> i32 {
+    tier_status % STATUSES
+}
+
+/// The [`tier_status`] codes of deployments to `tiers`, any status.
+pub fn tier_status_codes(tiers: &[i32]) -> Vec<i32> {
+    tiers
+        .iter()
+        .flat_map(|tier| (0..STATUSES).map(move |status| tier * STATUSES + status))
+        .collect()
+}
 
 fn column<T, V>(name: &str, values: V) -> Column
 where
@@ -36,7 +58,8 @@ impl From<PolarsError> for Error {
     }
 }
 
-/// The frames a set of tiers is derived from.
+/// The frames a set of tiers is derived from. Programs are numbered ([`Programs`]), and
+/// deployments and items find theirs through their release.
 #[derive(Clone)]
 pub struct Frames {
     pub releases: DataFrame,
@@ -49,26 +72,25 @@ pub struct Frames {
 
 impl Frames {
     /// The frames of `t`; its other tables (what [`crate::shared::Shared`] takes) are dropped.
-    pub fn from_tables(t: Tables) -> PolarsResult<Self> {
+    pub fn from_tables(t: Tables, programs: &mut Programs) -> PolarsResult<Self> {
         let r = t.releases;
         let releases = DataFrame::new_infer_height(vec![
             column("id", r.id),
-            column("program", r.program),
+            column("program", programs.numbers(&r.program)),
             column("planned_end", r.planned_end),
         ])?;
         let d = t.deployments;
         let deployments = DataFrame::new_infer_height(vec![
             column("id", d.id),
             column("release", d.release),
-            column("program", d.program),
             column("emergency", d.emergency),
             column(
-                "tier",
-                d.tier.into_iter().map(Coded::code).collect::<Vec<_>>(),
-            ),
-            column(
-                "status",
-                d.status.into_iter().map(Coded::code).collect::<Vec<_>>(),
+                "tier_status",
+                d.tier
+                    .into_iter()
+                    .zip(d.status)
+                    .map(|(tier, status)| tier_status(tier, status))
+                    .collect::<Vec<_>>(),
             ),
             column("rollback", d.rollback),
             column("finished_at", d.finished_at),
@@ -76,7 +98,6 @@ impl Frames {
         ])?;
         let items = DataFrame::new_infer_height(vec![
             column("release", t.items.release),
-            column("program", t.items.program),
             column("committed_at", t.items.committed_at),
         ])?;
         let i = t.incidents;
@@ -91,7 +112,7 @@ impl Frames {
         let u = t.unplanned;
         let unplanned = DataFrame::new_infer_height(vec![
             column("id", u.id),
-            column("program", u.program),
+            column("program", programs.numbers(&u.program)),
             column("received_at", u.received_at),
             column(
                 "tier",

@@ -93,6 +93,44 @@ impl Slots {
     }
 }
 
+/// Programs numbered densely in the order first seen: rows hold a program's number (4 bytes)
+/// instead of its id, and a query's programs map to groups through a table as long as the
+/// programs, whatever their ids. Programs are never deleted, so numbers are never reused.
+#[derive(Debug, Clone, Default)]
+pub struct Programs {
+    ids: Vec<i64>,
+    numbers: HashMap<i64, u32>,
+}
+
+/// The number of no program: rows holding it count in no program's figures.
+pub const NO_PROGRAM: u32 = u32::MAX;
+
+impl Programs {
+    /// The number of program `id`, numbering it if it is new.
+    pub fn number(&mut self, id: i64) -> u32 {
+        let next = self.ids.len() as u32;
+        *self.numbers.entry(id).or_insert_with(|| {
+            self.ids.push(id);
+            next
+        })
+    }
+
+    /// The numbers of `ids`, numbering those that are new.
+    pub fn numbers(&mut self, ids: &[i64]) -> Vec<u32> {
+        ids.iter().map(|id| self.number(*id)).collect()
+    }
+
+    /// The number of program `id`, if a row has named it.
+    pub fn get(&self, id: i64) -> Option<u32> {
+        self.numbers.get(&id).copied()
+    }
+
+    /// How many programs are numbered; every number is below this.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,5 +167,14 @@ mod tests {
             assert_eq!(slots.of(123_456), None);
         }
         assert_eq!(Slots::new(&[]).len(), 0);
+    }
+
+    #[test]
+    fn programs_keep_their_numbers_as_more_arrive() {
+        let mut programs = Programs::default();
+        assert_eq!(programs.numbers(&[1 << 40, 7, 1 << 40]), [0, 1, 0]);
+        assert_eq!(programs.numbers(&[-3, 7]), [2, 1]);
+        assert_eq!((programs.get(7), programs.get(8)), (Some(1), None));
+        assert_eq!(programs.len(), 3);
     }
 }

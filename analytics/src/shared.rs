@@ -5,8 +5,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::derive::{Gone, NONE, Values, bytes, heap, unordered};
-use crate::index::Slots;
+use crate::derive::{Gone, NONE, Values, bytes, heap, keep, merged, order_by, reorder, unordered};
+use crate::index::{Programs, Slots};
 use crate::model::{GateResults, GateStatus, Incidents, Tables};
 
 /// The teams of releases, each team's name held once: (release, team) pairs for the team
@@ -53,7 +53,7 @@ impl ReleaseTeams {
 #[derive(Default, Clone)]
 pub struct Gates {
     pub time: Vec<i64>,
-    pub program: Vec<i64>,
+    pub program: Vec<u32>,
     pub release: Vec<i64>,
     pub passed: Vec<bool>,
 }
@@ -61,7 +61,7 @@ pub struct Gates {
 /// Improvement actions.
 #[derive(Default, Clone)]
 pub struct Actions {
-    pub program: Vec<i64>,
+    pub program: Vec<u32>,
     pub release: Vec<i64>,
     pub created: Vec<i64>,
     /// [`NONE`] while open.
@@ -74,22 +74,28 @@ pub struct Actions {
 #[derive(Default, Clone)]
 pub struct Stamps {
     pub time: Vec<i64>,
-    pub program: Vec<i64>,
+    pub program: Vec<u32>,
     pub release: Vec<i64>,
+}
+
+/// Hours from opening to resolution of resolved incidents, with each one's incident.
+#[derive(Default, Clone)]
+pub struct Restores {
+    pub incident: Vec<i64>,
+    pub hours: Values,
 }
 
 #[derive(Default, Clone)]
 pub struct Shared {
     pub teams: ReleaseTeams,
-    /// Hours from opening to resolution of resolved incidents, keyed by incident.
-    pub restores: Values,
+    pub restores: Restores,
     pub gates: Gates,
     pub actions: Actions,
     pub overrides: Stamps,
 }
 
 /// Each gate's first result: earliest checkedAt, then first recorded; PENDING ignored.
-fn first_results(r: &GateResults) -> Gates {
+fn first_results(r: &GateResults, programs: &mut Programs) -> Gates {
     let slots = Slots::new(&r.gate);
     let mut first: Vec<Option<usize>> = vec![None; slots.len()];
     for row in 0..r.id.len() {
@@ -106,7 +112,7 @@ fn first_results(r: &GateResults) -> Gates {
     let mut out = Gates::default();
     for row in first.into_iter().flatten() {
         out.time.push(r.checked_at[row]);
-        out.program.push(r.program[row]);
+        out.program.push(programs.number(r.program[row]));
         out.release.push(r.release[row]);
         out.passed.push(r.status[row] == GateStatus::Passed);
     }
@@ -114,26 +120,30 @@ fn first_results(r: &GateResults) -> Gates {
 }
 
 /// Resolved incidents, with the hours they took to resolve, sorted.
-fn restores(i: &Incidents) -> Values {
-    let mut v = Values::default();
+fn restores(i: &Incidents, programs: &mut Programs) -> Restores {
+    let (mut incident, mut v) = (Vec::new(), Values::default());
     for row in 0..i.id.len() {
         let Some(resolved) = i.resolved_at[row] else {
             continue;
         };
-        v.key.push(i.id[row]);
+        incident.push(i.id[row]);
         v.time.push(i.opened_at[row]);
-        v.program.push(i.program[row]);
+        v.program.push(programs.number(i.program[row]));
         v.release.push(i.release[row].unwrap_or(NONE));
         v.value
             .push((resolved - i.opened_at[row]) as f64 / 3_600_000_000.0);
     }
-    v.sorted()
+    let order = order_by(&v.value);
+    Restores {
+        incident: reorder(&incident, &order),
+        hours: v.reordered(&order),
+    }
 }
 
 impl Shared {
     /// Derives what no set of tiers changes, taking the tables only it reads (teams, gate
-    /// results, actions, overrides) out of `tables`.
-    pub fn take(tables: &mut Tables) -> Self {
+    /// results, actions, overrides) out of `tables`, and numbering their programs.
+    pub fn take(tables: &mut Tables, programs: &mut Programs) -> Self {
         let t = std::mem::take(&mut tables.teams);
         let results = std::mem::take(&mut tables.gate_results);
         let a = std::mem::take(&mut tables.actions);
@@ -142,10 +152,10 @@ impl Shared {
         teams.add(t.release, t.team);
         Self {
             teams,
-            restores: restores(&tables.incidents),
-            gates: first_results(&results),
+            restores: restores(&tables.incidents, programs),
+            gates: first_results(&results, programs),
             actions: Actions {
-                program: a.program,
+                program: programs.numbers(&a.program),
                 release: a.release,
                 created: a.created_at,
                 closed: a.closed_at.into_iter().map(|c| c.unwrap_or(NONE)).collect(),
@@ -157,7 +167,7 @@ impl Shared {
             },
             overrides: Stamps {
                 time: o.at,
-                program: o.program,
+                program: programs.numbers(&o.program),
                 release: o.release,
             },
         }
@@ -198,8 +208,13 @@ impl Shared {
             release,
             [time, program, release]
         );
-        let incidents = Gone::new(incidents.iter().chain(&fresh.restores.key).copied());
-        self.restores.splice(&fresh.restores, &incidents);
+        let gone = Gone::new(incidents.iter().chain(&fresh.restores.incident).copied());
+        let r = &mut self.restores;
+        let keys = std::mem::take(&mut r.incident);
+        let order = r.hours.splice(&keys, &fresh.restores.hours, &gone);
+        let mut kept = keys.clone();
+        keep(&mut kept, &keys, &gone);
+        r.incident = merged(&order, &kept, &fresh.restores.incident);
     }
 
     /// Bytes these rows hold on the heap.
@@ -208,7 +223,8 @@ impl Shared {
         bytes(&self.teams.rows)
             + bytes(&self.teams.names)
             + names
-            + self.restores.heap_bytes()
+            + bytes(&self.restores.incident)
+            + self.restores.hours.heap_bytes()
             + heap!(self.gates, [time, program, release, passed])
             + heap!(self.actions, [program, release, created, closed, due])
             + heap!(self.overrides, [time, program, release])

@@ -9,6 +9,7 @@ use polars::prelude::*;
 use crate::compute::compute;
 use crate::derive::{Derived, derive};
 use crate::frames::{Error, Frames, set};
+use crate::index::Programs;
 use crate::model::{Coded, Metrics, Query, Tables, Tier};
 use crate::shared::Shared;
 
@@ -28,6 +29,8 @@ pub struct Store {
 
 #[derive(Clone)]
 struct Inner {
+    /// The numbers of the programs rows name.
+    programs: Arc<Programs>,
     frames: Frames,
     /// Replacements not yet applied to `frames`, oldest first.
     pending: Vec<Replacement>,
@@ -91,10 +94,13 @@ fn replace_rows(
 impl Store {
     /// Builds the store from complete tables.
     pub fn new(mut tables: Tables) -> Result<Self, Error> {
-        let shared = Arc::new(Shared::take(&mut tables));
+        let mut programs = Programs::default();
+        let shared = Arc::new(Shared::take(&mut tables, &mut programs));
+        let frames = Frames::from_tables(tables, &mut programs)?;
         Ok(Self {
             inner: Mutex::new(Inner {
-                frames: Frames::from_tables(tables)?,
+                programs: Arc::new(programs),
+                frames,
                 pending: Vec::new(),
                 shared,
                 derived: Vec::new(),
@@ -104,12 +110,13 @@ impl Store {
 
     /// Every figure of metrics.md for `query`.
     pub fn metrics(&self, query: &Query) -> Result<Metrics, Error> {
-        let (shared, derived) = self.derived(&query.tiers)?;
-        Ok(compute(&shared, &derived, query))
+        let (programs, shared, derived) = self.derived(&query.tiers)?;
+        Ok(compute(&programs, &shared, &derived, query))
     }
 
     /// What queries over `tiers` start from, derived on first use.
-    fn derived(&self, tiers: &[Tier]) -> Result<(Arc<Shared>, Arc<Derived>), Error> {
+    #[allow(clippy::type_complexity, reason = "what a query reads, each shared")]
+    fn derived(&self, tiers: &[Tier]) -> Result<(Arc<Programs>, Arc<Shared>, Arc<Derived>), Error> {
         let mut tiers: Vec<i32> = tiers.iter().map(|t| t.code()).collect();
         tiers.sort_unstable();
         tiers.dedup();
@@ -123,7 +130,7 @@ impl Store {
         };
         inner.derived.insert(0, (tiers, derived.clone()));
         inner.derived.truncate(TIER_SETS);
-        Ok((inner.shared.clone(), derived))
+        Ok((inner.programs.clone(), inner.shared.clone(), derived))
     }
 
     /// Replaces everything that belongs to `releases`, the incidents `incidents` and the
@@ -136,9 +143,10 @@ impl Store {
         deliveries: &[i64],
         mut fresh: Tables,
     ) -> Result<(), Error> {
-        let shared = Shared::take(&mut fresh);
-        let fresh = Frames::from_tables(fresh)?;
         let inner = self.inner.get_mut().map_err(poisoned)?;
+        let programs = Arc::make_mut(&mut inner.programs);
+        let shared = Shared::take(&mut fresh, programs);
+        let fresh = Frames::from_tables(fresh, programs)?;
         Arc::make_mut(&mut inner.shared).splice(releases, incidents, &shared);
         for (tiers, current) in inner.derived.iter_mut() {
             let patch = derive(&fresh, tiers)?;
@@ -156,7 +164,7 @@ impl Store {
     /// When each release was first delivered to one of `tiers` (`Release.deployedAt` when
     /// the tiers are PRODUCTION): `(release, finishedAt)`, in no particular order.
     pub fn delivered(&self, tiers: &[Tier]) -> Result<Vec<(i64, i64)>, Error> {
-        let (_, derived) = self.derived(tiers)?;
+        let (_, _, derived) = self.derived(tiers)?;
         let d = &derived.delivered;
         Ok(d.release
             .iter()
