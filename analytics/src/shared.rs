@@ -9,13 +9,14 @@ use crate::derive::{Gone, NONE, Values, bytes, heap, keep, merged, order_by, reo
 use crate::index::{Programs, Slots};
 use crate::model::{GateResults, GateStatus, Incidents, Tables};
 
-/// The teams of releases, each team's name held once: (release, team) pairs for the team
-/// filter.
+/// The teams of releases, each team's name held once: one row per (release, team), for the
+/// team filter.
 #[derive(Default, Clone)]
 pub struct ReleaseTeams {
     pub names: Vec<String>,
-    /// (release, index into `names`)
-    pub rows: Vec<(i64, u32)>,
+    pub release: Vec<i64>,
+    /// Index into `names`.
+    pub team: Vec<u32>,
 }
 
 impl ReleaseTeams {
@@ -32,7 +33,8 @@ impl ReleaseTeams {
                 self.names.push(name.clone());
                 next
             });
-            self.rows.push((release, team));
+            self.release.push(release);
+            self.team.push(team);
         }
     }
 
@@ -41,9 +43,10 @@ impl ReleaseTeams {
         let Some(team) = self.names.iter().position(|n| n == name) else {
             return HashSet::new();
         };
-        self.rows
+        self.release
             .iter()
-            .filter(|(_, t)| *t as usize == team)
+            .zip(&self.team)
+            .filter(|(_, t)| **t as usize == team)
             .map(|(r, _)| *r)
             .collect()
     }
@@ -177,16 +180,17 @@ impl Shared {
     /// exactly their current rows.
     pub fn splice(&mut self, releases: &[i64], incidents: &[i64], fresh: &Shared) {
         let gone = Gone::new(releases.iter().copied());
-        self.teams
-            .rows
-            .retain(|(release, _)| !gone.contains(release));
-        let (fresh_releases, fresh_names) = fresh
+        let t = &mut self.teams;
+        let keys = t.release.clone();
+        keep(&mut t.team, &keys, &gone);
+        keep(&mut t.release, &keys, &gone);
+        let names = fresh
             .teams
-            .rows
+            .team
             .iter()
-            .map(|(release, team)| (*release, fresh.teams.names[*team as usize].clone()))
-            .unzip();
-        self.teams.add(fresh_releases, fresh_names);
+            .map(|team| fresh.teams.names[*team as usize].clone())
+            .collect();
+        t.add(fresh.teams.release.clone(), names);
         unordered!(
             self.gates,
             fresh.gates,
@@ -220,8 +224,7 @@ impl Shared {
     /// Bytes these rows hold on the heap.
     pub fn heap_bytes(&self) -> usize {
         let names: usize = self.teams.names.iter().map(String::capacity).sum();
-        bytes(&self.teams.rows)
-            + bytes(&self.teams.names)
+        heap!(self.teams, [release, team, names])
             + names
             + bytes(&self.restores.incident)
             + self.restores.hours.heap_bytes()

@@ -8,8 +8,9 @@ use clap::error::ErrorKind;
 
 /// mimalloc rather than the system allocator: glibc's `malloc` and `free` took about a
 /// sixth of the read path's CPU, and a key lookup answers about a quarter more requests per
-/// second with mimalloc. It keeps more memory: the peak with the analytics store loaded is
-/// about a fifth higher (README, "Metrics and performance").
+/// second with mimalloc. It is built without transparent huge pages (`no_thp`): it asked the
+/// kernel for 2 MiB pages for its arenas, and each one partly used was resident in full,
+/// 25 to 45 MiB more in a process with little data (README, "Metrics and performance").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
