@@ -23,8 +23,12 @@ pub const TIER_SETS: usize = 3;
 ///
 /// Writes patch what was derived right away; the raw frames take them only when a new set
 /// of tiers needs deriving, so a write costs a pass over derived rows, not a copy of frames.
+/// A set of tiers is derived outside the lock queries take, so queries over the sets kept
+/// never wait for it, and one set at a time, so that memory stays bounded whatever clients
+/// ask for.
 pub struct Store {
     inner: Mutex<Inner>,
+    deriving: Mutex<()>,
 }
 
 #[derive(Clone)]
@@ -39,6 +43,9 @@ struct Inner {
     /// [`TIER_SETS`].
     derived: Vec<(Vec<i32>, Arc<Derived>)>,
 }
+
+/// What a query over one set of tiers reads.
+type Reads = (Arc<Programs>, Arc<Shared>, Arc<Derived>);
 
 #[derive(Clone)]
 struct Replacement {
@@ -66,6 +73,7 @@ impl Clone for Store {
         };
         Self {
             inner: Mutex::new(inner),
+            deriving: Mutex::new(()),
         }
     }
 }
@@ -105,6 +113,7 @@ impl Store {
                 shared,
                 derived: Vec::new(),
             }),
+            deriving: Mutex::new(()),
         })
     }
 
@@ -115,22 +124,45 @@ impl Store {
     }
 
     /// What queries over `tiers` start from, derived on first use.
-    #[allow(clippy::type_complexity, reason = "what a query reads, each shared")]
-    fn derived(&self, tiers: &[Tier]) -> Result<(Arc<Programs>, Arc<Shared>, Arc<Derived>), Error> {
+    fn derived(&self, tiers: &[Tier]) -> Result<Reads, Error> {
         let mut tiers: Vec<i32> = tiers.iter().map(|t| t.code()).collect();
         tiers.sort_unstable();
         tiers.dedup();
-        let mut inner = self.inner.lock().map_err(poisoned)?;
-        let derived = match inner.derived.iter().position(|(set, _)| *set == tiers) {
-            Some(at) => inner.derived.remove(at).1,
-            None => {
-                inner.apply_pending()?;
-                Arc::new(derive(&inner.frames, &tiers)?)
-            }
+        if let Some(kept) = self.kept(&tiers)? {
+            return Ok(kept);
+        }
+        let _one_at_a_time = self.deriving.lock().map_err(poisoned)?;
+        // Another query may have derived it meanwhile.
+        if let Some(kept) = self.kept(&tiers)? {
+            return Ok(kept);
+        }
+        // Cloning frames clones references to their columns, not the columns.
+        let frames = {
+            let mut inner = self.inner.lock().map_err(poisoned)?;
+            inner.apply_pending()?;
+            inner.frames.clone()
         };
+        let derived = Arc::new(derive(&frames, &tiers)?);
+        let mut inner = self.inner.lock().map_err(poisoned)?;
         inner.derived.insert(0, (tiers, derived.clone()));
         inner.derived.truncate(TIER_SETS);
         Ok((inner.programs.clone(), inner.shared.clone(), derived))
+    }
+
+    /// What queries over `tiers` start from if it is kept, made the most recently used.
+    fn kept(&self, tiers: &[i32]) -> Result<Option<Reads>, Error> {
+        let mut inner = self.inner.lock().map_err(poisoned)?;
+        let Some(at) = inner.derived.iter().position(|(set, _)| set == tiers) else {
+            return Ok(None);
+        };
+        let kept = inner.derived.remove(at);
+        let derived = kept.1.clone();
+        inner.derived.insert(0, kept);
+        Ok(Some((
+            inner.programs.clone(),
+            inner.shared.clone(),
+            derived,
+        )))
     }
 
     /// Replaces everything that belongs to `releases`, the incidents `incidents` and the
@@ -232,5 +264,67 @@ impl Inner {
             f.incidents = kept;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::model::{DeploymentStatus, Deployments, Granularity, ProgramRef, Releases};
+
+    #[test]
+    fn queries_over_kept_tiers_do_not_wait_for_a_derivation() {
+        let t = Tables {
+            releases: Releases {
+                id: vec![1],
+                program: vec![7],
+                planned_end: vec![None],
+            },
+            deployments: Deployments {
+                id: vec![1],
+                release: vec![1],
+                program: vec![7],
+                emergency: vec![false],
+                tier: vec![Tier::Production],
+                status: vec![DeploymentStatus::Succeeded],
+                rollback: vec![false],
+                finished_at: vec![Some(10)],
+                ingested: vec![false],
+            },
+            ..Tables::default()
+        };
+        let store = Store::new(t).unwrap();
+        let query = Query {
+            from: 0,
+            to: 86_400_000_000,
+            programs: vec![ProgramRef {
+                id: 7,
+                key: "P".into(),
+            }],
+            tiers: vec![Tier::Production],
+            team: None,
+            granularity: Granularity::Day,
+            program_trends: false,
+        };
+        store.metrics(&query).unwrap();
+
+        // Another query is deriving a set of tiers meanwhile.
+        let deriving = store.deriving.lock().unwrap();
+        let (sent, received) = std::sync::mpsc::channel();
+        std::thread::scope(|threads| {
+            let (store, query) = (&store, &query);
+            threads.spawn(move || {
+                // The receiver is gone only once the test has failed.
+                sent.send(store.metrics(query)).ok();
+            });
+            let answer = received.recv_timeout(Duration::from_secs(10));
+            drop(deriving);
+            let metrics = answer
+                .expect("the query waited for the derivation")
+                .unwrap();
+            assert_eq!(metrics.deployment_frequency.deployments, 1);
+        });
     }
 }
