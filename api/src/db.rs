@@ -18,6 +18,9 @@ use crate::config::{Backend, redact};
 /// database server or a proxy dropped meanwhile.
 pub const PING_IDLE_AFTER: Duration = Duration::from_secs(30);
 
+/// The connections of a SQLite pool.
+pub const SQLITE_CONNECTIONS: u32 = 8;
+
 /// Connects to `url`. SQLite runs in WAL mode with foreign keys on and a busy timeout, so
 /// readers never block the writer and a busy writer waits instead of failing.
 ///
@@ -43,7 +46,9 @@ pub async fn connect_with(
         .test_before_acquire_if_idle_for(PING_IDLE_AFTER);
     match backend {
         Backend::Sqlite => {
-            options.max_connections(8).min_connections(1);
+            options
+                .max_connections(SQLITE_CONNECTIONS)
+                .min_connections(1);
             options.map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)

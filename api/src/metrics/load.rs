@@ -14,9 +14,11 @@
 //! release again, whole.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use analytics::{ById, Coded, DeploymentStatus, GateStatus, Tables, Tier};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
+use tokio::sync::Semaphore;
 
 use super::rows::{self, Row};
 use crate::db::id_list;
@@ -82,16 +84,33 @@ fn coded<E: Coded>(text: &str) -> Result<E, DbErr> {
         })
 }
 
-/// The rows of `sql`, each pushed into `out`, read in a task of its own: the tables are
-/// read at once, and their rows are taken apart on every worker thread, not on one.
+/// How many tables a load reads at once. On SQLite fewer than its pool's connections: a
+/// read waiting in the pool gives up after its acquire timeout, and at ten million
+/// deployments every table takes longer than that, so a first start failed as "busy"
+/// whenever the reads outnumbered the connections; requests also keep connections this way.
+fn reads_at_once(db: &DatabaseConnection) -> usize {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => crate::db::SQLITE_CONNECTIONS as usize / 2,
+        _ => 12,
+    }
+}
+
+/// The rows of `sql`, each pushed into `out`, read in a task of its own once `permits` has
+/// one for it: the tables are read together, and their rows are taken apart on every
+/// worker thread, not on one.
 async fn read<T: Send + 'static>(
     db: &DatabaseConnection,
+    permits: &Arc<Semaphore>,
     sql: String,
     mut out: T,
     mut push: impl FnMut(&mut T, &mut dyn Row) -> Result<(), DbErr> + Send + 'static,
 ) -> Result<T, DbErr> {
-    let db = db.clone();
+    let (db, permits) = (db.clone(), permits.clone());
     tokio::spawn(async move {
+        let _permit = permits
+            .acquire_owned()
+            .await
+            .map_err(|e| DbErr::Custom(format!("an analytics read could not start: {e}")))?;
         rows::each(&db, &sql, |row| push(&mut out, row)).await?;
         Ok(out)
     })
@@ -199,7 +218,7 @@ struct Raw {
     unplanned: Unplanned,
 }
 
-/// Reads the tables of `selection`, all at once on separate connections.
+/// Reads the tables of `selection` together, on separate connections ([`reads_at_once`]).
 pub async fn tables(db: &DatabaseConnection, selection: Selection<'_>) -> Result<Tables, DbErr> {
     let s = selection;
     // A hint only: without estimates the columns grow as rows arrive.
@@ -208,8 +227,10 @@ pub async fn tables(db: &DatabaseConnection, selection: Selection<'_>) -> Result
         HashMap::new()
     });
     let rows = |table: &str| estimates.get(table).copied().unwrap_or(0);
+    let permits = Arc::new(Semaphore::new(reads_at_once(db)));
     let releases = read(
         db,
+        &permits,
         format!(
             "SELECT id, program_id, planned_end, type FROM releases WHERE {}",
             s.releases("id")
@@ -235,6 +256,7 @@ pub async fn tables(db: &DatabaseConnection, selection: Selection<'_>) -> Result
     );
     let tiers = read(
         db,
+        &permits,
         "SELECT id, tier FROM environments".into(),
         HashMap::new(),
         |out: &mut HashMap<i64, Tier>, row| {
@@ -244,6 +266,7 @@ pub async fn tables(db: &DatabaseConnection, selection: Selection<'_>) -> Result
     );
     let teams = read(
         db,
+        &permits,
         format!(
             "SELECT release_id, name FROM release_parties WHERE role = 'TEAM' AND {}",
             s.releases("release_id")
@@ -257,6 +280,7 @@ pub async fn tables(db: &DatabaseConnection, selection: Selection<'_>) -> Result
     );
     let deployments = read(
         db,
+        &permits,
         format!(
             "SELECT id, release_id, environment_id, status, is_rollback, finished_at, \
              CASE WHEN source_id IS NULL THEN 0 ELSE 1 END FROM deployments WHERE {}",
@@ -287,6 +311,7 @@ pub async fn tables(db: &DatabaseConnection, selection: Selection<'_>) -> Result
     );
     let items = read(
         db,
+        &permits,
         format!(
             "SELECT release_id, committed_at FROM release_items WHERE {}",
             s.releases("release_id")
@@ -303,6 +328,7 @@ pub async fn tables(db: &DatabaseConnection, selection: Selection<'_>) -> Result
     );
     let incidents = read(
         db,
+        &permits,
         format!(
             "SELECT id, program_id, release_id, deployment_id, caused_by_change, opened_at, \
              resolved_at FROM incidents WHERE {}",
@@ -322,6 +348,7 @@ pub async fn tables(db: &DatabaseConnection, selection: Selection<'_>) -> Result
     );
     let gates = read(
         db,
+        &permits,
         format!(
             "SELECT id, release_id FROM quality_gates WHERE {}",
             s.releases("release_id")
@@ -338,6 +365,7 @@ pub async fn tables(db: &DatabaseConnection, selection: Selection<'_>) -> Result
     );
     let results = read(
         db,
+        &permits,
         format!(
             "SELECT id, gate_id, status, checked_at FROM gate_results WHERE {}",
             match s {
@@ -367,6 +395,7 @@ pub async fn tables(db: &DatabaseConnection, selection: Selection<'_>) -> Result
     );
     let outcomes = read(
         db,
+        &permits,
         format!(
             "SELECT release_id FROM outcomes WHERE {}",
             s.releases("release_id")
@@ -379,6 +408,7 @@ pub async fn tables(db: &DatabaseConnection, selection: Selection<'_>) -> Result
     );
     let actions = read(
         db,
+        &permits,
         format!(
             "SELECT release_id, created_at, closed_at, due_date FROM improvement_actions \
              WHERE {}",
@@ -395,6 +425,7 @@ pub async fn tables(db: &DatabaseConnection, selection: Selection<'_>) -> Result
     );
     let overrides = read(
         db,
+        &permits,
         format!(
             "SELECT release_id, at FROM release_events WHERE overrode_freeze AND {}",
             s.releases("release_id")
@@ -409,6 +440,7 @@ pub async fn tables(db: &DatabaseConnection, selection: Selection<'_>) -> Result
     // Deployment deliveries that stayed outside the process, where their environment is known.
     let unplanned = read(
         db,
+        &permits,
         format!(
             "SELECT id, program_id, received_at, environment_id FROM deliveries \
              WHERE status IN ('UNMATCHED', 'REJECTED') AND environment_id IS NOT NULL AND {}",
