@@ -304,9 +304,7 @@ impl Tally {
             }
         }
     }
-}
 
-impl Tally {
     /// Adds the programs' counts that add up into the window's.
     fn sum_programs(&mut self) {
         for program in &self.programs {
@@ -594,7 +592,7 @@ impl Frame<'_> {
 pub fn compute(programs: &Programs, shared: &Shared, derived: &Derived, q: &Query) -> Metrics {
     let mut slots = vec![u32::MAX; programs.len()];
     for (i, p) in q.programs.iter().enumerate() {
-        if let Some(number) = programs.get(p.id) {
+        if let Some(number) = programs.get(&p.id) {
             slots[number as usize] = i as u32;
         }
     }

@@ -214,7 +214,11 @@ impl ProductionRows {
 
 /// Delivered at: each release's first SUCCEEDED production deployment, with its slippage
 /// against plannedEnd and whether it was reviewed; sorted by slippage (unplanned last).
-fn delivered(c: &ProductionRows, f: &Frames) -> PolarsResult<Delivered> {
+fn delivered(
+    c: &ProductionRows,
+    releases: &ById<(u32, i64)>,
+    f: &Frames,
+) -> PolarsResult<Delivered> {
     let slots = Slots::new(&c.release);
     let mut first: Vec<Option<usize>> = vec![None; slots.len()];
     for row in 0..c.id.len() {
@@ -228,8 +232,6 @@ fn delivered(c: &ProductionRows, f: &Frames) -> PolarsResult<Delivered> {
             }
         }
     }
-    let release_ids = i64s(&f.releases, "id")?;
-    let planned = ById::new(&release_ids, i64s(&f.releases, "planned_end")?.into_iter());
     let reviewed: HashSet<i64> = i64s(&f.outcomes, "release")?.into_iter().collect();
     let mut d = Delivered::default();
     for row in first.into_iter().flatten() {
@@ -237,8 +239,8 @@ fn delivered(c: &ProductionRows, f: &Frames) -> PolarsResult<Delivered> {
         d.time.push(c.time[row]);
         d.program.push(c.program[row]);
         d.release.push(release);
-        d.slip.push(match planned.get(release) {
-            Some(end) if end != NONE => (c.time[row] - end) as f64 / 86_400_000_000.0,
+        d.slip.push(match releases.get(release) {
+            Some((_, end)) if end != NONE => (c.time[row] - end) as f64 / 86_400_000_000.0,
             _ => f64::NAN,
         });
         d.reviewed.push(reviewed.contains(&release));
@@ -319,16 +321,19 @@ pub fn derive(f: &Frames, tiers: &[i32]) -> PolarsResult<Derived> {
     .try_into()
     .map_err(|_| polars_err!(ComputeError: "a derivation lost one of its frames"))?;
 
-    let program_of = ById::new(
+    // Each release's program and plannedEnd.
+    let releases = ById::new(
         &i64s(&f.releases, "id")?,
-        u32s(&f.releases, "program")?.into_iter(),
+        u32s(&f.releases, "program")?
+            .into_iter()
+            .zip(i64s(&f.releases, "planned_end")?),
     );
     let release = i64s(&production, "release")?;
     let p = ProductionRows {
         id: i64s(&production, "id")?,
         program: release
             .iter()
-            .map(|r| program_of.get(*r).unwrap_or(NO_PROGRAM))
+            .map(|r| releases.get(*r).map_or(NO_PROGRAM, |(program, _)| program))
             .collect(),
         release,
         time: i64s(&production, "finished_at")?,
@@ -341,7 +346,7 @@ pub fn derive(f: &Frames, tiers: &[i32]) -> PolarsResult<Derived> {
     };
     drop(production);
     let failed: HashSet<i64> = failed_by_incidents(&p, &f.incidents)?.into_iter().collect();
-    let delivered = delivered(&p, f)?;
+    let delivered = delivered(&p, &releases, f)?;
     let leads = leads(f, &delivered)?;
     let deploys = Deploys {
         flags: p.flags(&failed),

@@ -152,3 +152,26 @@ where
 {
     lit(Series::new("set".into(), values)).implode(false)
 }
+
+#[cfg(test)]
+mod tests {
+    use strum::IntoEnumIterator;
+
+    use super::*;
+
+    #[test]
+    fn a_tier_and_status_code_gives_back_both() {
+        for tier in Tier::iter() {
+            for status in DeploymentStatus::iter() {
+                let code = tier_status(tier, status);
+                assert_eq!(status_of(code), status.code(), "{tier:?} {status:?}");
+                assert!(tier_status_codes(&[tier.code()]).contains(&code));
+                let others: Vec<i32> = Tier::iter()
+                    .filter(|t| *t != tier)
+                    .map(Coded::code)
+                    .collect();
+                assert!(!tier_status_codes(&others).contains(&code));
+            }
+        }
+    }
+}

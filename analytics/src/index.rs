@@ -1,6 +1,8 @@
 //! Values by id, for the lookups that join millions of rows to their release or gate.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::hash::Hash;
 
 /// Values by id: a vector indexed by id where the ids are dense (as database ids are), a
 /// hash map otherwise.
@@ -93,43 +95,74 @@ impl Slots {
     }
 }
 
-/// Programs numbered densely in the order first seen: rows hold a program's number (4 bytes)
-/// instead of its id, and a query's programs map to groups through a table as long as the
-/// programs, whatever their ids. Programs are never deleted, so numbers are never reused.
-#[derive(Debug, Clone, Default)]
-pub struct Programs {
-    ids: Vec<i64>,
-    numbers: HashMap<i64, u32>,
+/// Keys numbered densely in the order first seen, so that rows hold a 4-byte number instead
+/// of the key, and a table indexed by number is as long as the distinct keys, whatever they
+/// are. Numbers are never reused: what is numbered (programs, team names) is never deleted.
+#[derive(Debug, Clone)]
+pub struct Numbers<K> {
+    keys: Vec<K>,
+    numbers: HashMap<K, u32>,
 }
 
-/// The number of no program: rows holding it count in no program's figures.
-pub const NO_PROGRAM: u32 = u32::MAX;
+impl<K> Default for Numbers<K> {
+    fn default() -> Self {
+        Self {
+            keys: Vec::new(),
+            numbers: HashMap::new(),
+        }
+    }
+}
 
-impl Programs {
-    /// The number of program `id`, numbering it if it is new.
-    pub fn number(&mut self, id: i64) -> u32 {
-        let next = self.ids.len() as u32;
-        *self.numbers.entry(id).or_insert_with(|| {
-            self.ids.push(id);
+impl<K: Hash + Eq + Clone> Numbers<K> {
+    /// The number of `key`, numbering it if it is new.
+    pub fn number(&mut self, key: K) -> u32 {
+        let next = self.keys.len() as u32;
+        *self.numbers.entry(key).or_insert_with_key(|key| {
+            self.keys.push(key.clone());
             next
         })
     }
 
+    /// The number of `key`, if it has one.
+    pub fn get<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> Option<u32>
+    where
+        K: Borrow<Q>,
+    {
+        self.numbers.get(key).copied()
+    }
+
+    /// The key numbered `number`.
+    pub fn key(&self, number: u32) -> Option<&K> {
+        self.keys.get(number as usize)
+    }
+
+    /// How many keys are numbered; every number is below this.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Bytes the numbering holds on the heap, given what each key owns there (each key is
+    /// held twice: in order, and in the map).
+    pub fn heap_bytes(&self, owned: impl Fn(&K) -> usize) -> usize {
+        self.keys.capacity() * size_of::<K>()
+            + self.numbers.capacity() * size_of::<(K, u32)>()
+            + 2 * self.keys.iter().map(owned).sum::<usize>()
+    }
+}
+
+/// Programs by number: rows hold a program's number, and a query's programs map to groups
+/// through a table as long as the programs.
+pub type Programs = Numbers<i64>;
+
+impl Programs {
     /// The numbers of `ids`, numbering those that are new.
     pub fn numbers(&mut self, ids: &[i64]) -> Vec<u32> {
         ids.iter().map(|id| self.number(*id)).collect()
     }
-
-    /// The number of program `id`, if a row has named it.
-    pub fn get(&self, id: i64) -> Option<u32> {
-        self.numbers.get(&id).copied()
-    }
-
-    /// How many programs are numbered; every number is below this.
-    pub fn len(&self) -> usize {
-        self.ids.len()
-    }
 }
+
+/// The number of no program: rows holding it count in no program's figures.
+pub const NO_PROGRAM: u32 = u32::MAX;
 
 #[cfg(test)]
 mod tests {
@@ -174,7 +207,7 @@ mod tests {
         let mut programs = Programs::default();
         assert_eq!(programs.numbers(&[1 << 40, 7, 1 << 40]), [0, 1, 0]);
         assert_eq!(programs.numbers(&[-3, 7]), [2, 1]);
-        assert_eq!((programs.get(7), programs.get(8)), (Some(1), None));
+        assert_eq!((programs.get(&7), programs.get(&8)), (Some(1), None));
         assert_eq!(programs.len(), 3);
     }
 }

@@ -3,50 +3,39 @@
 //! they arrive and shared by every set of tiers; the tables they come from are not kept,
 //! since a replacement brings the rows it changes.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use crate::derive::{Gone, NONE, Values, bytes, heap, keep, merged, order_by, reorder, unordered};
-use crate::index::{Programs, Slots};
+use crate::index::{Numbers, Programs, Slots};
 use crate::model::{GateResults, GateStatus, Incidents, Tables};
 
 /// The teams of releases, each team's name held once: one row per (release, team), for the
 /// team filter.
 #[derive(Default, Clone)]
 pub struct ReleaseTeams {
-    pub names: Vec<String>,
+    pub names: Numbers<String>,
     pub release: Vec<i64>,
-    /// Index into `names`.
+    /// The team's name by its number in `names`.
     pub team: Vec<u32>,
 }
 
 impl ReleaseTeams {
-    fn add(&mut self, releases: Vec<i64>, names: Vec<String>) {
-        let mut index: HashMap<String, u32> = self
-            .names
-            .iter()
-            .enumerate()
-            .map(|(i, name)| (name.clone(), i as u32))
-            .collect();
-        for (release, name) in releases.into_iter().zip(names) {
-            let next = self.names.len() as u32;
-            let team = *index.entry(name).or_insert_with_key(|name| {
-                self.names.push(name.clone());
-                next
-            });
+    fn add(&mut self, rows: impl IntoIterator<Item = (i64, String)>) {
+        for (release, name) in rows {
             self.release.push(release);
-            self.team.push(team);
+            self.team.push(self.names.number(name));
         }
     }
 
     /// The releases of the team named `name`.
     pub fn releases(&self, name: &str) -> HashSet<i64> {
-        let Some(team) = self.names.iter().position(|n| n == name) else {
+        let Some(team) = self.names.get(name) else {
             return HashSet::new();
         };
         self.release
             .iter()
             .zip(&self.team)
-            .filter(|(_, t)| **t as usize == team)
+            .filter(|(_, t)| **t == team)
             .map(|(r, _)| *r)
             .collect()
     }
@@ -152,7 +141,7 @@ impl Shared {
         let a = std::mem::take(&mut tables.actions);
         let o = std::mem::take(&mut tables.overrides);
         let mut teams = ReleaseTeams::default();
-        teams.add(t.release, t.team);
+        teams.add(t.release.into_iter().zip(t.team));
         Self {
             teams,
             restores: restores(&tables.incidents, programs),
@@ -184,13 +173,13 @@ impl Shared {
         let keys = t.release.clone();
         keep(&mut t.team, &keys, &gone);
         keep(&mut t.release, &keys, &gone);
-        let names = fresh
-            .teams
-            .team
-            .iter()
-            .map(|team| fresh.teams.names[*team as usize].clone())
-            .collect();
-        t.add(fresh.teams.release.clone(), names);
+        let f = &fresh.teams;
+        t.add(
+            f.release
+                .iter()
+                .zip(&f.team)
+                .filter_map(|(release, team)| Some((*release, f.names.key(*team)?.clone()))),
+        );
         unordered!(
             self.gates,
             fresh.gates,
@@ -214,18 +203,16 @@ impl Shared {
         );
         let gone = Gone::new(incidents.iter().chain(&fresh.restores.incident).copied());
         let r = &mut self.restores;
-        let keys = std::mem::take(&mut r.incident);
+        let keys = r.incident.clone();
         let order = r.hours.splice(&keys, &fresh.restores.hours, &gone);
-        let mut kept = keys.clone();
-        keep(&mut kept, &keys, &gone);
-        r.incident = merged(&order, &kept, &fresh.restores.incident);
+        keep(&mut r.incident, &keys, &gone);
+        r.incident = merged(&order, &r.incident, &fresh.restores.incident);
     }
 
     /// Bytes these rows hold on the heap.
     pub fn heap_bytes(&self) -> usize {
-        let names: usize = self.teams.names.iter().map(String::capacity).sum();
-        heap!(self.teams, [release, team, names])
-            + names
+        heap!(self.teams, [release, team])
+            + self.teams.names.heap_bytes(String::capacity)
             + bytes(&self.restores.incident)
             + self.restores.hours.heap_bytes()
             + heap!(self.gates, [time, program, release, passed])

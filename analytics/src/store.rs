@@ -214,7 +214,8 @@ impl Store {
             .chain(inner.pending.iter().map(|p| &p.fresh))
             .map(Frames::estimated_size)
             .sum();
-        let derived = inner.shared.heap_bytes()
+        let derived = inner.programs.heap_bytes(|_| 0)
+            + inner.shared.heap_bytes()
             + inner
                 .derived
                 .iter()

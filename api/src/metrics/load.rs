@@ -84,16 +84,20 @@ fn coded<E: Coded>(text: &str) -> Result<E, DbErr> {
         })
 }
 
-/// How many tables a load reads at once. On SQLite fewer than its pool's connections: a
-/// read waiting in the pool gives up after its acquire timeout, and at ten million
-/// deployments every table takes longer than that, so a first start failed as "busy"
-/// whenever the reads outnumbered the connections; requests also keep connections this way.
+/// How many tables a load reads at once. On SQLite half its pool's connections: a read
+/// waiting in the pool gives up after its acquire timeout, and at ten million deployments
+/// every table takes longer than that, so a first start failed as "busy" whenever the reads
+/// outnumbered the connections; requests also keep connections this way. On PostgreSQL all
+/// twelve at once: its pool has 16 connections, and binary `COPY` reads a table in seconds.
 fn reads_at_once(db: &DatabaseConnection) -> usize {
     match db.get_database_backend() {
         DbBackend::Sqlite => crate::db::SQLITE_CONNECTIONS as usize / 2,
-        _ => 12,
+        _ => TABLES,
     }
 }
+
+/// The tables a load reads.
+const TABLES: usize = 12;
 
 /// The rows of `sql`, each pushed into `out`, read in a task of its own once `permits` has
 /// one for it: the tables are read together, and their rows are taken apart on every
