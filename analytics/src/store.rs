@@ -2,7 +2,7 @@
 //! the frames sets of production tiers are derived from, replaced in part as data changes;
 //! and what was derived from them for the sets of tiers asked for lately.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use polars::prelude::*;
 
@@ -131,7 +131,8 @@ impl Store {
         if let Some(kept) = self.kept(&tiers)? {
             return Ok(kept);
         }
-        let _one_at_a_time = self.deriving.lock().map_err(poisoned)?;
+        // It guards no data, so a derivation that panicked leaves nothing to distrust.
+        let _one_at_a_time = self.deriving.lock().unwrap_or_else(PoisonError::into_inner);
         // Another query may have derived it meanwhile.
         if let Some(kept) = self.kept(&tiers)? {
             return Ok(kept);
@@ -275,8 +276,7 @@ mod tests {
     use super::*;
     use crate::model::{DeploymentStatus, Deployments, Granularity, ProgramRef, Releases};
 
-    #[test]
-    fn queries_over_kept_tiers_do_not_wait_for_a_derivation() {
+    fn one_production_deployment() -> (Store, Query) {
         let t = Tables {
             releases: Releases {
                 id: vec![1],
@@ -309,6 +309,12 @@ mod tests {
             granularity: Granularity::Day,
             program_trends: false,
         };
+        (store, query)
+    }
+
+    #[test]
+    fn queries_over_kept_tiers_do_not_wait_for_a_derivation() {
+        let (store, query) = one_production_deployment();
         store.metrics(&query).unwrap();
 
         // Another query is deriving a set of tiers meanwhile.
@@ -327,5 +333,21 @@ mod tests {
                 .unwrap();
             assert_eq!(metrics.deployment_frequency.deployments, 1);
         });
+    }
+
+    #[test]
+    fn a_derivation_that_panicked_does_not_stop_the_next() {
+        let (store, query) = one_production_deployment();
+        let panicked = std::thread::scope(|threads| {
+            threads
+                .spawn(|| {
+                    let _deriving = store.deriving.lock();
+                    panic!("a derivation failed");
+                })
+                .join()
+        });
+        assert!(panicked.is_err() && store.deriving.is_poisoned());
+        let metrics = store.metrics(&query).unwrap();
+        assert_eq!(metrics.deployment_frequency.deployments, 1);
     }
 }
