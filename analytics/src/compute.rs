@@ -1,42 +1,88 @@
 //! The figures of metrics.md for one query: a pass over each family of derived rows, the
 //! families split between two threads.
 //!
-//! Rows are scoped through a dense program table and the team's releases, placed in trend
+//! Rows are scoped through dense tables of releases and programs, placed in trend
 //! buckets through a table of the window's days, and counted into three groups: the whole
 //! window, their program, their bucket (counts that add up reach the window by adding its
 //! programs' once, not row by row). Durations arrive sorted, so a group's percentiles
 //! are the values at a few ranks: a first pass counts each group's values, a second keeps
 //! the values at the ranks its percentiles read ([`Sample`]), and nothing is collected.
 
-use std::collections::HashSet;
-
 use crate::calendar::buckets;
 use crate::derive::*;
-use crate::index::Programs;
+use crate::index::Numbering;
 use crate::model::*;
 use crate::rules::*;
 use crate::shared::{Actions, Gates, Shared, Stamps};
 
 /// Where a row counts: the caller's programs, and with a team only its releases.
 struct Scope {
-    /// Group of each program number (by position in the query's programs), or `u32::MAX`.
-    slots: Vec<u32>,
-    team: Option<HashSet<i64>>,
+    /// Group of each program number (by position in the query's programs), or `OUT`.
+    programs: Vec<u32>,
+    /// Group of each release number: its program's, or `OUT` outside the team.
+    releases: Vec<u32>,
+    /// Whether each release number is the team's, when a team is asked for.
+    team: Option<Vec<bool>>,
+}
+
+/// Counts in no group.
+const OUT: u32 = u32::MAX;
+
+fn group_of(table: &[u32], number: u32) -> Option<usize> {
+    let group = *table.get(number as usize)?;
+    (group != OUT).then_some(group as usize)
 }
 
 impl Scope {
-    fn group(&self, program: u32, release: i64) -> Option<usize> {
-        let slot = self.program_group(program)?;
+    fn new(numbering: &Numbering, shared: &Shared, q: &Query) -> Self {
+        let mut programs = vec![OUT; numbering.programs.len()];
+        for (i, p) in q.programs.iter().enumerate() {
+            if let Some(number) = numbering.programs.get(&p.id) {
+                programs[number as usize] = i as u32;
+            }
+        }
+        let team = q.team.as_deref().map(|name| {
+            let mut team = vec![false; numbering.release_programs().len()];
+            for release in shared.teams.releases(name) {
+                if let Some(ours) = team.get_mut(release as usize) {
+                    *ours = true;
+                }
+            }
+            team
+        });
+        let releases = numbering
+            .release_programs()
+            .iter()
+            .enumerate()
+            .map(|(release, program)| match &team {
+                Some(team) if !team[release] => OUT,
+                _ => group_of(&programs, *program).map_or(OUT, |g| g as u32),
+            })
+            .collect();
+        Self {
+            programs,
+            releases,
+            team,
+        }
+    }
+
+    /// The group of a row of a release, in the order of its table (see [`Deploys`]).
+    fn release_group(&self, release: u32) -> Option<usize> {
+        group_of(&self.releases, release)
+    }
+
+    /// The group of a row that holds its program: with a team, only if its release is one
+    /// of the team's (an incident without a release is not).
+    fn group(&self, program: u32, release: u32) -> Option<usize> {
         match &self.team {
-            Some(releases) if !releases.contains(&release) => None,
-            _ => Some(slot),
+            Some(team) if !team.get(release as usize).is_some_and(|ours| *ours) => None,
+            _ => self.program_group(program),
         }
     }
 
     /// The group of a row without a release, which a team filter does not narrow.
     fn program_group(&self, program: u32) -> Option<usize> {
-        let slot = *self.slots.get(program as usize)?;
-        (slot != u32::MAX).then_some(slot as usize)
+        group_of(&self.programs, program)
     }
 }
 
@@ -441,7 +487,7 @@ impl Frame<'_> {
             if !window.contains(t) {
                 continue;
             }
-            let Some(group) = self.scope.group(d.program[i], d.release[i]) else {
+            let Some(group) = self.scope.release_group(d.release[i]) else {
                 continue;
             };
             let (flags, day) = (d.flags[i], window.day(t));
@@ -533,7 +579,7 @@ impl Frame<'_> {
             if !self.window.contains(g.time[i]) {
                 continue;
             }
-            let Some(group) = self.scope.group(g.program[i], g.release[i]) else {
+            let Some(group) = self.scope.release_group(g.release[i]) else {
                 continue;
             };
             let passed = g.passed[i];
@@ -547,7 +593,7 @@ impl Frame<'_> {
     fn actions(&self, tally: &mut Tally, a: &Actions, q: &Query) {
         let to_date = q.to.div_euclid(DAY);
         for i in 0..a.created.len() {
-            let Some(group) = self.scope.group(a.program[i], a.release[i]) else {
+            let Some(group) = self.scope.release_group(a.release[i]) else {
                 continue;
             };
             let closed = a.closed[i];
@@ -572,7 +618,7 @@ impl Frame<'_> {
             if !window.contains(t) {
                 continue;
             }
-            if let Some(group) = self.scope.group(o.program[i], o.release[i]) {
+            if let Some(group) = self.scope.release_group(o.release[i]) {
                 tally.each_but_window(group, window.bucket(t), |c, _| c.compliance.overrides += 1);
             }
         }
@@ -589,17 +635,8 @@ impl Frame<'_> {
 }
 
 /// Every figure of metrics.md for `q` over the derived rows.
-pub fn compute(programs: &Programs, shared: &Shared, derived: &Derived, q: &Query) -> Metrics {
-    let mut slots = vec![u32::MAX; programs.len()];
-    for (i, p) in q.programs.iter().enumerate() {
-        if let Some(number) = programs.get(&p.id) {
-            slots[number as usize] = i as u32;
-        }
-    }
-    let scope = Scope {
-        slots,
-        team: q.team.as_deref().map(|team| shared.teams.releases(team)),
-    };
+pub fn compute(numbering: &Numbering, shared: &Shared, derived: &Derived, q: &Query) -> Metrics {
+    let scope = Scope::new(numbering, shared, q);
     let window = Window::new(q.from, q.to, q.granularity);
     let frame = Frame {
         scope: &scope,

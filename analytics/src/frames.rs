@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use crate::index::Programs;
+use crate::index::Numbering;
 use crate::model::{Coded, DeploymentStatus, Tables, Tier};
 
 /// Codes the derivations compare with.
@@ -58,8 +58,8 @@ impl From<PolarsError> for Error {
     }
 }
 
-/// The frames a set of tiers is derived from. Programs are numbered ([`Programs`]), and
-/// deployments and items find theirs through their release.
+/// The frames a set of tiers is derived from. Releases and programs are numbered
+/// ([`Numbering`]), which holds each release's program.
 #[derive(Clone)]
 pub struct Frames {
     pub releases: DataFrame,
@@ -72,17 +72,16 @@ pub struct Frames {
 
 impl Frames {
     /// The frames of `t`; its other tables (what [`crate::shared::Shared`] takes) are dropped.
-    pub fn from_tables(t: Tables, programs: &mut Programs) -> PolarsResult<Self> {
+    pub fn from_tables(t: Tables, numbering: &mut Numbering) -> PolarsResult<Self> {
         let r = t.releases;
         let releases = DataFrame::new_infer_height(vec![
-            column("id", r.id),
-            column("program", programs.numbers(&r.program)),
+            column("release", numbering.placed(&r.id, &r.program)),
             column("planned_end", r.planned_end),
         ])?;
         let d = t.deployments;
         let deployments = DataFrame::new_infer_height(vec![
             column("id", d.id),
-            column("release", d.release),
+            column("release", numbering.releases(&d.release)),
             column("emergency", d.emergency),
             column(
                 "tier_status",
@@ -97,22 +96,31 @@ impl Frames {
             column("ingested", d.ingested),
         ])?;
         let items = DataFrame::new_infer_height(vec![
-            column("release", t.items.release),
+            column("release", numbering.releases(&t.items.release)),
             column("committed_at", t.items.committed_at),
         ])?;
         let i = t.incidents;
         let incidents = DataFrame::new_infer_height(vec![
             column("id", i.id),
-            column("release", i.release),
+            column(
+                "release",
+                i.release
+                    .iter()
+                    .map(|r| r.map(|id| numbering.release(id)))
+                    .collect::<Vec<_>>(),
+            ),
             column("deployment", i.deployment),
             column("caused_by_change", i.caused_by_change),
             column("opened_at", i.opened_at),
         ])?;
-        let outcomes = DataFrame::new_infer_height(vec![column("release", t.outcomes.release)])?;
+        let outcomes = DataFrame::new_infer_height(vec![column(
+            "release",
+            numbering.releases(&t.outcomes.release),
+        )])?;
         let u = t.unplanned;
         let unplanned = DataFrame::new_infer_height(vec![
             column("id", u.id),
-            column("program", programs.numbers(&u.program)),
+            column("program", numbering.programs.numbers(&u.program)),
             column("received_at", u.received_at),
             column(
                 "tier",

@@ -3,24 +3,28 @@
 //! they arrive and shared by every set of tiers; the tables they come from are not kept,
 //! since a replacement brings the rows it changes.
 
-use std::collections::HashSet;
-
-use crate::derive::{Gone, NONE, Values, bytes, heap, keep, merged, order_by, reorder, unordered};
-use crate::index::{Numbers, Programs, Slots};
+use crate::derive::{
+    Gone, NONE, Values, heap, keep, make_room, merged, order_by, reorder, unordered,
+};
+use crate::index::{NO_RELEASE, Numbering, Numbers, Slots};
 use crate::model::{GateResults, GateStatus, Incidents, Tables};
 
 /// The teams of releases, each team's name held once: one row per (release, team), for the
-/// team filter.
+/// team filter. Releases here and in every row below are release numbers ([`Numbering`]),
+/// through which rows of a release find its program.
 #[derive(Default, Clone)]
 pub struct ReleaseTeams {
     pub names: Numbers<String>,
-    pub release: Vec<i64>,
+    pub release: Vec<u32>,
     /// The team's name by its number in `names`.
     pub team: Vec<u32>,
 }
 
 impl ReleaseTeams {
-    fn add(&mut self, rows: impl IntoIterator<Item = (i64, String)>) {
+    fn add(&mut self, rows: impl IntoIterator<Item = (u32, String)>) {
+        let rows: Vec<(u32, String)> = rows.into_iter().collect();
+        make_room(&mut self.release, rows.len());
+        make_room(&mut self.team, rows.len());
         for (release, name) in rows {
             self.release.push(release);
             self.team.push(self.names.number(name));
@@ -28,9 +32,9 @@ impl ReleaseTeams {
     }
 
     /// The releases of the team named `name`.
-    pub fn releases(&self, name: &str) -> HashSet<i64> {
+    pub fn releases(&self, name: &str) -> Vec<u32> {
         let Some(team) = self.names.get(name) else {
-            return HashSet::new();
+            return Vec::new();
         };
         self.release
             .iter()
@@ -45,16 +49,14 @@ impl ReleaseTeams {
 #[derive(Default, Clone)]
 pub struct Gates {
     pub time: Vec<i64>,
-    pub program: Vec<u32>,
-    pub release: Vec<i64>,
+    pub release: Vec<u32>,
     pub passed: Vec<bool>,
 }
 
 /// Improvement actions.
 #[derive(Default, Clone)]
 pub struct Actions {
-    pub program: Vec<u32>,
-    pub release: Vec<i64>,
+    pub release: Vec<u32>,
     pub created: Vec<i64>,
     /// [`NONE`] while open.
     pub closed: Vec<i64>,
@@ -66,11 +68,11 @@ pub struct Actions {
 #[derive(Default, Clone)]
 pub struct Stamps {
     pub time: Vec<i64>,
-    pub program: Vec<u32>,
-    pub release: Vec<i64>,
+    pub release: Vec<u32>,
 }
 
-/// Hours from opening to resolution of resolved incidents, with each one's incident.
+/// Hours from opening to resolution of resolved incidents, with each one's incident (an
+/// incident may name no release: then its release is [`NO_RELEASE`]).
 #[derive(Default, Clone)]
 pub struct Restores {
     pub incident: Vec<i64>,
@@ -87,7 +89,7 @@ pub struct Shared {
 }
 
 /// Each gate's first result: earliest checkedAt, then first recorded; PENDING ignored.
-fn first_results(r: &GateResults, programs: &mut Programs) -> Gates {
+fn first_results(r: &GateResults, numbering: &mut Numbering) -> Gates {
     let slots = Slots::new(&r.gate);
     let mut first: Vec<Option<usize>> = vec![None; slots.len()];
     for row in 0..r.id.len() {
@@ -101,18 +103,22 @@ fn first_results(r: &GateResults, programs: &mut Programs) -> Gates {
             }
         }
     }
-    let mut out = Gates::default();
-    for row in first.into_iter().flatten() {
-        out.time.push(r.checked_at[row]);
-        out.program.push(programs.number(r.program[row]));
-        out.release.push(r.release[row]);
-        out.passed.push(r.status[row] == GateStatus::Passed);
+    let rows: Vec<usize> = first.into_iter().flatten().collect();
+    Gates {
+        time: rows.iter().map(|row| r.checked_at[*row]).collect(),
+        release: rows
+            .iter()
+            .map(|row| numbering.place(r.release[*row], r.program[*row]))
+            .collect(),
+        passed: rows
+            .iter()
+            .map(|row| r.status[*row] == GateStatus::Passed)
+            .collect(),
     }
-    out
 }
 
 /// Resolved incidents, with the hours they took to resolve, sorted.
-fn restores(i: &Incidents, programs: &mut Programs) -> Restores {
+fn restores(i: &Incidents, numbering: &mut Numbering) -> Restores {
     let (mut incident, mut v) = (Vec::new(), Values::default());
     for row in 0..i.id.len() {
         let Some(resolved) = i.resolved_at[row] else {
@@ -120,8 +126,9 @@ fn restores(i: &Incidents, programs: &mut Programs) -> Restores {
         };
         incident.push(i.id[row]);
         v.time.push(i.opened_at[row]);
-        v.program.push(programs.number(i.program[row]));
-        v.release.push(i.release[row].unwrap_or(NONE));
+        v.program.push(numbering.programs.number(i.program[row]));
+        v.release
+            .push(i.release[row].map_or(NO_RELEASE, |id| numbering.release(id)));
         v.value
             .push((resolved - i.opened_at[row]) as f64 / 3_600_000_000.0);
     }
@@ -134,21 +141,20 @@ fn restores(i: &Incidents, programs: &mut Programs) -> Restores {
 
 impl Shared {
     /// Derives what no set of tiers changes, taking the tables only it reads (teams, gate
-    /// results, actions, overrides) out of `tables`, and numbering their programs.
-    pub fn take(tables: &mut Tables, programs: &mut Programs) -> Self {
+    /// results, actions, overrides) out of `tables`, and numbering their releases.
+    pub fn take(tables: &mut Tables, numbering: &mut Numbering) -> Self {
         let t = std::mem::take(&mut tables.teams);
         let results = std::mem::take(&mut tables.gate_results);
         let a = std::mem::take(&mut tables.actions);
         let o = std::mem::take(&mut tables.overrides);
         let mut teams = ReleaseTeams::default();
-        teams.add(t.release.into_iter().zip(t.team));
+        teams.add(numbering.releases(&t.release).into_iter().zip(t.team));
         Self {
             teams,
-            restores: restores(&tables.incidents, programs),
-            gates: first_results(&results, programs),
+            restores: restores(&tables.incidents, numbering),
+            gates: first_results(&results, numbering),
             actions: Actions {
-                program: programs.numbers(&a.program),
-                release: a.release,
+                release: numbering.placed(&a.release, &a.program),
                 created: a.created_at,
                 closed: a.closed_at.into_iter().map(|c| c.unwrap_or(NONE)).collect(),
                 due: a
@@ -159,15 +165,14 @@ impl Shared {
             },
             overrides: Stamps {
                 time: o.at,
-                program: programs.numbers(&o.program),
-                release: o.release,
+                release: numbering.placed(&o.release, &o.program),
             },
         }
     }
 
     /// Replaces what belongs to `releases` and the `incidents` by `fresh`, derived from
     /// exactly their current rows.
-    pub fn splice(&mut self, releases: &[i64], incidents: &[i64], fresh: &Shared) {
+    pub fn splice(&mut self, releases: &[u32], incidents: &[i64], fresh: &Shared) {
         let gone = Gone::new(releases.iter().copied());
         let t = &mut self.teams;
         let keys = t.release.clone();
@@ -185,21 +190,21 @@ impl Shared {
             fresh.gates,
             &gone,
             release,
-            [time, program, passed, release]
+            [time, passed, release]
         );
         unordered!(
             self.actions,
             fresh.actions,
             &gone,
             release,
-            [program, created, closed, due, release]
+            [created, closed, due, release]
         );
         unordered!(
             self.overrides,
             fresh.overrides,
             &gone,
             release,
-            [time, program, release]
+            [time, release]
         );
         let gone = Gone::new(incidents.iter().chain(&fresh.restores.incident).copied());
         let r = &mut self.restores;
@@ -213,10 +218,10 @@ impl Shared {
     pub fn heap_bytes(&self) -> usize {
         heap!(self.teams, [release, team])
             + self.teams.names.heap_bytes(String::capacity)
-            + bytes(&self.restores.incident)
+            + heap!(self.restores, [incident])
             + self.restores.hours.heap_bytes()
-            + heap!(self.gates, [time, program, release, passed])
-            + heap!(self.actions, [program, release, created, closed, due])
-            + heap!(self.overrides, [time, program, release])
+            + heap!(self.gates, [time, release, passed])
+            + heap!(self.actions, [release, created, closed, due])
+            + heap!(self.overrides, [time, release])
     }
 }

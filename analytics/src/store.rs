@@ -9,7 +9,7 @@ use polars::prelude::*;
 use crate::compute::compute;
 use crate::derive::{Derived, derive};
 use crate::frames::{Error, Frames, set};
-use crate::index::Programs;
+use crate::index::Numbering;
 use crate::model::{Coded, Metrics, Query, Tables, Tier};
 use crate::shared::Shared;
 
@@ -33,8 +33,8 @@ pub struct Store {
 
 #[derive(Clone)]
 struct Inner {
-    /// The numbers of the programs rows name.
-    programs: Arc<Programs>,
+    /// The numbers of the releases and programs rows name.
+    numbering: Arc<Numbering>,
     frames: Frames,
     /// Replacements not yet applied to `frames`, oldest first.
     pending: Vec<Replacement>,
@@ -45,11 +45,12 @@ struct Inner {
 }
 
 /// What a query over one set of tiers reads.
-type Reads = (Arc<Programs>, Arc<Shared>, Arc<Derived>);
+type Reads = (Arc<Numbering>, Arc<Shared>, Arc<Derived>);
 
 #[derive(Clone)]
 struct Replacement {
-    releases: Vec<i64>,
+    /// Release numbers.
+    releases: Vec<u32>,
     incidents: Vec<i64>,
     deliveries: Vec<i64>,
     fresh: Frames,
@@ -83,12 +84,15 @@ fn poisoned<T>(_: T) -> Error {
 }
 
 /// Rows of `frame` whose `column` is not one of `values`, followed by `fresh`.
-fn replace_rows(
+fn replace_rows<T>(
     frame: &DataFrame,
     column: &str,
-    values: &[i64],
+    values: &[T],
     fresh: &DataFrame,
-) -> PolarsResult<DataFrame> {
+) -> PolarsResult<DataFrame>
+where
+    Series: for<'a> NamedFrom<&'a [T], [T]>,
+{
     let mut kept = frame
         .clone()
         .lazy()
@@ -102,12 +106,12 @@ fn replace_rows(
 impl Store {
     /// Builds the store from complete tables.
     pub fn new(mut tables: Tables) -> Result<Self, Error> {
-        let mut programs = Programs::default();
-        let shared = Arc::new(Shared::take(&mut tables, &mut programs));
-        let frames = Frames::from_tables(tables, &mut programs)?;
+        let mut numbering = Numbering::new(&tables.releases.id);
+        let shared = Arc::new(Shared::take(&mut tables, &mut numbering));
+        let frames = Frames::from_tables(tables, &mut numbering)?;
         Ok(Self {
             inner: Mutex::new(Inner {
-                programs: Arc::new(programs),
+                numbering: Arc::new(numbering),
                 frames,
                 pending: Vec::new(),
                 shared,
@@ -119,8 +123,8 @@ impl Store {
 
     /// Every figure of metrics.md for `query`.
     pub fn metrics(&self, query: &Query) -> Result<Metrics, Error> {
-        let (programs, shared, derived) = self.derived(&query.tiers)?;
-        Ok(compute(&programs, &shared, &derived, query))
+        let (numbering, shared, derived) = self.derived(&query.tiers)?;
+        Ok(compute(&numbering, &shared, &derived, query))
     }
 
     /// What queries over `tiers` start from, derived on first use.
@@ -138,16 +142,16 @@ impl Store {
             return Ok(kept);
         }
         // Cloning frames clones references to their columns, not the columns.
-        let frames = {
+        let (frames, numbering) = {
             let mut inner = self.inner.lock().map_err(poisoned)?;
             inner.apply_pending()?;
-            inner.frames.clone()
+            (inner.frames.clone(), inner.numbering.clone())
         };
-        let derived = Arc::new(derive(&frames, &tiers)?);
+        let derived = Arc::new(derive(&frames, numbering.release_programs(), &tiers)?);
         let mut inner = self.inner.lock().map_err(poisoned)?;
         inner.derived.insert(0, (tiers, derived.clone()));
         inner.derived.truncate(TIER_SETS);
-        Ok((inner.programs.clone(), inner.shared.clone(), derived))
+        Ok((inner.numbering.clone(), inner.shared.clone(), derived))
     }
 
     /// What queries over `tiers` start from if it is kept, made the most recently used.
@@ -160,7 +164,7 @@ impl Store {
         let derived = kept.1.clone();
         inner.derived.insert(0, kept);
         Ok(Some((
-            inner.programs.clone(),
+            inner.numbering.clone(),
             inner.shared.clone(),
             derived,
         )))
@@ -177,16 +181,17 @@ impl Store {
         mut fresh: Tables,
     ) -> Result<(), Error> {
         let inner = self.inner.get_mut().map_err(poisoned)?;
-        let programs = Arc::make_mut(&mut inner.programs);
-        let shared = Shared::take(&mut fresh, programs);
-        let fresh = Frames::from_tables(fresh, programs)?;
-        Arc::make_mut(&mut inner.shared).splice(releases, incidents, &shared);
+        let numbering = Arc::make_mut(&mut inner.numbering);
+        let releases = numbering.releases(releases);
+        let shared = Shared::take(&mut fresh, numbering);
+        let fresh = Frames::from_tables(fresh, numbering)?;
+        Arc::make_mut(&mut inner.shared).splice(&releases, incidents, &shared);
         for (tiers, current) in inner.derived.iter_mut() {
-            let patch = derive(&fresh, tiers)?;
-            Arc::make_mut(current).splice(releases, deliveries, &patch);
+            let patch = derive(&fresh, numbering.release_programs(), tiers)?;
+            Arc::make_mut(current).splice(&releases, deliveries, &patch);
         }
         inner.pending.push(Replacement {
-            releases: releases.to_vec(),
+            releases,
             incidents: incidents.to_vec(),
             deliveries: deliveries.to_vec(),
             fresh,
@@ -197,12 +202,12 @@ impl Store {
     /// When each release was first delivered to one of `tiers` (`Release.deployedAt` when
     /// the tiers are PRODUCTION): `(release, finishedAt)`, in no particular order.
     pub fn delivered(&self, tiers: &[Tier]) -> Result<Vec<(i64, i64)>, Error> {
-        let (_, _, derived) = self.derived(tiers)?;
+        let (numbering, _, derived) = self.derived(tiers)?;
         let d = &derived.delivered;
         Ok(d.release
             .iter()
-            .copied()
-            .zip(d.time.iter().copied())
+            .zip(&d.time)
+            .filter_map(|(release, time)| Some((numbering.release_id(*release)?, *time)))
             .collect())
     }
 
@@ -215,7 +220,7 @@ impl Store {
             .chain(inner.pending.iter().map(|p| &p.fresh))
             .map(Frames::estimated_size)
             .sum();
-        let derived = inner.programs.heap_bytes(|_| 0)
+        let derived = inner.numbering.heap_bytes()
             + inner.shared.heap_bytes()
             + inner
                 .derived
@@ -245,7 +250,7 @@ impl Inner {
         } in std::mem::take(&mut self.pending)
         {
             let f = &mut self.frames;
-            f.releases = replace_rows(&f.releases, "id", &releases, &fresh.releases)?;
+            f.releases = replace_rows(&f.releases, "release", &releases, &fresh.releases)?;
             f.deployments = replace_rows(&f.deployments, "release", &releases, &fresh.deployments)?;
             f.items = replace_rows(&f.items, "release", &releases, &fresh.items)?;
             f.outcomes = replace_rows(&f.outcomes, "release", &releases, &fresh.outcomes)?;

@@ -287,6 +287,7 @@ pub async fn bench(
     }
     progress.finish();
     outln!("first query after one write: {}", summary(after_write));
+    print_memory("after the writes");
 
     if db.get_database_backend() == DbBackend::Postgres {
         let mut sql = Vec::new();
