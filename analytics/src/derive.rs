@@ -89,13 +89,13 @@ fn i64s(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
         .collect())
 }
 
-/// Program or release numbers; [`NO_PROGRAM`] (or [`NO_RELEASE`], the same) for null.
-fn u32s(df: &DataFrame, name: &str) -> PolarsResult<Vec<u32>> {
+/// Program or release numbers, `null` for a null.
+fn u32s(df: &DataFrame, name: &str, null: u32) -> PolarsResult<Vec<u32>> {
     Ok(df
         .column(name)?
         .u32()?
         .iter()
-        .map(|v| v.unwrap_or(NO_PROGRAM))
+        .map(|v| v.unwrap_or(null))
         .collect())
 }
 
@@ -117,7 +117,7 @@ fn failed_by_incidents(p: &ProductionRows, incidents: &DataFrame) -> PolarsResul
         .filter(col("caused_by_change"))
         .collect()?;
     let named = i64s(&caused, "deployment")?;
-    let releases = u32s(&caused, "release")?;
+    let releases = u32s(&caused, "release", NO_RELEASE)?;
     let opened = i64s(&caused, "opened_at")?;
     let mut failed: Vec<i64> = named.iter().copied().filter(|d| *d != NONE).collect();
     let through_release: Vec<(u32, i64)> = named
@@ -234,10 +234,12 @@ fn delivered(c: &ProductionRows, f: &Frames, programs: &[u32]) -> PolarsResult<D
         }
     }
     let planned_end = ById::new(
-        &u32s(&f.releases, "release")?,
+        &u32s(&f.releases, "release", NO_RELEASE)?,
         i64s(&f.releases, "planned_end")?.into_iter(),
     );
-    let reviewed: HashSet<u32> = u32s(&f.outcomes, "release")?.into_iter().collect();
+    let reviewed: HashSet<u32> = u32s(&f.outcomes, "release", NO_RELEASE)?
+        .into_iter()
+        .collect();
     let mut d = Delivered::default();
     for row in first.into_iter().flatten() {
         let release = c.release[row];
@@ -276,7 +278,7 @@ fn leads(f: &Frames, delivered: &Delivered) -> PolarsResult<Values> {
             .copied()
             .zip(delivered.program.iter().copied()),
     );
-    let releases = u32s(&f.items, "release")?;
+    let releases = u32s(&f.items, "release", NO_RELEASE)?;
     let committed = i64s(&f.items, "committed_at")?;
     let mut v = Values::default();
     for i in 0..releases.len() {
@@ -335,7 +337,7 @@ pub fn derive(f: &Frames, programs: &[u32], tiers: &[i32]) -> PolarsResult<Deriv
 
     let p = ProductionRows {
         id: i64s(&production, "id")?,
-        release: u32s(&production, "release")?,
+        release: u32s(&production, "release", NO_RELEASE)?,
         time: i64s(&production, "finished_at")?,
         status: i32s(&production, "tier_status")?
             .into_iter()
@@ -361,7 +363,7 @@ pub fn derive(f: &Frames, programs: &[u32], tiers: &[i32]) -> PolarsResult<Deriv
         unplanned: UnplannedRows {
             delivery: i64s(&unplanned, "id")?,
             time: i64s(&unplanned, "received_at")?,
-            program: u32s(&unplanned, "program")?,
+            program: u32s(&unplanned, "program", NO_PROGRAM)?,
         },
     })
 }

@@ -4,6 +4,12 @@ use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 
+/// Whether `count` keys spanning `span` are dense enough for a table indexed by offset: at
+/// most about four times as long as the keys are many.
+fn dense(span: u64, count: usize) -> bool {
+    span <= 4 * count as u64 + 1024
+}
+
 /// Values by id: a vector indexed by id where the ids are dense (as database ids are), a
 /// hash map otherwise.
 pub enum ById<T> {
@@ -13,14 +19,14 @@ pub enum ById<T> {
 
 impl<T: Copy> ById<T> {
     /// The value of each id; for an id given twice, the last. Ids are database ids or
-    /// [`Numbers`].
+    /// release numbers ([`Numbering`]).
     pub fn new<K: Copy + Into<i64>>(ids: &[K], values: impl Iterator<Item = T>) -> Self {
         let ids = ids.iter().map(|id| (*id).into());
         let (Some(first), Some(last)) = (ids.clone().min(), ids.clone().max()) else {
             return Self::Sparse(HashMap::new());
         };
         let span = last.abs_diff(first);
-        if span > 4 * ids.len() as u64 + 1024 {
+        if !dense(span, ids.len()) {
             return Self::Sparse(ids.zip(values).collect());
         }
         let mut dense = vec![None; span as usize + 1];
@@ -64,7 +70,7 @@ impl Slots {
             };
         };
         let span = last.abs_diff(first);
-        if span > 4 * keys.len() as u64 + 1024 {
+        if !dense(span, keys.len()) {
             let mut map = HashMap::new();
             for key in keys {
                 let next = map.len();
@@ -193,10 +199,9 @@ impl ReleaseIds {
             return Self::default();
         };
         let span = last.abs_diff(*first);
-        let dense = span <= 4 * ids.len() as u64 + 1024;
         Self {
             first: *first,
-            by_offset: if dense {
+            by_offset: if dense(span, ids.len()) {
                 vec![NO_RELEASE; span as usize + 1]
             } else {
                 Vec::new()
