@@ -23,9 +23,8 @@ use serde_json::{Value, json};
 
 use crate::auth::{Caller, Role, Scope, Viewer};
 use crate::cli::outln;
+use crate::graphql;
 use crate::graphql::limits::RequestMeta;
-use crate::graphql::loaders::KeptRows;
-use crate::graphql::{self, RelmSchema};
 use crate::http::AppState;
 use crate::ids::{self, NodeType};
 use crate::progress::Progress;
@@ -51,22 +50,17 @@ fn admin() -> Caller {
     })
 }
 
-async fn run(
-    schema: &RelmSchema,
-    db: &DatabaseConnection,
-    query: &str,
-    variables: Value,
-) -> anyhow::Result<Value> {
+async fn run(state: &AppState, query: &str, variables: Value) -> anyhow::Result<Value> {
     let request = async_graphql::Request::new(query)
         .variables(async_graphql::Variables::from_json(variables));
     let request = graphql::prepare(
         request,
-        db,
-        &KeptRows::default(),
+        &state.reads,
+        &state.kept,
         admin(),
         Arc::new(RequestMeta::default()),
     );
-    let response = schema.execute(request).await;
+    let response = state.schema.execute(request).await;
     anyhow::ensure!(
         response.errors.is_empty(),
         "query failed: {:?}",
@@ -75,13 +69,9 @@ async fn run(
     Ok(serde_json::to_value(response.data)?)
 }
 
-async fn timed(
-    schema: &RelmSchema,
-    db: &DatabaseConnection,
-    filter: &Value,
-) -> anyhow::Result<(Duration, Value)> {
+async fn timed(state: &AppState, filter: &Value) -> anyhow::Result<(Duration, Value)> {
     let started = Instant::now();
-    let data = run(schema, db, METRICS, json!({ "filter": filter })).await?;
+    let data = run(state, METRICS, json!({ "filter": filter })).await?;
     Ok((started.elapsed(), data))
 }
 
@@ -227,7 +217,7 @@ pub async fn bench(
     );
 
     let state = AppState::new(db.clone(), keys.clone(), false);
-    let (cold, data) = timed(&state.schema, db, &filter).await?;
+    let (cold, data) = timed(&state, &filter).await?;
     let m = &data["metrics"];
     outln!(
         "figures: {} production deployments in the window, lead time median {:.2} h, change failure rate {:.4}, time to restore median {:.2} h, {} programs",
@@ -258,7 +248,7 @@ pub async fn bench(
     let progress = Progress::of(Some(iterations as u64), "warm queries");
     let mut warm = Vec::with_capacity(iterations);
     for _ in 0..iterations {
-        warm.push(timed(&state.schema, db, &filter).await?.0);
+        warm.push(timed(&state, &filter).await?.0);
         progress.add(1);
     }
     progress.finish();
@@ -276,13 +266,12 @@ pub async fn bench(
     for n in 0..writes {
         let input = json!({"input": {"releaseId": release_id, "title": format!("bench item {n}"), "kind": "CHORE"}});
         run(
-            &state.schema,
-            db,
+            &state,
             "mutation($input: AddReleaseItemInput!) { addReleaseItem(input: $input) { id } }",
             input,
         )
         .await?;
-        after_write.push(timed(&state.schema, db, &filter).await?.0);
+        after_write.push(timed(&state, &filter).await?.0);
         progress.add(1);
     }
     progress.finish();
@@ -307,7 +296,7 @@ pub async fn bench(
             "warm relm is {:.1}x faster than the SQL baseline (medians)",
             sql[sql.len() / 2].as_secs_f64() / warm[warm.len() / 2].as_secs_f64()
         );
-        let (_, data) = timed(&state.schema, db, &filter).await?;
+        let (_, data) = timed(&state, &filter).await?;
         let m = &data["metrics"];
         let f = |v: &Value| v.as_f64();
         let agree = same(
@@ -343,18 +332,10 @@ pub async fn writes(
     seconds: u64,
 ) -> anyhow::Result<()> {
     let state = AppState::new(db.clone(), keys, false);
-    let schema = &state.schema;
-    let exists = run(
-        schema,
-        &db,
-        "{ program(key: \"BENCHW\") { key } }",
-        json!({}),
-    )
-    .await?;
+    let exists = run(&state, "{ program(key: \"BENCHW\") { key } }", json!({})).await?;
     if exists["program"].is_null() {
         run(
-            schema,
-            &db,
+            &state,
             "mutation { createProgram(input: { key: \"BENCHW\", name: \"relm bench writes\" }) { key } }",
             json!({}),
         )
@@ -364,7 +345,7 @@ pub async fn writes(
     let mut releases = Vec::with_capacity(writers);
     for writer in 0..writers {
         let input = json!({"i": {"programKey": "BENCHW", "version": format!("{stamp}.{writer}.0"), "name": "bench", "type": "MINOR"}});
-        let created = run(schema, &db, CREATE_RELEASE, input).await?;
+        let created = run(&state, CREATE_RELEASE, input).await?;
         releases.push(
             created["createRelease"]["id"]
                 .as_str()
@@ -379,7 +360,7 @@ pub async fn writes(
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut tasks = tokio::task::JoinSet::new();
     for (writer, release) in releases.into_iter().enumerate() {
-        let (schema, db) = (schema.clone(), db.clone());
+        let state = state.clone();
         tasks.spawn(async move {
             let mut latencies = Vec::new();
             let mut failures: Vec<String> = Vec::new();
@@ -394,8 +375,8 @@ pub async fn writes(
                 let started = Instant::now();
                 let request = async_graphql::Request::new(query)
                     .variables(async_graphql::Variables::from_json(input));
-                let request = graphql::prepare(request, &db, &KeptRows::default(), admin(), Arc::new(RequestMeta::default()));
-                let response = schema.execute(request).await;
+                let request = graphql::prepare(request, &state.reads, &state.kept, admin(), Arc::new(RequestMeta::default()));
+                let response = state.schema.execute(request).await;
                 latencies.push(started.elapsed());
                 if let Some(error) = response.errors.first() {
                     let code = error

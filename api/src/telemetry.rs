@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tracing_subscriber::EnvFilter;
 
+use crate::db;
 use crate::guard::Limits;
 
 /// Starts logging to stderr with `filter` (RELM_LOG), as JSON lines when `json`.
@@ -135,13 +136,7 @@ impl Telemetry {
 
     /// The Prometheus exposition of the counters, the limits and the database pool.
     /// Requests refused over their budget count as `RATE_LIMITED` errors.
-    pub fn render(
-        &self,
-        pool_size: u32,
-        pool_idle: usize,
-        store_loads: u64,
-        limits: &Limits,
-    ) -> String {
+    pub fn render(&self, db: &db::Stats, store_loads: u64, limits: &Limits) -> String {
         let mut out = String::new();
         out.push_str(
             "# HELP relm_analytics_store_loads_total Full loads of the analytics store.\n",
@@ -226,10 +221,21 @@ impl Telemetry {
         }
         out.push_str("# HELP relm_db_pool_connections Open database connections.\n");
         out.push_str("# TYPE relm_db_pool_connections gauge\n");
-        let _ = writeln!(out, "relm_db_pool_connections {pool_size}");
+        let _ = writeln!(out, "relm_db_pool_connections {}", db.pool_open);
         out.push_str("# HELP relm_db_pool_idle_connections Idle database connections.\n");
         out.push_str("# TYPE relm_db_pool_idle_connections gauge\n");
-        let _ = writeln!(out, "relm_db_pool_idle_connections {pool_idle}");
+        let _ = writeln!(out, "relm_db_pool_idle_connections {}", db.pool_idle);
+        out.push_str(
+            "# HELP relm_db_read_connections Open connections for the reads of GraphQL requests.\n",
+        );
+        out.push_str("# TYPE relm_db_read_connections gauge\n");
+        let _ = writeln!(out, "relm_db_read_connections {}", db.reads_open);
+        out.push_str("# HELP relm_db_read_idle_connections Idle connections for reads.\n");
+        out.push_str("# TYPE relm_db_read_idle_connections gauge\n");
+        let _ = writeln!(out, "relm_db_read_idle_connections {}", db.reads_idle);
+        out.push_str("# HELP relm_db_read_statements_total Statements run for reads.\n");
+        out.push_str("# TYPE relm_db_read_statements_total counter\n");
+        let _ = writeln!(out, "relm_db_read_statements_total {}", db.read_statements);
         out
     }
 }
@@ -243,7 +249,13 @@ mod tests {
         let t = Telemetry::default();
         t.record("query", Duration::from_millis(20), &[]);
         t.record("query", Duration::from_millis(300), &["NOT_FOUND".into()]);
-        let text = t.render(4, 3, 2, &Limits::default());
+        let connections = db::Stats {
+            pool_open: 4,
+            reads_open: 2,
+            read_statements: 7,
+            ..db::Stats::default()
+        };
+        let text = t.render(&connections, 2, &Limits::default());
         assert!(text.contains("relm_analytics_store_loads_total 2"));
         assert!(text.contains("relm_rate_limit_per_second 50"));
         assert!(text.contains("relm_request_timeout_seconds 30"));
@@ -252,6 +264,8 @@ mod tests {
         assert!(text.contains("le=\"0.5\"} 2"));
         assert!(text.contains("relm_graphql_errors_total{code=\"NOT_FOUND\"} 1"));
         assert!(text.contains("relm_db_pool_connections 4"));
+        assert!(text.contains("relm_db_read_connections 2"));
+        assert!(text.contains("relm_db_read_statements_total 7"));
         assert!(text.contains("relm_export_rows_total 0"));
     }
 
@@ -261,7 +275,7 @@ mod tests {
         t.record_export("deployments", "csv", "ok", 10);
         t.record_export("deployments", "csv", "ok", 5);
         t.record_export("trend", "json", "refused", 0);
-        let text = t.render(1, 1, 0, &Limits::default());
+        let text = t.render(&db::Stats::default(), 0, &Limits::default());
         assert!(text.contains(
             "relm_export_requests_total{dataset=\"deployments\",format=\"csv\",outcome=\"ok\"} 2"
         ));

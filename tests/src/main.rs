@@ -16,6 +16,7 @@ mod auth;
 mod browser;
 mod cli;
 mod commands;
+mod connections;
 mod contract;
 mod demo;
 mod exports;

@@ -2,13 +2,11 @@
 //! whatever its size, and programs and environments cost none once read.
 
 use std::collections::HashSet;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::json;
 
-use crate::support::{TestApp, TestDb};
+use crate::support::TestApp;
 
 const NESTED_PAGE: &str = "query($first: Int) {
   releases(first: $first, filter: { statuses: [REVIEWED] }) {
@@ -28,41 +26,31 @@ const NESTED_PAGE: &str = "query($first: Int) {
 }";
 
 /// Runs the nested page with `first` releases and returns how many statements it took.
-async fn statements_for(app: &TestApp, counter: &AtomicUsize, first: u64) -> usize {
-    counter.store(0, Ordering::SeqCst);
+async fn statements_for(app: &TestApp, first: u64) -> u64 {
+    let before = app.state.reads.statements();
     let data = app.admin(NESTED_PAGE, json!({ "first": first })).await;
     assert_eq!(
         data["releases"]["nodes"].as_array().map(Vec::len),
         Some(first as usize)
     );
-    counter.load(Ordering::SeqCst)
+    app.state.reads.statements() - before
 }
 
 #[tokio::test]
 async fn a_nested_page_costs_a_fixed_number_of_statements() {
-    let test_db = TestDb::new().await;
-    let seeding = test_db.connect().await;
-    api::seed::seed_demo(&seeding, 1).await.unwrap();
-    seeding.close().await.unwrap();
-
-    let counter = Arc::new(AtomicUsize::new(0));
-    let mut db = api::db::connect(&test_db.url).await.unwrap();
-    let seen = counter.clone();
-    db.set_metric_callback(move |_| {
-        seen.fetch_add(1, Ordering::SeqCst);
-    });
-    let app = TestApp::on(test_db, db);
+    let app = TestApp::empty().await;
+    api::seed::seed_demo(&app.db, 1).await.unwrap();
 
     // count + page + program + parties + items + gates + gate results + approvals
     // + deployments + environments + incidents + outcomes
-    let first = statements_for(&app, &counter, 100).await;
+    let first = statements_for(&app, 100).await;
     assert_eq!(
         first, 12,
         "the first page of 100 releases took {first} statements"
     );
     // Programs and environments never change: once read, the process keeps them.
-    let small = statements_for(&app, &counter, 10).await;
-    let large = statements_for(&app, &counter, 100).await;
+    let small = statements_for(&app, 10).await;
+    let large = statements_for(&app, 100).await;
     assert_eq!(large, 10, "a page of 100 releases took {large} statements");
     assert_eq!(small, large, "the statement count grows with the page size");
     println!("nested page of 100 releases: {first} SQL statements, then {large}");
@@ -135,14 +123,7 @@ async fn a_page_gives_each_release_its_own_gate_states() {
 
 #[tokio::test]
 async fn programs_kept_from_earlier_reads_stand_beside_new_ones() {
-    let test_db = TestDb::new().await;
-    let counter = Arc::new(AtomicUsize::new(0));
-    let mut db = test_db.connect().await;
-    let seen = counter.clone();
-    db.set_metric_callback(move |_| {
-        seen.fetch_add(1, Ordering::SeqCst);
-    });
-    let app = TestApp::on(test_db, db);
+    let app = TestApp::empty().await;
     let create = |key: &'static str| {
         let app = &app;
         async move {
@@ -160,7 +141,7 @@ async fn programs_kept_from_earlier_reads_stand_beside_new_ones() {
         }
     };
     let programs = || async {
-        counter.store(0, Ordering::SeqCst);
+        let before = app.state.reads.statements();
         let data = app
             .admin("{ releases { nodes { program { key name } } } }", json!({}))
             .await;
@@ -171,7 +152,7 @@ async fn programs_kept_from_earlier_reads_stand_beside_new_ones() {
             .map(|n| format!("{} {}", n["program"]["key"], n["program"]["name"]))
             .collect();
         names.sort();
-        (names, counter.load(Ordering::SeqCst))
+        (names, app.state.reads.statements() - before)
     };
 
     create("ONE").await;

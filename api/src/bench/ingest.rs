@@ -48,25 +48,16 @@ async fn prepare(
     senders: usize,
     stamp: i64,
 ) -> anyhow::Result<Vec<(String, String, String)>> {
-    let (schema, db) = (&state.schema, &state.db);
-    let exists = run(
-        schema,
-        db,
-        "{ program(key: \"BENCHI\") { key } }",
-        json!({}),
-    )
-    .await?;
+    let exists = run(state, "{ program(key: \"BENCHI\") { key } }", json!({})).await?;
     if exists["program"].is_null() {
         run(
-            schema,
-            db,
+            state,
             "mutation { createProgram(input: { key: \"BENCHI\", name: \"relm bench ingest\" }) { key } }",
             json!({}),
         )
         .await?;
         run(
-            schema,
-            db,
+            state,
             "mutation { createEnvironment(input: { name: \"bench-staging\", tier: STAGING }) { id } }",
             json!({}),
         )
@@ -77,8 +68,7 @@ async fn prepare(
     for sender in 0..senders {
         let version = format!("{stamp}.{sender}");
         let created = run(
-            schema,
-            db,
+            state,
             "mutation($i: CreateReleaseInput!) { createRelease(input: $i) { id } }",
             json!({"i": {"programKey": "BENCHI", "version": version, "name": "bench", "type": "MINOR",
                          "plannedEnd": "2100-01-01T00:00:00Z"}}),
@@ -87,8 +77,7 @@ async fn prepare(
         let id = created["createRelease"]["id"].clone();
         for to in ["SCHEDULED", "IN_BUILD"] {
             run(
-                schema,
-                db,
+                state,
                 "mutation($i: TransitionReleaseInput!) { transitionRelease(input: $i) { status } }",
                 json!({"i": {"releaseId": id, "to": to}}),
             )
@@ -96,8 +85,7 @@ async fn prepare(
         }
         let key = format!("bench-{stamp}-{sender}");
         let source = run(
-            schema,
-            db,
+            state,
             "mutation($i: CreateIngestSourceInput!) { createIngestSource(input: $i) { secret } }",
             json!({"i": {"programKey": "BENCHI", "key": key, "kind": "GENERIC"}}),
         )

@@ -4,6 +4,7 @@ use async_graphql::Context;
 use sea_orm::DatabaseConnection;
 
 use crate::auth::{Caller, Viewer};
+use crate::db::Reads;
 use crate::error::{ApiError, ApiResult};
 use crate::events::EventBus;
 use crate::graphql::loaders::Loaders;
@@ -18,8 +19,13 @@ pub fn data<'a, T: Send + Sync + 'static>(ctx: &Context<'a>) -> ApiResult<&'a T>
     })
 }
 
-/// The database pool (schema data).
+/// The database pool, for commands and the analytics store (schema data).
 pub fn db<'a>(ctx: &Context<'a>) -> ApiResult<&'a DatabaseConnection> {
+    data(ctx)
+}
+
+/// The connections for reads (schema data).
+pub fn reads<'a>(ctx: &Context<'a>) -> ApiResult<&'a Reads> {
     data(ctx)
 }
 
@@ -32,8 +38,8 @@ pub fn viewer<'a>(ctx: &Context<'a>) -> ApiResult<&'a Viewer> {
 }
 
 /// What the caller may see (`queries`).
-pub fn visible<'a>(ctx: &Context<'a>) -> ApiResult<Visible<'a, DatabaseConnection>> {
-    Ok(Visible::new(db(ctx)?, &viewer(ctx)?.scope))
+pub fn visible<'a>(ctx: &Context<'a>) -> ApiResult<Visible<'a, Reads>> {
+    Ok(Visible::new(reads(ctx)?, &viewer(ctx)?.scope))
 }
 
 /// The request's DataLoaders (request data).

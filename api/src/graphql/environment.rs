@@ -6,7 +6,7 @@ use sea_orm::{EntityTrait, QueryOrder};
 
 use crate::commands;
 use crate::error::ApiResult;
-use crate::graphql::context::{command, db, viewer};
+use crate::graphql::context::{command, reads, viewer};
 use crate::graphql::enums::EnvironmentTier;
 use crate::ids::{self, NodeType};
 
@@ -40,7 +40,7 @@ impl EnvironmentQuery {
         viewer(ctx)?;
         let mut rows = environment::Entity::find()
             .order_by_asc(environment::Column::Name)
-            .all(db(ctx)?)
+            .all(reads(ctx)?)
             .await?;
         rows.sort_by_key(|e| tier_rank(e.tier));
         Ok(rows.into_iter().map(Environment).collect())

@@ -7,6 +7,7 @@ use async_graphql::{MergedObject, MergedSubscription, Positioned, Request, Schem
 use sea_orm::DatabaseConnection;
 
 use crate::auth::Caller;
+use crate::db::Reads;
 use crate::events::EventBus;
 use crate::metrics::cache::MetricsCache;
 
@@ -85,11 +86,12 @@ fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
 /// "did you mean" suggestions, which would reveal the schema piece by piece.
 pub fn build_schema(
     db: DatabaseConnection,
+    reads: Reads,
     bus: EventBus,
     cache: Arc<MetricsCache>,
     introspection: bool,
 ) -> RelmSchema {
-    let builder = builder().data(db).data(bus).data(cache);
+    let builder = builder().data(db).data(reads).data(bus).data(cache);
     if introspection {
         builder.finish()
     } else {
@@ -123,13 +125,13 @@ pub fn selected_operation<'d>(
 /// `kept` rows) and a metrics record.
 pub fn prepare(
     request: Request,
-    db: &DatabaseConnection,
+    reads: &Reads,
     kept: &loaders::KeptRows,
     caller: Caller,
     meta: Arc<limits::RequestMeta>,
 ) -> Request {
     request
         .data(caller)
-        .data(loaders::Loaders::new(db, kept))
+        .data(loaders::Loaders::new(reads, kept))
         .data(meta)
 }

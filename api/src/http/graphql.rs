@@ -142,7 +142,7 @@ pub async fn execute(
     }
     let query = request.query.clone();
     let operation_name = request.operation_name.clone();
-    let request = schema::prepare(request, &state.db, &state.kept, caller, meta);
+    let request = schema::prepare(request, &state.reads, &state.kept, caller, meta);
     let deadline = state.limits.request_timeout;
     let mut response = match tokio::time::timeout(deadline, state.schema.execute(request)).await {
         Ok(response) => response,

@@ -14,7 +14,7 @@ use poem::{EndpointExt, IntoResponse, Response, Route, get, handler};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::{JwtKeys, ProgramIds};
-use crate::db;
+use crate::db::{self, Reads};
 use crate::error::ApiError;
 use crate::events::EventBus;
 use crate::exports;
@@ -39,6 +39,8 @@ const JSON: &str = "application/json";
 pub struct AppState {
     pub schema: RelmSchema,
     pub db: DatabaseConnection,
+    /// Connections for the reads of GraphQL requests.
+    pub reads: Reads,
     pub keys: Arc<JwtKeys>,
     /// Program keys of tokens, resolved once.
     pub program_ids: Arc<ProgramIds>,
@@ -62,7 +64,14 @@ impl AppState {
     pub fn new(db: DatabaseConnection, keys: JwtKeys, graphiql: bool) -> Self {
         let bus = EventBus::new(db.get_database_backend());
         let analytics = Arc::new(MetricsCache::default());
-        let schema = schema::build_schema(db.clone(), bus.clone(), analytics.clone(), graphiql);
+        let reads = Reads::new(&db, db::READ_CONNECTIONS);
+        let schema = schema::build_schema(
+            db.clone(),
+            reads.clone(),
+            bus.clone(),
+            analytics.clone(),
+            graphiql,
+        );
         let limits = Limits::default();
         Self {
             types: Arc::new(OutputTypes::of(&schema.sdl())),
@@ -70,6 +79,7 @@ impl AppState {
             analytics,
             bus,
             db,
+            reads,
             keys: Arc::new(keys),
             program_ids: Arc::default(),
             kept: KeptRows::default(),
@@ -193,13 +203,13 @@ async fn readyz(Data(state): Data<&AppState>) -> Response {
 
 #[handler]
 fn metrics(Data(state): Data<&AppState>) -> Response {
-    let (size, idle) = db::pool_stats(&state.db);
+    let connections = db::stats(&state.db, &state.reads);
     Response::builder()
         .content_type("text/plain; version=0.0.4")
         .body(
             state
                 .telemetry
-                .render(size, idle, state.analytics.loads(), &state.limits),
+                .render(&connections, state.analytics.loads(), &state.limits),
         )
 }
 

@@ -306,7 +306,7 @@ async fn operate(
         }
         let query = request.query.clone();
         let operation_name = request.operation_name.clone();
-        let request = schema::prepare(request, &state.db, &state.kept, caller, meta);
+        let request = schema::prepare(request, &state.reads, &state.kept, caller, meta);
         let mut stream = std::pin::pin!(state.schema.execute_stream(request));
         while let Some(mut response) = stream.next().await {
             conform(

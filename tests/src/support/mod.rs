@@ -130,14 +130,8 @@ impl TestApp {
     pub async fn empty() -> Self {
         let test_db = TestDb::new().await;
         let db = test_db.connect().await;
-        Self::on(test_db, db)
-    }
-
-    /// The schema on an existing connection (e.g. one that counts statements).
-    pub fn on(test_db: TestDb, db: DatabaseConnection) -> Self {
-        let state = state_on(&db);
         Self {
-            state,
+            state: state_on(&db),
             db,
             keys: keys(),
             _database: test_db,

@@ -13,7 +13,7 @@ use crate::domain::gates::GateState;
 use crate::domain::readiness::readiness;
 use crate::domain::release_notes::release_notes;
 use crate::error::ApiResult;
-use crate::graphql::context::{db, loaders};
+use crate::graphql::context::{loaders, reads};
 use crate::graphql::deployment::Deployment;
 use crate::graphql::enums::{DeploymentStrategy, ReleaseStatus, ReleaseType, RiskLevel};
 use crate::graphql::event::ReleaseEventConnection;
@@ -231,7 +231,7 @@ impl Release {
                 id: e.id,
             },
         };
-        let page = paged(ctx, db(ctx)?, select, &ordering, "ID_ASC", &page).await?;
+        let page = paged(ctx, reads(ctx)?, select, &ordering, "ID_ASC", &page).await?;
         Ok(ReleaseEventConnection::new(page, Into::into))
     }
 

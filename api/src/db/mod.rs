@@ -13,6 +13,9 @@ use sea_orm::{
 
 use crate::config::{Backend, redact};
 
+mod reads;
+pub use reads::Reads;
+
 /// How long a pooled connection may sit idle before it is tested on checkout: long enough
 /// for a busy server never to test, short enough to find a connection that a restarted
 /// database server or a proxy dropped meanwhile.
@@ -20,6 +23,9 @@ pub const PING_IDLE_AFTER: Duration = Duration::from_secs(30);
 
 /// The connections of a SQLite pool.
 pub const SQLITE_CONNECTIONS: u32 = 8;
+
+/// The connections a process keeps for the reads of GraphQL requests, beside its pool.
+pub const READ_CONNECTIONS: usize = 8;
 
 /// Connects to `url`. SQLite runs in WAL mode with foreign keys on and a busy timeout, so
 /// readers never block the writer and a busy writer waits instead of failing.
@@ -91,18 +97,36 @@ pub async fn ping(db: &DatabaseConnection) -> bool {
     db.ping().await.is_ok()
 }
 
-/// The pool's size and idle connections, for `/metrics`.
-pub fn pool_stats(db: &DatabaseConnection) -> (u32, usize) {
-    match db.get_database_backend() {
+/// What `/metrics` shows of the database connections.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stats {
+    pub pool_open: usize,
+    pub pool_idle: usize,
+    pub reads_open: usize,
+    pub reads_idle: usize,
+    pub read_statements: u64,
+}
+
+/// The pool's and the reads' connections now.
+pub fn stats(db: &DatabaseConnection, reads: &Reads) -> Stats {
+    let (pool_open, pool_idle) = match db.get_database_backend() {
         DbBackend::Sqlite => {
             let pool = db.get_sqlite_connection_pool();
-            (pool.size(), pool.num_idle())
+            (pool.size() as usize, pool.num_idle())
         }
         DbBackend::Postgres => {
             let pool = db.get_postgres_connection_pool();
-            (pool.size(), pool.num_idle())
+            (pool.size() as usize, pool.num_idle())
         }
         _ => (0, 0),
+    };
+    let (reads_open, reads_idle) = reads.connections();
+    Stats {
+        pool_open,
+        pool_idle,
+        reads_open,
+        reads_idle,
+        read_statements: reads.statements(),
     }
 }
 

@@ -1,0 +1,304 @@
+//! Connections kept for reads, handed back without a test.
+//!
+//! sqlx's pool tests every connection it takes back with a round trip to the database (on
+//! SQLite, two hand-offs between threads) and cannot be told not to. A lookup by key is one
+//! statement, so that test was half of its database work. The reads of GraphQL requests go
+//! through [`Reads`] instead: connections of their own, taken and given back in memory.
+//! Only a connection idle for [`PING_IDLE_AFTER`] is tested before use, and only one whose
+//! statement was abandoned midway (a request stopped at its deadline) is tested when it
+//! comes back, once that statement has finished. Writes keep sea-orm's pool and its
+//! transactions: `Reads` refuses to execute, and on PostgreSQL its connections are
+//! read-only. Closing the pool closes the reads too.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use sea_orm::sqlx::{
+    self, AssertSqlSafe, ConnectOptions, Connection, PgConnection, PgPool, SqliteConnection,
+    SqlitePool,
+};
+use sea_orm::{
+    ConnAcquireErr, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult,
+    RuntimeErr, Statement, Values,
+};
+use sea_query_sqlx::SqlxValues;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::PING_IDLE_AFTER;
+
+/// How long a read waits for a connection before it is answered busy, as the pool does.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long an abandoned statement may take to finish before its connection is closed.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// At most `connections` connections for reads, opened as they are first needed with the
+/// pool's own settings (WAL and foreign keys, the statement timeout) and kept open.
+#[derive(Clone)]
+pub struct Reads(Arc<Shared>);
+
+struct Shared {
+    pool: Pool,
+    idle: Mutex<Vec<Idle>>,
+    permits: Arc<Semaphore>,
+    max: usize,
+    statements: AtomicU64,
+}
+
+/// The pool whose settings the reads connect with, and whose closing closes them.
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+enum Raw {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
+
+struct Idle {
+    raw: Raw,
+    since: Instant,
+}
+
+/// A connection taken for one statement. Dropped without [`Lease::give_back`], its
+/// statement was abandoned: the connection is tested once that statement finishes, and
+/// counts against the limit until then, so abandoned statements cannot pile up on the
+/// database beyond it.
+struct Lease {
+    raw: Option<Raw>,
+    reads: Reads,
+    permit: Option<OwnedSemaphorePermit>,
+}
+
+impl Reads {
+    /// Reads on the database of `db`, with the settings its pool connects with.
+    pub fn new(db: &DatabaseConnection, connections: usize) -> Self {
+        let pool = match db.get_database_backend() {
+            DbBackend::Postgres => Pool::Postgres(db.get_postgres_connection_pool().clone()),
+            _ => Pool::Sqlite(db.get_sqlite_connection_pool().clone()),
+        };
+        Self(Arc::new(Shared {
+            pool,
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(connections)),
+            max: connections,
+            statements: AtomicU64::new(0),
+        }))
+    }
+
+    /// The statements run so far, for `/metrics` and tests.
+    pub fn statements(&self) -> u64 {
+        self.0.statements.load(Ordering::Relaxed)
+    }
+
+    /// Open connections and idle ones, for `/metrics`.
+    pub fn connections(&self) -> (usize, usize) {
+        let idle = self.0.idle.lock().map_or(0, |idle| idle.len());
+        let busy = self.0.max - self.0.permits.available_permits();
+        (idle + busy, idle)
+    }
+
+    async fn take(&self) -> Result<Lease, DbErr> {
+        let closed = || DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed);
+        let permit = tokio::time::timeout(ACQUIRE_TIMEOUT, self.0.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| DbErr::ConnectionAcquire(ConnAcquireErr::Timeout))?
+            .map_err(|_| closed())?;
+        if self.0.pool.is_closed() {
+            self.0.idle.lock().map(|mut idle| idle.clear()).ok();
+            return Err(closed());
+        }
+        self.0.statements.fetch_add(1, Ordering::Relaxed);
+        let idle = self.0.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let raw = match idle {
+            Some(idle) if idle.since.elapsed() < PING_IDLE_AFTER => idle.raw,
+            Some(Idle { mut raw, .. }) => match raw.ping().await {
+                Ok(()) => raw,
+                Err(_) => self.open().await?,
+            },
+            None => self.open().await?,
+        };
+        Ok(Lease {
+            raw: Some(raw),
+            reads: self.clone(),
+            permit: Some(permit),
+        })
+    }
+
+    async fn open(&self) -> Result<Raw, DbErr> {
+        let opening = async {
+            match &self.0.pool {
+                Pool::Sqlite(pool) => pool.connect_options().connect().await.map(Raw::Sqlite),
+                // The database itself refuses a write on these connections.
+                Pool::Postgres(pool) => {
+                    let options = pool.connect_options().as_ref().clone();
+                    let options = options.options([("default_transaction_read_only", "on")]);
+                    options.connect().await.map(Raw::Postgres)
+                }
+            }
+        };
+        match tokio::time::timeout(ACQUIRE_TIMEOUT, opening).await {
+            Ok(opened) => opened.map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e)))),
+            Err(_) => Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)),
+        }
+    }
+
+    fn keep(&self, raw: Raw) {
+        if let Ok(mut idle) = self.0.idle.lock() {
+            idle.push(Idle {
+                raw,
+                since: Instant::now(),
+            });
+        }
+    }
+
+    /// The rows of `stmt`, at most one when `one`.
+    async fn fetch(&self, stmt: Statement, one: bool) -> Result<Vec<QueryResult>, DbErr> {
+        let mut lease = self.take().await?;
+        let fetched = match lease.raw.as_mut() {
+            Some(raw) => raw.fetch(stmt, one).await,
+            None => Ok(Vec::new()),
+        };
+        match fetched {
+            Ok(rows) => {
+                lease.give_back();
+                Ok(rows)
+            }
+            // The database answered: the connection is in a known state.
+            Err(e @ sqlx::Error::Database(_)) => {
+                lease.give_back();
+                Err(query_err(e))
+            }
+            Err(e) => {
+                lease.close();
+                Err(query_err(e))
+            }
+        }
+    }
+}
+
+impl Pool {
+    fn is_closed(&self) -> bool {
+        match self {
+            Pool::Sqlite(pool) => pool.is_closed(),
+            Pool::Postgres(pool) => pool.is_closed(),
+        }
+    }
+}
+
+impl Raw {
+    async fn fetch(&mut self, stmt: Statement, one: bool) -> Result<Vec<QueryResult>, sqlx::Error> {
+        let values = SqlxValues(stmt.values.unwrap_or(Values(Vec::new())));
+        let sql = AssertSqlSafe(stmt.sql);
+        match self {
+            Raw::Sqlite(conn) => {
+                let query = sqlx::query_with(sql, values);
+                Ok(if one {
+                    query
+                        .fetch_optional(conn)
+                        .await?
+                        .into_iter()
+                        .map(Into::into)
+                        .collect()
+                } else {
+                    query
+                        .fetch_all(conn)
+                        .await?
+                        .into_iter()
+                        .map(Into::into)
+                        .collect()
+                })
+            }
+            Raw::Postgres(conn) => {
+                let query = sqlx::query_with(sql, values);
+                Ok(if one {
+                    query
+                        .fetch_optional(conn)
+                        .await?
+                        .into_iter()
+                        .map(Into::into)
+                        .collect()
+                } else {
+                    query
+                        .fetch_all(conn)
+                        .await?
+                        .into_iter()
+                        .map(Into::into)
+                        .collect()
+                })
+            }
+        }
+    }
+
+    async fn ping(&mut self) -> Result<(), sqlx::Error> {
+        match self {
+            Raw::Sqlite(conn) => conn.ping().await,
+            Raw::Postgres(conn) => conn.ping().await,
+        }
+    }
+}
+
+impl Lease {
+    fn give_back(mut self) {
+        if let Some(raw) = self.raw.take() {
+            self.reads.keep(raw);
+        }
+    }
+
+    fn close(mut self) {
+        self.raw = None;
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        let (Some(mut raw), Ok(runtime)) = (self.raw.take(), tokio::runtime::Handle::try_current())
+        else {
+            return;
+        };
+        let reads = self.reads.clone();
+        let permit = self.permit.take();
+        runtime.spawn(async move {
+            if let Ok(Ok(())) = tokio::time::timeout(SETTLE_TIMEOUT, raw.ping()).await {
+                reads.keep(raw);
+            }
+            drop(permit);
+        });
+    }
+}
+
+fn query_err(e: sqlx::Error) -> DbErr {
+    DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Reads {
+    fn get_database_backend(&self) -> DbBackend {
+        match self.0.pool {
+            Pool::Sqlite(_) => DbBackend::Sqlite,
+            Pool::Postgres(_) => DbBackend::Postgres,
+        }
+    }
+
+    async fn execute_raw(&self, _: Statement) -> Result<ExecResult, DbErr> {
+        Err(read_only())
+    }
+
+    async fn execute_unprepared(&self, _: &str) -> Result<ExecResult, DbErr> {
+        Err(read_only())
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        Ok(self.fetch(stmt, true).await?.into_iter().next())
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.fetch(stmt, false).await
+    }
+}
+
+fn read_only() -> DbErr {
+    DbErr::Custom("reads cannot execute statements: write in a transaction".into())
+}
