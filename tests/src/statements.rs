@@ -169,17 +169,20 @@ async fn programs_kept_from_earlier_reads_stand_beside_new_ones() {
 
 /// SQLite is built to keep one plan per statement (`.cargo/config.toml`); otherwise it
 /// prepares a cached statement again each time its `LIMIT` is bound, as every lookup and
-/// every page binds one.
+/// every page binds one. It is built without memory statistics too, whose one mutex every
+/// allocation of every connection would take.
 #[tokio::test]
-async fn sqlite_keeps_one_plan_per_statement() {
+async fn sqlite_keeps_one_plan_per_statement_and_no_memory_statistics() {
     let db = api::db::connect("sqlite::memory:").await.unwrap();
-    let row = db
-        .query_one_raw(Statement::from_string(
-            DbBackend::Sqlite,
-            "SELECT sqlite_compileoption_used('ENABLE_QPSG')",
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(row.try_get_by_index::<i32>(0).unwrap(), 1);
+    for option in ["ENABLE_QPSG", "DEFAULT_MEMSTATUS=0"] {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                format!("SELECT sqlite_compileoption_used('{option}')"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.try_get_by_index::<i32>(0).unwrap(), 1, "{option}");
+    }
 }
