@@ -134,31 +134,40 @@ impl Telemetry {
         }
     }
 
-    /// The Prometheus exposition of the counters, the limits and the database pool.
+    /// The Prometheus exposition of the counters, the limits and the database connections.
     /// Requests refused over their budget count as `RATE_LIMITED` errors.
     pub fn render(&self, db: &db::Stats, store_loads: u64, limits: &Limits) -> String {
-        let mut out = String::new();
-        out.push_str(
-            "# HELP relm_analytics_store_loads_total Full loads of the analytics store.\n",
-        );
-        out.push_str("# TYPE relm_analytics_store_loads_total counter\n");
-        let _ = writeln!(out, "relm_analytics_store_loads_total {store_loads}");
-        out.push_str("# HELP relm_rate_limit_per_second Requests per second allowed per caller (0: no limit).\n");
-        out.push_str("# TYPE relm_rate_limit_per_second gauge\n");
-        let _ = writeln!(out, "relm_rate_limit_per_second {}", limits.rate_limit);
-        out.push_str("# HELP relm_request_timeout_seconds The deadline of a GraphQL request.\n");
-        out.push_str("# TYPE relm_request_timeout_seconds gauge\n");
-        let _ = writeln!(
+        let mut text = String::new();
+        let out = &mut text;
+        single(
             out,
-            "relm_request_timeout_seconds {}",
-            limits.request_timeout.as_secs_f64()
+            "relm_analytics_store_loads_total",
+            "counter",
+            "Full loads of the analytics store.",
+            store_loads,
+        );
+        single(
+            out,
+            "relm_rate_limit_per_second",
+            "gauge",
+            "Requests per second allowed per caller (0: no limit).",
+            limits.rate_limit,
+        );
+        single(
+            out,
+            "relm_request_timeout_seconds",
+            "gauge",
+            "The deadline of a GraphQL request.",
+            limits.request_timeout.as_secs_f64(),
         );
         if let Ok(c) = self.counters.lock() {
-            out.push_str(
-                "# HELP relm_graphql_timeouts_total GraphQL requests stopped at their deadline.\n",
+            single(
+                out,
+                "relm_graphql_timeouts_total",
+                "counter",
+                "GraphQL requests stopped at their deadline.",
+                c.timeouts,
             );
-            out.push_str("# TYPE relm_graphql_timeouts_total counter\n");
-            let _ = writeln!(out, "relm_graphql_timeouts_total {}", c.timeouts);
             out.push_str(
                 "# HELP relm_graphql_requests_total GraphQL requests by operation type.\n",
             );
@@ -196,9 +205,13 @@ impl Telemetry {
                     "relm_export_requests_total{{dataset=\"{dataset}\",format=\"{format}\",outcome=\"{outcome}\"}} {n}"
                 );
             }
-            out.push_str("# HELP relm_export_rows_total Rows written by report exports.\n");
-            out.push_str("# TYPE relm_export_rows_total counter\n");
-            let _ = writeln!(out, "relm_export_rows_total {}", c.export_rows);
+            single(
+                out,
+                "relm_export_rows_total",
+                "counter",
+                "Rows written by report exports.",
+                c.export_rows,
+            );
             out.push_str(
                 "# HELP relm_ingest_deliveries_total Ingested deliveries by source kind and status.\n",
             );
@@ -209,35 +222,56 @@ impl Telemetry {
                     "relm_ingest_deliveries_total{{kind=\"{kind}\",status=\"{status}\"}} {n}"
                 );
             }
-            out.push_str(
-                "# HELP relm_ingest_signature_failures_total Deliveries refused with 401.\n",
-            );
-            out.push_str("# TYPE relm_ingest_signature_failures_total counter\n");
-            let _ = writeln!(
+            single(
                 out,
-                "relm_ingest_signature_failures_total {}",
-                c.signature_failures
+                "relm_ingest_signature_failures_total",
+                "counter",
+                "Deliveries refused with 401.",
+                c.signature_failures,
             );
         }
-        out.push_str("# HELP relm_db_pool_connections Open database connections.\n");
-        out.push_str("# TYPE relm_db_pool_connections gauge\n");
-        let _ = writeln!(out, "relm_db_pool_connections {}", db.pool_open);
-        out.push_str("# HELP relm_db_pool_idle_connections Idle database connections.\n");
-        out.push_str("# TYPE relm_db_pool_idle_connections gauge\n");
-        let _ = writeln!(out, "relm_db_pool_idle_connections {}", db.pool_idle);
-        out.push_str(
-            "# HELP relm_db_read_connections Open connections for the reads of GraphQL requests.\n",
+        let gauges = [
+            (
+                "relm_db_pool_connections",
+                "Open database connections.",
+                db.pool_open,
+            ),
+            (
+                "relm_db_pool_idle_connections",
+                "Idle database connections.",
+                db.pool_idle,
+            ),
+            (
+                "relm_db_read_connections",
+                "Open connections for the reads of GraphQL requests.",
+                db.reads_open,
+            ),
+            (
+                "relm_db_read_idle_connections",
+                "Idle connections for reads.",
+                db.reads_idle,
+            ),
+        ];
+        for (name, help, value) in gauges {
+            single(out, name, "gauge", help, value);
+        }
+        single(
+            out,
+            "relm_db_read_statements_total",
+            "counter",
+            "Statements run for reads.",
+            db.read_statements,
         );
-        out.push_str("# TYPE relm_db_read_connections gauge\n");
-        let _ = writeln!(out, "relm_db_read_connections {}", db.reads_open);
-        out.push_str("# HELP relm_db_read_idle_connections Idle connections for reads.\n");
-        out.push_str("# TYPE relm_db_read_idle_connections gauge\n");
-        let _ = writeln!(out, "relm_db_read_idle_connections {}", db.reads_idle);
-        out.push_str("# HELP relm_db_read_statements_total Statements run for reads.\n");
-        out.push_str("# TYPE relm_db_read_statements_total counter\n");
-        let _ = writeln!(out, "relm_db_read_statements_total {}", db.read_statements);
-        out
+        text
     }
+}
+
+/// A metric of one value, with its help and type lines.
+fn single(out: &mut String, name: &str, kind: &str, help: &str, value: impl std::fmt::Display) {
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+    );
 }
 
 #[cfg(test)]

@@ -191,44 +191,9 @@ impl Pool {
 impl Raw {
     async fn fetch(&mut self, stmt: Statement, one: bool) -> Result<Vec<QueryResult>, sqlx::Error> {
         let values = SqlxValues(stmt.values.unwrap_or(Values(Vec::new())));
-        let sql = AssertSqlSafe(stmt.sql);
         match self {
-            Raw::Sqlite(conn) => {
-                let query = sqlx::query_with(sql, values);
-                Ok(if one {
-                    query
-                        .fetch_optional(conn)
-                        .await?
-                        .into_iter()
-                        .map(Into::into)
-                        .collect()
-                } else {
-                    query
-                        .fetch_all(conn)
-                        .await?
-                        .into_iter()
-                        .map(Into::into)
-                        .collect()
-                })
-            }
-            Raw::Postgres(conn) => {
-                let query = sqlx::query_with(sql, values);
-                Ok(if one {
-                    query
-                        .fetch_optional(conn)
-                        .await?
-                        .into_iter()
-                        .map(Into::into)
-                        .collect()
-                } else {
-                    query
-                        .fetch_all(conn)
-                        .await?
-                        .into_iter()
-                        .map(Into::into)
-                        .collect()
-                })
-            }
+            Raw::Sqlite(conn) => rows(conn, stmt.sql, values, one).await,
+            Raw::Postgres(conn) => rows(conn, stmt.sql, values, one).await,
         }
     }
 
@@ -267,6 +232,29 @@ impl Drop for Lease {
             drop(permit);
         });
     }
+}
+
+/// The rows of `sql` bound to `values` on `conn`, at most one when `one`.
+async fn rows<'c, DB, E>(
+    conn: E,
+    sql: String,
+    values: SqlxValues,
+    one: bool,
+) -> Result<Vec<QueryResult>, sqlx::Error>
+where
+    DB: sqlx::Database,
+    E: sqlx::Executor<'c, Database = DB>,
+    SqlxValues: sqlx::IntoArguments<DB>,
+    QueryResult: From<DB::Row>,
+{
+    let query = sqlx::query_with(AssertSqlSafe(sql), values);
+    Ok(if one {
+        let row = query.fetch_optional(conn).await?;
+        row.into_iter().map(Into::into).collect()
+    } else {
+        let rows = query.fetch_all(conn).await?;
+        rows.into_iter().map(Into::into).collect()
+    })
 }
 
 fn query_err(e: sqlx::Error) -> DbErr {
