@@ -21,6 +21,9 @@ pub use reads::Reads;
 /// database server or a proxy dropped meanwhile.
 pub const PING_IDLE_AFTER: Duration = Duration::from_secs(30);
 
+/// How long a statement waits for a free connection before it is answered busy.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The connections of a SQLite pool.
 pub const SQLITE_CONNECTIONS: u32 = 8;
 
@@ -48,7 +51,7 @@ pub async fn connect_with(
     options
         .sqlx_logging(false)
         .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .test_before_acquire_if_idle_for(PING_IDLE_AFTER);
     match backend {
         Backend::Sqlite => {

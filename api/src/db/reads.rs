@@ -25,10 +25,7 @@ use sea_orm::{
 use sea_query_sqlx::SqlxValues;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::PING_IDLE_AFTER;
-
-/// How long a read waits for a connection before it is answered busy, as the pool does.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+use super::{ACQUIRE_TIMEOUT, PING_IDLE_AFTER};
 
 /// How long an abandoned statement may take to finish before its connection is closed.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -101,7 +98,6 @@ impl Reads {
     }
 
     async fn take(&self) -> Result<Lease, DbErr> {
-        let closed = || DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed);
         let permit = tokio::time::timeout(ACQUIRE_TIMEOUT, self.0.permits.clone().acquire_owned())
             .await
             .map_err(|_| DbErr::ConnectionAcquire(ConnAcquireErr::Timeout))?
@@ -157,10 +153,11 @@ impl Reads {
     /// The rows of `stmt`, at most one when `one`.
     async fn fetch(&self, stmt: Statement, one: bool) -> Result<Vec<QueryResult>, DbErr> {
         let mut lease = self.take().await?;
-        let fetched = match lease.raw.as_mut() {
-            Some(raw) => raw.fetch(stmt, one).await,
-            None => Ok(Vec::new()),
+        // A lease holds its connection until it is given back or closed.
+        let Some(raw) = lease.raw.as_mut() else {
+            return Err(closed());
         };
+        let fetched = raw.fetch(stmt, one).await;
         match fetched {
             Ok(rows) => {
                 lease.give_back();
@@ -255,6 +252,10 @@ where
         let rows = query.fetch_all(conn).await?;
         rows.into_iter().map(Into::into).collect()
     })
+}
+
+fn closed() -> DbErr {
+    DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed)
 }
 
 fn query_err(e: sqlx::Error) -> DbErr {

@@ -87,7 +87,8 @@ fn coded<E: Coded>(text: &str) -> Result<E, DbErr> {
 /// How many tables a load reads at once. On SQLite half its pool's connections: a read
 /// waiting in the pool gives up after its acquire timeout, and at ten million deployments
 /// every table takes longer than that, so a first start failed as "busy" whenever the reads
-/// outnumbered the connections; requests also keep connections this way. On PostgreSQL all
+/// outnumbered the connections; commands also keep connections this way (the reads of
+/// requests have their own, `db::Reads`). On PostgreSQL all
 /// twelve at once: its pool has 16 connections, and binary `COPY` reads a table in seconds.
 fn reads_at_once(db: &DatabaseConnection) -> usize {
     match db.get_database_backend() {
