@@ -117,9 +117,32 @@ pub struct Viewer {
     /// Program keys of the token; `None` for every program.
     pub program_keys: Option<Vec<String>>,
     pub scope: Scope,
+    /// The token's `exp` (Unix seconds); `None` for callers without a token (an ingest
+    /// source acting through its signature).
+    pub expires_at: Option<u64>,
 }
 
 impl Viewer {
+    /// Whether the caller's token has expired by `now` (Unix seconds): the moment a
+    /// WebSocket connection ends (interface.md).
+    pub fn expired(&self, now: u64) -> bool {
+        self.expires_at.is_some_and(|exp| now >= exp)
+    }
+
+    /// Fails with `FORBIDDEN` unless the caller is an ADMIN of every program: what reaches
+    /// beyond any one program (lifecycle.md, *Who may do what*) is not for an ADMIN token
+    /// scoped to some.
+    pub fn require_global_admin(&self) -> ApiResult<()> {
+        self.require(Role::Admin)?;
+        match self.scope {
+            Scope::All => Ok(()),
+            Scope::Programs(_) => Err(ApiError::Forbidden(
+                "this reaches beyond your programs: it needs an ADMIN token without programs"
+                    .into(),
+            )),
+        }
+    }
+
     /// Fails with `FORBIDDEN` unless the caller has at least `role`.
     pub fn require(&self, role: Role) -> ApiResult<()> {
         if self.role >= role {
@@ -166,6 +189,7 @@ impl Viewer {
             role,
             program_keys: claims.programs,
             scope,
+            expires_at: Some(claims.exp),
         })
     }
 }

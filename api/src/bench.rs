@@ -25,6 +25,7 @@ use crate::auth::{Caller, Role, Scope, Viewer};
 use crate::cli::outln;
 use crate::graphql;
 use crate::graphql::limits::RequestMeta;
+use crate::graphql::reader::Reader;
 use crate::http::AppState;
 use crate::ids::{self, NodeType};
 use crate::progress::Progress;
@@ -47,6 +48,7 @@ fn admin() -> Caller {
         role: Role::Admin,
         program_keys: None,
         scope: Scope::All,
+        expires_at: None,
     })
 }
 
@@ -55,7 +57,7 @@ async fn run(state: &AppState, query: &str, variables: Value) -> anyhow::Result<
         .variables(async_graphql::Variables::from_json(variables));
     let request = graphql::prepare(
         request,
-        &state.reads,
+        Reader::of_query(&state.reads),
         &state.kept,
         admin(),
         Arc::new(RequestMeta::default()),
@@ -197,6 +199,7 @@ fn same(a: Option<f64>, b: Option<f64>) -> bool {
 pub async fn bench(
     db: &DatabaseConnection,
     keys: &crate::auth::JwtKeys,
+    cipher: &crate::secrets::Cipher,
     iterations: usize,
     writes: usize,
 ) -> anyhow::Result<()> {
@@ -216,7 +219,7 @@ pub async fn bench(
         time::rfc3339(to)
     );
 
-    let state = AppState::new(db.clone(), keys.clone(), false);
+    let state = AppState::new(db.clone(), keys.clone(), cipher.clone(), false);
     let (cold, data) = timed(&state, &filter).await?;
     let m = &data["metrics"];
     outln!(
@@ -328,10 +331,11 @@ pub async fn bench(
 pub async fn writes(
     db: DatabaseConnection,
     keys: crate::auth::JwtKeys,
+    cipher: crate::secrets::Cipher,
     writers: usize,
     seconds: u64,
 ) -> anyhow::Result<()> {
-    let state = AppState::new(db.clone(), keys, false);
+    let state = AppState::new(db.clone(), keys, cipher, false);
     let exists = run(&state, "{ program(key: \"BENCHW\") { key } }", json!({})).await?;
     if exists["program"].is_null() {
         run(
@@ -375,7 +379,7 @@ pub async fn writes(
                 let started = Instant::now();
                 let request = async_graphql::Request::new(query)
                     .variables(async_graphql::Variables::from_json(input));
-                let request = graphql::prepare(request, &state.reads, &state.kept, admin(), Arc::new(RequestMeta::default()));
+                let request = graphql::prepare(request, Reader::of_query(&state.reads), &state.kept, admin(), Arc::new(RequestMeta::default()));
                 let response = state.schema.execute(request).await;
                 latencies.push(started.elapsed());
                 if let Some(error) = response.errors.first() {

@@ -17,6 +17,7 @@ use crate::guard::Limits;
 use crate::http::{self, AppState};
 use crate::metrics::cache::MetricsCache;
 use crate::progress::Progress;
+use crate::secrets::{self, Cipher};
 use crate::{db, graphql, seed, telemetry};
 
 /// relm: release data and analytics.
@@ -113,6 +114,8 @@ pub struct BenchArgs {
     pub database: DatabaseArgs,
     #[command(flatten)]
     pub jwt: JwtArgs,
+    #[command(flatten)]
+    pub secret_key: SecretKeyArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -120,6 +123,20 @@ pub struct DatabaseArgs {
     /// SQLite file (sqlite://FILE?mode=rwc) or postgres://… URL.
     #[arg(long, env = "RELM_DATABASE_URL", default_value = config::DEFAULT_DATABASE_URL)]
     pub database_url: String,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SecretKeyArgs {
+    /// The server key that encrypts stored secrets: 32 bytes as 64 hex digits or base64
+    /// (default with SQLite: generated beside the database).
+    #[arg(long, env = "RELM_SECRET_KEY", hide_env_values = true, hide = true)]
+    pub secret_key: Option<String>,
+}
+
+impl SecretKeyArgs {
+    fn resolve(&self, database_url: &str) -> anyhow::Result<Cipher> {
+        secrets::resolve(self.secret_key.as_deref(), database_url)
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -159,6 +176,8 @@ pub struct ServeArgs {
     pub database: DatabaseArgs,
     #[command(flatten)]
     pub jwt: JwtArgs,
+    #[command(flatten)]
+    pub secret_key: SecretKeyArgs,
     /// Load the demo data set when the database has no programs yet.
     #[arg(long)]
     pub demo: bool,
@@ -218,6 +237,8 @@ pub struct SeedArgs {
     pub scale: u32,
     #[command(flatten)]
     pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub secret_key: SecretKeyArgs,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -302,9 +323,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve(args).await,
         Command::Migrate(args) => migrate(args).await,
         Command::Seed(args) => {
-            let db = db::connect(&args.database.database_url).await?;
+            let url = &args.database.database_url;
+            let cipher = args.secret_key.resolve(url)?;
+            let db = db::connect(url).await?;
             db::migrate(&db).await?;
-            let report = seed::seed_demo(&db, args.scale).await?;
+            secrets::prepare_stored(&db, &cipher).await?;
+            let report = seed::seed_demo(&db, &cipher, args.scale).await?;
             outln!("{report}");
             Ok(())
         }
@@ -330,23 +354,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let url = &args.database.database_url;
             let jwt = args.jwt.resolve(url)?;
             let keys = JwtKeys::new(&jwt.key, &jwt.issuer, &jwt.audience)?;
+            let cipher = args.secret_key.resolve(url)?;
             let db = db::connect(url).await?;
             db::migrate(&db).await?;
+            secrets::prepare_stored(&db, &cipher).await?;
+            let seconds = args.seconds.max(1);
             match (args.writers, args.senders) {
                 (_, Some(senders)) => {
-                    crate::bench::ingest::deliveries(db, keys, senders.max(1), args.seconds.max(1))
+                    crate::bench::ingest::deliveries(db, keys, cipher, senders.max(1), seconds)
                         .await
                 }
                 (Some(writers), None) => {
-                    crate::bench::writes(db, keys, writers.max(1), args.seconds.max(1)).await
+                    crate::bench::writes(db, keys, cipher, writers.max(1), seconds).await
                 }
                 (None, None) => {
-                    crate::bench::bench(&db, &keys, args.iterations.max(1), args.writes.max(1))
-                        .await?;
+                    let (iterations, writes) = (args.iterations.max(1), args.writes.max(1));
+                    crate::bench::bench(&db, &keys, &cipher, iterations, writes).await?;
                     if args.read_seconds == 0 {
                         return Ok(());
                     }
-                    crate::bench::read::read(&db, keys, args.connections.max(1), args.read_seconds)
+                    let connections = args.connections.max(1);
+                    crate::bench::read::read(&db, keys, cipher, connections, args.read_seconds)
                         .await
                 }
             }
@@ -368,6 +396,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let backend = Backend::of(url)?;
     let jwt = args.jwt.resolve(url)?;
     let keys = JwtKeys::new(&jwt.key, &jwt.issuer, &jwt.audience)?;
+    let cipher = args.secret_key.resolve(url)?;
     let limits = Limits {
         request_timeout: args.request_timeout,
         rate_limit: args.rate_limit,
@@ -379,9 +408,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if !args.no_migrate {
         db::migrate(&db).await?;
     }
+    secrets::prepare_stored(&db, &cipher).await?;
     if args.demo && !has_programs(&db).await? {
         tracing::info!("loading the demo data set");
-        let report = seed::seed_demo(&db, 1).await?;
+        let report = seed::seed_demo(&db, &cipher, 1).await?;
         tracing::info!("{report}");
     }
     let graphiql = args.graphiql.unwrap_or(backend == Backend::Sqlite);
@@ -389,7 +419,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(_) => Some(keys.sign("admin", Role::Admin, None, 24 * 3600)?),
         None => None,
     };
-    let state = AppState::new(db.clone(), keys, graphiql).with_limits(limits);
+    let state = AppState::new(db.clone(), keys, cipher, graphiql).with_limits(limits);
     state.bus.listen(&db).await?;
     // Load the analytics store now, so that the first dashboard seldom waits for it.
     let (analytics, warm_db) = (state.analytics.clone(), db.clone());
@@ -493,7 +523,7 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
 /// An API error for the operator at the terminal, who may see its cause.
 fn operator_error(err: ApiError) -> anyhow::Error {
     match err {
-        ApiError::Internal(detail) | ApiError::Busy(detail) => {
+        ApiError::Internal(detail) | ApiError::Busy(detail) | ApiError::Unavailable(detail) => {
             anyhow::anyhow!("the export failed: {detail}")
         }
         other => anyhow::anyhow!("{other}"),

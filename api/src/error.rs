@@ -36,6 +36,11 @@ pub enum ApiError {
     /// deadlock); writes retry it, and a client that still meets it gets `TIMEOUT`.
     #[error("the database is busy; try again")]
     Busy(String),
+    /// The database connection failed (the server ended it, or could not be reached):
+    /// nothing on it committed, so writes retry on another connection, and a client that
+    /// still meets it gets `TIMEOUT`.
+    #[error("the database is unavailable; try again")]
+    Unavailable(String),
     /// An unexpected failure; the message is for the log only.
     #[error("internal error")]
     Internal(String),
@@ -53,7 +58,7 @@ impl ApiError {
             Self::GatesNotPassed(_) => "GATES_NOT_PASSED",
             Self::FreezeConflict(_) => "FREEZE_CONFLICT",
             Self::Conflict(_) => "CONFLICT",
-            Self::Timeout(_) | Self::Busy(_) => "TIMEOUT",
+            Self::Timeout(_) | Self::Busy(_) | Self::Unavailable(_) => "TIMEOUT",
             Self::RateLimited(_) => "RATE_LIMITED",
             Self::Internal(_) => "INTERNAL",
         }
@@ -68,6 +73,8 @@ impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> Self {
         if is_statement_timeout(&err) {
             Self::Timeout("the database took too long to answer".into())
+        } else if connection_lost(&err) {
+            Self::Unavailable(format!("database: {err}"))
         } else if is_transient(&err) {
             Self::Busy(format!("database: {err}"))
         } else {
@@ -93,6 +100,32 @@ fn is_transient(err: &DbErr) -> bool {
             Error::PoolTimedOut => true,
             _ => false,
         },
+        _ => false,
+    }
+}
+
+/// Whether `err` says the connection itself failed: the server ended it (PostgreSQL's
+/// connection exceptions, class 08, and its shutdown codes 57P01 to 57P03, which
+/// `pg_terminate_backend` and a restart send), or the network or protocol broke. Nothing
+/// on that connection can be trusted, and another connection may well succeed.
+pub fn connection_lost(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    match err {
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => sqlx_connection_lost(e),
+        _ => false,
+    }
+}
+
+/// [`connection_lost`] for sqlx's own error.
+pub fn sqlx_connection_lost(err: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error;
+    match err {
+        Error::Io(_) | Error::Tls(_) | Error::Protocol(_) => true,
+        Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03")
+        }),
         _ => false,
     }
 }

@@ -5,13 +5,18 @@
 //! PostgreSQL several relm processes may share the database: a write sends `pg_notify` with
 //! the event's id inside its transaction (PostgreSQL delivers notifications on commit, in
 //! commit order) and every process, this one included, listens and fans the event out to its
-//! own subscribers.
+//! own subscribers. When the listening connection is lost (a restart, a failover, an
+//! operator ending it), the listener connects again and catches up on the events committed
+//! meanwhile, so subscribers miss none of them.
 
 use std::sync::Arc;
 
 use entity::{release, release_event};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, Statement};
-use tokio::sync::{Mutex, MutexGuard, broadcast, watch};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement,
+};
+use tokio::sync::{Mutex, OwnedMutexGuard, broadcast, watch};
 
 use crate::error::ApiResult;
 
@@ -66,9 +71,9 @@ impl EventBus {
     /// event is published, so concurrent writes queue here rather than meet SQLite's lock,
     /// and in-process events leave in commit order. PostgreSQL needs none (row locks
     /// order writes, and NOTIFY is delivered in commit order).
-    pub async fn writer(&self) -> Option<MutexGuard<'_, ()>> {
+    pub async fn writer(&self) -> Option<OwnedMutexGuard<()>> {
         if self.in_process {
-            Some(self.writer.lock().await)
+            Some(self.writer.clone().lock_owned().await)
         } else {
             None
         }
@@ -111,47 +116,146 @@ impl EventBus {
             .map(|row| row.try_get_by_index::<String>(0))
             .transpose()?
             .unwrap_or_default();
-        let mut listener =
-            sea_orm::sqlx::postgres::PgListener::connect_with(db.get_postgres_connection_pool())
-                .await?;
-        listener
-            .listen(&format!("{CHANNEL_PREFIX}{schema}"))
-            .await?;
+        let channel = format!("{CHANNEL_PREFIX}{schema}");
+        let mut listener = listener_on(db, &channel).await?;
+        // Listening from now: a catch-up starts after the latest event committed before.
+        let latest: Option<i64> = release_event::Entity::find()
+            .select_only()
+            .column_as(release_event::Column::Id.max(), "latest")
+            .into_tuple()
+            .one(db)
+            .await?
+            .flatten();
         let bus = self.clone();
         let db = db.clone();
         tokio::spawn(async move {
+            let mut published = Seen::new(latest.unwrap_or(0));
             loop {
                 // On shutdown the listener is dropped, which hands its connection back, so
                 // closing the pool does not wait for it.
                 let received = tokio::select! {
-                    received = listener.recv() => received,
+                    received = listener.try_recv() => received,
                     () = bus.closed() => break,
                 };
                 match received {
-                    Ok(notification) => {
+                    Ok(Some(notification)) => {
                         let Ok(id) = notification.payload().parse::<i64>() else {
                             continue;
                         };
-                        match load(&db, id).await {
-                            Ok(Some(published)) => {
-                                let _ = bus.sender.send(Arc::new(published));
-                            }
-                            Ok(None) => {}
-                            Err(err) => tracing::warn!(%err, id, "cannot load a notified event"),
-                        }
+                        bus.publish_ids(&db, &[id], &mut published).await;
                     }
+                    // The connection was lost and is listening again: what was committed
+                    // meanwhile was notified to no one.
+                    Ok(None) => {
+                        tracing::warn!("event listener reconnected; catching up");
+                        bus.catch_up(&db, &mut published).await;
+                    }
+                    // A new listener, then what was committed while there was none.
                     Err(err) => {
                         tracing::warn!(%err, "event listener interrupted; reconnecting");
-                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        loop {
+                            tokio::select! {
+                                () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                                () = bus.closed() => return,
+                            }
+                            match listener_on(&db, &channel).await {
+                                Ok(new) => break listener = new,
+                                Err(err) => tracing::warn!(%err, "event listener still down"),
+                            }
+                        }
+                        bus.catch_up(&db, &mut published).await;
                     }
                 }
             }
         });
         Ok(())
     }
+
+    /// Loads and publishes the events `ids` not published before.
+    async fn publish_ids(&self, db: &DatabaseConnection, ids: &[i64], seen: &mut Seen) {
+        for &id in ids {
+            if !seen.first_time(id) {
+                continue;
+            }
+            match load(db, id).await {
+                Ok(Some(published)) => {
+                    let _ = self.sender.send(Arc::new(published));
+                }
+                Ok(None) => {}
+                Err(err) => tracing::warn!(%err, id, "cannot load a notified event"),
+            }
+        }
+    }
+
+    /// Publishes the events committed after the last one published, in id order.
+    async fn catch_up(&self, db: &DatabaseConnection, seen: &mut Seen) {
+        let after = seen.latest;
+        let missed: Result<Vec<i64>, _> = release_event::Entity::find()
+            .select_only()
+            .column(release_event::Column::Id)
+            .filter(release_event::Column::Id.gt(after))
+            .order_by_asc(release_event::Column::Id)
+            .limit(CATCH_UP)
+            .into_tuple()
+            .all(db)
+            .await;
+        match missed {
+            Ok(ids) => self.publish_ids(db, &ids, seen).await,
+            Err(err) => tracing::warn!(%err, "cannot catch up on events"),
+        }
+    }
 }
 
+/// The most events one catch-up publishes.
+const CATCH_UP: u64 = 10_000;
+
+/// The ids of events this process published lately, so that one both notified and caught up
+/// on is published once.
+struct Seen {
+    recent: std::collections::VecDeque<i64>,
+    latest: i64,
+}
+
+impl Seen {
+    fn new(latest: i64) -> Self {
+        Self {
+            recent: std::collections::VecDeque::with_capacity(BUFFER),
+            latest,
+        }
+    }
+
+    /// Whether `id` was not seen before (among the last [`BUFFER`]); notes it.
+    fn first_time(&mut self, id: i64) -> bool {
+        if self.recent.contains(&id) {
+            return false;
+        }
+        if self.recent.len() == BUFFER {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(id);
+        self.latest = self.latest.max(id);
+        true
+    }
+}
+
+/// A listener on `channel`, on a connection of `db`'s pool.
+async fn listener_on(
+    db: &DatabaseConnection,
+    channel: &str,
+) -> Result<sea_orm::sqlx::postgres::PgListener, sea_orm::sqlx::Error> {
+    let mut listener =
+        sea_orm::sqlx::postgres::PgListener::connect_with(db.get_postgres_connection_pool())
+            .await?;
+    listener.listen(channel).await?;
+    Ok(listener)
+}
+
+/// The event `id` with its program.
 async fn load(db: &DatabaseConnection, id: i64) -> Result<Option<Published>, sea_orm::DbErr> {
+    crate::db::once_more_if_lost(db, || load_once(db, id)).await
+}
+
+async fn load_once(db: &DatabaseConnection, id: i64) -> Result<Option<Published>, sea_orm::DbErr> {
     let Some(event) = release_event::Entity::find_by_id(id).one(db).await? else {
         return Ok(None);
     };

@@ -55,7 +55,9 @@ impl Default for Limits {
 pub enum CallerKey {
     /// A valid token's `sub`.
     Subject(String),
-    /// The client address of a request without a valid token.
+    /// An ingest source (by id), for a delivery it signed.
+    Source(i64),
+    /// The client address of a request without a valid token or signature.
     Address(Option<IpAddr>),
 }
 

@@ -22,6 +22,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod progress;
 pub mod queries;
+pub mod secrets;
 pub mod seed;
 pub mod telemetry;
 pub mod time;

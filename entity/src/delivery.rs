@@ -14,6 +14,10 @@ pub struct Model {
     pub program_id: i64,
     /// The sender's delivery id, unique per source.
     pub external_id: String,
+    /// The fact the delivery reported (GitHub's status id, GitLab's deployment and status,
+    /// PagerDuty's event id), unique per source: a request resent under a new delivery id
+    /// is a repeat.
+    pub fact_id: Option<String>,
     pub event_type: String,
     pub received_at: i64,
     pub status: DeliveryStatus,

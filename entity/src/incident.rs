@@ -21,6 +21,9 @@ pub struct Model {
     pub external_id: Option<String>,
     /// The ingest source it came from.
     pub source_id: Option<i64>,
+    /// When the last event an ingest source reported about it occurred (the event's own
+    /// time); an older event is stale and changes nothing.
+    pub last_event_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

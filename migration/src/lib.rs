@@ -14,6 +14,7 @@ mod m20261127_000008_create_changes;
 mod m20261129_000009_create_admin_events;
 mod m20261130_000010_create_ingestion;
 mod m20261202_000011_index_analytics_reads;
+mod m20261207_000012_ingest_replays;
 
 /// Every migration of relm, oldest first.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000009_create_admin_events::Migration),
             Box::new(m20261130_000010_create_ingestion::Migration),
             Box::new(m20261202_000011_index_analytics_reads::Migration),
+            Box::new(m20261207_000012_ingest_replays::Migration),
         ]
     }
 }

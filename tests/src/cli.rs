@@ -529,3 +529,94 @@ fn serve_keeps_serving_when_its_output_is_closed() {
     let _ = child.wait();
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn postgres_needs_a_server_key_and_sqlite_makes_one() {
+    let output = relm()
+        .env("RELM_JWT_SECRET", crate::support::SECRET)
+        .args(["serve", "--database-url", "postgres://127.0.0.1:1/relm"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("RELM_SECRET_KEY"), "{stderr}");
+}
+
+#[test]
+fn the_database_and_its_keys_are_owner_only_and_another_key_stops_serve() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, url) = demo_database();
+    for file in ["relm.db", "relm.db.key"] {
+        let mode = std::fs::metadata(dir.join(file))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{file}");
+    }
+    let wrong = "ab".repeat(32);
+    let output = run(&["serve", "--database-url", &url, "--secret-key", &wrong]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("RELM_SECRET_KEY cannot read the secrets stored"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn hostile_ingest_keys_never_reach_the_log() {
+    let dir = temp_dir();
+    let url = format!("sqlite://{}/relm.db?mode=rwc", dir.display());
+    let log = dir.join("relm.log");
+    let mut child = relm()
+        .env("RELM_LOG", "info")
+        .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &url])
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let first = crate::support::first_line(child.stdout.take().unwrap());
+    let addr = first
+        .strip_prefix("GraphiQL: http://")
+        .and_then(|rest| rest.strip_suffix("/graphql"))
+        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+        .to_owned();
+    let post = |path: &str| {
+        let mut stream = TcpStream::connect(&addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: relm\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    };
+    let forged = "/v1/ingest/k%0A2026-12-07T00:00:00Z%20%20INFO%20relm:%20forged%1B%5B31m";
+    assert!(post(forged).starts_with("HTTP/1.1 401"));
+    assert!(post(&format!("/v1/ingest/{}", "x".repeat(60_000))).starts_with("HTTP/1.1 "));
+    // A key that could be one is logged, so the log is being written.
+    assert!(post("/v1/ingest/no-such-source").starts_with("HTTP/1.1 401"));
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    child.wait().unwrap();
+    let written = std::fs::read(&log).unwrap();
+    let text = String::from_utf8_lossy(&written);
+    assert!(text.contains("no-such-source"), "{text}");
+    assert!(
+        !written.contains(&0x1b),
+        "an escape sequence reached the log"
+    );
+    assert!(!text.contains("forged"), "{text}");
+    assert!(
+        !text.contains(&"x".repeat(100)),
+        "a long key reached the log"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -25,6 +25,7 @@ fn manager(subject: &str, scope: Scope) -> Viewer {
         role: Role::ReleaseManager,
         program_keys: None,
         scope,
+        expires_at: None,
     }
 }
 

@@ -35,7 +35,9 @@ fn allowed(kind: ReleaseEventKind, from: ReleaseStatus, to: ReleaseStatus) -> bo
 #[tokio::test]
 async fn every_demo_release_history_replays_through_the_lifecycle() {
     let app = TestApp::empty().await;
-    api::seed::seed_demo(&app.db, 1).await.unwrap();
+    api::seed::seed_demo(&app.db, &crate::support::cipher(), 1)
+        .await
+        .unwrap();
     let releases = release::Entity::find().all(&app.db).await.unwrap();
     let mut events: BTreeMap<i64, Vec<release_event::Model>> = BTreeMap::new();
     for event in release_event::Entity::find()
@@ -106,7 +108,9 @@ async fn every_demo_release_history_replays_through_the_lifecycle() {
 #[tokio::test]
 async fn the_demo_uses_every_deployment_strategy() {
     let app = TestApp::empty().await;
-    api::seed::seed_demo(&app.db, 1).await.unwrap();
+    api::seed::seed_demo(&app.db, &crate::support::cipher(), 1)
+        .await
+        .unwrap();
     let every: BTreeSet<&str> = DeploymentStrategy::iter().map(|s| s.as_str()).collect();
     let releases: BTreeSet<&str> = release::Entity::find()
         .all(&app.db)
@@ -131,7 +135,9 @@ async fn the_demo_has_an_ingestion_history_that_compliance_reads() {
     use serde_json::json;
 
     let app = TestApp::empty().await;
-    api::seed::seed_demo(&app.db, 1).await.unwrap();
+    api::seed::seed_demo(&app.db, &crate::support::cipher(), 1)
+        .await
+        .unwrap();
     let data = app
         .admin(
             "{ ingestSources { key kind lastDeliveryAt } applied: deliveries(filter: { statuses: [APPLIED] }) { totalCount }
@@ -169,4 +175,90 @@ async fn the_demo_has_an_ingestion_history_that_compliance_reads() {
     assert!(ingested > production / 2 && ingested < production, "{c}");
     assert!(c["unplannedDeployments"].as_i64().unwrap() > 0, "{c}");
     assert!(c["unplannedRate"].as_f64().unwrap() < 0.1, "{c}");
+}
+
+#[tokio::test]
+async fn the_demo_is_deploying_now_and_leaves_no_deployment_running_for_days() {
+    use serde_json::json;
+
+    let app = TestApp::empty().await;
+    let cipher = crate::support::cipher();
+    api::seed::seed_demo(&app.db, &cipher, 1).await.unwrap();
+    let data = app
+        .admin(
+            "{ releases(filter: { statuses: [DEPLOYING] }, first: 100) { nodes { version type
+                 deployments { status startedAt environment { tier } } } } }",
+            json!({}),
+        )
+        .await;
+    let deploying = data["releases"]["nodes"].as_array().unwrap();
+    let running = deploying.iter().filter(|r| {
+        r["deployments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["status"] == "IN_PROGRESS" && d["environment"]["tier"] == "PRODUCTION")
+    });
+    assert!(running.count() >= 1, "{data}");
+
+    // No deployment is left IN_PROGRESS under a release that went live more than a day ago.
+    let day_ago = chrono::Utc::now().timestamp_micros() - 86_400_000_000;
+    let releases: std::collections::HashMap<i64, release::Model> = release::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    let deployments = deployment::Entity::find().all(&app.db).await.unwrap();
+    let went_live = |release_id: i64| {
+        deployments
+            .iter()
+            .filter(|d| d.release_id == release_id && d.status.as_str() == "SUCCEEDED")
+            .filter_map(|d| d.finished_at)
+            .min()
+    };
+    for d in deployments
+        .iter()
+        .filter(|d| d.status.as_str() == "IN_PROGRESS")
+    {
+        let release = &releases[&d.release_id];
+        assert!(
+            went_live(release.id).is_none_or(|at| at > day_ago),
+            "{} has a deployment running since {}",
+            release.version,
+            d.started_at
+        );
+        assert!(d.started_at > day_ago, "running for days: {d:?}");
+    }
+
+    // Its ingest sources have random secrets, sealed with the server key.
+    let sources = entity::ingest_source::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    let opened: BTreeSet<String> = sources
+        .iter()
+        .map(|s| {
+            cipher
+                .open(api::secrets::Purpose::IngestSource, &s.secret)
+                .expect("a sealed secret")
+        })
+        .collect();
+    assert_eq!(opened.len(), sources.len(), "each its own secret");
+    let again = TestApp::empty().await;
+    api::seed::seed_demo(&again.db, &cipher, 1).await.unwrap();
+    let other = entity::ingest_source::Entity::find()
+        .one(&again.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !opened.contains(
+            &cipher
+                .open(api::secrets::Purpose::IngestSource, &other.secret)
+                .unwrap()
+        ),
+        "not made from the seed"
+    );
 }

@@ -127,7 +127,12 @@ impl Got {
 }
 
 async fn get_with(app: &TestApp, path: &str, authorization: Option<String>) -> Got {
-    let client = TestClient::new(router(AppState::new(app.db.clone(), keys(), false)));
+    let client = TestClient::new(router(AppState::new(
+        app.db.clone(),
+        keys(),
+        crate::support::cipher(),
+        false,
+    )));
     let mut request = client.get(path);
     if let Some(value) = authorization {
         request = request.header("authorization", value);
@@ -791,7 +796,12 @@ async fn a_report_that_fails_midway_aborts_the_response() {
         ))
         .await
         .unwrap();
-    let client = TestClient::new(router(AppState::new(app.db.clone(), keys(), false)));
+    let client = TestClient::new(router(AppState::new(
+        app.db.clone(),
+        keys(),
+        crate::support::cipher(),
+        false,
+    )));
     let response = client
         .get("/v1/exports/deployments.csv")
         .header(
@@ -921,7 +931,12 @@ async fn the_command_line_writes_the_same_reports() {
 #[tokio::test]
 async fn metrics_count_exports_by_outcome_and_rows() {
     let (app, _) = TestApp::with_fixture().await;
-    let client = TestClient::new(router(AppState::new(app.db.clone(), keys(), false)));
+    let client = TestClient::new(router(AppState::new(
+        app.db.clone(),
+        keys(),
+        crate::support::cipher(),
+        false,
+    )));
     let as_role = |role| format!("Bearer {}", token(role, None));
     let written = client
         .get("/v1/exports/deployments.csv")

@@ -1,6 +1,9 @@
 //! A bounded fuzzer that runs with the tests: random and mutated GraphQL documents,
 //! variables and HTTP bodies go to the real router in-process, as an admin (so mutations
-//! run), a scoped viewer and nobody. Any panic, any 5xx and any `INTERNAL` error fails.
+//! run), a scoped viewer and nobody; and deliveries go to `POST /v1/ingest/{key}`: each
+//! sender's payloads with values replaced or removed, signed correctly or not at all, with
+//! the headers senders use set to odd values, to real and impossible keys. Any panic, any
+//! 5xx and any `INTERNAL` error fails.
 //!
 //! Documents are built from the server's own schema (fields with their arguments, input
 //! objects, enums), with values that are often wrong on purpose (huge numbers, NUL, far
@@ -436,6 +439,173 @@ impl Generator<'_> {
     }
 }
 
+/// An ingest source the fuzzer posts to: its key, kind and secret.
+struct Source {
+    key: &'static str,
+    kind: &'static str,
+    secret: String,
+}
+
+/// Each sender's real payloads.
+const PAYLOADS: [&str; 8] = [
+    include_str!("../../api/src/ingest/fixtures/github_deployment_status.json"),
+    include_str!("../../api/src/ingest/fixtures/gitlab_deployment.json"),
+    include_str!("../../api/src/ingest/fixtures/pagerduty_incident_triggered.json"),
+    include_str!("../../api/src/ingest/fixtures/pagerduty_incident_resolved.json"),
+    include_str!("../../api/src/ingest/fixtures/cdevents_service_deployed.json"),
+    include_str!("../../api/src/ingest/fixtures/cloudevents_binary_service_rolledback.json"),
+    include_str!("../../api/src/ingest/fixtures/generic_deployment.json"),
+    include_str!("../../api/src/ingest/fixtures/generic_incident.json"),
+];
+
+impl Generator<'_> {
+    /// A sender's payload with a few values replaced by odd ones or removed.
+    fn payload(&mut self) -> String {
+        let mut body: Value =
+            serde_json::from_str(PAYLOADS[self.rng.below(PAYLOADS.len())]).unwrap_or_default();
+        for _ in 0..self.rng.below(4) {
+            let replacement = self.json(2);
+            let remove = self.rng.chance(30);
+            let mut at = &mut body;
+            loop {
+                let keys: Vec<String> = match at {
+                    Value::Object(map) if !map.is_empty() => map.keys().cloned().collect(),
+                    _ => break,
+                };
+                let key = self.rng.pick(&keys).clone();
+                let descend = self.rng.chance(60)
+                    && at[&key].as_object().is_some_and(|inner| !inner.is_empty());
+                if descend {
+                    at = &mut at[&key];
+                    continue;
+                }
+                if let Value::Object(map) = at {
+                    if remove {
+                        map.remove(&key);
+                    } else {
+                        map.insert(key, replacement);
+                    }
+                }
+                break;
+            }
+        }
+        let text = body.to_string();
+        if self.rng.chance(5) {
+            self.mangle(text)
+        } else {
+            text
+        }
+    }
+
+    /// A delivery: the path, headers and body.
+    fn delivery(&mut self, sources: &[Source]) -> (String, Vec<(String, String)>, String) {
+        let body = match self.rng.below(10) {
+            0 => self.json(0).to_string(),
+            _ => self.payload(),
+        };
+        let source = self.rng.pick(sources);
+        let key = match self.rng.below(10) {
+            0 => (*self.rng.pick(ODD_STRINGS)).to_owned(),
+            1 => "x".repeat(self.rng.below(100)),
+            _ => source.key.to_owned(),
+        };
+        let text = |rng: &mut Rng| (*rng.pick(STRINGS)).to_owned();
+        let mut headers = Vec::new();
+        let hmac = api::ingest::signature::sign(&source.secret, body.as_bytes());
+        let proof = match self.rng.below(5) {
+            0 => None,
+            1 => Some(text(&mut self.rng)),
+            _ => Some(hmac.clone()),
+        };
+        if let Some(proof) = proof {
+            headers.extend(match source.kind {
+                "GITHUB" => vec![("X-Hub-Signature-256".into(), format!("sha256={proof}"))],
+                "GITLAB" => vec![("X-Gitlab-Token".into(), source.secret.clone())],
+                "PAGERDUTY" => vec![("X-PagerDuty-Signature".into(), format!("v1=00, v1={proof}"))],
+                _ if self.rng.chance(30) => {
+                    let now = chrono::Utc::now().timestamp();
+                    let id = text(&mut self.rng);
+                    let signature = api::ingest::signature::sign_standard(
+                        &source.secret,
+                        &id,
+                        now,
+                        body.as_bytes(),
+                    );
+                    vec![
+                        ("webhook-id".into(), id),
+                        ("webhook-timestamp".into(), now.to_string()),
+                        ("webhook-signature".into(), signature),
+                    ]
+                }
+                _ if self.rng.chance(20) => {
+                    vec![("Authorization".into(), format!("Bearer {}", source.secret))]
+                }
+                _ => vec![("X-Relm-Signature-256".into(), format!("sha256={proof}"))],
+            });
+        }
+        let odd = [
+            "X-GitHub-Event",
+            "X-GitHub-Delivery",
+            "X-Gitlab-Event-UUID",
+            "Idempotency-Key",
+            "ce-id",
+            "ce-type",
+            "ce-source",
+            "ce-time",
+            "webhook-timestamp",
+        ];
+        if source.kind == "GITHUB" || self.rng.chance(50) {
+            headers.push(("X-GitHub-Event".into(), "deployment_status".into()));
+            headers.push(("X-GitHub-Delivery".into(), format!("d{}", self.rng.next())));
+        }
+        for _ in 0..self.rng.below(3) {
+            let value = text(&mut self.rng);
+            headers.push(((*self.rng.pick(&odd)).into(), value));
+        }
+        (
+            format!("/v1/ingest/{}", percent_encode(&key)),
+            headers,
+            body,
+        )
+    }
+}
+
+/// A path segment with every byte outside `[A-Za-z0-9-_.]` percent-encoded.
+fn percent_encode(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn sources(app: &TestApp) -> Vec<Source> {
+    let mut sources = Vec::new();
+    for (key, kind) in [
+        ("fz-github", "GITHUB"),
+        ("fz-gitlab", "GITLAB"),
+        ("fz-pagerduty", "PAGERDUTY"),
+        ("fz-cdevents", "CDEVENTS"),
+        ("fz-generic", "GENERIC"),
+    ] {
+        let created = app
+            .admin(
+                "mutation($i: CreateIngestSourceInput!) { createIngestSource(input: $i) { secret } }",
+                json!({"i": {"programKey": "MOB", "key": key, "kind": kind,
+                             "environmentAliases": [{"external": "production", "environment": "prod-eu"}]}}),
+            )
+            .await;
+        let secret = created["createIngestSource"]["secret"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        sources.push(Source { key, kind, secret });
+    }
+    sources
+}
+
 async fn ids(app: &TestApp) -> Vec<String> {
     let data = app
         .admin(
@@ -473,11 +643,13 @@ async fn the_router_survives_random_and_mangled_requests() {
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| u64::from(std::process::id()) << 20 | 0x5eed);
     let (app, _) = TestApp::with_fixture().await;
-    let state = AppState::new(app.db.clone(), keys(), true).with_limits(api::guard::Limits {
-        rate_limit: 0,
-        request_timeout: Duration::from_secs(5),
-        ..api::guard::Limits::default()
-    });
+    let state = AppState::new(app.db.clone(), keys(), crate::support::cipher(), true).with_limits(
+        api::guard::Limits {
+            rate_limit: 0,
+            request_timeout: Duration::from_secs(5),
+            ..api::guard::Limits::default()
+        },
+    );
     let endpoint = Arc::new(router(state).map_to_response());
     let vocabulary = Vocabulary::of(&api::graphql::sdl());
     let tokens = [
@@ -493,12 +665,25 @@ async fn the_router_survives_random_and_mangled_requests() {
         rng: Rng(seed.max(1)),
         ids: ids(&app).await,
     };
+    let sources = sources(&app).await;
     let deadline = Instant::now() + Duration::from_secs(seconds);
-    let mut requests = 0u64;
+    let (mut requests, mut deliveries) = (0u64, 0u64);
     while Instant::now() < deadline {
         let bearer = generator.rng.pick(&tokens).clone();
         let get = generator.rng.chance(10);
-        let (description, builder, body) = if get {
+        let ingest = !get && generator.rng.chance(25);
+        let (description, builder, body) = if ingest {
+            let (path, headers, body) = generator.delivery(&sources);
+            let mut builder = poem::Request::builder()
+                .method(poem::http::Method::POST)
+                .uri_str(&path)
+                .content_type("application/json");
+            for (name, value) in &headers {
+                builder = builder.header(name.as_str(), value.as_str());
+            }
+            deliveries += 1;
+            (format!("POST {path} {headers:?} {body}"), builder, body)
+        } else if get {
             let document = generator.document();
             let mut query =
                 serde_urlencoded::to_string([("query", document.as_str())]).unwrap_or_default();
@@ -515,8 +700,8 @@ async fn the_router_survives_random_and_mangled_requests() {
             (format!("POST {body}"), builder, body)
         };
         let builder = match &bearer {
-            Some(t) => builder.header("authorization", format!("Bearer {t}")),
-            None => builder,
+            Some(t) if !ingest => builder.header("authorization", format!("Bearer {t}")),
+            _ => builder,
         };
         let request = builder.body(body);
         let shown: String = description.chars().take(2_000).collect();
@@ -541,6 +726,6 @@ async fn the_router_survives_random_and_mangled_requests() {
         );
         requests += 1;
     }
-    println!("fuzz: {requests} requests in {seconds} s, seed {seed}");
+    println!("fuzz: {requests} requests ({deliveries} deliveries) in {seconds} s, seed {seed}");
     assert!(requests > 0);
 }

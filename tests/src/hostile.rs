@@ -17,7 +17,7 @@ use crate::support::{TestApp, error_code, keys, serve, token};
 
 /// The app's state with short client timeouts and no request budget.
 fn quick(app: &TestApp) -> AppState {
-    AppState::new(app.db.clone(), keys(), false).with_limits(Limits {
+    AppState::new(app.db.clone(), keys(), crate::support::cipher(), false).with_limits(Limits {
         rate_limit: 0,
         header_read_timeout: Duration::from_secs(1),
         body_read_timeout: Duration::from_secs(1),
@@ -138,11 +138,13 @@ async fn graphql_without_a_valid_token_is_401_before_it_runs() {
 #[tokio::test]
 async fn a_request_past_its_deadline_gets_timeout_and_the_server_goes_on() {
     let (app, _) = TestApp::with_fixture().await;
-    let state = AppState::new(app.db.clone(), keys(), false).with_limits(Limits {
-        request_timeout: Duration::from_millis(1),
-        rate_limit: 0,
-        ..Limits::default()
-    });
+    let state = AppState::new(app.db.clone(), keys(), crate::support::cipher(), false).with_limits(
+        Limits {
+            request_timeout: Duration::from_millis(1),
+            rate_limit: 0,
+            ..Limits::default()
+        },
+    );
     let addr = serve(state.clone()).await;
     let viewer = token(Role::Viewer, None);
     let metrics = "{ metrics(filter: { from: \"2025-01-01T00:00:00Z\", to: \"2027-01-01T00:00:00Z\" }) { deploymentFrequency { band } } }";
@@ -189,10 +191,12 @@ async fn fan_out_is_refused_before_it_runs() {
 #[tokio::test]
 async fn each_caller_has_a_request_budget() {
     let app = TestApp::empty().await;
-    let state = AppState::new(app.db.clone(), keys(), false).with_limits(Limits {
-        rate_limit: 1,
-        ..Limits::default()
-    });
+    let state = AppState::new(app.db.clone(), keys(), crate::support::cipher(), false).with_limits(
+        Limits {
+            rate_limit: 1,
+            ..Limits::default()
+        },
+    );
     let addr = serve(state).await;
     let viewer = token(Role::Viewer, None);
     for _ in 0..2 {
@@ -652,10 +656,11 @@ mod websocket {
         assert_eq!(error["id"], "one-too-many", "{error}");
         assert_eq!(error["payload"][0]["extensions"]["code"], "RATE_LIMITED");
 
-        let state = AppState::new(app.db.clone(), keys(), false).with_limits(Limits {
-            rate_limit: 1,
-            ..Limits::default()
-        });
+        let state = AppState::new(app.db.clone(), keys(), crate::support::cipher(), false)
+            .with_limits(Limits {
+                rate_limit: 1,
+                ..Limits::default()
+            });
         let addr = serve(state).await;
         let mut socket = open(addr).await;
         send(&mut socket, init(&viewer)).await;

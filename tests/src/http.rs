@@ -13,7 +13,12 @@ fn client(app: &TestApp) -> TestClient<impl poem::Endpoint> {
 }
 
 fn app_endpoint(app: &TestApp) -> impl poem::Endpoint {
-    app_with_state(AppState::new(app.db.clone(), keys(), true))
+    app_with_state(AppState::new(
+        app.db.clone(),
+        keys(),
+        crate::support::cipher(),
+        true,
+    ))
 }
 
 fn app_with_state(state: AppState) -> impl poem::Endpoint {
@@ -179,7 +184,12 @@ async fn get_runs_queries_but_not_mutations() {
 #[tokio::test]
 async fn graphiql_and_introspection_can_be_turned_off() {
     let app = TestApp::empty().await;
-    let client = TestClient::new(app_with_state(AppState::new(app.db.clone(), keys(), false)));
+    let client = TestClient::new(app_with_state(AppState::new(
+        app.db.clone(),
+        keys(),
+        crate::support::cipher(),
+        false,
+    )));
     let response = client
         .get("/graphql")
         .header("accept", "text/html")
@@ -229,7 +239,7 @@ async fn hostile_queries_are_refused_before_they_run() {
 #[tokio::test]
 async fn health_readiness_and_metrics() {
     let app = TestApp::empty().await;
-    let state = AppState::new(app.db.clone(), keys(), true);
+    let state = AppState::new(app.db.clone(), keys(), crate::support::cipher(), true);
     let client = TestClient::new(app_with_state(state));
     client.get("/healthz").send().await.assert_status_is_ok();
     client.get("/readyz").send().await.assert_status_is_ok();
@@ -339,7 +349,12 @@ async fn pages_carry_a_strict_policy_and_need_no_token() {
     let dashboard = client.get("/dashboard").send().await;
     let (_, _, page) = body(dashboard).await;
     assert!(page.as_str().unwrap().contains("data-graphiql=\"on\""));
-    let without = TestClient::new(app_with_state(AppState::new(app.db.clone(), keys(), false)));
+    let without = TestClient::new(app_with_state(AppState::new(
+        app.db.clone(),
+        keys(),
+        crate::support::cipher(),
+        false,
+    )));
     let (_, _, page) = body(without.get("/dashboard").send().await).await;
     assert!(page.as_str().unwrap().contains("data-graphiql=\"off\""));
 }

@@ -79,7 +79,10 @@ async fn github_statuses_move_a_release_to_deployed_once() {
     .await;
     let addr = serve(app.state.clone()).await;
     let body = GITHUB.replace("refs/tags/v2026.11.3", "refs/tags/v5.0.0");
-    let running = body.replace("\"state\": \"success\"", "\"state\": \"in_progress\"");
+    // Each status GitHub sends has an id of its own.
+    let running = body
+        .replace("\"state\": \"success\"", "\"state\": \"in_progress\"")
+        .replace("9876543210", "9876543209");
 
     let (status, answer) = post(
         addr,
@@ -106,9 +109,15 @@ async fn github_statuses_move_a_release_to_deployed_once() {
     let (status, again) = post(addr, "/v1/ingest/mob-github", &headers, body.as_bytes()).await;
     assert_eq!(status, 200);
     assert_eq!(again, first);
-    // A new delivery repeating the final status is a stale repeat.
+    // The same status under a new delivery id (GitHub's header is not signed) is the
+    // same fact: a repeat, answered like the first.
     let headers = github(&secret, "deployment_status", "gh-3", &body);
-    let (status, stale) = post(addr, "/v1/ingest/mob-github", &headers, body.as_bytes()).await;
+    let (status, replayed) = post(addr, "/v1/ingest/mob-github", &headers, body.as_bytes()).await;
+    assert_eq!((status, &replayed), (200, &first));
+    // A new status of the deployment repeating the final state changes nothing.
+    let repeated = body.replace("9876543210", "9876543211");
+    let headers = github(&secret, "deployment_status", "gh-4", &repeated);
+    let (status, stale) = post(addr, "/v1/ingest/mob-github", &headers, repeated.as_bytes()).await;
     assert_eq!((status, stale["status"].as_str()), (202, Some("IGNORED")));
     assert_eq!(stale["reason"], "the deployment is already SUCCEEDED");
 
@@ -153,8 +162,8 @@ async fn github_statuses_move_a_release_to_deployed_once() {
     assert_eq!(listed["deliveries"]["totalCount"], 4);
     assert_eq!(
         strings(&listed["deliveries"]["nodes"], "externalId"),
-        ["gh-ping", "gh-3", "gh-2", "gh-1"],
-        "newest first"
+        ["gh-ping", "gh-4", "gh-2", "gh-1"],
+        "newest first; the replayed gh-3 was a repeat, not a delivery"
     );
     assert_eq!(listed["deliveries"]["nodes"][0]["payload"], GITHUB_PING);
 }
@@ -652,6 +661,20 @@ async fn compliance_counts_changes_around_the_process_in_every_process() {
     )
     .await;
     assert_eq!(unmatched["status"], "UNMATCHED");
+    // A production delivery the rules refuse (PAY 2026.3.0 was never approved) is
+    // REJECTED and keeps the environment it resolved to: it is unplanned too.
+    let refused = GENERIC
+        .replace("2026.11.3", "2026.3.0")
+        .replace("ci-4711", "ci-4714")
+        .replace("2026-11-29", &yesterday);
+    let (_, rejected) = post(
+        addr,
+        "/v1/ingest/pay-ci",
+        &signed(&secret, &refused),
+        refused.as_bytes(),
+    )
+    .await;
+    assert_eq!(rejected["status"], "REJECTED", "{rejected}");
     // A release manager overrides a freeze that covers now to start deploying MOB 5.0.0.
     let now = chrono::Utc::now();
     app.admin(
@@ -676,8 +699,8 @@ async fn compliance_counts_changes_around_the_process_in_every_process() {
     let after = compliance(&app).await;
     assert_eq!(
         after["compliance"],
-        json!({"productionDeployments": 1, "ingestedDeployments": 1, "unplannedDeployments": 1,
-               "unplannedRate": 0.5, "freezeOverrides": 1, "emergencyDeployments": 1})
+        json!({"productionDeployments": 1, "ingestedDeployments": 1, "unplannedDeployments": 2,
+               "unplannedRate": 2.0 / 3.0, "freezeOverrides": 1, "emergencyDeployments": 1})
     );
     let trend: i64 = after["trend"]
         .as_array()
@@ -685,15 +708,16 @@ async fn compliance_counts_changes_around_the_process_in_every_process() {
         .iter()
         .map(|b| b["unplannedDeployments"].as_i64().unwrap())
         .sum();
-    assert_eq!(trend, 1);
+    assert_eq!(trend, 2);
     assert_eq!(
         after["byProgram"],
         json!([{"programKey": "MOB", "compliance": {"unplannedDeployments": 0}},
-               {"programKey": "PAY", "compliance": {"unplannedDeployments": 1}}])
+               {"programKey": "PAY", "compliance": {"unplannedDeployments": 2}}])
     );
 
-    // Linked to its release and APPLIED, the delivery is no longer a change outside the
-    // process; the same figures in a second relm process on the same PostgreSQL.
+    // Linked to its release and APPLIED, the unmatched delivery is no longer a change
+    // outside the process; the same figures in a second relm process on the same
+    // PostgreSQL.
     let release_id = app
         .admin(
             "{ release(programKey: \"PAY\", version: \"2026.2.0\") { id } }",
@@ -712,7 +736,7 @@ async fn compliance_counts_changes_around_the_process_in_every_process() {
             linked["productionDeployments"].as_i64(),
             linked["unplannedDeployments"].as_i64()
         ),
-        (Some(2), Some(0))
+        (Some(2), Some(1))
     );
     if app.db.get_database_backend() == sea_orm::DbBackend::Postgres {
         let other = crate::support::OtherProcess::start(&app);
@@ -731,7 +755,7 @@ async fn compliance_counts_changes_around_the_process_in_every_process() {
         .await;
         assert_eq!(
             seen["data"]["metrics"]["compliance"],
-            json!({"productionDeployments": 2, "ingestedDeployments": 2, "unplannedDeployments": 0}),
+            json!({"productionDeployments": 2, "ingestedDeployments": 2, "unplannedDeployments": 1}),
             "{seen}"
         );
     }

@@ -101,7 +101,9 @@ async fn defaults_and_limits() {
 #[tokio::test]
 async fn twenty_by_default_across_programs_and_events() {
     let app = TestApp::empty().await;
-    api::seed::seed_demo(&app.db, 1).await.unwrap();
+    api::seed::seed_demo(&app.db, &crate::support::cipher(), 1)
+        .await
+        .unwrap();
     let data = app
         .admin("{ releases { nodes { id } pageInfo { hasNextPage } } programs { totalCount nodes { key } } }", json!({}))
         .await;

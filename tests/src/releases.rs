@@ -1,5 +1,6 @@
 //! `releases` filters and ordering.
 
+use api::auth::Role;
 use serde_json::{Value, json};
 
 use crate::support::{TestApp, strings};
@@ -129,4 +130,61 @@ async fn a_programs_releases_take_the_same_filters() {
         .admin("{ program(key: \"PAY\") { releases(filter: { programKeys: [\"MOB\"] }) { totalCount } } }", json!({}))
         .await;
     assert_eq!(data["program"]["releases"]["totalCount"], 0);
+}
+
+#[tokio::test]
+async fn a_value_that_is_not_its_type_names_the_field_it_was_given_for() {
+    let (app, _) = TestApp::with_fixture().await;
+    let create = "mutation($i: CreateReleaseInput!) { createRelease(input: $i) { id } }";
+    let input = json!({"i": {"programKey": "PAY", "version": "9.0", "name": "x", "type": "MINOR",
+                             "plannedEnd": "2026-02-30T00:00:00Z"}});
+    let message = app
+        .refuses(Role::ReleaseManager, None, create, input, "BAD_USER_INPUT")
+        .await;
+    assert!(message.contains("input.plannedEnd"), "{message}");
+    let literal = "mutation { createRelease(input: { programKey: \"PAY\", version: \"9.0\", name: \"x\", type: MINOR, plannedStart: \"yesterday\" }) { id } }";
+    let message = app
+        .refuses(
+            Role::ReleaseManager,
+            None,
+            literal,
+            json!({}),
+            "BAD_USER_INPUT",
+        )
+        .await;
+    assert!(message.contains("input.plannedStart"), "{message}");
+}
+
+#[tokio::test]
+async fn a_mutation_answers_from_its_own_transaction() {
+    let (app, f) = TestApp::with_fixture().await;
+    let id = api::ids::encode(api::ids::NodeType::Release, f.mob_spring.id);
+    let before = app.state.reads.statements();
+    let answer = app
+        .run_as(
+            Role::ReleaseManager,
+            None,
+            "mutation($i: UpdateReleaseInput!) { updateRelease(input: $i) { revision name
+               program { key } qualityGates { name status } approvals { decision }
+               readiness { ready blockers } events(first: 100) { totalCount } } }",
+            json!({"i": {"releaseId": id, "expectedRevision": f.mob_spring.revision, "name": "Spring"}}),
+        )
+        .await;
+    let updated = &crate::support::data(answer)["updateRelease"];
+    assert_eq!(updated["name"], "Spring");
+    assert_eq!(updated["revision"], f.mob_spring.revision + 1);
+    assert_eq!(updated["readiness"]["ready"], true);
+    assert_eq!(
+        app.state.reads.statements(),
+        before,
+        "every nested field read through the transaction that wrote"
+    );
+    // Committed by the time the answer left.
+    let read = app
+        .admin(
+            "query($id: ID!) { node(id: $id) { ... on Release { name } } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(read["node"]["name"], "Spring");
 }

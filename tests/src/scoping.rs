@@ -265,3 +265,92 @@ async fn a_program_created_after_its_token_was_first_used_becomes_visible() {
     let seen = data(run_in(&other, Some(&token), query, json!({})).await);
     assert_eq!(strings(&seen["programs"]["nodes"], "key"), ["NEW"]);
 }
+
+#[tokio::test]
+async fn an_admin_scoped_to_programs_stays_inside_them() {
+    let (app, _) = TestApp::with_fixture().await;
+    let pay = Some(&["PAY"][..]);
+    let beyond = [
+        "mutation { createProgram(input: { key: \"NEW\", name: \"New\" }) { key } }",
+        "mutation { createEnvironment(input: { name: \"dr\", tier: PRODUCTION }) { name } }",
+        "mutation { createFreezeWindow(input: { name: \"All\", startsAt: \"2027-02-01T00:00:00Z\", endsAt: \"2027-02-02T00:00:00Z\" }) { id } }",
+    ];
+    for mutation in beyond {
+        let message = app
+            .refuses(Role::Admin, pay, mutation, json!({}), "FORBIDDEN")
+            .await;
+        assert!(
+            message.contains("ADMIN token without programs"),
+            "{message}"
+        );
+    }
+    // Inside its program it administers as before.
+    let own = app
+        .run_as(
+            Role::Admin,
+            pay,
+            "mutation { createFreezeWindow(input: { name: \"PAY only\", programKey: \"PAY\", startsAt: \"2027-02-01T00:00:00Z\", endsAt: \"2027-02-02T00:00:00Z\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(data(own)["createFreezeWindow"]["id"].is_string());
+    let other = app
+        .refuses(
+            Role::Admin,
+            pay,
+            "mutation { createFreezeWindow(input: { name: \"MOB\", programKey: \"MOB\", startsAt: \"2027-02-01T00:00:00Z\", endsAt: \"2027-02-02T00:00:00Z\" }) { id } }",
+            json!({}),
+            "NOT_FOUND",
+        )
+        .await;
+    assert!(other.contains("MOB"), "{other}");
+}
+
+#[tokio::test]
+async fn a_deployments_source_is_read_by_analysts_and_up() {
+    use sea_orm::ConnectionTrait;
+    let (app, f) = TestApp::with_fixture().await;
+    app.admin(
+        "mutation { createIngestSource(input: { programKey: \"PAY\", key: \"pay-ci\", kind: GENERIC }) { secret } }",
+        json!({}),
+    )
+    .await;
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE deployments SET source_id = (SELECT id FROM ingest_sources), external_id = 'ci-1' WHERE id = {}",
+            f.pay_prod_deployment.id
+        ))
+        .await
+        .unwrap();
+    let query =
+        "query($id: ID!) { node(id: $id) { ... on Deployment { externalId source { key } } } }";
+    let id = json!({"id": encode(NodeType::Deployment, f.pay_prod_deployment.id)});
+    let viewer = app.run_as(Role::Viewer, None, query, id.clone()).await;
+    assert_eq!(error_code(&viewer), "FORBIDDEN", "{viewer}");
+    assert_eq!(viewer["data"]["node"]["source"], json!(null));
+    assert_eq!(viewer["data"]["node"]["externalId"], "ci-1");
+    let analyst = data(app.run_as(Role::Analyst, None, query, id).await);
+    assert_eq!(analyst["node"]["source"]["key"], "pay-ci");
+}
+
+#[tokio::test]
+async fn a_taken_source_key_says_nothing_of_whose_it_is() {
+    let (app, _) = TestApp::with_fixture().await;
+    let create = |program: &str| json!({"i": {"programKey": program, "key": "shared-ci", "kind": "GENERIC"}});
+    let mutation =
+        "mutation($i: CreateIngestSourceInput!) { createIngestSource(input: $i) { secret } }";
+    data(app.run_as(Role::Admin, None, mutation, create("MOB")).await);
+    let message = app
+        .refuses(
+            Role::ReleaseManager,
+            Some(&["PAY"]),
+            mutation,
+            create("PAY"),
+            "CONFLICT",
+        )
+        .await;
+    assert_eq!(
+        message,
+        "the key shared-ci is not available; choose another"
+    );
+}

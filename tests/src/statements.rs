@@ -39,7 +39,9 @@ async fn statements_for(app: &TestApp, first: u64) -> u64 {
 #[tokio::test]
 async fn a_nested_page_costs_a_fixed_number_of_statements() {
     let app = TestApp::empty().await;
-    api::seed::seed_demo(&app.db, 1).await.unwrap();
+    api::seed::seed_demo(&app.db, &crate::support::cipher(), 1)
+        .await
+        .unwrap();
 
     // count + page + program + parties + items + gates + gate results + approvals
     // + deployments + environments + incidents + outcomes
@@ -62,7 +64,9 @@ async fn a_nested_page_costs_a_fixed_number_of_statements() {
 #[tokio::test]
 async fn a_page_gives_each_release_its_own_gate_states() {
     let app = TestApp::empty().await;
-    api::seed::seed_demo(&app.db, 1).await.unwrap();
+    api::seed::seed_demo(&app.db, &crate::support::cipher(), 1)
+        .await
+        .unwrap();
     let data = app
         .admin(
             "{ releases(first: 100, filter: { statuses: [REVIEWED] }) { nodes {

@@ -249,3 +249,75 @@ async fn events_cross_processes_on_postgres() {
     drop(other);
     assert_eq!(delivered["release"]["version"], "7.0");
 }
+
+/// A token that expires `seconds` from now.
+fn expiring(seconds: u64) -> String {
+    let mut claims = crate::support::claims();
+    claims.role = "viewer".into();
+    claims.exp = chrono::Utc::now().timestamp() as u64 + seconds;
+    crate::support::hs256(&claims)
+}
+
+/// The close frame a socket ends with, if it ends within 10 s.
+async fn close_code(socket: &mut Socket) -> Option<u16> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), socket.next()).await {
+            Ok(Some(Ok(Message::Close(frame)))) => return frame.map(|f| u16::from(f.code)),
+            Ok(Some(Ok(_))) => {}
+            _ => return None,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_connection_ends_with_its_token() {
+    let app = TestApp::empty().await;
+    programs(&app).await;
+    let addr = serve(&app).await;
+    let mut socket = subscribe(addr, expiring(3), None).await;
+    // Events arrive while the token is valid...
+    create(&app, "MOB", "1.0").await;
+    assert_eq!(event(&mut socket).await["release"]["version"], "1.0");
+    // ...and at exp the connection closes with 4403, its subscription with it.
+    let started = std::time::Instant::now();
+    assert_eq!(close_code(&mut socket).await, Some(4403));
+    assert!(started.elapsed() < Duration::from_secs(5), "closed at exp");
+    create(&app, "MOB", "1.1").await;
+    assert!(next(&mut socket).await.is_none(), "nothing after the close");
+}
+
+#[tokio::test]
+async fn only_graphql_transport_ws_is_upgraded() {
+    let app = TestApp::empty().await;
+    let addr = serve(&app).await;
+    for protocols in [None, Some("chat-v1"), Some("graphql-ws")] {
+        let mut request = format!("ws://{addr}/graphql/ws")
+            .into_client_request()
+            .unwrap();
+        if let Some(protocols) = protocols {
+            request
+                .headers_mut()
+                .insert("Sec-WebSocket-Protocol", protocols.parse().unwrap());
+        }
+        let refused = tokio_tungstenite::connect_async(request).await;
+        match refused {
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                assert_eq!(response.status(), 400, "{protocols:?}");
+            }
+            other => panic!("{protocols:?} was upgraded: {:?}", other.map(|(_, r)| r)),
+        }
+    }
+    // Listed among others, it is chosen.
+    let mut request = format!("ws://{addr}/graphql/ws")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "chat-v1, graphql-transport-ws".parse().unwrap(),
+    );
+    let (_, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert_eq!(
+        response.headers()["sec-websocket-protocol"],
+        "graphql-transport-ws"
+    );
+}

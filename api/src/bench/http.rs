@@ -95,8 +95,9 @@ pub async fn listen(endpoint: impl poem::Endpoint + 'static) -> anyhow::Result<S
 pub async fn serve_relm(
     db: &sea_orm::DatabaseConnection,
     keys: crate::auth::JwtKeys,
+    cipher: crate::secrets::Cipher,
 ) -> anyhow::Result<(AppState, SocketAddr)> {
-    let state = AppState::new(db.clone(), keys, false).with_limits(Limits {
+    let state = AppState::new(db.clone(), keys, cipher, false).with_limits(Limits {
         rate_limit: 0,
         ..Limits::default()
     });

@@ -102,10 +102,11 @@ async fn prepare(
 pub async fn deliveries(
     db: DatabaseConnection,
     keys: JwtKeys,
+    cipher: crate::secrets::Cipher,
     senders: usize,
     seconds: u64,
 ) -> anyhow::Result<()> {
-    let (state, addr) = serve_relm(&db, keys).await?;
+    let (state, addr) = serve_relm(&db, keys, cipher).await?;
     let stamp = time::now_micros();
     let targets = prepare(&state, senders, stamp).await?;
     outln!(

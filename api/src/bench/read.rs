@@ -83,10 +83,11 @@ async fn some_release(db: &DatabaseConnection) -> anyhow::Result<(String, String
 pub async fn read(
     db: &DatabaseConnection,
     keys: JwtKeys,
+    cipher: crate::secrets::Cipher,
     connections: usize,
     seconds: u64,
 ) -> anyhow::Result<()> {
-    let (_, relm) = serve_relm(db, keys.clone()).await?;
+    let (_, relm) = serve_relm(db, keys.clone(), cipher).await?;
     let schema = Schema::new(Hello, EmptyMutation, EmptySubscription);
     let hello = listen(
         Route::new()

@@ -136,6 +136,7 @@ pub async fn record(
         finished_at: Set(finished_at),
         source_id: Set(input.origin.as_ref().map(|o| o.source_id)),
         external_id: Set(input.origin.as_ref().map(|o| o.external_id.clone())),
+        last_event_at: Set(input.origin.as_ref().map(|o| o.occurred_at)),
     }
     .insert(txn)
     .await?;
@@ -236,6 +237,7 @@ pub async fn rollback(
         finished_at: Set(Some(finished_at)),
         source_id: Set(None),
         external_id: Set(None),
+        last_event_at: Set(None),
     }
     .insert(txn)
     .await?;

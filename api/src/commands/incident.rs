@@ -108,6 +108,7 @@ pub async fn record(
         resolved_at: Set(resolved_at),
         source_id: Set(input.origin.as_ref().map(|o| o.source_id)),
         external_id: Set(input.origin.as_ref().map(|o| o.external_id.clone())),
+        last_event_at: Set(input.origin.as_ref().map(|o| o.occurred_at)),
     }
     .insert(txn)
     .await?;
@@ -167,6 +168,9 @@ pub struct IncidentChanges {
     pub deployment_id: Option<i64>,
 }
 
+/// Corrects an incident. Moved to another deployment's release, it touches two releases:
+/// each is locked once (in id order) and gets its own INCIDENT_UPDATED event, the one it
+/// leaves as well as the one it joins.
 pub async fn update(
     txn: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -186,7 +190,10 @@ pub async fn update(
     let deployment = match input.deployment_id {
         Some(id) => {
             let deployment = visible.deployment(id).await?.or_not_found("deployment")?;
-            let release = lock_release(txn, viewer, deployment.release_id, None).await?;
+            let release = visible
+                .release(deployment.release_id)
+                .await?
+                .or_not_found("release")?;
             if release.program_id != found.program_id {
                 return Err(ApiError::bad_input(
                     "deploymentId",
@@ -197,14 +204,14 @@ pub async fn update(
         }
         None => None,
     };
-    let release_id = deployment
-        .as_ref()
-        .map(|d| d.release_id)
-        .or(found.release_id);
-    let release = match release_id {
-        Some(id) => Some(lock_release(txn, viewer, id, None).await?),
-        None => None,
-    };
+    let joins = deployment.as_ref().map(|d| d.release_id);
+    let mut touched: Vec<i64> = joins.into_iter().chain(found.release_id).collect();
+    touched.sort_unstable();
+    touched.dedup();
+    let mut releases = Vec::with_capacity(touched.len());
+    for id in touched {
+        releases.push(lock_release(txn, viewer, id, None).await?);
+    }
     let mut changed = Vec::new();
     let mut model = found.into_active_model();
     if let Some(title) = title {
@@ -226,16 +233,28 @@ pub async fn update(
     }
     let incident = model.update(txn).await?;
     let note = (!changed.is_empty()).then(|| format!("changed {}", changed.join(", ")));
-    let event = incident_event(
-        txn,
-        viewer,
-        release.as_ref(),
-        &incident,
-        ReleaseEventKind::IncidentUpdated,
-        note,
-    )
-    .await?;
-    Ok(Change::new(incident, event))
+    if releases.is_empty() {
+        record_change(txn, ChangeKind::Incident, None, Some(incident.id)).await?;
+        return Ok(Change::new(incident, None));
+    }
+    let mut events = Vec::with_capacity(releases.len());
+    for release in &releases {
+        let detail = EventDetail::note(note.clone());
+        events.push(
+            record_event(
+                txn,
+                viewer,
+                release,
+                ReleaseEventKind::IncidentUpdated,
+                detail,
+            )
+            .await?,
+        );
+    }
+    Ok(Change {
+        value: incident,
+        events,
+    })
 }
 
 /// Clears the resolvedAt of a resolved incident (its incident tool reopened it).

@@ -3,9 +3,16 @@
 //! delivery REJECTED and changes nothing else: the command runs under a savepoint that is
 //! rolled back, while the delivery row stays. Everything happens in the caller's one
 //! transaction, so a database failure stores nothing and the sender's retry applies it.
+//!
+//! Replays (ingestion.md): the delivery id and the fact are unique per source, so a
+//! request seen before applies nothing; an event that occurred before the last one applied
+//! to the same deployment or incident is stale and IGNORED, so it cannot undo a later
+//! state.
 
 use entity::enums::{DeliveryStatus, DeploymentStatus, EnvironmentTier};
 use entity::{delivery, deployment, environment, incident, ingest_alias, ingest_source, release};
+use sea_orm::Condition;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
     IntoActiveModel, NotSet, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -20,7 +27,7 @@ use crate::events::Published;
 use crate::ids::{self, NodeType};
 use crate::ingest::{
     DeploymentFact, EnvironmentName, Fact, Headers, IncidentChange, IncidentFact, Incoming,
-    OpenedIncident, ReleaseHints, version_of_ref,
+    OpenedIncident, Proof, ReleaseHints, version_of_ref,
 };
 use crate::queries::{OrNotFound, Visible};
 use crate::time;
@@ -51,6 +58,7 @@ pub fn viewer_of(source: &ingest_source::Model) -> Viewer {
         role: Role::ReleaseManager,
         program_keys: None,
         scope: Scope::Programs(vec![source.program_id]),
+        expires_at: None,
     }
 }
 
@@ -69,7 +77,7 @@ struct Applied {
     incident_id: Option<i64>,
     /// The environment a deployment event resolved to.
     environment_id: Option<i64>,
-    event: Option<Published>,
+    events: Vec<Published>,
 }
 
 impl Applied {
@@ -95,6 +103,7 @@ pub async fn deliver(
         source_id: Set(source.id),
         program_id: Set(source.program_id),
         external_id: Set(input.incoming.delivery_id.clone()),
+        fact_id: Set(input.incoming.fact_id.clone()),
         event_type: Set(input.incoming.event_type.clone()),
         received_at: Set(input.received_at),
         status: Set(DeliveryStatus::Ignored),
@@ -113,7 +122,10 @@ pub async fn deliver(
     let note = format!("delivery {}", ids::encode(NodeType::Delivery, row.id));
     let applied = under_savepoint(txn, viewer, source, &input.incoming.fact, &note).await?;
     let stored = finish(txn, row, applied.0).await?;
-    Ok(Change::new(stored, applied.1))
+    Ok(Change {
+        value: stored,
+        events: applied.1,
+    })
 }
 
 /// Applies an UNMATCHED or REJECTED delivery to the release the caller chose, as the
@@ -153,19 +165,39 @@ pub async fn link(
         .await?
         .ok_or_else(|| ApiError::Internal("a delivery's source is missing".into()))?;
     let headers = Headers::from_kept(&found.headers);
-    let incoming = crate::ingest::read(source.kind, &headers, found.payload.as_bytes())
-        .map_err(|e| ApiError::Internal(format!("a stored delivery no longer reads: {e}")))?;
+    // The delivery proved itself when it arrived, and only the headers it was read with
+    // then are kept, so it is read again as fully trusted.
+    let incoming = crate::ingest::read(
+        source.kind,
+        &Proof::Token,
+        &headers,
+        found.payload.as_bytes(),
+    )
+    .map_err(|e| ApiError::Internal(format!("a stored delivery no longer reads: {e}")))?;
     let Fact::Deployment(fact) = &incoming.fact else {
         return Err(ApiError::InvalidTransition(
             "only a deployment delivery is linked to a release".into(),
         ));
     };
     let note = format!("delivery {}", ids::encode(NodeType::Delivery, found.id));
+    let environment = environment_of(txn, &source, &fact.environment).await?;
     let savepoint = txn.begin().await?;
-    let result = deploy(&savepoint, viewer, &source, fact, &note, Some(&release)).await;
-    let (applied, event) = settle(savepoint, result).await?;
+    let result = deploy(
+        &savepoint,
+        viewer,
+        &source,
+        fact,
+        &environment,
+        &note,
+        Some(&release),
+    )
+    .await;
+    let (applied, events) = settle(savepoint, result, compliance_of(fact, &environment)).await?;
     let stored = finish(txn, found, applied).await?;
-    Ok(Change::new(stored, event))
+    Ok(Change {
+        value: stored,
+        events,
+    })
 }
 
 /// Runs the fact's command under a savepoint: kept when it applies, rolled back when the
@@ -176,25 +208,50 @@ async fn under_savepoint(
     source: &ingest_source::Model,
     fact: &Fact,
     note: &str,
-) -> ApiResult<(Applied, Option<Published>)> {
+) -> ApiResult<(Applied, Vec<Published>)> {
+    let environment = match fact {
+        Fact::Deployment(fact) => environment_of(txn, source, &fact.environment).await?,
+        _ => None,
+    };
+    let rejected = match fact {
+        Fact::Deployment(fact) => compliance_of(fact, &environment),
+        _ => Applied::default(),
+    };
     let savepoint = txn.begin().await?;
     let result = match fact {
         Fact::Ignored(reason) => Ok(Applied::status(DeliveryStatus::Ignored, reason.clone())),
-        Fact::Deployment(fact) => deploy(&savepoint, viewer, source, fact, note, None).await,
+        Fact::Deployment(fact) => {
+            deploy(&savepoint, viewer, source, fact, &environment, note, None).await
+        }
         Fact::Incident(fact) => incident(&savepoint, viewer, source, fact, note).await,
     };
-    settle(savepoint, result).await
+    settle(savepoint, result, rejected).await
 }
 
+/// What compliance counts of a deployment event whatever became of it: the environment
+/// it resolved to, unless it is a rollback (metrics.md, unplanned deployments).
+fn compliance_of(fact: &DeploymentFact, environment: &Option<environment::Model>) -> Applied {
+    Applied {
+        environment_id: environment
+            .as_ref()
+            .filter(|_| !fact.rollback)
+            .map(|e| e.id),
+        ..Applied::default()
+    }
+}
+
+/// Keeps the savepoint of an applied fact, or rolls back a refused one: the delivery is
+/// then REJECTED, keeping what `rejected` says of it (the environment it resolved to).
 async fn settle(
     savepoint: DatabaseTransaction,
     result: ApiResult<Applied>,
-) -> ApiResult<(Applied, Option<Published>)> {
+    rejected: Applied,
+) -> ApiResult<(Applied, Vec<Published>)> {
     match result {
         Ok(mut applied) => {
             savepoint.commit().await?;
-            let event = applied.event.take();
-            Ok((applied, event))
+            let events = std::mem::take(&mut applied.events);
+            Ok((applied, events))
         }
         Err(refusal) if refused_by_rules(&refusal) => {
             savepoint.rollback().await?;
@@ -202,9 +259,9 @@ async fn settle(
                 status: Some(DeliveryStatus::Rejected),
                 reason: Some(refusal.to_string()),
                 error_code: Some(refusal.code().to_owned()),
-                ..Applied::default()
+                ..rejected
             };
-            Ok((applied, None))
+            Ok((applied, Vec::new()))
         }
         Err(other) => Err(other),
     }
@@ -363,15 +420,11 @@ async fn deploy(
     viewer: &Viewer,
     source: &ingest_source::Model,
     fact: &DeploymentFact,
+    environment: &Option<environment::Model>,
     note: &str,
     chosen: Option<&release::Model>,
 ) -> ApiResult<Applied> {
-    let environment = environment_of(txn, source, &fact.environment).await?;
-    // What compliance counts: the environment of a deployment that is not a rollback.
-    let environment_id = environment
-        .as_ref()
-        .filter(|_| !fact.rollback)
-        .map(|e| e.id);
+    let environment_id = compliance_of(fact, environment).environment_id;
     let note = Some(note.to_owned());
     let known = deployment::Entity::find()
         .filter(deployment::Column::SourceId.eq(source.id))
@@ -379,6 +432,14 @@ async fn deploy(
         .one(txn)
         .await?;
     if let Some(known) = known {
+        if let Some(stale) = stale(fact.occurred_at, known.last_event_at) {
+            return Ok(Applied {
+                release_id: Some(known.release_id),
+                deployment_id: Some(known.id),
+                environment_id,
+                ..Applied::status(DeliveryStatus::Ignored, stale)
+            });
+        }
         if known.status != DeploymentStatus::InProgress
             || fact.status == DeploymentStatus::InProgress
         {
@@ -399,11 +460,13 @@ async fn deploy(
             note,
         };
         let done = super::deployment::complete(txn, viewer, &completion).await?;
+        let columns = (deployment::Column::Id, deployment::Column::LastEventAt);
+        applied_at::<deployment::Entity>(txn, columns, done.value.id, fact.occurred_at).await?;
         return Ok(Applied {
             release_id: Some(done.value.release_id),
             deployment_id: Some(done.value.id),
             environment_id,
-            event: done.event,
+            events: done.events,
             ..Applied::default()
         });
     }
@@ -419,13 +482,26 @@ async fn deploy(
             }
         },
     };
-    let environment = environment.ok_or_else(|| {
+    let environment = environment.clone().ok_or_else(|| {
         ApiError::NotFound(format!(
             "environment: {}",
             environment_label(&fact.environment)
         ))
     })?;
     if fact.rollback {
+        let latest = deployment::Entity::find()
+            .filter(deployment::Column::ReleaseId.eq(release.id))
+            .filter(deployment::Column::EnvironmentId.eq(environment.id))
+            .filter(deployment::Column::IsRollback.eq(false))
+            .order_by_desc(deployment::Column::StartedAt)
+            .one(txn)
+            .await?;
+        if let Some(stale) = stale(fact.occurred_at, latest.map(|d| d.started_at)) {
+            return Ok(Applied {
+                release_id: Some(release.id),
+                ..Applied::status(DeliveryStatus::Ignored, stale)
+            });
+        }
         let rollback = Rollback {
             release_id: release.id,
             environment: environment.name,
@@ -436,7 +512,7 @@ async fn deploy(
         let done = super::deployment::rollback(txn, viewer, &rollback).await?;
         return Ok(Applied {
             release_id: Some(done.value.id),
-            event: done.event,
+            events: done.events,
             ..Applied::default()
         });
     }
@@ -451,6 +527,7 @@ async fn deploy(
         origin: Some(Origin {
             source_id: source.id,
             external_id: fact.external_id.clone(),
+            occurred_at: fact.occurred_at,
         }),
         note,
     };
@@ -459,7 +536,7 @@ async fn deploy(
         release_id: Some(release.id),
         deployment_id: Some(done.value.id),
         environment_id,
-        event: done.event,
+        events: done.events,
         ..Applied::default()
     })
 }
@@ -483,6 +560,12 @@ async fn incident(
         release_id: known.release_id,
         ..Applied::status(DeliveryStatus::Ignored, why)
     };
+    if let Some(known) = &known
+        && let Some(stale) = stale(fact.occurred_at, known.last_event_at)
+            .or_else(|| reopening_too_early(fact, known))
+    {
+        return Ok(ignored(known, &stale));
+    }
     let change = match (&fact.change, known) {
         (IncidentChange::Opened(opened), None) => {
             return open(txn, viewer, source, fact, opened, note).await;
@@ -520,11 +603,13 @@ async fn incident(
         }
         IncidentMove::Reopen(known) => super::incident::reopen(txn, viewer, known.id, note).await?,
     };
+    let columns = (incident::Column::Id, incident::Column::LastEventAt);
+    applied_at::<incident::Entity>(txn, columns, done.value.id, fact.occurred_at).await?;
     Ok(Applied {
         incident_id: Some(done.value.id),
         release_id: done.value.release_id,
         deployment_id: done.value.deployment_id,
-        event: done.event,
+        events: done.events,
         ..Applied::default()
     })
 }
@@ -589,6 +674,7 @@ async fn open(
         origin: Some(Origin {
             source_id: source.id,
             external_id: fact.external_id.clone(),
+            occurred_at: fact.occurred_at,
         }),
         note,
     };
@@ -597,7 +683,52 @@ async fn open(
         incident_id: Some(done.value.id),
         release_id: done.value.release_id,
         deployment_id: done.value.deployment_id,
-        event: done.event,
+        events: done.events,
         ..Applied::default()
     })
+}
+
+/// `Some(reason)` when an event that occurred at `occurred_at` is older than the last change
+/// applied (`last`): it is stale and changes nothing.
+fn stale(occurred_at: i64, last: Option<i64>) -> Option<String> {
+    let last = last.filter(|last| occurred_at < *last)?;
+    Some(format!(
+        "stale: the event occurred at {}, before the last change applied at {}",
+        time::rfc3339(occurred_at),
+        time::rfc3339(last)
+    ))
+}
+
+/// A reopening that did not occur after the resolution it would undo.
+fn reopening_too_early(fact: &IncidentFact, known: &incident::Model) -> Option<String> {
+    let reopens = match &fact.change {
+        IncidentChange::Reopened => true,
+        IncidentChange::Opened(opened) => opened.resolved_at.is_none(),
+        IncidentChange::Resolved { .. } => false,
+    };
+    let resolved = known
+        .resolved_at
+        .filter(|at| reopens && fact.occurred_at <= *at)?;
+    Some(format!(
+        "stale: the incident was resolved at {}, and the event occurred at {}",
+        time::rfc3339(resolved),
+        time::rfc3339(fact.occurred_at)
+    ))
+}
+
+/// Notes that an event that occurred at `at` was applied to the row `id` of `E` (a
+/// deployment or an incident), given its id and `last_event_at` columns.
+async fn applied_at<E: EntityTrait>(
+    txn: &impl ConnectionTrait,
+    (id_column, last): (E::Column, E::Column),
+    id: i64,
+    at: i64,
+) -> ApiResult<()> {
+    E::update_many()
+        .col_expr(last, Expr::value(at))
+        .filter(id_column.eq(id))
+        .filter(Condition::any().add(last.lt(at)).add(last.is_null()))
+        .exec(txn)
+        .await?;
+    Ok(())
 }

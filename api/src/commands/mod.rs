@@ -56,17 +56,22 @@ impl<T> Patch<T> {
 pub struct Origin {
     pub source_id: i64,
     pub external_id: String,
+    /// When the reported event occurred, by the sender's clock.
+    pub occurred_at: i64,
 }
 
-/// What a command produced, and the event it recorded.
+/// What a command produced, and the events it recorded (one per release it touched).
 pub struct Change<T> {
     pub value: T,
-    pub event: Option<Published>,
+    pub events: Vec<Published>,
 }
 
 impl<T> Change<T> {
     pub fn new(value: T, event: Option<Published>) -> Self {
-        Self { value, event }
+        Self {
+            value,
+            events: event.into_iter().collect(),
+        }
     }
 }
 

@@ -49,7 +49,7 @@ pub async fn create_program(
     viewer: &Viewer,
     input: &NewProgram,
 ) -> ApiResult<Change<program::Model>> {
-    viewer.require(Role::Admin)?;
+    viewer.require_global_admin()?;
     let key = validate::program_key("key", &input.key)?;
     let model = program::ActiveModel {
         id: NotSet,
@@ -100,7 +100,7 @@ pub async fn create_environment(
     viewer: &Viewer,
     input: &NewEnvironment,
 ) -> ApiResult<Change<environment::Model>> {
-    viewer.require(Role::Admin)?;
+    viewer.require_global_admin()?;
     let name = validate::name("name", &input.name)?;
     let duplicate = format!("an environment named {name} already exists");
     if environment::Entity::find()
@@ -142,9 +142,13 @@ pub async fn create_freeze_window(
     if input.ends_at <= input.starts_at {
         return Err(ApiError::bad_input("endsAt", "must be after startsAt"));
     }
+    // A freeze of every program binds programs a scoped ADMIN does not administer.
     let program_id = match &input.program_key {
         Some(key) => Some(visible_program(txn, viewer, "programKey", key).await?.id),
-        None => None,
+        None => {
+            viewer.require_global_admin()?;
+            None
+        }
     };
     let window = freeze_window::ActiveModel {
         id: NotSet,

@@ -1,6 +1,8 @@
 //! Ingest sources (ingestion.md): creating them, changing them, rotating their secret. A
-//! secret is 32 random bytes, hex-encoded, returned once and never logged or audited;
-//! after a rotation the previous one keeps working for 24 hours.
+//! secret is 32 random bytes, hex-encoded, returned once and never logged or audited, and
+//! stored sealed with the server key (`secrets`); after a rotation the previous one keeps
+//! working for 24 hours. The caller makes the secret (`secrets::Cipher::new_secret`), so
+//! commands never hold the key.
 
 use std::collections::HashSet;
 
@@ -17,6 +19,7 @@ use super::{Change, visible_program};
 use crate::auth::{Role, Viewer};
 use crate::error::{ApiError, ApiResult, conflict_on_duplicate};
 use crate::queries::{OrNotFound, Visible, not_found};
+use crate::secrets::{Cipher, NewSecret, Purpose};
 use crate::time;
 
 /// How long the secret before a rotation keeps working.
@@ -36,6 +39,14 @@ pub struct NewSource {
     pub kind: IngestKind,
     pub aliases: Vec<Alias>,
     pub attribution_window_hours: i32,
+    pub secret: NewSecret,
+}
+
+/// A new secret for a source.
+#[derive(Debug, Clone)]
+pub struct Rotation {
+    pub source_id: i64,
+    pub secret: NewSecret,
 }
 
 /// Changes to a source; `None` leaves a field as it is, aliases replace all of them.
@@ -54,13 +65,17 @@ pub struct WithSecret {
     pub secret: String,
 }
 
+/// Whether `key` is a source key: 3 to 40 characters of `a-z`, `0-9` and `-`.
+pub fn valid_key(key: &str) -> bool {
+    (3..=40).contains(&key.len())
+        && key
+            .bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+}
+
 fn check_key(key: &str) -> ApiResult<String> {
     let key = key.trim();
-    let valid = (3..=40).contains(&key.len())
-        && key
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if valid {
+    if valid_key(key) {
         Ok(key.to_owned())
     } else {
         Err(ApiError::bad_input(
@@ -79,14 +94,6 @@ fn check_window(hours: i32) -> ApiResult<i32> {
             format!("must be between 1 and 720, got {hours}"),
         ))
     }
-}
-
-/// 32 random bytes from the operating system, hex-encoded.
-fn new_secret() -> ApiResult<String> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| ApiError::Internal(format!("no randomness for a secret: {e}")))?;
-    Ok(hex::encode(bytes))
 }
 
 /// Replaces the aliases of `source_id`; each environment must exist.
@@ -160,7 +167,8 @@ pub async fn create(
     let key = check_key(&input.key)?;
     let window = check_window(input.attribution_window_hours)?;
     let program = visible_program(txn, viewer, "programKey", &input.program_key).await?;
-    let duplicate = format!("an ingest source with key {key} already exists");
+    // Keys are unique across programs; the answer says nothing of whose the key is.
+    let duplicate = format!("the key {key} is not available; choose another");
     if ingest_source::Entity::find()
         .filter(ingest_source::Column::Key.eq(&key))
         .one(txn)
@@ -169,7 +177,6 @@ pub async fn create(
     {
         return Err(ApiError::Conflict(duplicate));
     }
-    let secret = new_secret()?;
     let source = ingest_source::ActiveModel {
         id: NotSet,
         key: Set(key),
@@ -177,7 +184,7 @@ pub async fn create(
         program_id: Set(program.id),
         enabled: Set(true),
         attribution_window_hours: Set(window),
-        secret: Set(secret.clone()),
+        secret: Set(input.secret.sealed.clone()),
         previous_secret: Set(None),
         previous_secret_expires_at: Set(None),
         created_at: Set(time::now_micros()),
@@ -195,6 +202,7 @@ pub async fn create(
         detail,
     )
     .await?;
+    let secret = input.secret.plain.clone();
     Ok(Change::new(WithSecret { source, secret }, None))
 }
 
@@ -249,13 +257,12 @@ pub async fn update(
 pub async fn rotate_secret(
     txn: &impl ConnectionTrait,
     viewer: &Viewer,
-    source_id: &i64,
+    input: &Rotation,
 ) -> ApiResult<Change<WithSecret>> {
-    let found = managed(txn, viewer, *source_id).await?;
-    let secret = new_secret()?;
+    let found = managed(txn, viewer, input.source_id).await?;
     let previous = found.secret.clone();
     let mut model = found.into_active_model();
-    model.secret = Set(secret.clone());
+    model.secret = Set(input.secret.sealed.clone());
     model.previous_secret = Set(Some(previous));
     model.previous_secret_expires_at = Set(Some(
         time::now_micros() + PREVIOUS_SECRET_HOURS * time::HOUR_MICROS,
@@ -270,18 +277,94 @@ pub async fn rotate_secret(
         detail,
     )
     .await?;
+    let secret = input.secret.plain.clone();
     Ok(Change::new(WithSecret { source, secret }, None))
 }
 
-/// The secrets a delivery may be signed with now: the current one, and the previous one
-/// until it expires.
-pub fn valid_secrets(source: &ingest_source::Model, now: i64) -> Vec<&str> {
-    let mut secrets = vec![source.secret.as_str()];
-    if let (Some(previous), Some(until)) =
-        (&source.previous_secret, source.previous_secret_expires_at)
-        && now < until
-    {
-        secrets.push(previous);
+/// The secrets a delivery to `source` may be signed with at `now`: the current one, and
+/// the previous one until it expires. Every request is checked against two secrets, opened
+/// the same way, known key or not: where there is no source (an unknown key) or no valid
+/// previous secret, `stand_in` (a value sealed with the same key whose secret no sender
+/// knows) takes its place, so the time an answer takes says nothing of the key. A stored
+/// secret that does not open (a wrong server key) is `None`: it matches nothing.
+pub fn secrets_to_check(
+    source: Option<&ingest_source::Model>,
+    cipher: &Cipher,
+    stand_in: &str,
+    now: i64,
+) -> [Option<String>; 2] {
+    let previous = source
+        .filter(|s| {
+            s.previous_secret_expires_at
+                .is_some_and(|until| now < until)
+        })
+        .and_then(|s| s.previous_secret.as_deref());
+    [source.map(|s| s.secret.as_str()), previous].map(|sealed| {
+        let opened = cipher.open(Purpose::IngestSource, sealed.unwrap_or(stand_in));
+        if opened.is_none() {
+            tracing::error!("a stored ingest secret does not open with the server key");
+        }
+        opened
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(previous_until: Option<i64>) -> ingest_source::Model {
+        let cipher = cipher();
+        let sealed = |plain: &str| {
+            cipher
+                .seal(Purpose::IngestSource, plain)
+                .unwrap_or_default()
+        };
+        ingest_source::Model {
+            id: 1,
+            key: "pay-ci".into(),
+            kind: IngestKind::Generic,
+            program_id: 1,
+            enabled: true,
+            attribution_window_hours: 24,
+            secret: sealed("current"),
+            previous_secret: Some(sealed("previous")),
+            previous_secret_expires_at: previous_until,
+            created_at: 0,
+        }
     }
-    secrets
+
+    fn cipher() -> Cipher {
+        Cipher::from_text(&"11".repeat(32)).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Known key or not, two secrets are opened and checked, so the answer's time says
+    /// nothing of the key.
+    #[test]
+    fn every_request_is_checked_against_two_secrets() {
+        let cipher = cipher();
+        let stand_in = cipher
+            .seal(Purpose::IngestSource, "nobody-knows")
+            .unwrap_or_default();
+        let opened = |source: Option<&ingest_source::Model>| {
+            secrets_to_check(source, &cipher, &stand_in, 100).map(|s| s.unwrap_or_default())
+        };
+        let stand = "nobody-knows".to_owned();
+        assert_eq!(opened(None), [stand.clone(), stand.clone()]);
+        assert_eq!(
+            opened(Some(&source(Some(200)))),
+            ["current".to_owned(), "previous".to_owned()]
+        );
+        assert_eq!(
+            opened(Some(&source(Some(100)))),
+            ["current".to_owned(), stand],
+            "the previous secret has expired"
+        );
+        let other = Cipher::from_text(&"22".repeat(32)).unwrap_or_else(|e| panic!("{e}"));
+        let unreadable = secrets_to_check(Some(&source(None)), &other, &stand_in, 100);
+        assert_eq!(
+            unreadable,
+            [None, None],
+            "a secret that does not open matches nothing"
+        );
+    }
 }

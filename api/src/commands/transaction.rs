@@ -8,10 +8,11 @@ use sea_orm::{
     DatabaseConnection, DatabaseTransaction, SqliteTransactionMode, TransactionOptions,
     TransactionTrait,
 };
+use tokio::sync::OwnedMutexGuard;
 
 use super::Change;
 use crate::error::{ApiError, ApiResult};
-use crate::events::EventBus;
+use crate::events::{EventBus, Published};
 
 /// How many times a command is tried before the client is told to try again.
 const ATTEMPTS: u32 = 8;
@@ -19,11 +20,36 @@ const ATTEMPTS: u32 = 8;
 /// A command's future, borrowing its transaction.
 pub type CommandFuture<'t, T> = Pin<Box<dyn Future<Output = ApiResult<Change<T>>> + Send + 't>>;
 
-/// Runs `command` in a transaction and commits it, then publishes its event; a failure rolls
-/// everything back. A transient conflict (busy SQLite, PostgreSQL serialization failure or
-/// deadlock) runs the whole command again after a short, growing pause, up to [`ATTEMPTS`]
-/// times; after that the client gets `TIMEOUT`, never `INTERNAL`.
+/// Runs `command` in a transaction and commits it, then publishes its events; a failure
+/// rolls everything back. See [`run_open`] for the retries.
 pub async fn run<T, F>(db: &DatabaseConnection, bus: &EventBus, mut command: F) -> ApiResult<T>
+where
+    F: for<'t> FnMut(&'t DatabaseTransaction) -> CommandFuture<'t, T>,
+{
+    for _ in 0..ATTEMPTS {
+        let (value, open) = run_open(db, bus, &mut command).await?;
+        // A commit refused as busy committed nothing: the command runs again.
+        match open.commit(bus).await {
+            Err(ApiError::Busy(_)) => continue,
+            committed => return committed.map(|()| value),
+        }
+    }
+    Err(ApiError::Timeout(
+        "the database stayed busy; try the change again".into(),
+    ))
+}
+
+/// Runs `command` in a transaction and leaves it open, for its caller to read what it
+/// answers with through the same transaction before [`Open::commit`]. A transient conflict
+/// (busy SQLite, PostgreSQL serialization failure or deadlock) or a lost connection runs
+/// the whole command again after a short, growing pause, up to [`ATTEMPTS`] times; after a
+/// lost connection the pool's idle connections are dropped first, since a restarted server
+/// ended them all. After that the client gets `TIMEOUT`, never `INTERNAL`.
+pub async fn run_open<T, F>(
+    db: &DatabaseConnection,
+    bus: &EventBus,
+    mut command: F,
+) -> ApiResult<(T, Open)>
 where
     F: for<'t> FnMut(&'t DatabaseTransaction) -> CommandFuture<'t, T>,
 {
@@ -34,6 +60,10 @@ where
         }
         match once(db, bus, &mut command).await {
             Err(ApiError::Busy(why)) => last = why,
+            Err(ApiError::Unavailable(why)) => {
+                crate::db::forget_idle(db);
+                last = why;
+            }
             other => return other,
         }
     }
@@ -43,15 +73,53 @@ where
     ))
 }
 
+/// A command's transaction, done but not committed yet: what the command changed is seen
+/// by reads through [`Open::transaction`] and by no one else until [`Open::commit`].
+/// Dropped without a commit, it rolls back.
+pub struct Open {
+    txn: DatabaseTransaction,
+    /// SQLite: this process's writer lock, held until commit.
+    _writer: Option<OwnedMutexGuard<()>>,
+    events: Vec<Published>,
+}
+
+impl Open {
+    pub fn transaction(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    /// Rolls back: nothing the command did happens.
+    pub async fn rollback(self) {
+        self.txn.rollback().await.ok();
+    }
+
+    /// Commits, then publishes the command's events.
+    pub async fn commit(self, bus: &EventBus) -> ApiResult<()> {
+        self.txn.commit().await?;
+        for event in self.events {
+            bus.committed(event);
+        }
+        Ok(())
+    }
+}
+
 /// Runs `function(txn, &viewer, &input)`, a command of `commands`, as `viewer` with plain
 /// input, in one transaction by [`run`]; evaluates to the command's value:
-/// `relm_command!(&db, &bus, &viewer, commands::release::create, new_release)`.
+/// `relm_command!(&db, &bus, &viewer, commands::release::create, new_release)`. With
+/// `open` first, the transaction is left open ([`run_open`]) and the value comes with its
+/// [`Open`].
 #[macro_export]
 macro_rules! relm_command {
-    ($db:expr, $bus:expr, $viewer:expr, $function:path, $input:expr) => {{
+    ($db:expr, $bus:expr, $viewer:expr, $function:path, $input:expr) => {
+        $crate::relm_command!(@run run, $db, $bus, $viewer, $function, $input)
+    };
+    (open $db:expr, $bus:expr, $viewer:expr, $function:path, $input:expr) => {
+        $crate::relm_command!(@run run_open, $db, $bus, $viewer, $function, $input)
+    };
+    (@run $runner:ident, $db:expr, $bus:expr, $viewer:expr, $function:path, $input:expr) => {{
         let viewer = std::sync::Arc::new(::std::clone::Clone::clone($viewer));
         let input = std::sync::Arc::new($input);
-        $crate::commands::transaction::run($db, $bus, move |txn| {
+        $crate::commands::transaction::$runner($db, $bus, move |txn| {
             let (viewer, input) = (viewer.clone(), input.clone());
             Box::pin(async move { $function(txn, &viewer, &input).await })
         })
@@ -63,7 +131,11 @@ macro_rules! relm_command {
 /// process's writer lock: a deferred transaction that reads first and writes later cannot
 /// wait for the lock (SQLite answers busy at once to avoid a deadlock), while `BEGIN
 /// IMMEDIATE` waits for another process's writer for the whole busy timeout.
-async fn once<T, F>(db: &DatabaseConnection, bus: &EventBus, command: &mut F) -> ApiResult<T>
+async fn once<T, F>(
+    db: &DatabaseConnection,
+    bus: &EventBus,
+    command: &mut F,
+) -> ApiResult<(T, Open)>
 where
     F: for<'t> FnMut(&'t DatabaseTransaction) -> CommandFuture<'t, T>,
 {
@@ -78,13 +150,14 @@ where
         db.begin().await?
     };
     match command(&txn).await {
-        Ok(change) => {
-            txn.commit().await?;
-            if let Some(event) = change.event {
-                bus.committed(event);
-            }
-            Ok(change.value)
-        }
+        Ok(change) => Ok((
+            change.value,
+            Open {
+                txn,
+                _writer: writer,
+                events: change.events,
+            },
+        )),
         Err(err) => {
             txn.rollback().await.ok();
             Err(err)

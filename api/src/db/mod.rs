@@ -47,6 +47,9 @@ pub async fn connect_with(
     statement_timeout: Option<Duration>,
 ) -> anyhow::Result<DatabaseConnection> {
     let backend = Backend::of(url)?;
+    if backend == Backend::Sqlite {
+        owner_only_database(url)?;
+    }
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .sqlx_logging(false)
@@ -80,6 +83,48 @@ pub async fn connect_with(
         .map_err(|e| anyhow::anyhow!("cannot connect to {}: {}", redact(url), one_line(&e)))
 }
 
+/// Makes a SQLite database file readable by its owner alone, creating it so when the URL
+/// asks for it to be created (`mode=rwc`): it holds every release and the sealed secrets.
+/// SQLite gives its `-wal` and `-shm` files the database file's permissions.
+fn owner_only_database(url: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let Ok(path) = crate::config::sqlite_file(url) else {
+        return Ok(()); // in memory
+    };
+    if url.contains("mode=rwc") {
+        let created = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(&path);
+        if let Err(err) = created {
+            // SQLite names the problem better (a missing directory, say).
+            tracing::debug!(%err, path = %path.display(), "cannot create the database file");
+        }
+    }
+    let Ok(metadata) = std::fs::metadata(&path) else {
+        return Ok(());
+    };
+    let permissions = metadata.permissions();
+    if permissions.mode() & 0o077 != 0 {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot make {} owner-only", path.display()))?;
+    }
+    Ok(())
+}
+
+/// A new file (replacing any of that name) that only its owner may read: what relm writes
+/// beside a database holds its data.
+pub fn owner_only_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+}
+
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     let pending = Migrator::get_pending_migrations(db)
@@ -93,6 +138,60 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
         "database schema up to date"
     );
     Ok(())
+}
+
+/// Drops the pool's idle connections: one was found lost (the server ended it), and a
+/// restart or failover ended the others too, so the next statement opens a fresh one
+/// instead of failing on each of them in turn.
+pub fn forget_idle(db: &DatabaseConnection) {
+    fn drain<DB: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<DB>) {
+        while let Some(mut idle) = pool.try_acquire() {
+            idle.close_on_drop();
+        }
+    }
+    match db.get_database_backend() {
+        DbBackend::Sqlite => drain(db.get_sqlite_connection_pool()),
+        DbBackend::Postgres => drain(db.get_postgres_connection_pool()),
+        _ => {}
+    }
+}
+
+/// An error that may say a connection was lost.
+pub trait MaybeLost {
+    fn lost(&self) -> bool;
+}
+
+impl MaybeLost for DbErr {
+    fn lost(&self) -> bool {
+        crate::error::connection_lost(self)
+    }
+}
+
+impl MaybeLost for crate::error::ApiError {
+    fn lost(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+}
+
+/// Runs `work` on `db`'s pool, and once more after [`forget_idle`] when the first run found
+/// its connection lost: the reads after an outage answer instead of failing on each dead
+/// connection the pool still holds.
+pub async fn once_more_if_lost<T, E, Work, Run>(
+    db: &DatabaseConnection,
+    mut work: Work,
+) -> Result<T, E>
+where
+    E: MaybeLost,
+    Work: FnMut() -> Run,
+    Run: Future<Output = Result<T, E>>,
+{
+    match work().await {
+        Err(err) if err.lost() => {
+            forget_idle(db);
+            work().await
+        }
+        other => other,
+    }
 }
 
 /// Whether the database answers.

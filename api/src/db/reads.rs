@@ -9,6 +9,12 @@
 //! comes back, once that statement has finished. Writes keep sea-orm's pool and its
 //! transactions: `Reads` refuses to execute, and on PostgreSQL its connections are
 //! read-only. Closing the pool closes the reads too.
+//!
+//! Faults: a connection whose statement failed is tested before it is used again. One that
+//! the server ended or the network dropped ([`crate::error::sqlx_connection_lost`]) says
+//! the others are likely gone too (a restart or failover ends them all): the idle ones are
+//! dropped, and the read is tried once more on a freshly opened connection, so the first
+//! reads after an outage answer instead of failing.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -57,6 +63,8 @@ enum Raw {
 struct Idle {
     raw: Raw,
     since: Instant,
+    /// Its last statement failed: test it before the next.
+    suspect: bool,
 }
 
 /// A connection taken for one statement. Dropped without [`Lease::give_back`], its
@@ -97,7 +105,9 @@ impl Reads {
         (idle + busy, idle)
     }
 
-    async fn take(&self) -> Result<Lease, DbErr> {
+    /// A connection for one statement: an idle one (tested if it failed last time or sat
+    /// idle long), or with `fresh` a newly opened one.
+    async fn take(&self, fresh: bool) -> Result<Lease, DbErr> {
         let permit = tokio::time::timeout(ACQUIRE_TIMEOUT, self.0.permits.clone().acquire_owned())
             .await
             .map_err(|_| DbErr::ConnectionAcquire(ConnAcquireErr::Timeout))?
@@ -107,9 +117,13 @@ impl Reads {
             return Err(closed());
         }
         self.0.statements.fetch_add(1, Ordering::Relaxed);
-        let idle = self.0.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let idle = if fresh {
+            None
+        } else {
+            self.0.idle.lock().ok().and_then(|mut idle| idle.pop())
+        };
         let raw = match idle {
-            Some(idle) if idle.since.elapsed() < PING_IDLE_AFTER => idle.raw,
+            Some(idle) if !idle.suspect && idle.since.elapsed() < PING_IDLE_AFTER => idle.raw,
             Some(Idle { mut raw, .. }) => match raw.ping().await {
                 Ok(()) => raw,
                 Err(_) => self.open().await?,
@@ -141,37 +155,87 @@ impl Reads {
         }
     }
 
-    fn keep(&self, raw: Raw) {
+    fn keep(&self, raw: Raw, suspect: bool) {
         if let Ok(mut idle) = self.0.idle.lock() {
             idle.push(Idle {
                 raw,
                 since: Instant::now(),
+                suspect,
             });
         }
     }
 
-    /// The rows of `stmt`, at most one when `one`.
+    /// Drops every idle connection: one was found lost, and the rest went with it.
+    fn forget_idle(&self) {
+        if let Ok(mut idle) = self.0.idle.lock() {
+            idle.clear();
+        }
+    }
+
+    /// The rows of `stmt`, at most one when `one`; tried once more on a fresh connection
+    /// when the first one turns out lost.
     async fn fetch(&self, stmt: Statement, one: bool) -> Result<Vec<QueryResult>, DbErr> {
-        let mut lease = self.take().await?;
+        match self.fetch_on(stmt.clone(), one, false).await {
+            Err(lost) if lost.is_lost() => {
+                self.forget_idle();
+                self.fetch_on(stmt, one, true)
+                    .await
+                    .map_err(Failure::into_db)
+            }
+            other => other.map_err(Failure::into_db),
+        }
+    }
+
+    async fn fetch_on(
+        &self,
+        stmt: Statement,
+        one: bool,
+        fresh: bool,
+    ) -> Result<Vec<QueryResult>, Failure> {
+        let mut lease = self.take(fresh).await.map_err(Failure::Other)?;
         // A lease holds its connection until it is given back or closed.
         let Some(raw) = lease.raw.as_mut() else {
-            return Err(closed());
+            return Err(Failure::Other(closed()));
         };
         let fetched = raw.fetch(stmt, one).await;
         match fetched {
             Ok(rows) => {
-                lease.give_back();
+                lease.give_back(false);
                 Ok(rows)
             }
-            // The database answered: the connection is in a known state.
+            Err(e) if crate::error::sqlx_connection_lost(&e) => {
+                lease.close();
+                Err(Failure::Lost(query_err(e)))
+            }
+            // The database answered: the connection is in a known state, tested before
+            // its next statement all the same.
             Err(e @ sqlx::Error::Database(_)) => {
-                lease.give_back();
-                Err(query_err(e))
+                lease.give_back(true);
+                Err(Failure::Other(query_err(e)))
             }
             Err(e) => {
                 lease.close();
-                Err(query_err(e))
+                Err(Failure::Other(query_err(e)))
             }
+        }
+    }
+}
+
+/// Why a read failed: its connection was lost (worth one more try on a fresh one), or
+/// anything else.
+enum Failure {
+    Lost(DbErr),
+    Other(DbErr),
+}
+
+impl Failure {
+    fn is_lost(&self) -> bool {
+        matches!(self, Self::Lost(_))
+    }
+
+    fn into_db(self) -> DbErr {
+        match self {
+            Self::Lost(e) | Self::Other(e) => e,
         }
     }
 }
@@ -203,9 +267,9 @@ impl Raw {
 }
 
 impl Lease {
-    fn give_back(mut self) {
+    fn give_back(mut self, suspect: bool) {
         if let Some(raw) = self.raw.take() {
-            self.reads.keep(raw);
+            self.reads.keep(raw, suspect);
         }
     }
 
@@ -224,7 +288,7 @@ impl Drop for Lease {
         let permit = self.permit.take();
         runtime.spawn(async move {
             if let Ok(Ok(())) = tokio::time::timeout(SETTLE_TIMEOUT, raw.ping()).await {
-                reads.keep(raw);
+                reads.keep(raw, false);
             }
             drop(permit);
         });

@@ -133,7 +133,7 @@ pub async fn export(req: &Request, Path(file): Path<String>, state: Data<&AppSta
                     format,
                     rows,
                     millis = started.elapsed().as_millis() as u64,
-                    %subject,
+                    subject = subject.as_str(),
                     "export written"
                 );
             }

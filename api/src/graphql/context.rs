@@ -4,10 +4,10 @@ use async_graphql::Context;
 use sea_orm::DatabaseConnection;
 
 use crate::auth::{Caller, Viewer};
-use crate::db::Reads;
 use crate::error::{ApiError, ApiResult};
 use crate::events::EventBus;
 use crate::graphql::loaders::Loaders;
+use crate::graphql::reader::Reader;
 use crate::queries::Visible;
 
 pub fn data<'a, T: Send + Sync + 'static>(ctx: &Context<'a>) -> ApiResult<&'a T> {
@@ -24,8 +24,8 @@ pub fn db<'a>(ctx: &Context<'a>) -> ApiResult<&'a DatabaseConnection> {
     data(ctx)
 }
 
-/// The connections for reads (schema data).
-pub fn reads<'a>(ctx: &Context<'a>) -> ApiResult<&'a Reads> {
+/// Where the request reads (request data).
+pub fn reads<'a>(ctx: &Context<'a>) -> ApiResult<&'a Reader> {
     data(ctx)
 }
 
@@ -38,7 +38,7 @@ pub fn viewer<'a>(ctx: &Context<'a>) -> ApiResult<&'a Viewer> {
 }
 
 /// What the caller may see (`queries`).
-pub fn visible<'a>(ctx: &Context<'a>) -> ApiResult<Visible<'a, Reads>> {
+pub fn visible<'a>(ctx: &Context<'a>) -> ApiResult<Visible<'a, Reader>> {
     Ok(Visible::new(reads(ctx)?, &viewer(ctx)?.scope))
 }
 
@@ -53,16 +53,28 @@ pub fn bus<'a>(ctx: &Context<'a>) -> ApiResult<&'a EventBus> {
 }
 
 /// Runs `commands::…::function(txn, &viewer, &input)` for the caller of `ctx` (see
-/// `relm_command!`), then lets nested fields read fresh rows.
+/// `relm_command!`) and leaves its transaction open for the nested fields of its answer to
+/// read through (`graphql::reader`); the request commits it before answering. A mutation
+/// after another in one request commits the one before first.
 macro_rules! command {
     ($ctx:expr, $function:path, $input:expr) => {{
-        let value = $crate::relm_command!(
-            $crate::graphql::context::db($ctx)?,
+        let (reader, bus) = (
+            $crate::graphql::context::reads($ctx)?,
             $crate::graphql::context::bus($ctx)?,
+        );
+        reader.commit_pending(bus).await?;
+        let (value, open) = $crate::relm_command!(
+            open $crate::graphql::context::db($ctx)?,
+            bus,
             $crate::graphql::context::viewer($ctx)?,
             $function,
             $input
         )?;
+        if reader.keeps_transactions() {
+            reader.park(open).await;
+        } else {
+            open.commit(bus).await?;
+        }
         $crate::graphql::context::loaders($ctx)?.clear();
         Ok::<_, $crate::error::ApiError>(value)
     }};

@@ -3,9 +3,10 @@
 use async_graphql::{Context, ID, InputObject, Object};
 use entity::deployment;
 
+use crate::auth::Role;
 use crate::commands;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::{command, loaders};
+use crate::graphql::context::{command, loaders, viewer};
 use crate::graphql::enums::{DeploymentStatus, DeploymentStrategy};
 use crate::graphql::environment::Environment;
 use crate::graphql::ingest::IngestSource;
@@ -63,8 +64,10 @@ impl Deployment {
         self.0.external_id.as_deref()
     }
 
-    /// The source an ingested deployment came from.
+    /// The source an ingested deployment came from; ANALYST and up, like every read of
+    /// ingest sources.
     async fn source(&self, ctx: &Context<'_>) -> ApiResult<Option<IngestSource>> {
+        viewer(ctx)?.require(Role::Analyst)?;
         match self.0.source_id {
             Some(id) => Ok(Some(IngestSource(
                 required(&loaders(ctx)?.source, id).await?,

@@ -12,6 +12,10 @@ impl ErrorExtensions for ApiError {
                 tracing::error!(request_id, detail, "internal error");
                 format!("internal error (request id {request_id})")
             }
+            Self::Busy(detail) | Self::Unavailable(detail) => {
+                tracing::warn!(request_id, detail, "the database could not answer");
+                self.to_string()
+            }
             other => other.to_string(),
         };
         async_graphql::Error::new(message).extend_with(|_, e| {

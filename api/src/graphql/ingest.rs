@@ -6,9 +6,9 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::auth::Role;
 use crate::commands;
-use crate::commands::source::{Alias, NewSource, SourceChanges, WithSecret};
+use crate::commands::source::{Alias, NewSource, Rotation, SourceChanges, WithSecret};
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::{command, loaders, viewer, visible};
+use crate::graphql::context::{command, data, loaders, viewer, visible};
 use crate::graphql::deployment::Deployment;
 use crate::graphql::enums::{DeliveryStatus, IngestKind};
 use crate::graphql::environment::Environment;
@@ -20,6 +20,7 @@ use crate::graphql::release::Release;
 use crate::graphql::scalars::Timestamp;
 use crate::ids::{self, NodeType};
 use crate::queries::page::{Key, Ordering, Position};
+use crate::secrets::{Cipher, NewSecret, Purpose};
 
 /// A sender of deployment or incident events, bound to one program.
 #[derive(Clone)]
@@ -386,9 +387,10 @@ impl From<WithSecret> for IngestSecretPayload {
     }
 }
 
-impl From<CreateIngestSourceInput> for NewSource {
-    fn from(input: CreateIngestSourceInput) -> Self {
+impl NewSource {
+    fn of(input: CreateIngestSourceInput, secret: NewSecret) -> Self {
         Self {
+            secret,
             program_key: input.program_key,
             key: input.key,
             kind: input.kind.into(),
@@ -440,7 +442,8 @@ impl IngestMutation {
         ctx: &Context<'_>,
         input: CreateIngestSourceInput,
     ) -> ApiResult<IngestSecretPayload> {
-        let input = NewSource::from(input);
+        let secret = data::<Cipher>(ctx)?.new_secret(Purpose::IngestSource)?;
+        let input = NewSource::of(input, secret);
         command!(ctx, commands::source::create, input).map(Into::into)
     }
 
@@ -459,8 +462,11 @@ impl IngestMutation {
         ctx: &Context<'_>,
         input: RotateIngestSecretInput,
     ) -> ApiResult<IngestSecretPayload> {
-        let id = ids::decode(&input.source_id, NodeType::IngestSource, "sourceId")?;
-        command!(ctx, commands::source::rotate_secret, id).map(Into::into)
+        let input = Rotation {
+            source_id: ids::decode(&input.source_id, NodeType::IngestSource, "sourceId")?,
+            secret: data::<Cipher>(ctx)?.new_secret(Purpose::IngestSource)?,
+        };
+        command!(ctx, commands::source::rotate_secret, input).map(Into::into)
     }
 
     /// Applies an UNMATCHED or REJECTED delivery to the given release, under the usual rules.

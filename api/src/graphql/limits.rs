@@ -55,11 +55,16 @@ impl RequestMeta {
         self.operation.get().copied().unwrap_or("invalid")
     }
 
-    /// Notes the type of the document's (first) operation.
-    pub fn note(&self, document: &ExecutableDocument) {
-        if let Some((_, operation)) = document.operations.iter().next() {
+    /// Notes the type of the operation of `document` a request named `name` runs.
+    pub fn note(&self, document: &ExecutableDocument, name: Option<&str>) {
+        if let Some(operation) = super::selected_operation(document, name) {
             let _ = self.operation.set(operation_name(operation.node.ty));
         }
+    }
+
+    /// Whether the request runs a mutation.
+    pub fn is_mutation(&self) -> bool {
+        self.operation() == "mutation"
     }
 }
 

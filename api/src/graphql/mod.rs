@@ -7,9 +7,9 @@ use async_graphql::{MergedObject, MergedSubscription, Positioned, Request, Schem
 use sea_orm::DatabaseConnection;
 
 use crate::auth::Caller;
-use crate::db::Reads;
 use crate::events::EventBus;
 use crate::metrics::cache::MetricsCache;
+use crate::secrets::Cipher;
 
 pub mod calendar;
 pub mod conform;
@@ -31,6 +31,7 @@ pub mod node;
 pub mod pagination;
 pub mod program;
 pub mod quality;
+pub mod reader;
 pub mod release;
 pub mod review;
 pub mod scalars;
@@ -86,12 +87,12 @@ fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
 /// "did you mean" suggestions, which would reveal the schema piece by piece.
 pub fn build_schema(
     db: DatabaseConnection,
-    reads: Reads,
     bus: EventBus,
     cache: Arc<MetricsCache>,
+    cipher: Cipher,
     introspection: bool,
 ) -> RelmSchema {
-    let builder = builder().data(db).data(reads).data(bus).data(cache);
+    let builder = builder().data(db).data(bus).data(cache).data(cipher);
     if introspection {
         builder.finish()
     } else {
@@ -125,13 +126,14 @@ pub fn selected_operation<'d>(
 /// `kept` rows) and a metrics record.
 pub fn prepare(
     request: Request,
-    reads: &Reads,
+    reader: reader::Reader,
     kept: &loaders::KeptRows,
     caller: Caller,
     meta: Arc<limits::RequestMeta>,
 ) -> Request {
     request
         .data(caller)
-        .data(loaders::Loaders::new(reads, kept))
+        .data(loaders::Loaders::new(&reader, kept))
+        .data(reader)
         .data(meta)
 }

@@ -32,6 +32,13 @@ impl ScalarType for Timestamp {
         })
     }
 
+    /// Checked while the request is validated, so that a bad value is refused with the
+    /// path of the field it was given for (`input.plannedEnd`), not only the type that
+    /// holds it.
+    fn is_valid(value: &Value) -> bool {
+        matches!(value, Value::String(text) if time::parse_rfc3339(text).is_some())
+    }
+
     fn to_value(&self) -> Value {
         Value::String(time::rfc3339(self.0))
     }
@@ -50,6 +57,11 @@ impl ScalarType for Date {
         NaiveDate::parse_from_str(text, "%Y-%m-%d")
             .map(Date)
             .map_err(|_| InputValueError::custom(format!("'{text}' is not an ISO 8601 date")))
+    }
+
+    /// As for `DateTime`: refused during validation, naming the field.
+    fn is_valid(value: &Value) -> bool {
+        matches!(value, Value::String(text) if NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok())
     }
 
     fn to_value(&self) -> Value {

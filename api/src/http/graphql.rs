@@ -22,6 +22,7 @@ use crate::auth::{Caller, Credentials};
 use crate::error::ApiError;
 use crate::graphql::conform::conform;
 use crate::graphql::limits::{self, RequestMeta};
+use crate::graphql::reader::Reader;
 use crate::graphql::{self as schema, scan};
 use crate::guard::{CallerKey, retry_after_seconds};
 
@@ -117,7 +118,7 @@ pub fn within_limits(
     };
     let document = document?;
     limits::check_variables(&request.variables)?;
-    meta.note(&document);
+    meta.note(&document, request.operation_name.as_deref());
     request.set_parsed_query(document);
     Ok(())
 }
@@ -142,9 +143,26 @@ pub async fn execute(
     }
     let query = request.query.clone();
     let operation_name = request.operation_name.clone();
-    let request = schema::prepare(request, &state.reads, &state.kept, caller, meta);
+    let reader = if meta.is_mutation() {
+        Reader::of_mutation(&state.reads)
+    } else {
+        Reader::of_query(&state.reads)
+    };
+    let request = schema::prepare(request, reader.clone(), &state.kept, caller, meta);
     let deadline = state.limits.request_timeout;
-    let mut response = match tokio::time::timeout(deadline, state.schema.execute(request)).await {
+    let executed = tokio::time::timeout(deadline, state.schema.execute(request)).await;
+    // The last mutation's transaction commits once its answer is built (graphql::reader).
+    let committed = match &executed {
+        Ok(_) => reader.commit_pending(&state.bus).await,
+        Err(_) => {
+            reader.discard_pending().await;
+            Ok(())
+        }
+    };
+    let mut response = match executed {
+        Ok(_) if let Err(error) = committed => async_graphql::Response::from_errors(vec![
+            async_graphql::Error::from(error).into_server_error(Default::default()),
+        ]),
         Ok(response) => response,
         Err(_) => {
             state.telemetry.record_timeout();

@@ -1,15 +1,19 @@
 //! `POST /v1/ingest/{key}` (ingestion.md): a sender's event, proved by the source's secret,
-//! read by `ingest` and applied by `commands::ingest` in one transaction.
+//! read by `ingest` and applied by `commands::ingest` in one transaction. A request is
+//! charged to its source only once its signature verified, to its client address
+//! otherwise (ingestion.md, *Replays*).
+
+use std::net::IpAddr;
 
 use entity::{delivery, ingest_source};
 use poem::http::StatusCode;
 use poem::web::{Data, Path};
 use poem::{Body, Request, Response, handler};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 
 use super::{AppState, JSON};
 use crate::commands::ingest::{ALREADY_RECEIVED, NewDelivery, deliver as apply, viewer_of};
-use crate::commands::source::valid_secrets;
+use crate::commands::source::{secrets_to_check, valid_key};
 use crate::error::ApiError;
 use crate::guard::{CallerKey, retry_after_seconds};
 use crate::ids::{self, NodeType};
@@ -54,54 +58,55 @@ pub async fn deliver(
     body: Body,
     Data(state): Data<&AppState>,
 ) -> Response {
-    // A sender's budget is its source key's (interface.md), spent before anything is read.
-    if let Err(wait) = state
-        .limiter
-        .check(&CallerKey::Subject(format!("ingest:{key}")))
-    {
-        let mut response = refused(
-            StatusCode::TOO_MANY_REQUESTS,
-            "RATE_LIMITED",
-            "too many requests; retry later",
-        );
-        if let Ok(value) = retry_after_seconds(wait).to_string().parse() {
-            response
-                .headers_mut()
-                .insert(poem::http::header::RETRY_AFTER, value);
-        }
-        return response;
+    let address = super::graphql::client_address(req);
+    // A key that cannot be one is refused before anything is read, looked up, logged or
+    // counted under its name.
+    if !valid_key(&key) {
+        return unauthorized(state, address);
     }
     let bytes = match super::read_body(req, body, state).await {
         Ok(bytes) => bytes,
         Err((status, message)) => return refused(status, "BAD_USER_INPUT", &message),
     };
-    let source = match ingest_source::Entity::find()
+    let found = match ingest_source::Entity::find()
         .filter(ingest_source::Column::Key.eq(key.as_str()))
         .one(&state.db)
         .await
     {
-        Ok(source) => source.filter(|s| s.enabled),
+        Ok(found) => found,
         Err(err) => return failed(&key, ApiError::from(err)),
     };
     let headers = Headers::new(req.headers().iter().filter_map(|(name, value)| {
         Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
     }));
+    // One path for known and unknown keys: both check two secrets.
     let now = time::now_micros();
-    let Some(source) =
-        source.filter(|s| signature::verify(s.kind, &valid_secrets(s, now), &headers, &bytes))
-    else {
+    let secrets = secrets_to_check(found.as_ref(), &state.cipher, &state.stand_in, now);
+    let check = signature::Check {
+        secrets: secrets.each_ref().map(Option::as_deref),
+        now_seconds: now.div_euclid(1_000_000),
+    };
+    let proof = found
+        .as_ref()
+        .map(|source| source.kind)
+        .and_then(|kind| signature::verify(kind, &check, &headers, &bytes));
+    let (Some(source), Some(proof)) = (found.filter(|s| s.enabled), proof) else {
         state.telemetry.record_signature_failure();
         tracing::info!(source = %key, "ingest delivery refused: unknown source or bad signature");
-        return refused(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", UNAUTHORIZED);
+        return unauthorized(state, address);
     };
-    let incoming = match ingest::read(source.kind, &headers, &bytes) {
+    // A source's budget is spent only by requests it signed.
+    if let Err(wait) = state.limiter.check(&CallerKey::Source(source.id)) {
+        return rate_limited(wait);
+    }
+    let incoming = match ingest::read(source.kind, &proof, &headers, &bytes) {
         Ok(incoming) => incoming,
         Err(bad) => {
-            tracing::info!(source = %key, field = %bad.field, "ingest delivery refused: bad input");
+            tracing::info!(source = %key, field = ?bad.field, "ingest delivery refused: bad input");
             return refused(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &bad.to_string());
         }
     };
-    let delivery_id = incoming.delivery_id.clone();
+    let (delivery_id, fact_id) = (incoming.delivery_id.clone(), incoming.fact_id.clone());
     let input = NewDelivery {
         payload: String::from_utf8_lossy(&bytes).into_owned(),
         headers: headers.kept(),
@@ -116,19 +121,25 @@ pub async fn deliver(
             state
                 .telemetry
                 .record_delivery(kind, stored.status.as_str());
-            tracing::info!(source = %key, delivery = %delivery_id, status = stored.status.as_str(), "ingest delivery");
+            tracing::info!(source = %key, delivery = ?delivery_id, status = stored.status.as_str(), "ingest delivery");
             accepted(StatusCode::ACCEPTED, &stored)
         }
         Err(ApiError::Conflict(message)) if message == ALREADY_RECEIVED => {
+            let mut seen =
+                Condition::any().add(delivery::Column::ExternalId.eq(delivery_id.as_str()));
+            if let Some(fact_id) = &fact_id {
+                seen = seen.add(delivery::Column::FactId.eq(fact_id.as_str()));
+            }
             let first = delivery::Entity::find()
                 .filter(delivery::Column::SourceId.eq(source.id))
-                .filter(delivery::Column::ExternalId.eq(delivery_id.as_str()))
+                .filter(seen)
+                .order_by_asc(delivery::Column::Id)
                 .one(&state.db)
                 .await;
             match first {
                 Ok(Some(first)) => {
                     state.telemetry.record_delivery(kind, "DUPLICATE");
-                    tracing::info!(source = %key, delivery = %delivery_id, status = "DUPLICATE", "ingest delivery");
+                    tracing::info!(source = %key, delivery = ?delivery_id, status = "DUPLICATE", "ingest delivery");
                     accepted(StatusCode::OK, &first)
                 }
                 Ok(None) => failed(&key, ApiError::Busy("the first delivery is gone".into())),
@@ -137,6 +148,29 @@ pub async fn deliver(
         }
         Err(err) => failed(&key, err),
     }
+}
+
+/// 401 for an unknown key, a disabled source or a bad signature, charged to the client's
+/// address (429 once its budget is spent), so unsigned requests cannot use up a source's.
+fn unauthorized(state: &AppState, address: Option<IpAddr>) -> Response {
+    if let Err(wait) = state.limiter.check(&CallerKey::Address(address)) {
+        return rate_limited(wait);
+    }
+    refused(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", UNAUTHORIZED)
+}
+
+fn rate_limited(wait: std::time::Duration) -> Response {
+    let mut response = refused(
+        StatusCode::TOO_MANY_REQUESTS,
+        "RATE_LIMITED",
+        "too many requests; retry later",
+    );
+    if let Ok(value) = retry_after_seconds(wait).to_string().parse() {
+        response
+            .headers_mut()
+            .insert(poem::http::header::RETRY_AFTER, value);
+    }
+    response
 }
 
 /// A delivery that could not be stored: nothing was, so the sender's retry applies it.

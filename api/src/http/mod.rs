@@ -24,6 +24,7 @@ use crate::graphql::loaders::KeptRows;
 use crate::graphql::{self as schema, RelmSchema};
 use crate::guard::{Limits, RateLimiter};
 use crate::metrics::cache::MetricsCache;
+use crate::secrets::{Cipher, Purpose};
 use crate::telemetry::Telemetry;
 use crate::web;
 
@@ -58,20 +59,30 @@ pub struct AppState {
     pub documents: Arc<Documents>,
     /// The schema's field types, to mend responses (`graphql::conform`).
     pub types: Arc<OutputTypes>,
+    /// The server key, which seals and opens stored secrets.
+    pub cipher: Cipher,
+    /// A secret sealed with the server key that no sender knows, checked in place of the
+    /// secrets an unknown key lacks (`commands::source::secrets_to_check`).
+    pub stand_in: Arc<str>,
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, keys: JwtKeys, graphiql: bool) -> Self {
+    pub fn new(db: DatabaseConnection, keys: JwtKeys, cipher: Cipher, graphiql: bool) -> Self {
         let bus = EventBus::new(db.get_database_backend());
         let analytics = Arc::new(MetricsCache::default());
         let reads = Reads::new(&db, db::READ_CONNECTIONS);
         let schema = schema::build_schema(
             db.clone(),
-            reads.clone(),
             bus.clone(),
             analytics.clone(),
+            cipher.clone(),
             graphiql,
         );
+        // A value that fails to seal only makes unknown keys cost less than known ones.
+        let stand_in = cipher
+            .new_secret(Purpose::IngestSource)
+            .map(|secret| secret.sealed)
+            .unwrap_or_default();
         let limits = Limits::default();
         Self {
             types: Arc::new(OutputTypes::of(&schema.sdl())),
@@ -88,6 +99,8 @@ impl AppState {
             graphiql,
             limiter: Arc::new(RateLimiter::new(limits.rate_limit)),
             limits,
+            cipher,
+            stand_in: stand_in.into(),
         }
     }
 
@@ -165,7 +178,9 @@ pub fn status_of(error: &ApiError) -> StatusCode {
         ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
         ApiError::BadUserInput(_) => StatusCode::BAD_REQUEST,
         ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-        ApiError::Timeout(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+        ApiError::Timeout(_) | ApiError::Busy(_) | ApiError::Unavailable(_) => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

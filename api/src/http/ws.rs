@@ -5,7 +5,7 @@
 //! |---|---|
 //! | 4400 | a message that is not JSON, not a protocol message, or binary |
 //! | 4401 | `subscribe` before the connection was acknowledged |
-//! | 4403 | `connection_init` without a valid token |
+//! | 4403 | `connection_init` without a valid token, or the token's `exp` (the connection ends with its token) |
 //! | 4408 | no `connection_init` within `Limits::ws_init_timeout` |
 //! | 4409 | `subscribe` with the id of a subscription still running |
 //! | 4429 | a second `connection_init`, or one over the caller's request budget |
@@ -24,9 +24,10 @@ use std::sync::Arc;
 use async_graphql::parser::types::OperationType;
 use futures_util::SinkExt;
 use futures_util::stream::{SplitSink, StreamExt};
+use poem::http::{StatusCode, header};
 use poem::web::Data;
 use poem::web::websocket::{CloseCode, Message, WebSocket, WebSocketConfig, WebSocketStream};
-use poem::{IntoResponse, Request, handler};
+use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::mpsc;
@@ -38,6 +39,7 @@ use crate::auth::Caller;
 use crate::graphql as schema;
 use crate::graphql::conform::conform;
 use crate::graphql::limits::RequestMeta;
+use crate::graphql::reader::Reader;
 use crate::guard::{CallerKey, retry_after_seconds};
 
 /// The largest message a client may send.
@@ -75,12 +77,23 @@ enum Outgoing {
 /// Why the server closes a connection.
 struct Close(u16, String);
 
+/// Upgrades a request that asks for `graphql-transport-ws`; any other (or no) subprotocol
+/// is 400 (interface.md), so no client runs a protocol relm does not speak.
 #[handler]
-pub fn upgrade(
-    req: &Request,
-    websocket: WebSocket,
-    Data(state): Data<&AppState>,
-) -> impl IntoResponse {
+pub fn upgrade(req: &Request, websocket: WebSocket, Data(state): Data<&AppState>) -> Response {
+    let asks_for_ours = req
+        .headers()
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|protocol| protocol.trim() == PROTOCOL);
+    if !asks_for_ours {
+        return super::json_error(
+            StatusCode::BAD_REQUEST,
+            "ask for the graphql-transport-ws subprotocol (Sec-WebSocket-Protocol)",
+        );
+    }
     let state = state.clone();
     let address = client_address(req);
     let config = WebSocketConfig::default()
@@ -90,6 +103,23 @@ pub fn upgrade(
         .protocols([PROTOCOL])
         .config(config)
         .on_upgrade(move |socket| Connection::serve(state, address, socket))
+        .into_response()
+}
+
+/// Seconds since the Unix epoch.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The instant a token that expires at `exp` (Unix seconds) ends, on tokio's clock.
+fn instant_of(exp: u64) -> tokio::time::Instant {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(exp);
+    let left = at
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_default();
+    tokio::time::Instant::now() + left
 }
 
 struct Connection {
@@ -123,12 +153,20 @@ impl Connection {
         let (mut sink, mut stream) = socket.split();
         let init_deadline = tokio::time::sleep(self.state.limits.ws_init_timeout);
         let mut init_deadline = std::pin::pin!(init_deadline);
+        // The token's end, set once the connection is acknowledged.
+        let mut expiry = std::pin::pin!(tokio::time::sleep(self.state.limits.ws_init_timeout));
+        let mut expires = false;
         let bus = self.state.bus.clone();
         let close = loop {
+            if !expires && let Some(exp) = self.expires_at() {
+                expiry.as_mut().reset(instant_of(exp));
+                expires = true;
+            }
             tokio::select! {
                 () = &mut init_deadline, if self.caller.is_none() => {
                     break Close(4408, "Connection initialisation timeout".into());
                 }
+                () = &mut expiry, if expires => break token_expired(),
                 () = bus.closed() => break Close(1001, "the server is shutting down".into()),
                 Some(result) = results.recv() => match result {
                     Outgoing::Message(message) => {
@@ -170,6 +208,11 @@ impl Connection {
             .send(Message::Close(Some((CloseCode::from(code), reason))))
             .await;
         let _ = sink.close().await;
+    }
+
+    /// When the acknowledged caller's token expires.
+    fn expires_at(&self) -> Option<u64> {
+        self.caller.as_ref()?.viewer().ok()?.expires_at
     }
 
     async fn receive(&mut self, text: &str, sink: &mut Sink) -> Result<(), Close> {
@@ -228,6 +271,11 @@ impl Connection {
         let Some(caller) = self.caller.clone() else {
             return Err(Close(4401, "Unauthorized".into()));
         };
+        // The timer closes the connection at `exp`; this catches a subscribe that arrives
+        // in the same instant.
+        if caller.viewer().is_ok_and(|v| v.expired(unix_now())) {
+            return Err(token_expired());
+        }
         if self.operations.contains_key(&id) {
             return Err(Close(
                 4409,
@@ -273,9 +321,14 @@ impl Connection {
     }
 }
 
+/// The close at the token's `exp`, which also ends its subscriptions.
+fn token_expired() -> Close {
+    Close(4403, "Forbidden: the token has expired".into())
+}
+
 /// The close that answers a refused `connection_init`.
 fn refused(refusal: &Refusal) -> Close {
-    let code = if refusal.status == poem::http::StatusCode::TOO_MANY_REQUESTS {
+    let code = if refusal.status == StatusCode::TOO_MANY_REQUESTS {
         4429
     } else {
         4403
@@ -306,7 +359,8 @@ async fn operate(
         }
         let query = request.query.clone();
         let operation_name = request.operation_name.clone();
-        let request = schema::prepare(request, &state.reads, &state.kept, caller, meta);
+        let reader = Reader::of_query(&state.reads);
+        let request = schema::prepare(request, reader, &state.kept, caller, meta);
         let mut stream = std::pin::pin!(state.schema.execute_stream(request));
         while let Some(mut response) = stream.next().await {
             conform(

@@ -1,5 +1,7 @@
 //! CDEvents over CloudEvents, binary mode (`ce-*` headers, the CDEvent as the body) or
 //! structured mode (the CDEvent as the body, or inside a CloudEvents envelope's `data`).
+//! An HMAC signs the body only, so binary mode, whose id, type and time are headers, is
+//! taken only from a sender that proved itself with the secret as a bearer token.
 
 use entity::enums::{DeploymentStatus, Severity};
 use serde_json::Value;
@@ -7,8 +9,11 @@ use serde_json::Value;
 use super::json::{required, text, time};
 use super::{
     BadInput, DeploymentFact, EnvironmentName, Fact, Headers, IncidentChange, IncidentFact,
-    Incoming, OpenedIncident, ReleaseHints,
+    Incoming, OpenedIncident, Proof, ReleaseHints,
 };
+
+/// The CloudEvents attributes binary mode sends as headers.
+const BINARY_HEADERS: [&str; 5] = ["ce-id", "ce-source", "ce-type", "ce-time", "ce-specversion"];
 
 /// The CloudEvents attributes relm reads, wherever the mode puts them.
 struct Context<'b> {
@@ -19,7 +24,16 @@ struct Context<'b> {
     event: &'b Value,
 }
 
-fn context<'b>(headers: &Headers, body: &'b Value) -> Result<Context<'b>, BadInput> {
+fn context<'b>(proof: &Proof, headers: &Headers, body: &'b Value) -> Result<Context<'b>, BadInput> {
+    let binary = BINARY_HEADERS
+        .iter()
+        .any(|name| headers.get(name).is_some());
+    if binary && *proof != Proof::Token {
+        return Err(BadInput::new(
+            "ce-* headers",
+            "structured mode required: an HMAC signs only the body, so the event's id, type and time must be in it",
+        ));
+    }
     if let Some(id) = headers.get("ce-id") {
         let header = |name: &str| {
             headers
@@ -64,8 +78,8 @@ fn context<'b>(headers: &Headers, body: &'b Value) -> Result<Context<'b>, BadInp
     })
 }
 
-pub fn read(headers: &Headers, body: &Value) -> Result<Incoming, BadInput> {
-    let c = context(headers, body)?;
+pub fn read(proof: &Proof, headers: &Headers, body: &Value) -> Result<Incoming, BadInput> {
+    let c = context(proof, headers, body)?;
     let at = || {
         c.time
             .ok_or_else(|| BadInput::new("context.timestamp", "is required"))
@@ -81,6 +95,7 @@ pub fn read(headers: &Headers, body: &Value) -> Result<Incoming, BadInput> {
             rollback: of("service.rolledback"),
             started_at: at,
             finished_at: Some(at),
+            occurred_at: at,
             strategy: None,
             stage: None,
             release: hints(event),
@@ -88,6 +103,7 @@ pub fn read(headers: &Headers, body: &Value) -> Result<Incoming, BadInput> {
     } else if of("incident.detected") || of("incident.reported") {
         Fact::Incident(IncidentFact {
             external_id: required(event, "subject.id")?,
+            occurred_at: at()?,
             change: IncidentChange::Opened(OpenedIncident {
                 title: text(event, "subject.content.description")
                     .or_else(|| text(event, "subject.id"))
@@ -103,12 +119,14 @@ pub fn read(headers: &Headers, body: &Value) -> Result<Incoming, BadInput> {
         Fact::Incident(IncidentFact {
             external_id: required(event, "subject.id")?,
             change: IncidentChange::Resolved { at: at()? },
+            occurred_at: at()?,
         })
     } else {
         Fact::Ignored(format!("CDEvents type {} is not used", c.event_type))
     };
     Ok(Incoming {
         delivery_id: format!("{}#{}", c.source, c.id),
+        fact_id: None,
         event_type: c.event_type,
         fact,
     })

@@ -1,16 +1,18 @@
 //! relm's own JSON (ingestion.md, the GENERIC body), which also takes the field names of
-//! Apache DevLake's deployment webhook.
+//! Apache DevLake's deployment webhook. The delivery id is Standard Webhooks' signed
+//! `webhook-id` when the request is signed that way, else it comes from the body: no
+//! unsigned header may make a second delivery of one signed body.
 
 use entity::enums::{DeploymentStatus, DeploymentStrategy, EnvironmentTier, Severity};
 use serde_json::Value;
 
 use super::json::{flag, required, required_time, text, time};
 use super::{
-    BadInput, DeploymentFact, EnvironmentName, Fact, Headers, IncidentChange, IncidentFact,
-    Incoming, OpenedIncident, ReleaseHints,
+    BadInput, DeploymentFact, EnvironmentName, Fact, IncidentChange, IncidentFact, Incoming,
+    OpenedIncident, Proof, ReleaseHints,
 };
 
-pub fn read(headers: &Headers, body: &Value) -> Result<Incoming, BadInput> {
+pub fn read(proof: &Proof, body: &Value) -> Result<Incoming, BadInput> {
     let devlake = text(body, "kind").is_none()
         && (body.get("result").is_some() || body.get("deploymentCommits").is_some());
     let kind = if devlake {
@@ -39,15 +41,14 @@ pub fn read(headers: &Headers, body: &Value) -> Result<Incoming, BadInput> {
             ));
         }
     };
-    let delivery_id = match headers.get("idempotency-key") {
-        Some(key) => key.to_owned(),
-        None => match text(body, "eventId") {
-            Some(id) => id,
-            None => format!("{}:{state}", required(body, "id")?),
-        },
+    let delivery_id = match (proof, text(body, "eventId")) {
+        (Proof::StandardWebhooks { id }, _) => id.clone(),
+        (_, Some(id)) => id,
+        (_, None) => format!("{}:{state}", required(body, "id")?),
     };
     Ok(Incoming {
         delivery_id,
+        fact_id: None,
         event_type: kind,
         fact,
     })
@@ -105,6 +106,7 @@ fn deployment(body: &Value, devlake: bool) -> Result<DeploymentFact, BadInput> {
         rollback: flag(body, "isRollback")?.unwrap_or(false),
         started_at,
         finished_at,
+        occurred_at: finished_at.unwrap_or(started_at),
         strategy,
         stage: text(body, "stage"),
         release: ReleaseHints {
@@ -122,8 +124,15 @@ fn incident(body: &Value) -> Result<IncidentFact, BadInput> {
     };
     let opened_at = required_time(body, "openedAt")?;
     let resolved_at = time(body, "resolvedAt")?;
+    // The event's own time: its resolution, else when the sender last changed it
+    // (`updatedAt`, which a reopening needs), else its opening.
+    let occurred_at = match resolved_at {
+        Some(at) => at,
+        None => time(body, "updatedAt")?.unwrap_or(opened_at),
+    };
     Ok(IncidentFact {
         external_id: required(body, "id")?,
+        occurred_at,
         change: IncidentChange::Opened(OpenedIncident {
             title: required(body, "title")?,
             severity,

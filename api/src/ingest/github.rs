@@ -1,5 +1,6 @@
 //! GitHub webhooks: `deployment_status` becomes a deployment; `ping` and every other event
-//! is IGNORED.
+//! is IGNORED. The delivery id is a header GitHub does not sign, so a status is also known
+//! by its own id in the signed body (its fact).
 
 use entity::enums::DeploymentStatus;
 use serde_json::Value;
@@ -16,12 +17,22 @@ pub fn read(headers: &Headers, body: &Value) -> Result<Incoming, BadInput> {
         .get("x-github-delivery")
         .ok_or_else(|| BadInput::new("X-GitHub-Delivery", "header is required"))?
         .to_owned();
-    let fact = match event_type.as_str() {
-        "deployment_status" => deployment_status(body)?,
-        other => Fact::Ignored(format!("GitHub event {other} is not used")),
+    let (fact, fact_id) = match event_type.as_str() {
+        "deployment_status" => (
+            deployment_status(body)?,
+            Some(format!(
+                "status:{}",
+                required(body, "deployment_status.id")?
+            )),
+        ),
+        other => (
+            Fact::Ignored(format!("GitHub event {other} is not used")),
+            None,
+        ),
     };
     Ok(Incoming {
         delivery_id,
+        fact_id,
         event_type,
         fact,
     })
@@ -43,14 +54,11 @@ fn deployment_status(body: &Value) -> Result<Fact, BadInput> {
         .or_else(|| text(body, "deployment.environment"))
         .ok_or_else(|| BadInput::new("deployment.environment", "is required"))?;
     let started_at = required_time(body, "deployment.created_at")?;
-    let finished_at = match status {
-        DeploymentStatus::InProgress => None,
-        _ => Some(
-            time(body, "deployment_status.created_at")?
-                .or(time(body, "deployment_status.updated_at")?)
-                .ok_or_else(|| BadInput::new("deployment_status.created_at", "is required"))?,
-        ),
-    };
+    let status_at = time(body, "deployment_status.created_at")?
+        .or(time(body, "deployment_status.updated_at")?)
+        .ok_or_else(|| BadInput::new("deployment_status.created_at", "is required"))?;
+    let finished_at = (status != DeploymentStatus::InProgress).then_some(status_at);
+    let occurred_at = time(body, "deployment_status.updated_at")?.unwrap_or(status_at);
     Ok(Fact::Deployment(DeploymentFact {
         external_id: required(body, "deployment.id")?,
         environment: EnvironmentName::Named(environment),
@@ -58,6 +66,7 @@ fn deployment_status(body: &Value) -> Result<Fact, BadInput> {
         rollback: false,
         started_at,
         finished_at,
+        occurred_at,
         strategy: None,
         stage: None,
         release: ReleaseHints {

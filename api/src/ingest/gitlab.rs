@@ -1,4 +1,6 @@
-//! GitLab's Deployment Hook: `object_kind: deployment` becomes a deployment.
+//! GitLab's Deployment Hook: `object_kind: deployment` becomes a deployment. GitLab's token
+//! is the secret itself and signs nothing, so a deployment's status is also known by its
+//! deployment id and status (its fact), whatever delivery id a request carries.
 
 use chrono::DateTime;
 use entity::enums::DeploymentStatus;
@@ -14,12 +16,23 @@ pub fn read(headers: &Headers, body: &Value) -> Result<Incoming, BadInput> {
         .or_else(|| headers.get("x-gitlab-event-uuid"))
         .ok_or_else(|| BadInput::new("X-Gitlab-Event-UUID", "header is required"))?
         .to_owned();
-    let fact = match event_type.as_str() {
-        "deployment" => deployment(body)?,
-        other => Fact::Ignored(format!("GitLab {other} events are not used")),
+    let (fact, fact_id) = match event_type.as_str() {
+        "deployment" => (
+            deployment(body)?,
+            Some(format!(
+                "{}:{}",
+                required(body, "deployment_id")?,
+                required(body, "status")?
+            )),
+        ),
+        other => (
+            Fact::Ignored(format!("GitLab {other} events are not used")),
+            None,
+        ),
     };
     Ok(Incoming {
         delivery_id,
+        fact_id,
         event_type,
         fact,
     })
@@ -58,6 +71,7 @@ fn deployment(body: &Value) -> Result<Fact, BadInput> {
         rollback: false,
         started_at: at,
         finished_at: (status != DeploymentStatus::InProgress).then_some(at),
+        occurred_at: at,
         strategy: None,
         stage: None,
         release: ReleaseHints {

@@ -14,6 +14,8 @@ pub mod signature;
 
 use std::collections::BTreeMap;
 
+pub use signature::Proof;
+
 use entity::enums::{DeploymentStatus, DeploymentStrategy, EnvironmentTier, IngestKind, Severity};
 
 /// Request headers by lower-case name.
@@ -54,7 +56,7 @@ impl Headers {
 }
 
 /// The headers readers use besides the body.
-const READ_HEADERS: [&str; 8] = [
+const READ_HEADERS: [&str; 9] = [
     "x-github-event",
     "x-github-delivery",
     "idempotency-key",
@@ -63,6 +65,7 @@ const READ_HEADERS: [&str; 8] = [
     "ce-source",
     "ce-type",
     "ce-time",
+    "webhook-id",
 ];
 
 /// A body or header that does not say what the event needs: 400 naming the field.
@@ -92,6 +95,10 @@ impl std::fmt::Display for BadInput {
 pub struct Incoming {
     /// The sender's delivery id (idempotency key), unique per source.
     pub delivery_id: String,
+    /// The fact the delivery reports, where its delivery id is not signed (ingestion.md,
+    /// *Replays*): unique per source too, so a captured request resent under a new delivery
+    /// id is a repeat.
+    pub fact_id: Option<String>,
     /// e.g. `deployment_status`, `incident.triggered`.
     pub event_type: String,
     pub fact: Fact,
@@ -149,6 +156,9 @@ pub struct DeploymentFact {
     pub started_at: i64,
     /// The status time of a final status.
     pub finished_at: Option<i64>,
+    /// When the reported event occurred; an event older than the last one applied to the
+    /// same deployment is stale.
+    pub occurred_at: i64,
     pub strategy: Option<DeploymentStrategy>,
     pub stage: Option<String>,
     pub release: ReleaseHints,
@@ -160,6 +170,9 @@ pub struct IncidentFact {
     /// The sender's id of the incident.
     pub external_id: String,
     pub change: IncidentChange,
+    /// When the reported event occurred; an event older than the last one applied to the
+    /// same incident is stale.
+    pub occurred_at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -180,8 +193,14 @@ pub struct OpenedIncident {
     pub release: ReleaseHints,
 }
 
-/// Reads a delivery of a source of `kind`.
-pub fn read(kind: IngestKind, headers: &Headers, body: &[u8]) -> Result<Incoming, BadInput> {
+/// Reads a delivery of a source of `kind` that proved itself with `proof`: what the proof
+/// does not cover is not read (ingestion.md, *Replays*).
+pub fn read(
+    kind: IngestKind,
+    proof: &Proof,
+    headers: &Headers,
+    body: &[u8],
+) -> Result<Incoming, BadInput> {
     let body: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| BadInput::new("body", format!("is not JSON: {e}")))?;
     if !body.is_object() {
@@ -191,8 +210,8 @@ pub fn read(kind: IngestKind, headers: &Headers, body: &[u8]) -> Result<Incoming
         IngestKind::Github => github::read(headers, &body),
         IngestKind::Gitlab => gitlab::read(headers, &body),
         IngestKind::Pagerduty => pagerduty::read(&body),
-        IngestKind::Cdevents => cdevents::read(headers, &body),
-        IngestKind::Generic => generic::read(headers, &body),
+        IngestKind::Cdevents => cdevents::read(proof, headers, &body),
+        IngestKind::Generic => generic::read(proof, &body),
     }?;
     incoming.checked()
 }
@@ -235,6 +254,7 @@ impl Incoming {
             }
         }
         texts.push(("delivery id", Some(&self.delivery_id)));
+        texts.push(("fact id", self.fact_id.as_ref()));
         texts.push(("event type", Some(&self.event_type)));
         for (field, text) in texts {
             if text.is_some_and(|t| t.chars().count() > MAX_TEXT || t.contains('\0')) {

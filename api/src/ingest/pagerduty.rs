@@ -1,4 +1,5 @@
-//! PagerDuty V3 webhooks: incidents triggered, resolved and reopened.
+//! PagerDuty V3 webhooks: incidents triggered, resolved and reopened. The event id is in
+//! the signed body; it is both the delivery id and the fact.
 
 use entity::enums::Severity;
 use serde_json::Value;
@@ -9,6 +10,7 @@ use super::{BadInput, Fact, IncidentChange, IncidentFact, Incoming, OpenedIncide
 pub fn read(body: &Value) -> Result<Incoming, BadInput> {
     let delivery_id = required(body, "event.id")?;
     let event_type = required(body, "event.event_type")?;
+    let fact_id = Some(delivery_id.clone());
     let change = match event_type.as_str() {
         "incident.triggered" => IncidentChange::Opened(OpenedIncident {
             title: required(body, "event.data.title")?,
@@ -28,6 +30,7 @@ pub fn read(body: &Value) -> Result<Incoming, BadInput> {
         other => {
             return Ok(Incoming {
                 delivery_id,
+                fact_id,
                 fact: Fact::Ignored(format!("PagerDuty {other} is not used")),
                 event_type,
             });
@@ -35,10 +38,12 @@ pub fn read(body: &Value) -> Result<Incoming, BadInput> {
     };
     Ok(Incoming {
         delivery_id,
+        fact_id,
         event_type,
         fact: Fact::Incident(IncidentFact {
             external_id: required(body, "event.data.id")?,
             change,
+            occurred_at: required_time(body, "event.occurred_at")?,
         }),
     })
 }

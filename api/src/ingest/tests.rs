@@ -49,8 +49,10 @@ fn github_deployment_status_is_a_deployment() {
         ("X-GitHub-Event", "deployment_status"),
         ("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958"),
     ]);
-    let read = read(IngestKind::Github, &h, GITHUB.as_bytes()).unwrap();
+    let read = read(IngestKind::Github, &Proof::BodyHmac, &h, GITHUB.as_bytes()).unwrap();
     assert_eq!(read.delivery_id, "72d3162e-cc78-11e3-81ab-4c9367dc0958");
+    // The delivery header is not signed; the status's own id is.
+    assert_eq!(read.fact_id.as_deref(), Some("status:9876543210"));
     assert_eq!(read.event_type, "deployment_status");
     let d = deployment(&read);
     assert_eq!(d.external_id, "1234567890");
@@ -66,11 +68,17 @@ fn github_deployment_status_is_a_deployment() {
     assert_eq!(version_of_ref("refs/tags/v2026.11.3"), "2026.11.3");
 
     let pending = GITHUB.replace("\"state\": \"success\"", "\"state\": \"in_progress\"");
-    let read = super::read(IngestKind::Github, &h, pending.as_bytes()).unwrap();
+    let read = super::read(IngestKind::Github, &Proof::BodyHmac, &h, pending.as_bytes()).unwrap();
     assert_eq!(deployment(&read).status, DeploymentStatus::InProgress);
     assert_eq!(deployment(&read).finished_at, None);
     let inactive = GITHUB.replace("\"state\": \"success\"", "\"state\": \"inactive\"");
-    let read = super::read(IngestKind::Github, &h, inactive.as_bytes()).unwrap();
+    let read = super::read(
+        IngestKind::Github,
+        &Proof::BodyHmac,
+        &h,
+        inactive.as_bytes(),
+    )
+    .unwrap();
     assert!(matches!(read.fact, Fact::Ignored(_)));
 }
 
@@ -78,9 +86,14 @@ fn github_deployment_status_is_a_deployment() {
 fn github_ping_and_other_events_are_ignored_and_headers_are_required() {
     let ping = include_str!("fixtures/github_ping.json");
     let h = headers(&[("X-GitHub-Event", "ping"), ("X-GitHub-Delivery", "d-1")]);
-    let read = read(IngestKind::Github, &h, ping.as_bytes()).unwrap();
+    let read = read(IngestKind::Github, &Proof::BodyHmac, &h, ping.as_bytes()).unwrap();
     assert!(matches!(read.fact, Fact::Ignored(_)));
-    let missing = super::read(IngestKind::Github, &headers(&[]), ping.as_bytes());
+    let missing = super::read(
+        IngestKind::Github,
+        &Proof::BodyHmac,
+        &headers(&[]),
+        ping.as_bytes(),
+    );
     assert_eq!(missing.unwrap_err().field, "X-GitHub-Event");
 }
 
@@ -90,7 +103,7 @@ fn gitlab_deployment_hook_is_a_deployment() {
         "X-Gitlab-Event-UUID",
         "13792a34-cac6-4fda-95a8-c58e00a3954e",
     )]);
-    let read = read(IngestKind::Gitlab, &h, GITLAB.as_bytes()).unwrap();
+    let read = read(IngestKind::Gitlab, &Proof::BodyHmac, &h, GITLAB.as_bytes()).unwrap();
     assert_eq!(read.delivery_id, "13792a34-cac6-4fda-95a8-c58e00a3954e");
     assert_eq!(read.event_type, "deployment");
     let d = deployment(&read);
@@ -103,17 +116,31 @@ fn gitlab_deployment_hook_is_a_deployment() {
         Some("279484c09fbe69ededfced8c1bb6e6d24616b468")
     );
     let keyed = headers(&[("Idempotency-Key", "retry-1"), ("X-Gitlab-Event-UUID", "x")]);
-    let read = super::read(IngestKind::Gitlab, &keyed, GITLAB.as_bytes()).unwrap();
+    let read = super::read(IngestKind::Gitlab, &Proof::Token, &keyed, GITLAB.as_bytes()).unwrap();
     assert_eq!(read.delivery_id, "retry-1");
+    // Whatever the delivery id, the fact is the deployment and its status.
+    assert_eq!(read.fact_id.as_deref(), Some("15:success"));
     let canceled = GITLAB.replace("\"status\": \"success\"", "\"status\": \"canceled\"");
-    let read = super::read(IngestKind::Gitlab, &h, canceled.as_bytes()).unwrap();
+    let read = super::read(
+        IngestKind::Gitlab,
+        &Proof::BodyHmac,
+        &h,
+        canceled.as_bytes(),
+    )
+    .unwrap();
     assert_eq!(deployment(&read).status, DeploymentStatus::Failed);
 }
 
 #[test]
 fn pagerduty_incidents_open_resolve_and_reopen() {
     let none = headers(&[]);
-    let read = read(IngestKind::Pagerduty, &none, TRIGGERED.as_bytes()).unwrap();
+    let read = read(
+        IngestKind::Pagerduty,
+        &Proof::BodyHmac,
+        &none,
+        TRIGGERED.as_bytes(),
+    )
+    .unwrap();
     assert_eq!(read.delivery_id, "01DEN2DK4N2BWBHEYPK7DIJQ12");
     assert_eq!(read.event_type, "incident.triggered");
     let i = incident(&read);
@@ -126,13 +153,25 @@ fn pagerduty_incidents_open_resolve_and_reopen() {
     assert_eq!(opened.opened_at, at("2026-11-29T11:00:00Z"));
 
     let no_priority = TRIGGERED.replace("\"summary\": \"P1\"", "\"summary\": \"urgent\"");
-    let read = super::read(IngestKind::Pagerduty, &none, no_priority.as_bytes()).unwrap();
+    let read = super::read(
+        IngestKind::Pagerduty,
+        &Proof::BodyHmac,
+        &none,
+        no_priority.as_bytes(),
+    )
+    .unwrap();
     let IncidentChange::Opened(opened) = &incident(&read).change else {
         panic!()
     };
     assert_eq!(opened.severity, Severity::Sev2, "urgency high");
 
-    let read = super::read(IngestKind::Pagerduty, &none, RESOLVED.as_bytes()).unwrap();
+    let read = super::read(
+        IngestKind::Pagerduty,
+        &Proof::BodyHmac,
+        &none,
+        RESOLVED.as_bytes(),
+    )
+    .unwrap();
     assert_eq!(
         incident(&read).change,
         IncidentChange::Resolved {
@@ -140,17 +179,37 @@ fn pagerduty_incidents_open_resolve_and_reopen() {
         }
     );
     let reopened = include_str!("fixtures/pagerduty_incident_reopened.json");
-    let read = super::read(IngestKind::Pagerduty, &none, reopened.as_bytes()).unwrap();
+    let read = super::read(
+        IngestKind::Pagerduty,
+        &Proof::BodyHmac,
+        &none,
+        reopened.as_bytes(),
+    )
+    .unwrap();
     assert_eq!(incident(&read).change, IncidentChange::Reopened);
+    assert_eq!(incident(&read).occurred_at, at("2026-11-29T13:00:00Z"));
+    assert_eq!(read.fact_id.as_deref(), Some(read.delivery_id.as_str()));
     let acknowledged = TRIGGERED.replace("incident.triggered", "incident.acknowledged");
-    let read = super::read(IngestKind::Pagerduty, &none, acknowledged.as_bytes()).unwrap();
+    let read = super::read(
+        IngestKind::Pagerduty,
+        &Proof::BodyHmac,
+        &none,
+        acknowledged.as_bytes(),
+    )
+    .unwrap();
     assert!(matches!(read.fact, Fact::Ignored(_)));
 }
 
 #[test]
 fn cdevents_in_structured_and_binary_mode() {
     let none = headers(&[]);
-    let read = read(IngestKind::Cdevents, &none, DEPLOYED.as_bytes()).unwrap();
+    let read = read(
+        IngestKind::Cdevents,
+        &Proof::BodyHmac,
+        &none,
+        DEPLOYED.as_bytes(),
+    )
+    .unwrap();
     assert_eq!(
         read.delivery_id,
         "/argocd/data-platform#271069a8-fc18-44f1-b38f-9d70a1695819"
@@ -169,13 +228,37 @@ fn cdevents_in_structured_and_binary_mode() {
         ("ce-time", "2026-11-29T15:02:00Z"),
         ("ce-specversion", "1.0"),
     ]);
-    let read = super::read(IngestKind::Cdevents, &binary, ROLLEDBACK.as_bytes()).unwrap();
+    // Binary mode's id, type and time are headers an HMAC does not cover.
+    let refused = super::read(
+        IngestKind::Cdevents,
+        &Proof::BodyHmac,
+        &binary,
+        ROLLEDBACK.as_bytes(),
+    );
+    assert!(
+        refused.is_err_and(|bad| bad.message.starts_with("structured mode required")),
+        "binary mode signed with an HMAC"
+    );
+    let read = super::read(
+        IngestKind::Cdevents,
+        &Proof::Token,
+        &binary,
+        ROLLEDBACK.as_bytes(),
+    )
+    .unwrap();
     assert_eq!(read.delivery_id, "/argocd/data-platform#binary-1");
+    assert_eq!(deployment(&read).occurred_at, at("2026-11-29T15:02:00Z"));
     let d = deployment(&read);
     assert!(d.rollback);
     assert_eq!(d.release.version.as_deref(), Some("2026.11.4"));
 
-    let read = super::read(IngestKind::Cdevents, &none, DETECTED.as_bytes()).unwrap();
+    let read = super::read(
+        IngestKind::Cdevents,
+        &Proof::BodyHmac,
+        &none,
+        DETECTED.as_bytes(),
+    )
+    .unwrap();
     let i = incident(&read);
     assert_eq!(i.external_id, "incident/warehouse-freshness-42");
     let IncidentChange::Opened(opened) = &i.change else {
@@ -184,7 +267,13 @@ fn cdevents_in_structured_and_binary_mode() {
     assert_eq!(opened.title, "Warehouse data older than 2 hours");
     assert_eq!(opened.severity, Severity::Sev2);
 
-    let read = super::read(IngestKind::Cdevents, &none, STRUCTURED.as_bytes()).unwrap();
+    let read = super::read(
+        IngestKind::Cdevents,
+        &Proof::BodyHmac,
+        &none,
+        STRUCTURED.as_bytes(),
+    )
+    .unwrap();
     assert_eq!(
         read.delivery_id,
         "/monitoring/alertmanager#0d9a4b7e-6c1f-4e8b-a2d3-9f7c5e1b3a64"
@@ -200,7 +289,13 @@ fn cdevents_in_structured_and_binary_mode() {
 #[test]
 fn generic_and_devlake_bodies() {
     let none = headers(&[]);
-    let read = read(IngestKind::Generic, &none, GENERIC.as_bytes()).unwrap();
+    let read = read(
+        IngestKind::Generic,
+        &Proof::BodyHmac,
+        &none,
+        GENERIC.as_bytes(),
+    )
+    .unwrap();
     assert_eq!(
         read.delivery_id, "ci-4711:SUCCEEDED",
         "one delivery per state"
@@ -212,14 +307,47 @@ fn generic_and_devlake_bodies() {
     assert_eq!(d.release.version.as_deref(), Some("2026.11.3"));
     assert_eq!(d.release.commit.as_deref(), Some("9f1c2ab"));
 
-    let read = super::read(IngestKind::Generic, &none, GENERIC_INCIDENT.as_bytes()).unwrap();
+    let read = super::read(
+        IngestKind::Generic,
+        &Proof::BodyHmac,
+        &none,
+        GENERIC_INCIDENT.as_bytes(),
+    )
+    .unwrap();
     assert_eq!(read.delivery_id, "INC-88:open");
+    assert_eq!(
+        incident(&read).occurred_at,
+        at("2026-11-29T11:00:00Z"),
+        "openedAt"
+    );
+    let reopened = GENERIC_INCIDENT.replace(
+        "\"openedAt\"",
+        "\"updatedAt\": \"2026-11-30T08:00:00Z\", \"openedAt\"",
+    );
+    let read = super::read(
+        IngestKind::Generic,
+        &Proof::BodyHmac,
+        &none,
+        reopened.as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(
+        incident(&read).occurred_at,
+        at("2026-11-30T08:00:00Z"),
+        "updatedAt"
+    );
     let IncidentChange::Opened(opened) = &incident(&read).change else {
         panic!()
     };
     assert_eq!(opened.caused_by_change, Some(true));
 
-    let read = super::read(IngestKind::Generic, &none, DEVLAKE.as_bytes()).unwrap();
+    let read = super::read(
+        IngestKind::Generic,
+        &Proof::BodyHmac,
+        &none,
+        DEVLAKE.as_bytes(),
+    )
+    .unwrap();
     let d = deployment(&read);
     assert_eq!(
         d.environment,
@@ -232,15 +360,23 @@ fn generic_and_devlake_bodies() {
     );
     assert_eq!(d.finished_at, Some(at("2026-11-29T09:07:30Z")));
 
-    let keyed = headers(&[("Idempotency-Key", "k-1")]);
-    let read = super::read(IngestKind::Generic, &keyed, GENERIC.as_bytes()).unwrap();
-    assert_eq!(read.delivery_id, "k-1");
+    // Standard Webhooks' id is signed, and names the delivery.
+    let signed = Proof::StandardWebhooks { id: "msg_1".into() };
+    let read = super::read(IngestKind::Generic, &signed, &none, GENERIC.as_bytes()).unwrap();
+    assert_eq!(read.delivery_id, "msg_1");
+    assert_eq!(read.fact_id, None, "the signed id is enough");
 }
 
 #[test]
 fn long_incident_titles_are_shortened() {
     let long = TRIGGERED.replace("Checkout errors above 2%", &"e".repeat(1_000));
-    let read = read(IngestKind::Pagerduty, &headers(&[]), long.as_bytes()).unwrap();
+    let read = read(
+        IngestKind::Pagerduty,
+        &Proof::BodyHmac,
+        &headers(&[]),
+        long.as_bytes(),
+    )
+    .unwrap();
     let IncidentChange::Opened(opened) = &incident(&read).change else {
         panic!()
     };
@@ -252,7 +388,7 @@ fn long_incident_titles_are_shortened() {
 fn bad_bodies_name_the_field() {
     let none = headers(&[]);
     let field = |kind, body: &str| {
-        read(kind, &none, body.as_bytes())
+        read(kind, &Proof::BodyHmac, &none, body.as_bytes())
             .map(|_| String::new())
             .unwrap_or_else(|bad| bad.field)
     };

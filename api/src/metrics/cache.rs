@@ -195,11 +195,14 @@ impl MetricsCache {
     /// client gone, a deadline) cannot take the store down with it; a failed read keeps
     /// the store as it was.
     pub async fn snapshot(&self, db: &DatabaseConnection) -> ApiResult<Snapshot> {
-        let state = self.state.clone().lock_owned().await;
-        let (db, loads) = (db.clone(), self.loads.clone());
-        tokio::spawn(async move { update(state, &db, &loads).await })
-            .await
-            .map_err(|e| ApiError::Internal(format!("analytics refresh failed: {e}")))?
+        crate::db::once_more_if_lost(db, || async {
+            let state = self.state.clone().lock_owned().await;
+            let (db, loads) = (db.clone(), self.loads.clone());
+            tokio::spawn(async move { update(state, &db, &loads).await })
+                .await
+                .map_err(|e| ApiError::Internal(format!("analytics refresh failed: {e}")))?
+        })
+        .await
     }
 
     /// How many times the store was loaded in full.

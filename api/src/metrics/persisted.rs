@@ -232,7 +232,7 @@ pub fn write(path: &Path, persisted: &Persisted) -> std::io::Result<()> {
 
 fn write_to(path: &Path, s: &Persisted) -> std::io::Result<()> {
     let mut w = Writer {
-        inner: BufWriter::with_capacity(1 << 20, File::create(path)?),
+        inner: BufWriter::with_capacity(1 << 20, crate::db::owner_only_file(path)?),
         crc: crc32fast::Hasher::new(),
     };
     w.put(MAGIC)?;

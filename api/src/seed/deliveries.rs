@@ -25,15 +25,12 @@ fn ci_kind(archetype: &Archetype) -> IngestKind {
     }
 }
 
-/// A demo secret: 32 bytes of the seeded generator, hex-encoded.
-fn secret(rng: &mut Rng) -> String {
-    (0..4).map(|_| format!("{:016x}", rng.next())).collect()
-}
-
+/// A demo source. Its secret is left empty here: `seed_demo` gives every source a random
+/// one, sealed with the server key, since a secret of the seeded generator could be
+/// computed by anyone who reads this code.
 fn source(
     rows: &mut Rows,
     ids: &mut Ids,
-    rng: &mut Rng,
     key: String,
     kind: IngestKind,
     program_id: i64,
@@ -46,7 +43,7 @@ fn source(
         program_id,
         enabled: true,
         attribution_window_hours: 24,
-        secret: secret(rng),
+        secret: String::new(),
         previous_secret: None,
         previous_secret_expires_at: None,
         created_at,
@@ -76,6 +73,7 @@ fn push(
         source_id: source.id,
         program_id: source.program_id,
         external_id: format!("{}-{id}", source.key),
+        fact_id: None,
         event_type: event_type.to_owned(),
         received_at,
         status,
@@ -99,13 +97,11 @@ pub(super) fn history(
     program_id: i64,
     start_us: i64,
 ) {
-    let mut rng = Rng(0xDE11_0000 ^ program_id as u64);
     let prefix = program_key.to_lowercase();
     let kind = ci_kind(archetype);
     let ci = source(
         rows,
         ids,
-        &mut rng,
         format!("{prefix}-ci"),
         kind,
         program_id,
@@ -114,7 +110,6 @@ pub(super) fn history(
     let pagerduty = source(
         rows,
         ids,
-        &mut rng,
         format!("{prefix}-pagerduty"),
         IngestKind::Pagerduty,
         program_id,
@@ -170,6 +165,7 @@ pub(super) fn history(
             source_id: ci.id,
             program_id,
             external_id: format!("{external}:{}", d.status.as_str()),
+            fact_id: None,
             event_type: "deployment".into(),
             received_at: received,
             status: DeliveryStatus::Applied,

@@ -11,7 +11,8 @@ use super::in_year_end_freeze;
 use super::rows::{Ids, Rows, next};
 use crate::time;
 
-const HOUR: i64 = 3_600_000_000;
+const MINUTE: i64 = 60_000_000;
+const HOUR: i64 = 60 * MINUTE;
 const DAY: i64 = 24 * HOUR;
 const WEEK: i64 = 7 * DAY;
 
@@ -113,7 +114,15 @@ impl ProgramGenerator<'_> {
             if !emergency && in_year_end_freeze(planned_end) {
                 continue;
             }
-            prod += self.release(program_id, &key, sequence, planned_end, emergency);
+            prod += self.release(program_id, &key, sequence, planned_end, emergency, false);
+            releases += 1;
+        }
+        if self.copy == 0 && a.key == ARCHETYPES[0].key {
+            // Whenever the data is seeded, a release is being deployed: a hotfix whose
+            // first production stage started minutes ago (emergency releases may deploy in
+            // a freeze window, so this holds on every day of the year).
+            let planned_end = self.now_us + 3 * HOUR;
+            prod += self.release(program_id, &key, sequence + 1, planned_end, true, true);
             releases += 1;
         }
         super::deliveries::history(self.rows, self.ids, a, &key, program_id, self.start_us);
@@ -175,6 +184,7 @@ impl ProgramGenerator<'_> {
         sequence: u32,
         planned_end: i64,
         emergency: bool,
+        deploying: bool,
     ) -> u64 {
         let a = self.archetype;
         let date = time::from_micros(planned_end).date_naive();
@@ -312,6 +322,24 @@ impl ProgramGenerator<'_> {
                 emergency,
                 program_id,
             );
+            if deploying && draft.status == ReleaseStatus::Approved {
+                // Its first production stage is under way.
+                let stage = a.stages.first().copied().flatten().map(str::to_owned);
+                let started = self.now_us - 20 * MINUTE;
+                let strategy = draft.strategy;
+                let prod_env = PROD_ENVS[0];
+                self.deployment(
+                    &mut draft,
+                    prod_env,
+                    strategy,
+                    stage,
+                    started,
+                    None,
+                    DeploymentStatus::InProgress,
+                    false,
+                );
+                prod += 1;
+            }
         }
         self.rows.releases.push(release::Model {
             id: draft.id,
@@ -482,15 +510,6 @@ impl ProgramGenerator<'_> {
         let fails = self.rng.chance(a.failure_rate);
         // Some failures are retried at once instead of rolled back.
         let retried = fails && self.rng.chance(0.4);
-        // Some of the latest rollouts are still running.
-        let stalled_step =
-            (planned_end > self.now_us - 4 * DAY && self.rng.chance(0.5)).then(|| {
-                if self.rng.chance(0.5) {
-                    0
-                } else {
-                    stage_count - 1
-                }
-            });
         let mut in_progress = false;
         let mut t = go_live;
         let mut prod = 0;
@@ -504,7 +523,9 @@ impl ProgramGenerator<'_> {
                     break 'rollout;
                 }
                 let duration = self.rng.range(HOUR / 6, HOUR);
-                let status = if t + duration > self.now_us || stalled_step == Some(step) {
+                // Only a stage that started within the last hour is still running: none is
+                // left IN_PROGRESS under a release that went live days ago.
+                let status = if t + duration > self.now_us {
                     in_progress = true;
                     DeploymentStatus::InProgress
                 } else if fails && step == failing_step {
@@ -648,6 +669,7 @@ impl ProgramGenerator<'_> {
             finished_at,
             external_id: None,
             source_id: None,
+            last_event_at: None,
         });
         // lifecycle.md: a production deployment moves an APPROVED release to DEPLOYING, a
         // SUCCEEDED one moves an APPROVED or DEPLOYING release to DEPLOYED.
@@ -714,6 +736,7 @@ impl ProgramGenerator<'_> {
             resolved_at,
             external_id: None,
             source_id: None,
+            last_event_at: None,
         });
         if caused_by_change {
             self.event(

@@ -25,6 +25,7 @@ use sea_orm::{
 };
 
 use crate::progress::Progress;
+use crate::secrets::{Cipher, Purpose};
 use crate::time;
 use archetypes::{ARCHETYPES, ENVIRONMENTS};
 use generator::{ProgramGenerator, Rng};
@@ -55,8 +56,13 @@ impl std::fmt::Display for SeedReport {
     }
 }
 
-/// Writes the demo data set at `scale` into an empty, migrated database.
-pub async fn seed_demo(db: &DatabaseConnection, scale: u32) -> anyhow::Result<SeedReport> {
+/// Writes the demo data set at `scale` into an empty, migrated database; its ingest
+/// sources get random secrets sealed with `cipher`.
+pub async fn seed_demo(
+    db: &DatabaseConnection,
+    cipher: &Cipher,
+    scale: u32,
+) -> anyhow::Result<SeedReport> {
     if program::Entity::find().count(db).await? > 0
         || environment::Entity::find().count(db).await? > 0
     {
@@ -101,6 +107,12 @@ pub async fn seed_demo(db: &DatabaseConnection, scale: u32) -> anyhow::Result<Se
                 rows: &mut rows,
             };
             let (releases, prod) = generator.generate();
+            for source in &mut rows.sources {
+                source.secret = cipher
+                    .new_secret(Purpose::IngestSource)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+                    .sealed;
+            }
             report.programs += 1;
             report.releases += releases;
             report.production_deployments += prod;

@@ -111,3 +111,72 @@ async fn incidents_take_release_and_program_from_their_ids() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn an_incident_moved_to_another_release_tells_both_once() {
+    let app = world().await;
+    let first = deployed(&app, "PAY", "1.0").await;
+    let second = deployed(&app, "PAY", "2.0").await;
+    let deployment_of = |id: String| {
+        let app = &app;
+        async move {
+            app.admin(
+                "query($id: ID!) { node(id: $id) { ... on Release { deployments { id } } } }",
+                json!({"id": id}),
+            )
+            .await["node"]["deployments"][0]["id"]
+                .clone()
+        }
+    };
+    let (from, to) = (
+        deployment_of(first.clone()).await,
+        deployment_of(second.clone()).await,
+    );
+    let recorded = rm(
+        &app,
+        RECORD_INCIDENT,
+        json!({"deploymentId": from, "title": "Errors", "severity": "SEV2",
+               "openedAt": "2026-03-02T11:00:00Z"}),
+    )
+    .await;
+    let before = (release(&app, &first).await, release(&app, &second).await);
+    let moved = rm(
+        &app,
+        "mutation($input: UpdateIncidentInput!) { updateIncident(input: $input) { release { version } deployment { id } } }",
+        json!({"incidentId": recorded["recordIncident"]["id"], "deploymentId": to, "severity": "SEV1"}),
+    )
+    .await;
+    assert_eq!(moved["updateIncident"]["release"]["version"], "2.0");
+    let after = (release(&app, &first).await, release(&app, &second).await);
+    for (before, after) in [(&before.0, &after.0), (&before.1, &after.1)] {
+        let revision = |r: &Value| r["revision"].as_i64().unwrap();
+        assert_eq!(
+            revision(after),
+            revision(before) + 1,
+            "one lock, one revision"
+        );
+        let events = |r: &Value| r["events"]["totalCount"].as_i64().unwrap();
+        assert_eq!(events(after), events(before) + 1, "one event each");
+        let updates: Vec<&Value> = after["events"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "INCIDENT_UPDATED")
+            .collect();
+        assert_eq!(updates.len(), 1, "{after}");
+        assert_eq!(updates[0]["note"], "changed severity, deployment");
+    }
+    // Moved within its own release, it touches that one release once.
+    let again = rm(
+        &app,
+        "mutation($input: UpdateIncidentInput!) { updateIncident(input: $input) { release { version } } }",
+        json!({"incidentId": recorded["recordIncident"]["id"], "deploymentId": to}),
+    )
+    .await;
+    assert_eq!(again["updateIncident"]["release"]["version"], "2.0");
+    let last = release(&app, &second).await;
+    assert_eq!(
+        last["revision"].as_i64(),
+        Some(after.1["revision"].as_i64().unwrap() + 1)
+    );
+}

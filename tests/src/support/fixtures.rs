@@ -221,6 +221,7 @@ impl Loader<'_> {
             finished_at: Set(finished.map(t)),
             external_id: NotSet,
             source_id: NotSet,
+            last_event_at: NotSet,
         }
         .insert(self.db)
         .await
@@ -250,6 +251,7 @@ impl Loader<'_> {
             resolved_at: Set(resolved.map(t)),
             external_id: NotSet,
             source_id: NotSet,
+            last_event_at: NotSet,
         }
         .insert(self.db)
         .await

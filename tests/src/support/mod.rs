@@ -49,7 +49,11 @@ impl TestDb {
                     .expect("create schema");
                 admin.close().await.ok();
                 let separator = if base.contains('?') { '&' } else { '?' };
-                let url = format!("{base}{separator}options=-c%20search_path%3D{name}");
+                // The application name marks the test's own connections, so a test can cut
+                // them (pg_terminate_backend) without touching other tests'.
+                let url = format!(
+                    "{base}{separator}options=-c%20search_path%3D{name}&application_name={name}"
+                );
                 Self {
                     url,
                     place: Place::PostgresSchema { base, schema: name },
@@ -104,6 +108,11 @@ impl Drop for TestDb {
             }
         }
     }
+}
+
+/// The server key of the tests.
+pub fn cipher() -> api::secrets::Cipher {
+    api::secrets::Cipher::from_text(&"5e".repeat(32)).unwrap()
 }
 
 pub fn keys() -> JwtKeys {
@@ -177,7 +186,7 @@ impl TestApp {
 /// The state of a server on `db`. Tests send many requests as one subject; budgets have
 /// tests of their own.
 fn state_on(db: &DatabaseConnection) -> api::http::AppState {
-    api::http::AppState::new(db.clone(), keys(), true).with_limits(Limits {
+    api::http::AppState::new(db.clone(), keys(), cipher(), true).with_limits(Limits {
         rate_limit: 0,
         ..Limits::default()
     })
@@ -267,6 +276,27 @@ pub fn strings(list: &Value, key: &str) -> Vec<String> {
 }
 
 impl TestApp {
+    /// Ends every database connection of this test's processes, as a PostgreSQL restart
+    /// or failover would; false on SQLite, where there is no server to cut.
+    pub async fn cut_connections(&self) -> bool {
+        let Place::PostgresSchema { base, schema } = &self._database.place else {
+            return false;
+        };
+        let admin = sea_orm::Database::connect(base.as_str()).await.unwrap();
+        let cut = admin
+            .query_all_raw(Statement::from_string(
+                DbBackend::Postgres,
+                format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{schema}'"
+                ),
+            ))
+            .await
+            .unwrap();
+        admin.close().await.ok();
+        assert!(!cut.is_empty(), "no connection of the test was found");
+        true
+    }
+
     /// The URL of this test's database.
     pub fn test_db_url(&self) -> String {
         self._database.url.clone()
@@ -424,6 +454,7 @@ pub fn relm_binary() -> Command {
         "RELM_RATE_LIMIT",
         "RELM_CLIENT_TIMEOUT",
         "RELM_PUBLIC_URL",
+        "RELM_SECRET_KEY",
     ] {
         command.env_remove(var);
     }
@@ -465,6 +496,7 @@ impl OtherProcess {
                 &app.test_db_url(),
             ])
             .env("RELM_JWT_SECRET", SECRET)
+            .env("RELM_SECRET_KEY", "5e".repeat(32))
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
