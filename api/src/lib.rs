@@ -1,12 +1,13 @@
 //! relm: the release data and analytics service.
 //!
-//! The library holds everything the `relm` binary runs, so tests build exactly the same
-//! application: configuration, the database, authentication, the GraphQL schema, the HTTP
-//! server, demo data, reports and the command line.
+//! The library is the server: configuration, the database, authentication, the core
+//! (domain rules, commands, queries), the GraphQL schema, the application's request path,
+//! HTTP, reports and ingestion, so tests build exactly the application `relm serve` runs.
+//! The command line, the demo data and the benchmarks live behind the binary
+//! (`src/bin/relm/`).
 
+pub mod app;
 pub mod auth;
-pub mod bench;
-pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod db;
@@ -23,7 +24,6 @@ pub mod metrics;
 pub mod progress;
 pub mod queries;
 pub mod secrets;
-pub mod seed;
 pub mod telemetry;
 pub mod time;
 pub mod web;

@@ -35,9 +35,7 @@ fn allowed(kind: ReleaseEventKind, from: ReleaseStatus, to: ReleaseStatus) -> bo
 #[tokio::test]
 async fn every_demo_release_history_replays_through_the_lifecycle() {
     let app = TestApp::empty().await;
-    api::seed::seed_demo(&app.db, &crate::support::cipher(), 1)
-        .await
-        .unwrap();
+    app.seed_demo().await;
     let releases = release::Entity::find().all(&app.db).await.unwrap();
     let mut events: BTreeMap<i64, Vec<release_event::Model>> = BTreeMap::new();
     for event in release_event::Entity::find()
@@ -108,9 +106,7 @@ async fn every_demo_release_history_replays_through_the_lifecycle() {
 #[tokio::test]
 async fn the_demo_uses_every_deployment_strategy() {
     let app = TestApp::empty().await;
-    api::seed::seed_demo(&app.db, &crate::support::cipher(), 1)
-        .await
-        .unwrap();
+    app.seed_demo().await;
     let every: BTreeSet<&str> = DeploymentStrategy::iter().map(|s| s.as_str()).collect();
     let releases: BTreeSet<&str> = release::Entity::find()
         .all(&app.db)
@@ -135,9 +131,7 @@ async fn the_demo_has_an_ingestion_history_that_compliance_reads() {
     use serde_json::json;
 
     let app = TestApp::empty().await;
-    api::seed::seed_demo(&app.db, &crate::support::cipher(), 1)
-        .await
-        .unwrap();
+    app.seed_demo().await;
     let data = app
         .admin(
             "{ ingestSources { key kind lastDeliveryAt } applied: deliveries(filter: { statuses: [APPLIED] }) { totalCount }
@@ -183,7 +177,7 @@ async fn the_demo_is_deploying_now_and_leaves_no_deployment_running_for_days() {
 
     let app = TestApp::empty().await;
     let cipher = crate::support::cipher();
-    api::seed::seed_demo(&app.db, &cipher, 1).await.unwrap();
+    app.seed_demo().await;
     let data = app
         .admin(
             "{ releases(filter: { statuses: [DEPLOYING] }, first: 100) { nodes { version type
@@ -247,7 +241,7 @@ async fn the_demo_is_deploying_now_and_leaves_no_deployment_running_for_days() {
         .collect();
     assert_eq!(opened.len(), sources.len(), "each its own secret");
     let again = TestApp::empty().await;
-    api::seed::seed_demo(&again.db, &cipher, 1).await.unwrap();
+    again.seed_demo().await;
     let other = entity::ingest_source::Entity::find()
         .one(&again.db)
         .await

@@ -6,7 +6,8 @@ use std::collections::HashSet;
 use std::io::Cursor;
 
 use api::auth::Role;
-use api::http::{AppState, app as router};
+use api::app::AppState;
+use api::http::app as router;
 use poem::http::StatusCode;
 use poem::test::TestClient;
 use polars_core::prelude::*;

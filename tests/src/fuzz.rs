@@ -17,7 +17,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use api::auth::Role;
-use api::http::{AppState, app as router};
+use api::app::AppState;
+use api::http::app as router;
 use async_graphql::parser::types::{BaseType, Type, TypeKind, TypeSystemDefinition};
 use poem::{Endpoint, EndpointExt};
 use serde_json::{Value, json};

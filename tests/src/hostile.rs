@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use api::auth::Role;
 use api::error::ApiError;
 use api::guard::Limits;
-use api::http::AppState;
+use api::app::AppState;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -1,7 +1,8 @@
 //! The HTTP surface: GraphQL over HTTP, health, readiness, metrics, limits.
 
 use api::auth::Role;
-use api::http::{AppState, app};
+use api::app::AppState;
+use api::http::app;
 use poem::http::StatusCode;
 use poem::test::{TestClient, TestResponse};
 use serde_json::{Value, json};

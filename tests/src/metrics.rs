@@ -599,9 +599,7 @@ async fn deployed_at_is_one_value_in_sql_polars_and_rust() {
     use sea_orm::{ConnectionTrait, EntityTrait, Statement};
 
     let app = TestApp::empty().await;
-    api::seed::seed_demo(&app.db, &crate::support::cipher(), 1)
-        .await
-        .unwrap();
+    app.seed_demo().await;
 
     let tables = api::metrics::load::tables(&app.db, api::metrics::load::Selection::All)
         .await

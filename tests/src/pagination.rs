@@ -101,9 +101,7 @@ async fn defaults_and_limits() {
 #[tokio::test]
 async fn twenty_by_default_across_programs_and_events() {
     let app = TestApp::empty().await;
-    api::seed::seed_demo(&app.db, &crate::support::cipher(), 1)
-        .await
-        .unwrap();
+    app.seed_demo().await;
     let data = app
         .admin("{ releases { nodes { id } pageInfo { hasNextPage } } programs { totalCount nodes { key } } }", json!({}))
         .await;

@@ -5,7 +5,7 @@
 //! sealed.
 
 use api::guard::Limits;
-use api::http::AppState;
+use api::app::AppState;
 use api::ingest::signature::{sign, sign_standard};
 use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::{Value, json};

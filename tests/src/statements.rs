@@ -39,9 +39,7 @@ async fn statements_for(app: &TestApp, first: u64) -> u64 {
 #[tokio::test]
 async fn a_nested_page_costs_a_fixed_number_of_statements() {
     let app = TestApp::empty().await;
-    api::seed::seed_demo(&app.db, &crate::support::cipher(), 1)
-        .await
-        .unwrap();
+    app.seed_demo().await;
 
     // count + page + program + parties + items + gates + gate results + approvals
     // + deployments + environments + incidents + outcomes
@@ -64,9 +62,7 @@ async fn a_nested_page_costs_a_fixed_number_of_statements() {
 #[tokio::test]
 async fn a_page_gives_each_release_its_own_gate_states() {
     let app = TestApp::empty().await;
-    api::seed::seed_demo(&app.db, &crate::support::cipher(), 1)
-        .await
-        .unwrap();
+    app.seed_demo().await;
     let data = app
         .admin(
             "{ releases(first: 100, filter: { statuses: [REVIEWED] }) { nodes {

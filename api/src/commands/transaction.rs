@@ -11,6 +11,7 @@ use sea_orm::{
 use tokio::sync::OwnedMutexGuard;
 
 use super::Change;
+use crate::db::OpenWrite;
 use crate::error::{ApiError, ApiResult};
 use crate::events::{EventBus, Published};
 
@@ -29,7 +30,7 @@ where
     for _ in 0..ATTEMPTS {
         let (value, open) = run_open(db, bus, &mut command).await?;
         // A commit refused as busy committed nothing: the command runs again.
-        match open.commit(bus).await {
+        match open.commit().await {
             Err(ApiError::Busy(_)) => continue,
             committed => return committed.map(|()| value),
         }
@@ -81,25 +82,32 @@ pub struct Open {
     /// SQLite: this process's writer lock, held until commit.
     _writer: Option<OwnedMutexGuard<()>>,
     events: Vec<Published>,
+    bus: EventBus,
 }
 
 impl Open {
-    pub fn transaction(&self) -> &DatabaseTransaction {
+    /// Commits, then publishes the command's events.
+    pub async fn commit(self) -> ApiResult<()> {
+        self.txn.commit().await?;
+        for event in self.events {
+            self.bus.committed(event);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl OpenWrite for Open {
+    fn transaction(&self) -> &DatabaseTransaction {
         &self.txn
     }
 
-    /// Rolls back: nothing the command did happens.
-    pub async fn rollback(self) {
-        self.txn.rollback().await.ok();
+    async fn commit(self: Box<Self>) -> ApiResult<()> {
+        Open::commit(*self).await
     }
 
-    /// Commits, then publishes the command's events.
-    pub async fn commit(self, bus: &EventBus) -> ApiResult<()> {
-        self.txn.commit().await?;
-        for event in self.events {
-            bus.committed(event);
-        }
-        Ok(())
+    async fn rollback(self: Box<Self>) {
+        self.txn.rollback().await.ok();
     }
 }
 
@@ -156,6 +164,7 @@ where
                 txn,
                 _writer: writer,
                 events: change.events,
+                bus: bus.clone(),
             },
         )),
         Err(err) => {

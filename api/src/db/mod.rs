@@ -14,7 +14,9 @@ use sea_orm::{
 use crate::config::{Backend, redact};
 
 mod reads;
+mod request;
 pub use reads::Reads;
+pub use request::{OpenWrite, RequestReads};
 
 /// How long a pooled connection may sit idle before it is tested on checkout: long enough
 /// for a busy server never to test, short enough to find a connection that a restarted

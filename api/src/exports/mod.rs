@@ -6,7 +6,6 @@
 //! bytes to the client as they are written; `relm export` writes them to a file.
 
 mod batch;
-pub mod http;
 mod params;
 mod records;
 mod trend;

@@ -7,7 +7,7 @@ use crate::auth::{Caller, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::events::EventBus;
 use crate::graphql::loaders::Loaders;
-use crate::graphql::reader::Reader;
+use crate::db::RequestReads;
 use crate::queries::Visible;
 
 pub fn data<'a, T: Send + Sync + 'static>(ctx: &Context<'a>) -> ApiResult<&'a T> {
@@ -25,7 +25,7 @@ pub fn db<'a>(ctx: &Context<'a>) -> ApiResult<&'a DatabaseConnection> {
 }
 
 /// Where the request reads (request data).
-pub fn reads<'a>(ctx: &Context<'a>) -> ApiResult<&'a Reader> {
+pub fn reads<'a>(ctx: &Context<'a>) -> ApiResult<&'a RequestReads> {
     data(ctx)
 }
 
@@ -38,7 +38,7 @@ pub fn viewer<'a>(ctx: &Context<'a>) -> ApiResult<&'a Viewer> {
 }
 
 /// What the caller may see (`queries`).
-pub fn visible<'a>(ctx: &Context<'a>) -> ApiResult<Visible<'a, Reader>> {
+pub fn visible<'a>(ctx: &Context<'a>) -> ApiResult<Visible<'a, RequestReads>> {
     Ok(Visible::new(reads(ctx)?, &viewer(ctx)?.scope))
 }
 
@@ -54,26 +54,23 @@ pub fn bus<'a>(ctx: &Context<'a>) -> ApiResult<&'a EventBus> {
 
 /// Runs `commands::…::function(txn, &viewer, &input)` for the caller of `ctx` (see
 /// `relm_command!`) and leaves its transaction open for the nested fields of its answer to
-/// read through (`graphql::reader`); the request commits it before answering. A mutation
+/// read through (`db::RequestReads`); the request commits it before answering. A mutation
 /// after another in one request commits the one before first.
 macro_rules! command {
     ($ctx:expr, $function:path, $input:expr) => {{
-        let (reader, bus) = (
-            $crate::graphql::context::reads($ctx)?,
-            $crate::graphql::context::bus($ctx)?,
-        );
-        reader.commit_pending(bus).await?;
+        let reads = $crate::graphql::context::reads($ctx)?;
+        reads.commit_pending().await?;
         let (value, open) = $crate::relm_command!(
             open $crate::graphql::context::db($ctx)?,
-            bus,
+            $crate::graphql::context::bus($ctx)?,
             $crate::graphql::context::viewer($ctx)?,
             $function,
             $input
         )?;
-        if reader.keeps_transactions() {
-            reader.park(open).await;
+        if reads.keeps_writes() {
+            reads.park(Box::new(open)).await;
         } else {
-            open.commit(bus).await?;
+            open.commit().await?;
         }
         $crate::graphql::context::loaders($ctx)?.clear();
         Ok::<_, $crate::error::ApiError>(value)

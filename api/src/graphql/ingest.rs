@@ -111,7 +111,7 @@ impl IngestSource {
         Ok(latest.flatten().map(Timestamp))
     }
 
-    #[graphql(complexity = "crate::graphql::limits::page_cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::complexity::page_cost(first, last, child_complexity)")]
     async fn deliveries(
         &self,
         ctx: &Context<'_>,
@@ -302,7 +302,7 @@ impl IngestQuery {
     }
 
     /// ANALYST or above; newest first.
-    #[graphql(complexity = "crate::graphql::limits::page_cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::complexity::page_cost(first, last, child_complexity)")]
     async fn deliveries(
         &self,
         ctx: &Context<'_>,

@@ -16,7 +16,7 @@ use entity::*;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::reader::Reader;
+use crate::db::RequestReads;
 
 /// A table whose rows are found by an `i64` id.
 pub trait Table: EntityTrait<Model: Clone + Send + Sync> {
@@ -102,7 +102,7 @@ impl Child for incident::Entity {
 
 /// Loads rows of `E` by id.
 pub struct ById<E> {
-    db: Reader,
+    db: RequestReads,
     entity: PhantomData<E>,
 }
 
@@ -190,7 +190,7 @@ impl<E: Immutable> Loader<i64> for KeptById<E> {
 
 /// Loads the rows of `E` of many parents, in the order they were recorded.
 pub struct ByParent<E> {
-    db: Reader,
+    db: RequestReads,
     entity: PhantomData<E>,
 }
 
@@ -218,7 +218,7 @@ impl<E: Child> Loader<i64> for ByParent<E> {
 /// A DataLoader that remembers what it loaded for the rest of the request.
 pub type Cached<L> = DataLoader<L, HashMapCache>;
 
-fn by_id<E: Table>(db: &Reader) -> Cached<ById<E>> {
+fn by_id<E: Table>(db: &RequestReads) -> Cached<ById<E>> {
     let loader = ById {
         db: db.clone(),
         entity: PhantomData,
@@ -226,7 +226,7 @@ fn by_id<E: Table>(db: &Reader) -> Cached<ById<E>> {
     DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
 }
 
-fn kept<E: Immutable>(db: &Reader, kept: &Kept<E>) -> Cached<KeptById<E>> {
+fn kept<E: Immutable>(db: &RequestReads, kept: &Kept<E>) -> Cached<KeptById<E>> {
     let loader = KeptById {
         kept: kept.clone(),
         database: ById {
@@ -237,7 +237,7 @@ fn kept<E: Immutable>(db: &Reader, kept: &Kept<E>) -> Cached<KeptById<E>> {
     DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
 }
 
-fn by_parent<E: Child>(db: &Reader) -> Cached<ByParent<E>> {
+fn by_parent<E: Child>(db: &RequestReads) -> Cached<ByParent<E>> {
     let loader = ByParent {
         db: db.clone(),
         entity: PhantomData,
@@ -251,7 +251,7 @@ fn by_parent<E: Child>(db: &Reader) -> Cached<ByParent<E>> {
 pub struct Loaders(Arc<Lazy>);
 
 struct Lazy {
-    db: Reader,
+    db: RequestReads,
     kept: KeptRows,
     set: OnceLock<LoaderSet>,
 }
@@ -286,7 +286,7 @@ pub struct LoaderSet {
 }
 
 impl Loaders {
-    pub fn new(db: &Reader, kept: &KeptRows) -> Self {
+    pub fn new(db: &RequestReads, kept: &KeptRows) -> Self {
         Self(Arc::new(Lazy {
             db: db.clone(),
             kept: kept.clone(),
@@ -296,7 +296,7 @@ impl Loaders {
 }
 
 impl LoaderSet {
-    fn new(db: &Reader, kept: &KeptRows) -> Self {
+    fn new(db: &RequestReads, kept: &KeptRows) -> Self {
         Self {
             program: self::kept(db, &kept.programs),
             environment: self::kept(db, &kept.environments),

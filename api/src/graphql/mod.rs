@@ -3,19 +3,17 @@
 use std::sync::Arc;
 
 use async_graphql::parser::types::{ExecutableDocument, OperationDefinition};
-use async_graphql::{MergedObject, MergedSubscription, Positioned, Request, Schema};
+use async_graphql::{MergedObject, MergedSubscription, Positioned, Schema};
 use sea_orm::DatabaseConnection;
 
-use crate::auth::Caller;
 use crate::events::EventBus;
 use crate::metrics::cache::MetricsCache;
 use crate::secrets::Cipher;
 
 pub mod calendar;
-pub mod conform;
+pub mod complexity;
 pub mod context;
 pub mod deployment;
-pub mod documents;
 pub mod enums;
 pub mod environment;
 pub mod error;
@@ -24,18 +22,15 @@ pub mod freeze;
 pub mod incident;
 pub mod ingest;
 pub mod input;
-pub mod limits;
 pub mod loaders;
 pub mod metrics;
 pub mod node;
 pub mod pagination;
 pub mod program;
 pub mod quality;
-pub mod reader;
 pub mod release;
 pub mod review;
 pub mod scalars;
-pub mod scan;
 pub mod viewer;
 
 /// Every query field of relm.
@@ -78,9 +73,9 @@ fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
         Mutation::default(),
         Subscription::default(),
     )
-    .limit_depth(limits::MAX_DEPTH)
-    .limit_recursive_depth(scan::MAX_NESTING)
-    .limit_complexity(limits::MAX_COMPLEXITY)
+    .limit_depth(complexity::MAX_DEPTH)
+    .limit_recursive_depth(complexity::MAX_NESTING)
+    .limit_complexity(complexity::MAX_COMPLEXITY)
 }
 
 /// The schema served over HTTP; introspection follows the GraphiQL setting, and so do
@@ -120,20 +115,4 @@ pub fn selected_operation<'d>(
         None => operations.next(),
     };
     found.map(|(_, operation)| operation)
-}
-
-/// Attaches what one request needs: its caller, fresh DataLoaders (sharing the process's
-/// `kept` rows) and a metrics record.
-pub fn prepare(
-    request: Request,
-    reader: reader::Reader,
-    kept: &loaders::KeptRows,
-    caller: Caller,
-    meta: Arc<limits::RequestMeta>,
-) -> Request {
-    request
-        .data(caller)
-        .data(loaders::Loaders::new(&reader, kept))
-        .data(reader)
-        .data(meta)
 }

@@ -49,7 +49,7 @@ impl Program {
 
     /// The program's releases, filtered and ordered like `Query.releases`.
     #[allow(clippy::too_many_arguments, reason = "the contract's arguments")]
-    #[graphql(complexity = "crate::graphql::limits::page_cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::complexity::page_cost(first, last, child_complexity)")]
     async fn releases(
         &self,
         ctx: &Context<'_>,
@@ -90,7 +90,7 @@ pub struct ProgramQuery;
 #[Object]
 impl ProgramQuery {
     /// The programs the caller may see, ordered by key.
-    #[graphql(complexity = "crate::graphql::limits::page_cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::complexity::page_cost(first, last, child_complexity)")]
     async fn programs(
         &self,
         ctx: &Context<'_>,

@@ -1,4 +1,5 @@
-//! GraphQL over HTTP, and the path every GraphQL request takes ([`answer`]).
+//! GraphQL over HTTP: the request read from a POST body or a GET query string, run through
+//! the application's path (`app`), and answered with the specification's statuses.
 //!
 //! `/graphql` follows the GraphQL-over-HTTP specification: `application/json` responses
 //! are 200 once the request is well-formed; a client that accepts
@@ -11,194 +12,37 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_graphql::parser::types::OperationType;
-use async_graphql::{ErrorExtensions, ServerResult};
+
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::web::Data;
 use poem::{Body, Request, Response, handler};
 use serde::Deserialize;
 
-use super::{AppState, JSON, error_response, json_error, read_body, status_of};
-use crate::auth::{Caller, Credentials};
-use crate::error::ApiError;
-use crate::graphql::conform::conform;
-use crate::graphql::limits::{self, RequestMeta};
-use crate::graphql::reader::Reader;
-use crate::graphql::{self as schema, scan};
-use crate::guard::{CallerKey, retry_after_seconds};
+use super::{JSON, error_response, json_error, read_body, status_of};
+use crate::app::limits::RequestMeta;
+use crate::app::run::operation_type;
+use crate::app::{AppState, Refusal, answer};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
-/// A request refused before it ran.
-#[derive(Debug)]
-pub struct Refusal {
-    pub status: StatusCode,
-    pub error: ApiError,
-    /// Seconds until the caller's budget allows another request.
-    pub retry_after: Option<u64>,
-}
-
-impl Refusal {
-    fn new(status: StatusCode, error: ApiError) -> Self {
-        Self {
-            status,
-            error,
-            retry_after: None,
-        }
-    }
-
-    /// The error as GraphQL's `{"message", "extensions"}`.
-    pub fn error_json(&self) -> serde_json::Value {
-        let error = self.error.extend();
-        serde_json::json!({
-            "message": error.message,
-            "extensions": error.extensions,
-        })
-    }
-
-    /// The refusal as an HTTP answer: the error body, with `WWW-Authenticate` on a 401 and
-    /// `Retry-After` on a 429.
-    pub fn into_response(self) -> Response {
-        let error = self.error_json();
-        let mut response = error_response(
-            self.status,
-            error["message"].as_str().unwrap_or_default(),
-            Some(error["extensions"].clone()),
-        );
-        let headers = response.headers_mut();
-        if self.status == StatusCode::UNAUTHORIZED {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        if let Some(seconds) = self.retry_after {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        }
-        response
-    }
-}
-
-/// Whose budget a request spends and who it is, or why it may not run at all: the
-/// caller's budget is spent before the database is asked about the caller.
-pub async fn admit(
-    state: &AppState,
-    authorization: Option<&str>,
-    address: Option<IpAddr>,
-) -> Result<Caller, Refusal> {
-    let credentials = Credentials::read(&state.keys, authorization);
-    let key = CallerKey::of(credentials.subject(), address);
-    if let Err(wait) = state.limiter.check(&key) {
-        return Err(Refusal {
-            status: StatusCode::TOO_MANY_REQUESTS,
-            error: ApiError::RateLimited(format!(
-                "more than {} requests per second; try again shortly",
-                state.limits.rate_limit
-            )),
-            retry_after: Some(retry_after_seconds(wait)),
-        });
-    }
-    let caller = credentials
-        .caller(&state.db, &state.program_ids)
-        .await
-        .map_err(|err| Refusal::new(status_of(&err), err))?;
-    match caller.viewer() {
-        Ok(_) => Ok(caller),
-        Err(err) => Err(Refusal::new(StatusCode::UNAUTHORIZED, err)),
-    }
-}
-
-/// Gives `request` its parsed document once the document and its variables are within
-/// relm's limits (`graphql::limits`), and notes its operation type in `meta`; the error names
-/// the limit it exceeds. A query that does not parse is left to the executor, which says
-/// why.
-pub fn within_limits(
-    state: &AppState,
-    request: &mut async_graphql::Request,
-    meta: &RequestMeta,
-) -> ServerResult<()> {
-    let Some(document) = state.documents.checked(&request.query) else {
-        return Ok(());
-    };
-    let document = document?;
-    limits::check_variables(&request.variables)?;
-    meta.note(&document, request.operation_name.as_deref());
-    request.set_parsed_query(document);
-    Ok(())
-}
-
-/// Runs an admitted caller's request: the document's shape is checked before it is parsed,
-/// its limits before it runs, execution stops at the deadline, and the response is mended
-/// to the specification.
-pub async fn execute(
-    state: &AppState,
-    caller: Caller,
-    mut request: async_graphql::Request,
-    meta: Arc<RequestMeta>,
-) -> Result<async_graphql::Response, Refusal> {
-    scan::check(&request.query).map_err(|why| {
-        Refusal::new(
-            StatusCode::BAD_REQUEST,
-            ApiError::BadUserInput(why.to_string()),
-        )
-    })?;
-    if let Err(error) = within_limits(state, &mut request, &meta) {
-        return Ok(async_graphql::Response::from_errors(vec![error]));
-    }
-    let query = request.query.clone();
-    let operation_name = request.operation_name.clone();
-    let reader = if meta.is_mutation() {
-        Reader::of_mutation(&state.reads)
-    } else {
-        Reader::of_query(&state.reads)
-    };
-    let request = schema::prepare(request, reader.clone(), &state.kept, caller, meta);
-    let deadline = state.limits.request_timeout;
-    let executed = tokio::time::timeout(deadline, state.schema.execute(request)).await;
-    // The last mutation's transaction commits once its answer is built (graphql::reader).
-    let committed = match &executed {
-        Ok(_) => reader.commit_pending(&state.bus).await,
-        Err(_) => {
-            reader.discard_pending().await;
-            Ok(())
-        }
-    };
-    let mut response = match executed {
-        Ok(_) if let Err(error) = committed => async_graphql::Response::from_errors(vec![
-            async_graphql::Error::from(error).into_server_error(Default::default()),
-        ]),
-        Ok(response) => response,
-        Err(_) => {
-            state.telemetry.record_timeout();
-            tracing::warn!(
-                operation = operation_name.as_deref().unwrap_or_default(),
-                seconds = deadline.as_secs_f64(),
-                "a GraphQL request ran out of time and was stopped"
-            );
-            let error = ApiError::Timeout(format!(
-                "the request took longer than {} s and was stopped",
-                deadline.as_secs_f64()
-            ));
-            async_graphql::Response::from_errors(vec![
-                async_graphql::Error::from(error).into_server_error(Default::default()),
-            ])
-        }
-    };
-    conform(
-        &state.types,
-        &query,
-        operation_name.as_deref(),
-        &mut response,
+/// A refusal as an HTTP answer: the error body with its status, `WWW-Authenticate` on a
+/// 401 and `Retry-After` on a 429.
+pub fn refused(refusal: Refusal) -> Response {
+    let error = refusal.error_json();
+    let status = status_of(&refusal.error);
+    let mut response = error_response(
+        status,
+        error["message"].as_str().unwrap_or_default(),
+        Some(error["extensions"].clone()),
     );
-    Ok(response)
-}
-
-/// The whole path of one GraphQL request, as HTTP and the tests run it.
-pub async fn answer(
-    state: &AppState,
-    authorization: Option<&str>,
-    address: Option<IpAddr>,
-    request: async_graphql::Request,
-    meta: Arc<RequestMeta>,
-) -> Result<async_graphql::Response, Refusal> {
-    let caller = admit(state, authorization, address).await?;
-    execute(state, caller, request, meta).await
+    let headers = response.headers_mut();
+    if status == StatusCode::UNAUTHORIZED {
+        headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    if let Some(seconds) = refusal.retry_after {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
 }
 
 fn wants_graphql_response(req: &Request) -> bool {
@@ -239,7 +83,7 @@ async fn respond(state: &AppState, req: &Request, request: async_graphql::Reques
             state
                 .telemetry
                 .record(meta.operation(), started.elapsed(), &[code]);
-            return refusal.into_response();
+            return refused(refusal);
         }
     };
     let codes = error_codes(&response);
@@ -339,14 +183,6 @@ fn get_request(query_string: &str) -> Result<async_graphql::Request, String> {
         }
     }
     Ok(request)
-}
-
-/// The type of the operation a request would run, if its document parses.
-pub fn operation_type(request: &async_graphql::Request) -> Option<OperationType> {
-    scan::check(&request.query).ok()?;
-    let document = async_graphql::parser::parse_query(&request.query).ok()?;
-    schema::selected_operation(&document, request.operation_name.as_deref())
-        .map(|operation| operation.node.ty)
 }
 
 #[handler]

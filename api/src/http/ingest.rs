@@ -11,7 +11,8 @@ use poem::web::{Data, Path};
 use poem::{Body, Request, Response, handler};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 
-use super::{AppState, JSON};
+use super::JSON;
+use crate::app::AppState;
 use crate::commands::ingest::{ALREADY_RECEIVED, NewDelivery, deliver as apply, viewer_of};
 use crate::commands::source::{secrets_to_check, valid_key};
 use crate::error::ApiError;

@@ -1,31 +1,21 @@
-//! The HTTP surface: GraphQL over HTTP and WebSocket, report exports, health, readiness
-//! and metrics, served by [`server`] with timeouts for slow clients.
+//! The HTTP surface: GraphQL over HTTP and WebSocket, report exports, ingestion, health,
+//! readiness and metrics, served by [`server`] with timeouts for slow clients. Handlers read
+//! the request and answer it; what a request means is decided below them (`app`, `exports`,
+//! `ingest`, `commands`).
 
+pub mod exports;
 pub mod graphql;
 pub mod ingest;
 pub mod server;
 pub mod ws;
 
-use std::sync::Arc;
-
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{EndpointExt, IntoResponse, Response, Route, get, handler};
-use sea_orm::DatabaseConnection;
 
-use crate::auth::{JwtKeys, ProgramIds};
-use crate::db::{self, Reads};
+use crate::app::AppState;
+use crate::db;
 use crate::error::ApiError;
-use crate::events::EventBus;
-use crate::exports;
-use crate::graphql::conform::OutputTypes;
-use crate::graphql::documents::Documents;
-use crate::graphql::loaders::KeptRows;
-use crate::graphql::{self as schema, RelmSchema};
-use crate::guard::{Limits, RateLimiter};
-use crate::metrics::cache::MetricsCache;
-use crate::secrets::{Cipher, Purpose};
-use crate::telemetry::Telemetry;
 use crate::web;
 
 pub use server::{SHUTDOWN_GRACE, serve};
@@ -35,91 +25,12 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 const JSON: &str = "application/json";
 
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
-    pub schema: RelmSchema,
-    pub db: DatabaseConnection,
-    /// Connections for the reads of GraphQL requests.
-    pub reads: Reads,
-    pub keys: Arc<JwtKeys>,
-    /// Program keys of tokens, resolved once.
-    pub program_ids: Arc<ProgramIds>,
-    /// Programs and environments, read once.
-    pub kept: KeptRows,
-    pub telemetry: Arc<Telemetry>,
-    pub bus: EventBus,
-    /// This process's analytics store, shared by every metrics query.
-    pub analytics: Arc<MetricsCache>,
-    pub graphiql: bool,
-    pub limits: Limits,
-    /// Request budgets of every caller.
-    pub limiter: Arc<RateLimiter>,
-    /// Parsed documents of recent queries.
-    pub documents: Arc<Documents>,
-    /// The schema's field types, to mend responses (`graphql::conform`).
-    pub types: Arc<OutputTypes>,
-    /// The server key, which seals and opens stored secrets.
-    pub cipher: Cipher,
-    /// A secret sealed with the server key that no sender knows, checked in place of the
-    /// secrets an unknown key lacks (`commands::source::secrets_to_check`).
-    pub stand_in: Arc<str>,
-}
-
-impl AppState {
-    pub fn new(db: DatabaseConnection, keys: JwtKeys, cipher: Cipher, graphiql: bool) -> Self {
-        let bus = EventBus::new(db.get_database_backend());
-        let analytics = Arc::new(MetricsCache::default());
-        let reads = Reads::new(&db, db::READ_CONNECTIONS);
-        let schema = schema::build_schema(
-            db.clone(),
-            bus.clone(),
-            analytics.clone(),
-            cipher.clone(),
-            graphiql,
-        );
-        // A value that fails to seal only makes unknown keys cost less than known ones.
-        let stand_in = cipher
-            .new_secret(Purpose::IngestSource)
-            .map(|secret| secret.sealed)
-            .unwrap_or_default();
-        let limits = Limits::default();
-        Self {
-            types: Arc::new(OutputTypes::of(&schema.sdl())),
-            schema,
-            analytics,
-            bus,
-            db,
-            reads,
-            keys: Arc::new(keys),
-            program_ids: Arc::default(),
-            kept: KeptRows::default(),
-            documents: Arc::default(),
-            telemetry: Arc::new(Telemetry::default()),
-            graphiql,
-            limiter: Arc::new(RateLimiter::new(limits.rate_limit)),
-            limits,
-            cipher,
-            stand_in: stand_in.into(),
-        }
-    }
-
-    /// The same state with other limits.
-    pub fn with_limits(self, limits: Limits) -> Self {
-        Self {
-            limiter: Arc::new(RateLimiter::new(limits.rate_limit)),
-            limits,
-            ..self
-        }
-    }
-}
-
 /// The application's routes.
 pub fn app(state: AppState) -> impl poem::Endpoint {
     Route::new()
         .at("/graphql", get(graphql::get).post(graphql::post))
         .at("/graphql/ws", get(ws::upgrade))
-        .at("/v1/exports/:file", get(exports::http::export))
+        .at("/v1/exports/:file", get(exports::export))
         .at("/v1/ingest/:key", poem::post(ingest::deliver))
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))

@@ -14,7 +14,7 @@
 //!
 //! A `subscribe` over the caller's request budget, or beyond [`MAX_OPERATIONS`] running on
 //! the connection, gets an `error` message with `RATE_LIMITED` and the connection stays.
-//! Each operation runs as an HTTP request would ([`super::graphql::execute`]): checked,
+//! Each operation runs as an HTTP request would ([`crate::app::execute`]): checked,
 //! with the request deadline for queries and mutations, and mended responses.
 
 use std::collections::HashMap;
@@ -33,13 +33,14 @@ use serde_json::json;
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
-use super::AppState;
-use super::graphql::{Refusal, admit, client_address, execute, operation_type, within_limits};
+use super::graphql::client_address;
+use crate::app::conform::conform;
+use crate::app::limits::RequestMeta;
+use crate::app::run::{operation_type, prepare, within_limits};
+use crate::app::{AppState, Refusal, admit, execute};
 use crate::auth::Caller;
-use crate::graphql as schema;
-use crate::graphql::conform::conform;
-use crate::graphql::limits::RequestMeta;
-use crate::graphql::reader::Reader;
+use crate::db::RequestReads;
+use crate::error::ApiError;
 use crate::guard::{CallerKey, retry_after_seconds};
 
 /// The largest message a client may send.
@@ -328,7 +329,7 @@ fn token_expired() -> Close {
 
 /// The close that answers a refused `connection_init`.
 fn refused(refusal: &Refusal) -> Close {
-    let code = if refusal.status == StatusCode::TOO_MANY_REQUESTS {
+    let code = if matches!(refusal.error, ApiError::RateLimited(_)) {
         4429
     } else {
         4403
@@ -359,8 +360,7 @@ async fn operate(
         }
         let query = request.query.clone();
         let operation_name = request.operation_name.clone();
-        let reader = Reader::of_query(&state.reads);
-        let request = schema::prepare(request, reader, &state.kept, caller, meta);
+        let request = prepare(request, RequestReads::of_query(&state.reads), &state.kept, caller);
         let mut stream = std::pin::pin!(state.schema.execute_stream(request));
         while let Some(mut response) = stream.next().await {
             conform(

@@ -10,7 +10,7 @@ use poem::http::{HeaderValue, StatusCode, header};
 use poem::web::{Data, Path};
 use poem::{Body, IntoResponse, Request, Response, handler};
 
-use crate::http::AppState;
+use crate::app::AppState;
 use assets::{ASSETS, accepts_gzip};
 
 /// The dashboard's policy: everything from relm itself, no inline script or style, never

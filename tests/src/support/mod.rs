@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use api::auth::{Claims, JwtKeys, KeySource, Role, Secret};
-use api::graphql::limits::RequestMeta;
+use api::app::limits::RequestMeta;
 use api::guard::Limits;
-use api::http::graphql::answer;
+use api::app::answer;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde_json::Value;
 use std::process::Command;
@@ -128,7 +128,7 @@ pub fn keys() -> JwtKeys {
 pub struct TestApp {
     pub db: DatabaseConnection,
     /// What an HTTP server of this app would share: the schema, keys and event bus.
-    pub state: api::http::AppState,
+    pub state: api::app::AppState,
     pub keys: JwtKeys,
     /// Keeps the database until the test ends.
     _database: TestDb,
@@ -166,7 +166,7 @@ impl TestApp {
 
     /// What another relm process on this database would share: a state of its own, with
     /// its own analytics store.
-    pub fn another_process(&self) -> api::http::AppState {
+    pub fn another_process(&self) -> api::app::AppState {
         state_on(&self.db)
     }
 
@@ -185,8 +185,8 @@ impl TestApp {
 
 /// The state of a server on `db`. Tests send many requests as one subject; budgets have
 /// tests of their own.
-fn state_on(db: &DatabaseConnection) -> api::http::AppState {
-    api::http::AppState::new(db.clone(), keys(), cipher(), true).with_limits(Limits {
+fn state_on(db: &DatabaseConnection) -> api::app::AppState {
+    api::app::AppState::new(db.clone(), keys(), cipher(), true).with_limits(Limits {
         rate_limit: 0,
         ..Limits::default()
     })
@@ -195,7 +195,7 @@ fn state_on(db: &DatabaseConnection) -> api::http::AppState {
 /// Runs `query` in `state` as the bearer of `token` (none: anonymous) along the path of an
 /// HTTP request; returns the JSON response (for a refused request, its error body).
 pub async fn run_in(
-    state: &api::http::AppState,
+    state: &api::app::AppState,
     token: Option<&str>,
     query: &str,
     variables: Value,
@@ -276,6 +276,26 @@ pub fn strings(list: &Value, key: &str) -> Vec<String> {
 }
 
 impl TestApp {
+    /// Loads the demo data set into this test's database, as `relm seed --demo` does (the
+    /// demo data lives behind the binary), with the tests' server key.
+    pub async fn seed_demo(&self) {
+        let url = self.test_db_url();
+        let output = tokio::task::spawn_blocking(move || {
+            relm_binary()
+                .args(["seed", "--demo", "--database-url", &url])
+                .env("RELM_SECRET_KEY", "5e".repeat(32))
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        assert!(
+            output.status.success(),
+            "relm seed failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
     /// Ends every database connection of this test's processes, as a PostgreSQL restart
     /// or failover would; false on SQLite, where there is no server to cut.
     pub async fn cut_connections(&self) -> bool {
@@ -408,7 +428,7 @@ pub async fn post(
 }
 
 /// Serves `state` on a free port until the test ends.
-pub async fn serve(state: api::http::AppState) -> std::net::SocketAddr {
+pub async fn serve(state: api::app::AppState) -> std::net::SocketAddr {
     let (bound, addr) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
         let _ = api::http::serve(

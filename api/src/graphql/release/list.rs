@@ -217,7 +217,7 @@ pub struct ReleaseQuery;
 impl ReleaseQuery {
     /// Releases the caller may see; newest first unless `orderBy` says otherwise.
     #[allow(clippy::too_many_arguments, reason = "the contract's arguments")]
-    #[graphql(complexity = "crate::graphql::limits::page_cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::complexity::page_cost(first, last, child_complexity)")]
     async fn releases(
         &self,
         ctx: &Context<'_>,

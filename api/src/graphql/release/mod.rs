@@ -207,7 +207,7 @@ impl Release {
     }
 
     /// The audit trail, oldest first.
-    #[graphql(complexity = "crate::graphql::limits::page_cost(first, None, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::complexity::page_cost(first, None, child_complexity)")]
     async fn events(
         &self,
         ctx: &Context<'_>,

@@ -15,9 +15,9 @@ use serde_json::json;
 
 use super::http::{Load, listen, load, post, serve_relm};
 use super::summary;
-use crate::auth::{JwtKeys, Role};
-use crate::cli::outln;
-use crate::progress::Progress;
+use api::auth::{JwtKeys, Role};
+use crate::output::outln;
+use api::progress::Progress;
 
 /// The reference schema: one field.
 struct Hello;
@@ -83,7 +83,7 @@ async fn some_release(db: &DatabaseConnection) -> anyhow::Result<(String, String
 pub async fn read(
     db: &DatabaseConnection,
     keys: JwtKeys,
-    cipher: crate::secrets::Cipher,
+    cipher: api::secrets::Cipher,
     connections: usize,
     seconds: u64,
 ) -> anyhow::Result<()> {

@@ -13,11 +13,11 @@ use serde_json::json;
 
 use super::http::{Client, post, serve_relm};
 use super::{report, run};
-use crate::auth::JwtKeys;
-use crate::cli::outln;
-use crate::http::AppState;
-use crate::ingest::signature::sign;
-use crate::time;
+use api::auth::JwtKeys;
+use crate::output::outln;
+use api::app::AppState;
+use api::ingest::signature::sign;
+use api::time;
 
 /// One keep-alive connection that posts deliveries.
 struct Sender {
@@ -102,7 +102,7 @@ async fn prepare(
 pub async fn deliveries(
     db: DatabaseConnection,
     keys: JwtKeys,
-    cipher: crate::secrets::Cipher,
+    cipher: api::secrets::Cipher,
     senders: usize,
     seconds: u64,
 ) -> anyhow::Result<()> {

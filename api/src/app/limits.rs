@@ -4,8 +4,8 @@
 //! checked every time. They run before the schema sees the request rather than in an
 //! extension: an extension puts every field of every request through its hooks.
 //!
-//! Depth and complexity are async-graphql's (complexity multiplies a connection's children
-//! by its page size, see [`page_cost`]). These checks add what they do not see:
+//! Depth and complexity are async-graphql's (`graphql::complexity`). These checks add what
+//! they do not see:
 //! - aliases and root fields counted after fragment expansion, since one fragment spread
 //!   many times runs many times;
 //! - at most one of each directive per location, as the specification requires;
@@ -21,11 +21,8 @@ use async_graphql::parser::types::{
 };
 use async_graphql::{Name, Positioned, ServerError, ServerResult, Value, Variables};
 
-use crate::queries::page::{DEFAULT_PAGE, MAX_PAGE};
+use crate::graphql::complexity::MAX_COMPLEXITY;
 
-pub const MAX_DEPTH: usize = 15;
-/// Each field costs 1; a connection's children cost as many times as its page holds.
-pub const MAX_COMPLEXITY: usize = 10_000;
 pub const MAX_ALIASES: usize = 30;
 pub const MAX_ROOT_FIELDS: usize = 30;
 /// Selections (fields, spreads, inline fragments) once fragments are expanded. Every field
@@ -34,14 +31,6 @@ pub const MAX_ROOT_FIELDS: usize = 30;
 pub const MAX_SELECTIONS: usize = 2 * MAX_COMPLEXITY;
 /// The most items a list argument or list input field may hold.
 pub const MAX_LIST_ITEMS: usize = 100;
-
-/// The complexity of a connection field: its children once per row its page may hold.
-pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
-    let rows = first.or(last).map_or(DEFAULT_PAGE, |n| {
-        u64::try_from(n).unwrap_or(0).min(MAX_PAGE)
-    });
-    (rows.max(1) as usize).saturating_mul(child_complexity) + 1
-}
 
 /// Per-request record of what the query was, for logs and metrics.
 #[derive(Default, Debug)]
@@ -57,7 +46,7 @@ impl RequestMeta {
 
     /// Notes the type of the operation of `document` a request named `name` runs.
     pub fn note(&self, document: &ExecutableDocument, name: Option<&str>) {
-        if let Some(operation) = super::selected_operation(document, name) {
+        if let Some(operation) = crate::graphql::selected_operation(document, name) {
             let _ = self.operation.set(operation_name(operation.node.ty));
         }
     }
@@ -525,15 +514,5 @@ mod tests {
             error.starts_with("variable $i.teams: text may not contain"),
             "{error}"
         );
-    }
-
-    #[test]
-    fn a_page_costs_its_children_per_row() {
-        assert_eq!(page_cost(Some(100), None, 10), 1_001);
-        assert_eq!(page_cost(None, Some(5), 10), 51);
-        assert_eq!(page_cost(None, None, 10), 201);
-        assert_eq!(page_cost(Some(0), None, 10), 11);
-        assert_eq!(page_cost(Some(-3), None, 10), 11);
-        assert_eq!(page_cost(Some(5_000), None, 10), 1_001);
     }
 }

@@ -1,6 +1,11 @@
 //! The `relm` binary: parses the command line and runs it; every failure is one line on
 //! stderr and a non-zero exit.
 
+mod bench;
+mod cli;
+mod output;
+mod seed;
+
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -16,7 +21,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = match api::cli::Cli::try_parse() {
+    let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(err)
             if matches!(
@@ -24,7 +29,7 @@ async fn main() -> ExitCode {
                 ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
             ) =>
         {
-            api::cli::print_out(&err.to_string());
+            output::print_out(&err.to_string());
             return ExitCode::SUCCESS;
         }
         Err(err) => {
@@ -34,7 +39,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match api::cli::run(cli).await {
+    match cli::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             let message = format!("{err:#}").replace('\n', " ");

@@ -13,6 +13,7 @@
 mod archetypes;
 mod deliveries;
 mod generator;
+mod rng;
 mod rows;
 
 use std::time::Instant;
@@ -24,11 +25,12 @@ use sea_orm::{
     Statement, TransactionTrait,
 };
 
-use crate::progress::Progress;
-use crate::secrets::{Cipher, Purpose};
-use crate::time;
+use api::progress::Progress;
+use api::secrets::{Cipher, Purpose};
+use api::time;
 use archetypes::{ARCHETYPES, ENVIRONMENTS};
-use generator::{ProgramGenerator, Rng};
+use generator::ProgramGenerator;
+use rng::Rng;
 use rows::{Ids, Rows, next};
 
 /// What `seed` wrote and how fast.
@@ -128,7 +130,7 @@ pub async fn seed_demo(
     // Fresh statistics, so the planner knows the tables' new sizes at once rather than
     // after autovacuum comes round (without them PostgreSQL picks slow plans for exports).
     db.execute_unprepared("ANALYZE").await?;
-    crate::commands::record_change(db, change::ChangeKind::Bulk, None, None)
+    api::commands::record_change(db, change::ChangeKind::Bulk, None, None)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     report.seconds = started.elapsed().as_secs_f64();

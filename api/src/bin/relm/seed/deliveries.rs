@@ -9,9 +9,9 @@ use entity::{delivery, ingest_alias, ingest_source};
 use serde_json::json;
 
 use super::archetypes::{Archetype, PROD_ENVS};
-use super::generator::Rng;
+use super::rng::Rng;
 use super::rows::{Ids, Rows, next};
-use crate::time;
+use api::time;
 
 const MINUTE: i64 = 60_000_000;
 

@@ -16,11 +16,12 @@ use poem::web::{Data, Path};
 use poem::{Body, Request, Response, handler};
 use tokio::sync::mpsc;
 
-use super::{Dataset, ExportError, Format, ParamError, Params};
+use super::graphql::{client_address, refused as refusal_response};
+use super::{error_response, status_of};
+use crate::app::{AppState, admit};
 use crate::auth::Role;
 use crate::error::ApiError;
-use crate::http::graphql::{admit, client_address};
-use crate::http::{AppState, error_response, status_of};
+use crate::exports::{self, Dataset, ExportError, Format, ParamError, Params};
 use crate::progress::Progress;
 
 /// Bytes handed to the connection at a time.
@@ -85,7 +86,7 @@ pub async fn export(req: &Request, Path(file): Path<String>, state: Data<&AppSta
     let authorization = req.header(header::AUTHORIZATION);
     let caller = match admit(&state, authorization, client_address(req)).await {
         Ok(caller) => caller,
-        Err(refusal) => return refused(refusal.into_response()),
+        Err(refusal) => return refused(refusal_response(refusal)),
     };
     let viewer = match caller.viewer() {
         Ok(viewer) => viewer.clone(),
@@ -105,7 +106,7 @@ pub async fn export(req: &Request, Path(file): Path<String>, state: Data<&AppSta
         Ok(params) => params,
         Err(err) => return refused(bad_parameter(&err)),
     };
-    let export = match super::resolve(&state.db, &viewer.scope, dataset, format, params).await {
+    let export = match exports::resolve(&state.db, &viewer.scope, dataset, format, params).await {
         Ok(export) => export,
         Err(ExportError::Param(err)) => return refused(bad_parameter(&err)),
         Err(ExportError::Failed(err)) => return refused(api_error(&err)),
@@ -125,7 +126,7 @@ pub async fn export(req: &Request, Path(file): Path<String>, state: Data<&AppSta
     tokio::spawn(async move {
         let started = Instant::now();
         let (dataset, format) = (export.dataset.name(), export.format.extension());
-        match super::run(&db, &cache, &export, writer, Progress::hidden()).await {
+        match exports::run(&db, &cache, &export, writer, Progress::hidden()).await {
             Ok(rows) => {
                 telemetry.record_export(dataset, format, "ok", rows);
                 tracing::info!(

@@ -9,16 +9,20 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
-use crate::auth::{JwtKeys, Role, Scope};
-use crate::config::{self, Backend, JwtConfig, JwtSettings};
-use crate::error::ApiError;
-use crate::exports::{self, Dataset, ExportError, Format, Params};
-use crate::guard::Limits;
-use crate::http::{self, AppState};
-use crate::metrics::cache::MetricsCache;
-use crate::progress::Progress;
-use crate::secrets::{self, Cipher};
-use crate::{db, graphql, seed, telemetry};
+use api::auth::{JwtKeys, Role, Scope};
+use api::config::{self, Backend, JwtConfig, JwtSettings};
+use api::error::ApiError;
+use api::exports::{self, Dataset, ExportError, Format, Params};
+use api::guard::Limits;
+use api::app::AppState;
+use api::http;
+use api::metrics::cache::MetricsCache;
+use api::progress::Progress;
+use api::secrets::{self, Cipher};
+use api::{db, graphql, telemetry};
+
+use crate::output::{outln, print_out};
+use crate::{bench, seed};
 
 /// relm: release data and analytics.
 #[derive(Parser, Debug)]
@@ -191,7 +195,7 @@ pub struct ServeArgs {
     #[arg(long, env = "RELM_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub request_timeout: Duration,
     /// Requests per second per caller, with bursts of twice that; 0 for no limit.
-    #[arg(long, env = "RELM_RATE_LIMIT", default_value_t = crate::guard::DEFAULT_RATE_LIMIT)]
+    #[arg(long, env = "RELM_RATE_LIMIT", default_value_t = api::guard::DEFAULT_RATE_LIMIT)]
     pub rate_limit: u32,
     /// How long a client may take to send a request's headers, or its body, and how long
     /// a WebSocket may go without connection_init.
@@ -302,19 +306,6 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
-/// Writes a command's output to stdout. A reader that stops early (`relm schema | head`)
-/// ends the output, not the process, where `print!` would panic on the closed pipe.
-pub fn print_out(text: &str) {
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
-}
-
-/// `println!` for a command's output, through [`print_out`].
-macro_rules! outln {
-    ($($arg:tt)*) => {
-        $crate::cli::print_out(&format!("{}\n", format_args!($($arg)*)))
-    };
-}
-pub(crate) use outln;
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -361,20 +352,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let seconds = args.seconds.max(1);
             match (args.writers, args.senders) {
                 (_, Some(senders)) => {
-                    crate::bench::ingest::deliveries(db, keys, cipher, senders.max(1), seconds)
+                    bench::ingest::deliveries(db, keys, cipher, senders.max(1), seconds)
                         .await
                 }
                 (Some(writers), None) => {
-                    crate::bench::writes(db, keys, cipher, writers.max(1), seconds).await
+                    bench::writes(db, keys, cipher, writers.max(1), seconds).await
                 }
                 (None, None) => {
                     let (iterations, writes) = (args.iterations.max(1), args.writes.max(1));
-                    crate::bench::bench(&db, &keys, &cipher, iterations, writes).await?;
+                    bench::bench(&db, &keys, &cipher, iterations, writes).await?;
                     if args.read_seconds == 0 {
                         return Ok(());
                     }
                     let connections = args.connections.max(1);
-                    crate::bench::read::read(&db, keys, cipher, connections, args.read_seconds)
+                    bench::read::read(&db, keys, cipher, connections, args.read_seconds)
                         .await
                 }
             }

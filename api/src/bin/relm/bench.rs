@@ -21,15 +21,13 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use crate::auth::{Caller, Role, Scope, Viewer};
-use crate::cli::outln;
-use crate::graphql;
-use crate::graphql::limits::RequestMeta;
-use crate::graphql::reader::Reader;
-use crate::http::AppState;
-use crate::ids::{self, NodeType};
-use crate::progress::Progress;
-use crate::time::{self, DAY_MICROS};
+use api::auth::{Caller, Role, Scope, Viewer};
+use crate::output::outln;
+use api::app::{self, limits::RequestMeta};
+use api::app::AppState;
+use api::ids::{self, NodeType};
+use api::progress::Progress;
+use api::time::{self, DAY_MICROS};
 
 const METRICS: &str = "query($filter: MetricsFilter!) { metrics(filter: $filter) {
   deploymentFrequency { deployments deploymentDays perDay band }
@@ -52,17 +50,21 @@ fn admin() -> Caller {
     })
 }
 
-async fn run(state: &AppState, query: &str, variables: Value) -> anyhow::Result<Value> {
+/// Runs `query` as an admin along the path of every request (`app::execute`).
+async fn execute(state: &AppState, query: &str, variables: Value) -> async_graphql::Response {
     let request = async_graphql::Request::new(query)
         .variables(async_graphql::Variables::from_json(variables));
-    let request = graphql::prepare(
-        request,
-        Reader::of_query(&state.reads),
-        &state.kept,
-        admin(),
-        Arc::new(RequestMeta::default()),
-    );
-    let response = state.schema.execute(request).await;
+    let meta = Arc::new(RequestMeta::default());
+    match app::execute(state, admin(), request, meta).await {
+        Ok(response) => response,
+        Err(refusal) => async_graphql::Response::from_errors(vec![
+            async_graphql::Error::from(refusal.error).into_server_error(Default::default()),
+        ]),
+    }
+}
+
+async fn run(state: &AppState, query: &str, variables: Value) -> anyhow::Result<Value> {
+    let response = execute(state, query, variables).await;
     anyhow::ensure!(
         response.errors.is_empty(),
         "query failed: {:?}",
@@ -198,8 +200,8 @@ fn same(a: Option<f64>, b: Option<f64>) -> bool {
 /// Runs the benchmark and prints its report.
 pub async fn bench(
     db: &DatabaseConnection,
-    keys: &crate::auth::JwtKeys,
-    cipher: &crate::secrets::Cipher,
+    keys: &api::auth::JwtKeys,
+    cipher: &api::secrets::Cipher,
     iterations: usize,
     writes: usize,
 ) -> anyhow::Result<()> {
@@ -330,8 +332,8 @@ pub async fn bench(
 /// failed write by code: the target is none.
 pub async fn writes(
     db: DatabaseConnection,
-    keys: crate::auth::JwtKeys,
-    cipher: crate::secrets::Cipher,
+    keys: api::auth::JwtKeys,
+    cipher: api::secrets::Cipher,
     writers: usize,
     seconds: u64,
 ) -> anyhow::Result<()> {
@@ -377,10 +379,7 @@ pub async fn writes(
                     (ADD_ITEM, json!({"i": {"releaseId": release, "title": format!("bench {n}"), "kind": "CHORE"}}))
                 };
                 let started = Instant::now();
-                let request = async_graphql::Request::new(query)
-                    .variables(async_graphql::Variables::from_json(input));
-                let request = graphql::prepare(request, Reader::of_query(&state.reads), &state.kept, admin(), Arc::new(RequestMeta::default()));
-                let response = state.schema.execute(request).await;
+                let response = execute(&state, query, input).await;
                 latencies.push(started.elapsed());
                 if let Some(error) = response.errors.first() {
                     let code = error

@@ -9,10 +9,10 @@ use anyhow::Context;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-use crate::guard::Limits;
-use crate::http::AppState;
-use crate::http::server::serve_endpoint;
-use crate::progress::Progress;
+use api::guard::Limits;
+use api::app::AppState;
+use api::http::server::serve_endpoint;
+use api::progress::Progress;
 
 /// One keep-alive connection.
 pub struct Client {
@@ -94,14 +94,14 @@ pub async fn listen(endpoint: impl poem::Endpoint + 'static) -> anyhow::Result<S
 /// the state they share.
 pub async fn serve_relm(
     db: &sea_orm::DatabaseConnection,
-    keys: crate::auth::JwtKeys,
-    cipher: crate::secrets::Cipher,
+    keys: api::auth::JwtKeys,
+    cipher: api::secrets::Cipher,
 ) -> anyhow::Result<(AppState, SocketAddr)> {
     let state = AppState::new(db.clone(), keys, cipher, false).with_limits(Limits {
         rate_limit: 0,
         ..Limits::default()
     });
-    let addr = listen(crate::http::app(state.clone())).await?;
+    let addr = listen(api::http::app(state.clone())).await?;
     Ok((state, addr))
 }
 

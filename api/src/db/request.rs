@@ -1,39 +1,50 @@
 //! Where one request's reads go.
 //!
-//! A query reads through the process's read connections (`db::Reads`). A mutation's
+//! A query reads through the process's read connections ([`Reads`]). A mutation's
 //! transaction stays open until the mutation's answer is built: its nested fields read
 //! through that transaction, on the connection that wrote, and it commits before the
-//! response leaves ([`Reader::commit_pending`]). So an answer always shows what was
+//! response leaves ([`RequestReads::commit_pending`]). So an answer always shows what was
 //! written, and a write that committed never answers with an error because a read after it
-//! failed (lifecycle.md's "one mutation, one transaction"; interface.md, faults).
+//! failed.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, ExecResult, QueryResult, Statement};
+use sea_orm::{
+    ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, Statement,
+};
 use tokio::sync::Mutex;
 
-use crate::commands::transaction::Open;
-use crate::db::Reads;
+use super::Reads;
 use crate::error::ApiResult;
-use crate::events::EventBus;
 
-/// The reads of one request (cheap to clone: clones share the pending transaction).
+/// A write whose transaction is done but not committed (`commands::transaction::Open`).
+#[async_trait::async_trait]
+pub trait OpenWrite: Send + Sync {
+    /// The transaction, to read what the write changed before anyone else sees it.
+    fn transaction(&self) -> &DatabaseTransaction;
+    /// Commits, then tells whoever waits for the write's events.
+    async fn commit(self: Box<Self>) -> ApiResult<()>;
+    /// Rolls back: nothing the write did happens.
+    async fn rollback(self: Box<Self>);
+}
+
+/// The reads of one request (cheap to clone: clones share the pending write).
 #[derive(Clone)]
-pub struct Reader {
+pub struct RequestReads {
     reads: Reads,
-    /// A mutation request's slot for the transaction of the mutation that ran last.
+    /// A mutation request's slot for the write of the mutation that ran last.
     pending: Option<Arc<Pending>>,
 }
 
 #[derive(Default)]
 struct Pending {
-    open: Mutex<Option<Open>>,
-    /// Whether `open` holds a transaction, checked without the lock.
+    open: Mutex<Option<Box<dyn OpenWrite>>>,
+    /// Whether `open` holds a write, checked without the lock.
     held: AtomicBool,
 }
 
-impl Reader {
+impl RequestReads {
     /// Reads for a query or subscription: the read connections.
     pub fn of_query(reads: &Reads) -> Self {
         Self {
@@ -42,7 +53,7 @@ impl Reader {
         }
     }
 
-    /// Reads for a mutation request, which may keep a transaction open.
+    /// Reads for a mutation request, which may keep a write open.
     pub fn of_mutation(reads: &Reads) -> Self {
         Self {
             reads: reads.clone(),
@@ -50,14 +61,14 @@ impl Reader {
         }
     }
 
-    /// Whether a command's transaction may be left open for this request to read through.
-    pub fn keeps_transactions(&self) -> bool {
+    /// Whether a write may be left open for this request to read through.
+    pub fn keeps_writes(&self) -> bool {
         self.pending.is_some()
     }
 
     /// Reads go through `open` until it is committed. Mutations run one after another, so
     /// the one before has been committed by [`Self::commit_pending`] first.
-    pub async fn park(&self, open: Open) {
+    pub async fn park(&self, open: Box<dyn OpenWrite>) {
         if let Some(pending) = &self.pending {
             let mut slot = pending.open.lock().await;
             *slot = Some(open);
@@ -65,22 +76,22 @@ impl Reader {
         }
     }
 
-    /// Commits the transaction left open, if any, and publishes its events.
-    pub async fn commit_pending(&self, bus: &EventBus) -> ApiResult<()> {
+    /// Commits the write left open, if any.
+    pub async fn commit_pending(&self) -> ApiResult<()> {
         match self.take().await {
-            Some(open) => open.commit(bus).await,
+            Some(open) => open.commit().await,
             None => Ok(()),
         }
     }
 
-    /// Rolls back the transaction left open, if any (the request ran out of time).
+    /// Rolls back the write left open, if any (the request ran out of time).
     pub async fn discard_pending(&self) {
         if let Some(open) = self.take().await {
             open.rollback().await;
         }
     }
 
-    async fn take(&self) -> Option<Open> {
+    async fn take(&self) -> Option<Box<dyn OpenWrite>> {
         let pending = self.pending.as_ref()?;
         let open = pending.open.lock().await.take();
         pending.held.store(false, Ordering::Release);
@@ -110,7 +121,7 @@ impl Reader {
 }
 
 #[async_trait::async_trait]
-impl ConnectionTrait for Reader {
+impl ConnectionTrait for RequestReads {
     fn get_database_backend(&self) -> DbBackend {
         self.reads.get_database_backend()
     }

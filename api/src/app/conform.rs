@@ -68,7 +68,7 @@ pub fn conform(
     let Ok(document) = async_graphql::parser::parse_query(query) else {
         return;
     };
-    let Some(operation) = super::selected_operation(&document, operation_name) else {
+    let Some(operation) = crate::graphql::selected_operation(&document, operation_name) else {
         return;
     };
     let root = match operation.node.ty {

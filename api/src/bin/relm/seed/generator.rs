@@ -8,44 +8,14 @@ use entity::*;
 
 use super::archetypes::*;
 use super::in_year_end_freeze;
+use super::rng::Rng;
 use super::rows::{Ids, Rows, next};
-use crate::time;
+use api::time;
 
 const MINUTE: i64 = 60_000_000;
 const HOUR: i64 = 60 * MINUTE;
 const DAY: i64 = 24 * HOUR;
 const WEEK: i64 = 7 * DAY;
-
-/// Small deterministic generator (SplitMix64), so demo data is the same on every machine.
-pub(super) struct Rng(pub(super) u64);
-
-impl Rng {
-    pub(super) fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    pub(super) fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    pub(super) fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-
-    /// Uniform in [lo, hi).
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.unit() * (hi - lo) as f64) as i64
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[(self.next() % items.len() as u64) as usize]
-    }
-}
 
 pub(super) struct ProgramGenerator<'a> {
     pub(super) archetype: &'a Archetype,

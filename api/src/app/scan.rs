@@ -6,10 +6,9 @@
 //! comments, and refuses documents nested deeper than any real query or with more tokens
 //! than any real query needs.
 
-/// Deepest nesting of `[`, `{` and `(` a document may have. Selection sets alone are
-/// limited to [`super::limits::MAX_DEPTH`] fields deep, and input values seldom nest more
-/// than a few levels.
-pub const MAX_NESTING: usize = 64;
+/// Deepest nesting of `[`, `{` and `(` a document may have: selection sets alone are
+/// limited to `MAX_DEPTH` fields deep, and input values seldom nest more than a few levels.
+pub use crate::graphql::complexity::MAX_NESTING;
 /// Most tokens a document may have: GraphiQL's introspection query has about 300.
 pub const MAX_TOKENS: usize = 10_000;
 

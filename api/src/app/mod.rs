@@ -1,0 +1,121 @@
+//! The application: what every request shares ([`AppState`]) and the path every GraphQL
+//! request takes, whether it came over HTTP, a WebSocket or from a test:
+//!
+//! 1. [`admit`]: the token is read without the database, the caller's budget is spent, the
+//!    token's programs are resolved: the `Caller`, or a refusal before anything runs;
+//! 2. [`run::execute`]: the document's shape is checked on its text ([`scan`]), then its
+//!    limits once parsed ([`limits`], each document checked once and kept in
+//!    [`documents`]), then the schema runs it within the deadline, its reads going through
+//!    the request's [`RequestReads`](crate::db::RequestReads) (a mutation's through its own
+//!    open write, committed before the answer leaves);
+//! 3. [`conform`]: the response is mended where async-graphql departs from the
+//!    specification.
+//!
+//! HTTP handlers (`http`), the WebSocket protocol (`http::ws`) and exports' admission all
+//! call into here; nothing here knows HTTP.
+
+pub mod admit;
+pub mod conform;
+pub mod documents;
+pub mod limits;
+pub mod run;
+pub mod scan;
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::{JwtKeys, ProgramIds};
+use crate::db::{self, Reads};
+use crate::events::EventBus;
+use crate::graphql::loaders::KeptRows;
+use crate::graphql::{self as schema, RelmSchema};
+use crate::guard::{Limits, RateLimiter};
+use crate::metrics::cache::MetricsCache;
+use crate::secrets::{Cipher, Purpose};
+use crate::telemetry::Telemetry;
+use conform::OutputTypes;
+use documents::Documents;
+
+pub use admit::{Refusal, admit};
+pub use run::{answer, execute};
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: RelmSchema,
+    pub db: DatabaseConnection,
+    /// Connections for the reads of GraphQL requests.
+    pub reads: Reads,
+    pub keys: Arc<JwtKeys>,
+    /// Program keys of tokens, resolved once.
+    pub program_ids: Arc<ProgramIds>,
+    /// Programs and environments, read once.
+    pub kept: KeptRows,
+    pub telemetry: Arc<Telemetry>,
+    pub bus: EventBus,
+    /// This process's analytics store, shared by every metrics query.
+    pub analytics: Arc<MetricsCache>,
+    pub graphiql: bool,
+    pub limits: Limits,
+    /// Request budgets of every caller.
+    pub limiter: Arc<RateLimiter>,
+    /// Parsed documents of recent queries.
+    pub documents: Arc<Documents>,
+    /// The schema's field types, to mend responses (`graphql::conform`).
+    pub types: Arc<OutputTypes>,
+    /// The server key, which seals and opens stored secrets.
+    pub cipher: Cipher,
+    /// A secret sealed with the server key that no sender knows, checked in place of the
+    /// secrets an unknown key lacks (`commands::source::secrets_to_check`).
+    pub stand_in: Arc<str>,
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, keys: JwtKeys, cipher: Cipher, graphiql: bool) -> Self {
+        let bus = EventBus::new(db.get_database_backend());
+        let analytics = Arc::new(MetricsCache::default());
+        let reads = Reads::new(&db, db::READ_CONNECTIONS);
+        let schema = schema::build_schema(
+            db.clone(),
+            bus.clone(),
+            analytics.clone(),
+            cipher.clone(),
+            graphiql,
+        );
+        // A value that fails to seal only makes unknown keys cost less than known ones.
+        let stand_in = cipher
+            .new_secret(Purpose::IngestSource)
+            .map(|secret| secret.sealed)
+            .unwrap_or_default();
+        let limits = Limits::default();
+        Self {
+            types: Arc::new(OutputTypes::of(&schema.sdl())),
+            schema,
+            analytics,
+            bus,
+            db,
+            reads,
+            keys: Arc::new(keys),
+            program_ids: Arc::default(),
+            kept: KeptRows::default(),
+            documents: Arc::default(),
+            telemetry: Arc::new(Telemetry::default()),
+            graphiql,
+            limiter: Arc::new(RateLimiter::new(limits.rate_limit)),
+            limits,
+            cipher,
+            stand_in: stand_in.into(),
+        }
+    }
+
+    /// The same state with other limits.
+    pub fn with_limits(self, limits: Limits) -> Self {
+        Self {
+            limiter: Arc::new(RateLimiter::new(limits.rate_limit)),
+            limits,
+            ..self
+        }
+    }
+}
+
