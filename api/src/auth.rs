@@ -148,10 +148,7 @@ impl Viewer {
         if self.role >= role {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(format!(
-                "this needs the {} role or above",
-                role.claim().to_uppercase()
-            )))
+            Err(forbidden(role))
         }
     }
 
@@ -234,6 +231,14 @@ impl ProgramIds {
         ids.dedup();
         Ok(ids)
     }
+}
+
+/// `FORBIDDEN` for a caller below `role`.
+pub fn forbidden(role: Role) -> ApiError {
+    ApiError::Forbidden(format!(
+        "this needs the {} role or above",
+        role.claim().to_uppercase()
+    ))
 }
 
 /// Who is calling: the outcome of reading the `Authorization` header.

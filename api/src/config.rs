@@ -130,7 +130,7 @@ pub fn sqlite_file(url: &str) -> anyhow::Result<PathBuf> {
     let file = rest.split('?').next().unwrap_or_default();
     anyhow::ensure!(
         !file.is_empty() && file != ":memory:",
-        "an in-memory SQLite database has no place for a generated secret: set RELM_JWT_SECRET"
+        "an in-memory SQLite database has no place for a generated key: set RELM_JWT_SECRET and RELM_SECRET_KEY"
     );
     Ok(PathBuf::from(file))
 }

@@ -187,27 +187,43 @@ impl EventBus {
         }
     }
 
-    /// Publishes the events committed after the last one published, in id order.
+    /// Publishes the events committed while nobody listened, in id order. Ids are taken in
+    /// insert order, not commit order, so the look starts [`OVERLAP`] ids before the latest
+    /// published (those already published are passed over), and goes on page by page.
     async fn catch_up(&self, db: &DatabaseConnection, seen: &mut Seen) {
-        let after = seen.latest;
-        let missed: Result<Vec<i64>, _> = release_event::Entity::find()
-            .select_only()
-            .column(release_event::Column::Id)
-            .filter(release_event::Column::Id.gt(after))
-            .order_by_asc(release_event::Column::Id)
-            .limit(CATCH_UP)
-            .into_tuple()
-            .all(db)
-            .await;
-        match missed {
-            Ok(ids) => self.publish_ids(db, &ids, seen).await,
-            Err(err) => tracing::warn!(%err, "cannot catch up on events"),
+        let mut after = seen.latest - OVERLAP;
+        loop {
+            let missed: Result<Vec<i64>, _> = release_event::Entity::find()
+                .select_only()
+                .column(release_event::Column::Id)
+                .filter(release_event::Column::Id.gt(after))
+                .order_by_asc(release_event::Column::Id)
+                .limit(CATCH_UP_PAGE)
+                .into_tuple()
+                .all(db)
+                .await;
+            match missed {
+                Ok(ids) if ids.is_empty() => break,
+                Ok(ids) => {
+                    after = ids.last().copied().unwrap_or(after);
+                    self.publish_ids(db, &ids, seen).await;
+                }
+                Err(err) => {
+                    tracing::warn!(%err, "cannot catch up on events");
+                    break;
+                }
+            }
         }
     }
 }
 
-/// The most events one catch-up publishes.
-const CATCH_UP: u64 = 10_000;
+/// How many ids before the latest one published a catch-up looks again: events whose
+/// transaction took its id earlier but committed later. Fewer than [`BUFFER`], the ids
+/// [`Seen`] remembers.
+const OVERLAP: i64 = 256;
+
+/// Events read at a time by a catch-up.
+const CATCH_UP_PAGE: u64 = 1_000;
 
 /// The ids of events this process published lately, so that one both notified and caught up
 /// on is published once.

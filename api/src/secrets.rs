@@ -245,15 +245,25 @@ fn load_or_create(path: &Path) -> anyhow::Result<Cipher> {
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     }
     let key = random::<KEY_BYTES>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let mut file = std::fs::OpenOptions::new()
+    // Written whole beside it, then renamed: a crash leaves no half key behind. A process
+    // that made one first keeps its own (hard_link fails when the name exists).
+    let temporary = path.with_extension(format!("key.{}.tmp", std::process::id()));
+    let written = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(STANDARD.encode(key).as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(Cipher::from_bytes(&key))
+        .open(&temporary)
+        .and_then(|mut file| {
+            file.write_all(STANDARD.encode(key).as_bytes())?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::hard_link(&temporary, path));
+    std::fs::remove_file(&temporary).ok();
+    match written {
+        Ok(()) => Ok(Cipher::from_bytes(&key)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load_or_create(path),
+        Err(e) => Err(e).with_context(|| format!("cannot create {}", path.display())),
+    }
 }
 
 #[cfg(test)]

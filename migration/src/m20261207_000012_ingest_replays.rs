@@ -4,7 +4,9 @@ use sea_orm_migration::{prelude::*, schema::*};
 /// `deployment_status.id`, GitLab's deployment and status, PagerDuty's event id), unique per
 /// source, so a captured request resent under a new delivery id applies nothing; a
 /// deployment or incident remembers when the last event relm applied to it occurred, so an
-/// older event cannot undo a later state.
+/// older event cannot undo a later state. Rows from before are given what can be known
+/// without reading payloads: PagerDuty's fact is its delivery id, and an ingested
+/// deployment's or incident's last event is its latest time.
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -40,6 +42,22 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        let db = manager.get_connection();
+        db.execute_unprepared(
+            "UPDATE deliveries SET fact_id = external_id WHERE source_id IN \
+             (SELECT id FROM ingest_sources WHERE kind = 'PAGERDUTY')",
+        )
+        .await?;
+        db.execute_unprepared(
+            "UPDATE deployments SET last_event_at = COALESCE(finished_at, started_at) \
+             WHERE source_id IS NOT NULL",
+        )
+        .await?;
+        db.execute_unprepared(
+            "UPDATE incidents SET last_event_at = COALESCE(resolved_at, opened_at) \
+             WHERE source_id IS NOT NULL",
+        )
+        .await?;
         Ok(())
     }
 

@@ -591,7 +591,7 @@ fn hostile_ingest_keys_never_reach_the_log() {
             .unwrap();
         write!(
             stream,
-            "POST {path} HTTP/1.1\r\nHost: relm\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+            "POST {path} HTTP/1.1\r\nHost: relm\r\nContent-Type: application/json\r\nX-Relm-Signature-256: sha256=00\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
         )
         .unwrap();
         let mut response = String::new();
@@ -601,7 +601,8 @@ fn hostile_ingest_keys_never_reach_the_log() {
     let forged = "/v1/ingest/k%0A2026-12-07T00:00:00Z%20%20INFO%20relm:%20forged%1B%5B31m";
     assert!(post(forged).starts_with("HTTP/1.1 401"));
     assert!(post(&format!("/v1/ingest/{}", "x".repeat(60_000))).starts_with("HTTP/1.1 "));
-    // A key that could be one is logged, so the log is being written.
+    // A key that could be one, of a request offering a proof, is logged: the log is being
+    // written.
     assert!(post("/v1/ingest/no-such-source").starts_with("HTTP/1.1 401"));
     let pid = child.id().to_string();
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();

@@ -5,8 +5,8 @@
 use std::collections::HashSet;
 use std::io::Cursor;
 
-use api::auth::Role;
 use api::app::AppState;
+use api::auth::Role;
 use api::http::app as router;
 use poem::http::StatusCode;
 use poem::test::TestClient;

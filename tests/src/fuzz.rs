@@ -16,8 +16,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use api::auth::Role;
 use api::app::AppState;
+use api::auth::Role;
 use api::http::app as router;
 use async_graphql::parser::types::{BaseType, Type, TypeKind, TypeSystemDefinition};
 use poem::{Endpoint, EndpointExt};

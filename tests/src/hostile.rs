@@ -4,10 +4,10 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use api::app::AppState;
 use api::auth::Role;
 use api::error::ApiError;
 use api::guard::Limits;
-use api::app::AppState;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

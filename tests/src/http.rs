@@ -1,7 +1,7 @@
 //! The HTTP surface: GraphQL over HTTP, health, readiness, metrics, limits.
 
-use api::auth::Role;
 use api::app::AppState;
+use api::auth::Role;
 use api::http::app;
 use poem::http::StatusCode;
 use poem::test::{TestClient, TestResponse};

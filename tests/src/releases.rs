@@ -188,3 +188,36 @@ async fn a_mutation_answers_from_its_own_transaction() {
         .await;
     assert_eq!(read["node"]["name"], "Spring");
 }
+
+#[tokio::test]
+async fn each_mutation_of_a_request_commits_with_its_own_answer() {
+    let (app, _) = TestApp::with_fixture().await;
+    let create = |alias: &str, name: &str| {
+        format!(
+            "{alias}: createRelease(input: {{ programKey: \"PAY\", version: \"9.0\", name: \"{name}\", type: MINOR }}) {{ version name }}"
+        )
+    };
+    let mutation = format!(
+        "mutation {{ {} {} }}",
+        create("a", "first"),
+        create("b", "second")
+    );
+    let answer = app
+        .run_as(Role::ReleaseManager, None, &mutation, json!({}))
+        .await;
+    // b is refused on its own (the version is taken by a); a committed before b ran.
+    assert_eq!(
+        answer["errors"].as_array().map(Vec::len),
+        Some(1),
+        "{answer}"
+    );
+    assert_eq!(answer["errors"][0]["path"], json!(["b"]));
+    assert_eq!(answer["errors"][0]["extensions"]["code"], "CONFLICT");
+    let stored = app
+        .admin(
+            "{ release(programKey: \"PAY\", version: \"9.0\") { name } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(stored["release"]["name"], "first");
+}

@@ -4,8 +4,8 @@
 //! never a source's, keys that cannot be keys are refused unread, and secrets are stored
 //! sealed.
 
-use api::guard::Limits;
 use api::app::AppState;
+use api::guard::Limits;
 use api::ingest::signature::{sign, sign_standard};
 use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::{Value, json};
@@ -440,6 +440,9 @@ async fn unsigned_requests_spend_their_address_budget_never_a_sources() {
     let (third, limited) = post(addr, "/v1/ingest/mob-ci", &forged, body.as_bytes()).await;
     assert_eq!((first, second, third), (401, 401, 429), "{limited}");
     assert_eq!(limited["error"]["code"], "RATE_LIMITED");
+    // A request that offers no proof at all is refused before it is read: still 429.
+    let (status, _) = post(addr, "/v1/ingest/mob-ci", &[], b"{}").await;
+    assert_eq!(status, 429);
     // The sender that signs is not held up by them, from the same address.
     let (status, answer) = post(
         addr,

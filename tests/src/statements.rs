@@ -186,3 +186,44 @@ async fn sqlite_keeps_one_plan_per_statement_and_no_memory_statistics() {
         assert_eq!(row.try_get_by_index::<i32>(0).unwrap(), 1, "{option}");
     }
 }
+
+/// Ingest sources and deliveries batch their nested fields too: as many statements for ten
+/// sources as for one, and for a page of 100 deliveries as for a page of 10.
+#[tokio::test]
+async fn sources_and_deliveries_cost_a_fixed_number_of_statements() {
+    let app = TestApp::empty().await;
+    app.seed_demo().await;
+    let count = |query: &'static str| {
+        let app = &app;
+        async move {
+            let before = app.state.reads.statements();
+            app.admin(query, json!({})).await;
+            app.state.reads.statements() - before
+        }
+    };
+    let sources = "{ ingestSources { key lastDeliveryAt environmentAliases { external environment { name } } } }";
+    let one = "{ ingestSources(programKey: \"PAY\") { key lastDeliveryAt environmentAliases { external environment { name } } } }";
+    // sources + aliases + last deliveries, and environments once (the process keeps them)
+    let first = count(sources).await;
+    assert_eq!(first, 4, "{first} statements for every source");
+    let all = count(sources).await;
+    assert_eq!(all, 3, "{all} statements for every source, environments kept");
+    assert_eq!(count(one).await, all + 1, "one program's sources, its key resolved");
+    let page = |first: u32| {
+        let app = &app;
+        async move {
+            let query = format!(
+                "{{ deliveries(first: {first}) {{ nodes {{ status source {{ key }} release {{ version }} deployment {{ status }} incident {{ title }} }} }} }}"
+            );
+            let before = app.state.reads.statements();
+            let data = app.admin(&query, json!({})).await;
+            assert_eq!(data["deliveries"]["nodes"].as_array().map(Vec::len), Some(first as usize));
+            app.state.reads.statements() - before
+        }
+    };
+    // page + sources + releases + deployments + incidents, whatever the page's size (a
+    // small page may have no incident, and then no statement for incidents)
+    let (small, large) = (page(10).await, page(100).await);
+    assert!(small <= 5, "a page of 10 deliveries took {small} statements");
+    assert!(large <= 5, "a page of 100 deliveries took {large} statements");
+}

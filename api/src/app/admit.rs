@@ -55,13 +55,13 @@ pub async fn admit(
             retry_after: Some(retry_after_seconds(wait)),
         });
     }
-    let caller = credentials
-        .caller(&state.db, &state.program_ids)
-        .await
-        .map_err(Refusal::new)?;
+    let caller = crate::db::once_more_if_lost(&state.db, || {
+        credentials.clone().caller(&state.db, &state.program_ids)
+    })
+    .await
+    .map_err(Refusal::new)?;
     match caller.viewer() {
         Ok(_) => Ok(caller),
         Err(err) => Err(Refusal::new(err)),
     }
 }
-

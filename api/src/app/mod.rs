@@ -15,6 +15,7 @@
 //! call into here; nothing here knows HTTP.
 
 pub mod admit;
+pub mod commit;
 pub mod conform;
 pub mod documents;
 pub mod limits;
@@ -43,7 +44,11 @@ pub use run::{answer, execute};
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
+    /// The schema that runs queries and subscriptions.
     pub schema: RelmSchema,
+    /// The same schema for mutations, with each mutation's commit ([`commit`]): a schema
+    /// extension runs for every field, so queries keep the schema without it.
+    pub mutations: RelmSchema,
     pub db: DatabaseConnection,
     /// Connections for the reads of GraphQL requests.
     pub reads: Reads,
@@ -76,13 +81,17 @@ impl AppState {
         let bus = EventBus::new(db.get_database_backend());
         let analytics = Arc::new(MetricsCache::default());
         let reads = Reads::new(&db, db::READ_CONNECTIONS);
-        let schema = schema::build_schema(
-            db.clone(),
-            bus.clone(),
-            analytics.clone(),
-            cipher.clone(),
-            graphiql,
-        );
+        let builder = || {
+            schema::schema_builder(
+                db.clone(),
+                bus.clone(),
+                analytics.clone(),
+                cipher.clone(),
+                graphiql,
+            )
+        };
+        let schema = builder().finish();
+        let mutations = builder().extension(commit::CommitEachMutation).finish();
         // A value that fails to seal only makes unknown keys cost less than known ones.
         let stand_in = cipher
             .new_secret(Purpose::IngestSource)
@@ -92,6 +101,7 @@ impl AppState {
         Self {
             types: Arc::new(OutputTypes::of(&schema.sdl())),
             schema,
+            mutations,
             analytics,
             bus,
             db,
@@ -118,4 +128,3 @@ impl AppState {
         }
     }
 }
-

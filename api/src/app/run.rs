@@ -3,8 +3,8 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use async_graphql::parser::types::OperationType;
 use async_graphql::ServerResult;
+use async_graphql::parser::types::OperationType;
 
 use super::admit::Refusal;
 use super::conform::conform;
@@ -50,15 +50,16 @@ pub async fn execute(
     }
     let query = request.query.clone();
     let operation_name = request.operation_name.clone();
-    let reads = if meta.is_mutation() {
-        RequestReads::of_mutation(&state.reads)
+    let (reads, schema) = if meta.is_mutation() {
+        (RequestReads::of_mutation(&state.reads), &state.mutations)
     } else {
-        RequestReads::of_query(&state.reads)
+        (RequestReads::of_query(&state.reads), &state.schema)
     };
     let request = prepare(request, reads.clone(), &state.kept, caller);
     let deadline = state.limits.request_timeout;
-    let executed = tokio::time::timeout(deadline, state.schema.execute(request)).await;
-    // The last mutation's write commits once its answer is built.
+    let executed = tokio::time::timeout(deadline, schema.execute(request)).await;
+    // Every mutation field commits its own write (`commit`); none is left but after a
+    // deadline, and then it is rolled back.
     let committed = match &executed {
         Ok(_) => reads.commit_pending().await,
         Err(_) => {
@@ -115,7 +116,6 @@ pub fn operation_type(request: &async_graphql::Request) -> Option<OperationType>
     schema::selected_operation(&document, request.operation_name.as_deref())
         .map(|operation| operation.node.ty)
 }
-
 
 /// Attaches what one request needs: its caller, where it reads, and fresh DataLoaders
 /// (sharing the process's `kept` rows).

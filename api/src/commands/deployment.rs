@@ -158,7 +158,7 @@ pub async fn complete(
         ));
     }
     recordable("status", status)?;
-    let found = Visible::new(txn, &viewer.scope)
+    let found = Visible::new(txn, viewer)
         .deployment(input.deployment_id)
         .await?
         .or_not_found("deployment")?;

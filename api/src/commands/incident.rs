@@ -62,7 +62,7 @@ pub async fn record(
     }
 
     // The deployment names its release, the release its program; what is given must agree.
-    let visible = Visible::new(txn, &viewer.scope);
+    let visible = Visible::new(txn, viewer);
     let deployment = match deployment_id {
         Some(id) => Some(visible.deployment(id).await?.or_not_found("deployment")?),
         None => None,
@@ -130,7 +130,7 @@ pub async fn resolve(
     input: &Resolution,
 ) -> ApiResult<Change<incident::Model>> {
     viewer.require(Role::ReleaseManager)?;
-    let found = Visible::new(txn, &viewer.scope)
+    let found = Visible::new(txn, viewer)
         .incident(input.incident_id)
         .await?
         .or_not_found("incident")?;
@@ -182,7 +182,7 @@ pub async fn update(
         .as_deref()
         .map(|t| validate::name("title", t))
         .transpose()?;
-    let visible = Visible::new(txn, &viewer.scope);
+    let visible = Visible::new(txn, viewer);
     let found = visible
         .incident(input.incident_id)
         .await?
@@ -265,7 +265,7 @@ pub async fn reopen(
     note: Option<String>,
 ) -> ApiResult<Change<incident::Model>> {
     viewer.require(Role::ReleaseManager)?;
-    let found = Visible::new(txn, &viewer.scope)
+    let found = Visible::new(txn, viewer)
         .incident(incident_id)
         .await?
         .or_not_found("incident")?;

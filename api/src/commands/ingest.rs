@@ -29,6 +29,7 @@ use crate::ingest::{
     DeploymentFact, EnvironmentName, Fact, Headers, IncidentChange, IncidentFact, Incoming,
     OpenedIncident, Proof, ReleaseHints, version_of_ref,
 };
+use crate::queries::derived::unplanned;
 use crate::queries::{OrNotFound, Visible};
 use crate::time;
 
@@ -136,7 +137,7 @@ pub async fn link(
     input: &Link,
 ) -> ApiResult<Change<delivery::Model>> {
     viewer.require(Role::ReleaseManager)?;
-    let visible = Visible::new(txn, &viewer.scope);
+    let visible = Visible::new(txn, viewer);
     let found = visible
         .delivery(input.delivery_id)
         .await?
@@ -281,11 +282,6 @@ fn refused_by_rules(err: &ApiError) -> bool {
     )
 }
 
-/// Whether compliance counts a delivery of this status (metrics.md: unplanned deployments).
-fn unplanned(status: DeliveryStatus) -> bool {
-    matches!(status, DeliveryStatus::Unmatched | DeliveryStatus::Rejected)
-}
-
 /// Writes what the delivery became; the change feed hears of it when compliance counts it
 /// now or counted it before.
 async fn finish(
@@ -354,7 +350,7 @@ async fn match_release(
     viewer: &Viewer,
     hints: &ReleaseHints,
 ) -> ApiResult<Result<release::Model, String>> {
-    let visible = Visible::new(txn, &viewer.scope);
+    let visible = Visible::new(txn, viewer);
     let by_version = |version: String| {
         visible
             .releases()
@@ -632,7 +628,7 @@ async fn open(
 ) -> ApiResult<Applied> {
     let release = match_release(txn, viewer, &opened.release).await?.ok();
     let window = i64::from(source.attribution_window_hours) * time::HOUR_MICROS;
-    let mut latest = Visible::new(txn, &viewer.scope)
+    let mut latest = Visible::new(txn, viewer)
         .deployments()
         .filter(deployment::Column::IsRollback.eq(false))
         .filter(deployment::Column::Status.eq(DeploymentStatus::Succeeded))
@@ -655,7 +651,7 @@ async fn open(
         .order_by_desc(deployment::Column::Id)
         .one(txn)
         .await?;
-    let program = Visible::new(txn, &viewer.scope)
+    let program = Visible::new(txn, viewer)
         .program(source.program_id)
         .await?
         .ok_or_else(|| ApiError::Internal("an ingest source's program is missing".into()))?;

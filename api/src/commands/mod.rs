@@ -96,7 +96,7 @@ pub async fn lock_release(
         update = update.filter(releases::Column::Revision.eq(expected));
     }
     let updated = update.exec(txn).await?.rows_affected;
-    let release = Visible::new(txn, &viewer.scope)
+    let release = Visible::new(txn, viewer)
         .release(release_id)
         .await?
         .or_not_found("release")?;
@@ -227,7 +227,7 @@ pub async fn visible_program(
     field: &str,
     key: &str,
 ) -> ApiResult<programs::Model> {
-    Visible::new(txn, &viewer.scope)
+    Visible::new(txn, viewer)
         .program_by_key(key)
         .await?
         .ok_or_else(|| not_found(format!("{field}: program {key}")))

@@ -297,8 +297,8 @@ pub async fn update(
     Ok(Change::new(release, Some(event)))
 }
 
-/// `FREEZE_CONFLICT` when `at` (named `what`) falls in a freeze window of the release's
-/// program or a global one; EMERGENCY releases are exempt.
+/// `FREEZE_CONFLICT` when `at` (named `what`) falls in a freeze window that binds the
+/// release (`queries::derived::freeze_covering`).
 pub async fn check_freeze(
     txn: &impl ConnectionTrait,
     release: &release::Model,
@@ -306,9 +306,6 @@ pub async fn check_freeze(
     at: i64,
     can_override: bool,
 ) -> ApiResult<()> {
-    if release.release_type == ReleaseType::Emergency {
-        return Ok(());
-    }
     match freeze_covering(txn, release, at).await? {
         Some(window) => Err(freeze_conflict(what, at, &window, can_override)),
         None => Ok(()),
@@ -328,8 +325,7 @@ async fn guard_freeze(
         check_freeze(txn, release, what, at, true).await?;
         return Ok(false);
     }
-    Ok(release.release_type != ReleaseType::Emergency
-        && freeze_covering(txn, release, at).await?.is_some())
+    Ok(freeze_covering(txn, release, at).await?.is_some())
 }
 
 pub async fn transition(

@@ -171,7 +171,7 @@ pub async fn update_action(
         .change()
         .map(|o| validate::optional_name("owner", o.as_deref()))
         .transpose()?;
-    let found = Visible::new(txn, &viewer.scope)
+    let found = Visible::new(txn, viewer)
         .improvement_action(input.action_id)
         .await?
         .or_not_found("improvement action")?;

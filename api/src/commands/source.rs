@@ -213,7 +213,7 @@ async fn managed(
     id: i64,
 ) -> ApiResult<ingest_source::Model> {
     viewer.require(Role::ReleaseManager)?;
-    Visible::new(txn, &viewer.scope)
+    Visible::new(txn, viewer)
         .ingest_source(id)
         .await?
         .or_not_found("ingest source")

@@ -22,22 +22,15 @@ const ATTEMPTS: u32 = 8;
 pub type CommandFuture<'t, T> = Pin<Box<dyn Future<Output = ApiResult<Change<T>>> + Send + 't>>;
 
 /// Runs `command` in a transaction and commits it, then publishes its events; a failure
-/// rolls everything back. See [`run_open`] for the retries.
+/// rolls everything back. See [`run_open`] for the retries; a commit refused as busy
+/// committed nothing, so the command runs again then too.
 pub async fn run<T, F>(db: &DatabaseConnection, bus: &EventBus, mut command: F) -> ApiResult<T>
 where
     F: for<'t> FnMut(&'t DatabaseTransaction) -> CommandFuture<'t, T>,
 {
-    for _ in 0..ATTEMPTS {
-        let (value, open) = run_open(db, bus, &mut command).await?;
-        // A commit refused as busy committed nothing: the command runs again.
-        match open.commit().await {
-            Err(ApiError::Busy(_)) => continue,
-            committed => return committed.map(|()| value),
-        }
-    }
-    Err(ApiError::Timeout(
-        "the database stayed busy; try the change again".into(),
-    ))
+    attempts(db, bus, &mut command, true)
+        .await
+        .map(|(value, _)| value)
 }
 
 /// Runs `command` in a transaction and leaves it open, for its caller to read what it
@@ -54,18 +47,51 @@ pub async fn run_open<T, F>(
 where
     F: for<'t> FnMut(&'t DatabaseTransaction) -> CommandFuture<'t, T>,
 {
+    let (value, open) = attempts(db, bus, &mut command, false).await?;
+    let open =
+        open.ok_or_else(|| ApiError::Internal("a write was left without its transaction".into()))?;
+    Ok((value, open))
+}
+
+/// The attempts of [`run`] (`commit`) and [`run_open`] (not): the value, with the open
+/// transaction unless it was committed.
+async fn attempts<T, F>(
+    db: &DatabaseConnection,
+    bus: &EventBus,
+    command: &mut F,
+    commit: bool,
+) -> ApiResult<(T, Option<Open>)>
+where
+    F: for<'t> FnMut(&'t DatabaseTransaction) -> CommandFuture<'t, T>,
+{
     let mut last = String::new();
     for attempt in 0..ATTEMPTS {
         if attempt > 0 {
             tokio::time::sleep(Duration::from_millis(5 << attempt.min(6))).await;
         }
-        match once(db, bus, &mut command).await {
-            Err(ApiError::Busy(why)) => last = why,
+        let (value, open) = match once(db, bus, command).await {
+            Ok(done) => done,
+            Err(ApiError::Busy(why)) => {
+                last = why;
+                continue;
+            }
+            // Lost before the commit was sent: nothing committed.
             Err(ApiError::Unavailable(why)) => {
                 crate::db::forget_idle(db);
                 last = why;
+                continue;
             }
-            other => return other,
+            Err(other) => return Err(other),
+        };
+        if !commit {
+            return Ok((value, Some(open)));
+        }
+        // A commit refused as busy committed nothing; one whose connection was lost may
+        // have committed, so it is not tried again.
+        match open.commit().await {
+            Ok(()) => return Ok((value, None)),
+            Err(ApiError::Busy(why)) => last = why,
+            Err(other) => return Err(other),
         }
     }
     tracing::warn!(reason = %last, "a write gave up after {ATTEMPTS} attempts");

@@ -9,8 +9,10 @@ use sea_orm::{DatabaseConnection, DbErr};
 
 use super::{Dataset, Export, Format};
 use crate::auth::Scope;
+use crate::db::MaybeLost;
 use crate::error::ApiError;
-use crate::metrics::{MAX_BUCKETS, cache, select_programs};
+use crate::metrics::{cache, select_programs};
+use crate::queries::metrics::Window;
 use crate::time;
 
 /// The most rows a trend report may have (programs × buckets).
@@ -48,6 +50,12 @@ pub enum ExportError {
     Param(#[from] ParamError),
     #[error(transparent)]
     Failed(#[from] ApiError),
+}
+
+impl MaybeLost for ExportError {
+    fn lost(&self) -> bool {
+        matches!(self, Self::Failed(err) if err.lost())
+    }
 }
 
 impl From<DbErr> for ExportError {
@@ -150,8 +158,10 @@ pub async fn resolve(
     if dataset == Dataset::Trend {
         let from = from.ok_or_else(|| bad("from", "required for the trend dataset"))?;
         let to = to.ok_or_else(|| bad("to", "required for the trend dataset"))?;
-        let buckets = analytics::buckets(from, to, granularity).len();
-        if buckets > MAX_BUCKETS || buckets * programs.len() > MAX_TREND_ROWS {
+        let buckets = Window::new(from, to, granularity)
+            .map_err(|e| bad(e.field, e.message))?
+            .buckets();
+        if buckets * programs.len() > MAX_TREND_ROWS {
             return Err(bad(
                 "granularity",
                 format!(

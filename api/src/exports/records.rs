@@ -17,8 +17,9 @@ use crate::db::{each_row, id_list};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::NodeType;
 use crate::queries::derived::DEPLOYED_AT_SQL;
+use crate::queries::span::{Ends, Span};
 
-/// How `from` and `to` select rows.
+/// How `from` and `to` select rows (the API's rule, `queries::span`).
 #[derive(Debug, Clone, Copy)]
 enum Window {
     /// The value is in `[from, to)`; rows without one are left out once either is given.
@@ -31,27 +32,12 @@ enum Window {
 }
 
 impl Window {
-    fn conditions(self, from: Option<i64>, to: Option<i64>) -> Vec<String> {
-        let mut conditions = Vec::new();
+    fn condition(self, from: Option<i64>, to: Option<i64>) -> String {
+        let span = Span::new(from, to);
         match self {
-            Self::Within(column) => {
-                if let Some(from) = from {
-                    conditions.push(format!("{column} >= {from}"));
-                }
-                if let Some(to) = to {
-                    conditions.push(format!("{column} < {to}"));
-                }
-            }
-            Self::Overlaps { start, end } => {
-                if let Some(to) = to {
-                    conditions.push(format!("{start} < {to}"));
-                }
-                if let Some(from) = from {
-                    conditions.push(format!("({end} IS NULL OR {end} >= {from})"));
-                }
-            }
+            Self::Within(column) => span.contains_sql(column),
+            Self::Overlaps { start, end } => span.overlaps_sql(start, end, Ends::At),
         }
-        conditions
     }
 }
 
@@ -203,7 +189,7 @@ impl Table {
                 id_list(export.programs.iter().map(|p| p.id))
             ));
         }
-        conditions.extend(self.window.conditions(export.from, export.to));
+        conditions.push(self.window.condition(export.from, export.to));
         conditions
     }
 
@@ -313,29 +299,4 @@ async fn add_parties(
         batch.set(column, Values::Text(values));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn windows_select_like_the_api() {
-        assert_eq!(
-            Window::Within("r.planned_end").conditions(Some(1), Some(2)),
-            ["r.planned_end >= 1", "r.planned_end < 2"]
-        );
-        assert_eq!(
-            Window::Overlaps {
-                start: "d.started_at",
-                end: "d.finished_at"
-            }
-            .conditions(Some(1), Some(2)),
-            [
-                "d.started_at < 2",
-                "(d.finished_at IS NULL OR d.finished_at >= 1)"
-            ]
-        );
-        assert!(Window::Within("x").conditions(None, None).is_empty());
-    }
 }

@@ -4,10 +4,10 @@ use async_graphql::Context;
 use sea_orm::DatabaseConnection;
 
 use crate::auth::{Caller, Viewer};
+use crate::db::RequestReads;
 use crate::error::{ApiError, ApiResult};
 use crate::events::EventBus;
 use crate::graphql::loaders::Loaders;
-use crate::db::RequestReads;
 use crate::queries::Visible;
 
 pub fn data<'a, T: Send + Sync + 'static>(ctx: &Context<'a>) -> ApiResult<&'a T> {
@@ -39,7 +39,7 @@ pub fn viewer<'a>(ctx: &Context<'a>) -> ApiResult<&'a Viewer> {
 
 /// What the caller may see (`queries`).
 pub fn visible<'a>(ctx: &Context<'a>) -> ApiResult<Visible<'a, RequestReads>> {
-    Ok(Visible::new(reads(ctx)?, &viewer(ctx)?.scope))
+    Ok(Visible::new(reads(ctx)?, viewer(ctx)?))
 }
 
 /// The request's DataLoaders (request data).
@@ -53,13 +53,11 @@ pub fn bus<'a>(ctx: &Context<'a>) -> ApiResult<&'a EventBus> {
 }
 
 /// Runs `commands::…::function(txn, &viewer, &input)` for the caller of `ctx` (see
-/// `relm_command!`) and leaves its transaction open for the nested fields of its answer to
-/// read through (`db::RequestReads`); the request commits it before answering. A mutation
-/// after another in one request commits the one before first.
+/// `relm_command!`) and leaves its transaction open for the fields of its answer to read
+/// through (`db::RequestReads`); it commits once that answer is built (`app::commit`).
 macro_rules! command {
     ($ctx:expr, $function:path, $input:expr) => {{
         let reads = $crate::graphql::context::reads($ctx)?;
-        reads.commit_pending().await?;
         let (value, open) = $crate::relm_command!(
             open $crate::graphql::context::db($ctx)?,
             $crate::graphql::context::bus($ctx)?,

@@ -3,10 +3,9 @@
 use async_graphql::{Context, ID, InputObject, Object};
 use entity::deployment;
 
-use crate::auth::Role;
 use crate::commands;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::{command, loaders, viewer};
+use crate::graphql::context::{command, loaders, visible};
 use crate::graphql::enums::{DeploymentStatus, DeploymentStrategy};
 use crate::graphql::environment::Environment;
 use crate::graphql::ingest::IngestSource;
@@ -14,6 +13,7 @@ use crate::graphql::loaders::required;
 use crate::graphql::release::Release;
 use crate::graphql::scalars::Timestamp;
 use crate::ids::{self, NodeType};
+use crate::queries;
 
 /// A deployment of a release to an environment.
 #[derive(Clone)]
@@ -67,8 +67,7 @@ impl Deployment {
     /// The source an ingested deployment came from; ANALYST and up, like every read of
     /// ingest sources.
     async fn source(&self, ctx: &Context<'_>) -> ApiResult<Option<IngestSource>> {
-        viewer(ctx)?.require(Role::Analyst)?;
-        match self.0.source_id {
+        match queries::ingest::source_of(&visible(ctx)?, &self.0)? {
             Some(id) => Ok(Some(IngestSource(
                 required(&loaders(ctx)?.source, id).await?,
             ))),

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, InputObject, Object};
 use entity::freeze_window;
-use sea_orm::{ColumnTrait, Condition, QueryFilter, QueryOrder};
+use sea_orm::{QueryFilter, QueryOrder};
 
 use crate::commands;
 use crate::error::ApiResult;
@@ -11,6 +11,8 @@ use crate::graphql::loaders::required;
 use crate::graphql::program::Program;
 use crate::graphql::scalars::Timestamp;
 use crate::ids::{self, NodeType};
+use crate::queries::calendar;
+use crate::queries::span::Span;
 
 /// A period covering [startsAt, endsAt) in which releases may not go live.
 #[derive(Clone)]
@@ -47,18 +49,6 @@ impl FreezeWindow {
     }
 }
 
-/// Windows overlapping [from, to), either bound optional.
-pub fn overlapping(from: Option<Timestamp>, to: Option<Timestamp>) -> Condition {
-    let mut condition = Condition::all();
-    if let Some(to) = to {
-        condition = condition.add(freeze_window::Column::StartsAt.lt(to.micros()));
-    }
-    if let Some(from) = from {
-        condition = condition.add(freeze_window::Column::EndsAt.gt(from.micros()));
-    }
-    condition
-}
-
 #[derive(Default)]
 pub struct FreezeQuery;
 
@@ -79,7 +69,10 @@ impl FreezeQuery {
         }
         let rows = visible
             .freeze_windows()
-            .filter(overlapping(from, to))
+            .filter(calendar::freeze_overlapping(Span::new(
+                from.map(Timestamp::micros),
+                to.map(Timestamp::micros),
+            )))
             .order_by_asc(freeze_window::Column::StartsAt)
             .order_by_asc(freeze_window::Column::Id)
             .all(visible.db())

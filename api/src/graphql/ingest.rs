@@ -1,14 +1,12 @@
 //! Ingestion (ingestion.md): sources, their deliveries, and managing both.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use entity::{delivery, ingest_alias, ingest_source};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use entity::{delivery, ingest_source};
 
-use crate::auth::Role;
 use crate::commands;
 use crate::commands::source::{Alias, NewSource, Rotation, SourceChanges, WithSecret};
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::{command, data, loaders, viewer, visible};
+use crate::graphql::context::{command, data, loaders, visible};
 use crate::graphql::deployment::Deployment;
 use crate::graphql::enums::{DeliveryStatus, IngestKind};
 use crate::graphql::environment::Environment;
@@ -19,6 +17,7 @@ use crate::graphql::program::Program;
 use crate::graphql::release::Release;
 use crate::graphql::scalars::Timestamp;
 use crate::ids::{self, NodeType};
+use crate::queries;
 use crate::queries::page::{Key, Ordering, Position};
 use crate::secrets::{Cipher, NewSecret, Purpose};
 
@@ -74,22 +73,28 @@ impl IngestSource {
     }
 
     async fn environment_aliases(&self, ctx: &Context<'_>) -> ApiResult<Vec<EnvironmentAlias>> {
-        let aliases = ingest_alias::Entity::find()
-            .filter(ingest_alias::Column::SourceId.eq(self.0.id))
-            .order_by_asc(ingest_alias::Column::External)
-            .all(visible(ctx)?.db())
-            .await?;
         let loaders = loaders(ctx)?;
-        let mut out = Vec::with_capacity(aliases.len());
-        for alias in aliases {
-            out.push(EnvironmentAlias {
-                external: alias.external,
-                environment: Environment(
-                    required(&loaders.environment, alias.environment_id).await?,
-                ),
-            });
-        }
-        Ok(out)
+        let aliases = loaders
+            .aliases
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        let mut environments = loaders
+            .environment
+            .load_many(aliases.iter().map(|a| a.environment_id))
+            .await?;
+        aliases
+            .into_iter()
+            .map(|alias| {
+                let environment = environments.remove(&alias.environment_id).ok_or_else(|| {
+                    ApiError::Internal("an alias names an environment that is missing".into())
+                })?;
+                Ok(EnvironmentAlias {
+                    external: alias.external,
+                    environment: Environment(environment),
+                })
+            })
+            .collect()
     }
 
     async fn attribution_window_hours(&self) -> i32 {
@@ -101,14 +106,8 @@ impl IngestSource {
     }
 
     async fn last_delivery_at(&self, ctx: &Context<'_>) -> ApiResult<Option<Timestamp>> {
-        let latest: Option<Option<i64>> = delivery::Entity::find()
-            .select_only()
-            .column_as(delivery::Column::ReceivedAt.max(), "latest")
-            .filter(delivery::Column::SourceId.eq(self.0.id))
-            .into_tuple()
-            .one(visible(ctx)?.db())
-            .await?;
-        Ok(latest.flatten().map(Timestamp))
+        let latest = loaders(ctx)?.last_delivery.load_one(self.0.id).await?;
+        Ok(latest.map(Timestamp))
     }
 
     #[graphql(complexity = "crate::graphql::complexity::page_cost(first, last, child_complexity)")]
@@ -121,9 +120,10 @@ impl IngestSource {
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<DeliveryConnection> {
-        let filter = DeliveryFilter {
-            statuses,
-            ..DeliveryFilter::default()
+        let filter = queries::ingest::DeliveryFilter {
+            source_id: Some(self.0.id),
+            statuses: statuses.map(|s| s.into_iter().map(Into::into).collect()),
+            ..Default::default()
         };
         let page = PageArgs {
             first,
@@ -131,7 +131,7 @@ impl IngestSource {
             last,
             before,
         };
-        deliveries(ctx, Some(self.0.id), filter, page).await
+        deliveries(ctx, None, filter, page).await
     }
 }
 
@@ -202,8 +202,7 @@ impl Delivery {
 
     /// The raw body as received. RELEASE_MANAGER or ADMIN only (FORBIDDEN otherwise).
     async fn payload(&self, ctx: &Context<'_>) -> ApiResult<&str> {
-        viewer(ctx)?.require(Role::ReleaseManager)?;
-        Ok(&self.0.payload)
+        queries::ingest::payload(&visible(ctx)?, &self.0)
     }
 }
 
@@ -225,45 +224,33 @@ pub struct DeliveryFilter {
     pub to: Option<Timestamp>,
 }
 
-/// Deliveries the caller may see (of one source when given), filtered, newest first.
+impl From<DeliveryFilter> for queries::ingest::DeliveryFilter {
+    fn from(filter: DeliveryFilter) -> Self {
+        Self {
+            source_id: None,
+            source_keys: filter.source_keys,
+            statuses: filter
+                .statuses
+                .map(|s| s.into_iter().map(Into::into).collect()),
+            from: filter.from.map(Timestamp::micros),
+            to: filter.to.map(Timestamp::micros),
+        }
+    }
+}
+
+/// Deliveries the caller may see (of `program_keys` when given) that `filter` keeps,
+/// newest first.
 async fn deliveries(
     ctx: &Context<'_>,
-    source_id: Option<i64>,
-    filter: DeliveryFilter,
+    program_keys: Option<Vec<String>>,
+    filter: queries::ingest::DeliveryFilter,
     page: PageArgs,
 ) -> ApiResult<DeliveryConnection> {
-    viewer(ctx)?.require(Role::Analyst)?;
     let mut visible = visible(ctx)?;
-    if let Some(keys) = &filter.program_keys {
+    if let Some(keys) = &program_keys {
         visible = visible.narrowed("filter.programKeys", keys).await?;
     }
-    let mut select = visible.deliveries();
-    if let Some(id) = source_id {
-        select = select.filter(delivery::Column::SourceId.eq(id));
-    }
-    if let Some(keys) = filter.source_keys {
-        select = select.filter(
-            delivery::Column::SourceId.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(ingest_source::Column::Id)
-                    .from(ingest_source::Entity)
-                    .and_where(ingest_source::Column::Key.is_in(keys))
-                    .to_owned(),
-            ),
-        );
-    }
-    if let Some(statuses) = filter.statuses {
-        let statuses = statuses
-            .into_iter()
-            .map(entity::enums::DeliveryStatus::from);
-        select = select.filter(delivery::Column::Status.is_in(statuses));
-    }
-    if let Some(from) = filter.from {
-        select = select.filter(delivery::Column::ReceivedAt.gte(from.micros()));
-    }
-    if let Some(to) = filter.to {
-        select = select.filter(delivery::Column::ReceivedAt.lt(to.micros()));
-    }
+    let select = queries::ingest::deliveries(&visible, filter)?;
     let ordering = newest_first();
     let page = paged(
         ctx,
@@ -288,16 +275,11 @@ impl IngestQuery {
         ctx: &Context<'_>,
         program_key: Option<String>,
     ) -> ApiResult<Vec<IngestSource>> {
-        viewer(ctx)?.require(Role::Analyst)?;
         let mut visible = visible(ctx)?;
         if let Some(key) = program_key {
             visible = visible.narrowed("programKey", &[key]).await?;
         }
-        let sources = visible
-            .ingest_sources()
-            .order_by_asc(ingest_source::Column::Key)
-            .all(visible.db())
-            .await?;
+        let sources = queries::ingest::sources(&visible).await?;
         Ok(sources.into_iter().map(IngestSource).collect())
     }
 
@@ -318,7 +300,9 @@ impl IngestQuery {
             last,
             before,
         };
-        deliveries(ctx, None, filter.unwrap_or_default(), page).await
+        let filter = filter.unwrap_or_default();
+        let program_keys = filter.program_keys.clone();
+        deliveries(ctx, program_keys, filter.into(), page).await
     }
 }
 

@@ -15,8 +15,8 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::*;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::error::{ApiError, ApiResult};
 use crate::db::RequestReads;
+use crate::error::{ApiError, ApiResult};
 
 /// A table whose rows are found by an `i64` id.
 pub trait Table: EntityTrait<Model: Clone + Send + Sync> {
@@ -178,8 +178,14 @@ impl<E: Immutable> Loader<i64> for KeptById<E> {
             Err(_) => missing.extend_from_slice(keys),
         }
         if !missing.is_empty() {
+            // Rows read through a write not committed yet may still be rolled back.
+            let uncommitted = || self.database.db.reads_uncommitted();
+            let before = uncommitted();
             let found = self.database.load(&missing).await?;
-            if let Ok(mut kept) = self.kept.0.write() {
+            if !before
+                && !uncommitted()
+                && let Ok(mut kept) = self.kept.0.write()
+            {
                 kept.extend(found.iter().map(|(id, row)| (*id, row.clone())));
             }
             rows.extend(found);
@@ -215,8 +221,40 @@ impl<E: Child> Loader<i64> for ByParent<E> {
     }
 }
 
+/// Loads the environment aliases of many ingest sources.
+pub struct SourceAliases {
+    db: RequestReads,
+}
+
+impl Loader<i64> for SourceAliases {
+    type Value = Vec<ingest_alias::Model>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, ApiError> {
+        crate::queries::ingest::aliases(&self.db, keys).await
+    }
+}
+
+/// Loads when each of many ingest sources last delivered.
+pub struct LastDelivery {
+    db: RequestReads,
+}
+
+impl Loader<i64> for LastDelivery {
+    type Value = i64;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, i64>, ApiError> {
+        crate::queries::ingest::last_deliveries(&self.db, keys).await
+    }
+}
+
 /// A DataLoader that remembers what it loaded for the rest of the request.
 pub type Cached<L> = DataLoader<L, HashMapCache>;
+
+fn cached<L: Loader<i64>>(loader: L) -> Cached<L> {
+    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
+}
 
 fn by_id<E: Table>(db: &RequestReads) -> Cached<ById<E>> {
     let loader = ById {
@@ -283,6 +321,8 @@ pub struct LoaderSet {
     pub incidents: Cached<ByParent<incident::Entity>>,
     pub outcomes: Cached<ByParent<outcome::Entity>>,
     pub actions: Cached<ByParent<improvement_action::Entity>>,
+    pub aliases: Cached<SourceAliases>,
+    pub last_delivery: Cached<LastDelivery>,
 }
 
 impl Loaders {
@@ -313,6 +353,8 @@ impl LoaderSet {
             incidents: by_parent(db),
             outcomes: by_parent(db),
             actions: by_parent(db),
+            aliases: cached(SourceAliases { db: db.clone() }),
+            last_delivery: cached(LastDelivery { db: db.clone() }),
         }
     }
 }
@@ -338,6 +380,8 @@ impl Loaders {
         self.incidents.clear::<i64>();
         self.outcomes.clear::<i64>();
         self.actions.clear::<i64>();
+        self.aliases.clear::<i64>();
+        self.last_delivery.clear::<i64>();
     }
 }
 

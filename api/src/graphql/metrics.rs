@@ -9,7 +9,8 @@ use crate::graphql::context::{data, db, viewer};
 use crate::graphql::enums::EnvironmentTier;
 use crate::graphql::scalars::Timestamp;
 use crate::metrics::cache::MetricsCache;
-use crate::metrics::{MAX_BUCKETS, select_programs};
+use crate::metrics::select_programs;
+use crate::queries::metrics::Window;
 
 /// Size of the trend's calendar buckets (UTC).
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -337,10 +338,8 @@ impl MetricsQuery {
     /// Release metrics over [filter.from, filter.to). See metrics.md for every definition.
     async fn metrics(&self, ctx: &Context<'_>, filter: MetricsFilter) -> ApiResult<ReleaseMetrics> {
         let viewer = viewer(ctx)?;
-        let (from, to) = (filter.from.micros(), filter.to.micros());
-        if to <= from {
-            return Err(ApiError::bad_input("to", "must be after from"));
-        }
+        let granularity = granularity(filter.granularity.unwrap_or(Granularity::Month));
+        let window = Window::new(filter.from.micros(), filter.to.micros(), granularity)?;
         let tiers: Vec<analytics::Tier> = filter
             .tiers
             .unwrap_or_default()
@@ -350,15 +349,6 @@ impl MetricsQuery {
         if tiers.is_empty() {
             return Err(ApiError::bad_input("tiers", "must name at least one tier"));
         }
-        let granularity = granularity(filter.granularity.unwrap_or(Granularity::Month));
-        if analytics::buckets(from, to, granularity).len() > MAX_BUCKETS {
-            return Err(ApiError::bad_input(
-                "granularity",
-                format!(
-                    "the window would have more than {MAX_BUCKETS} buckets; choose a coarser one"
-                ),
-            ));
-        }
         let snapshot = data::<Arc<MetricsCache>>(ctx)?.snapshot(db(ctx)?).await?;
         let programs = select_programs(
             &snapshot.programs,
@@ -367,12 +357,12 @@ impl MetricsQuery {
         )
         .map_err(|missing| ApiError::NotFound(format!("programKeys: program {missing}")))?;
         let query = analytics::Query {
-            from,
-            to,
+            from: window.from,
+            to: window.to,
             programs,
             tiers,
             team: filter.team,
-            granularity,
+            granularity: window.granularity,
             program_trends: false,
         };
         Ok(snapshot.metrics(query).await?.into())

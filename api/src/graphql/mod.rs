@@ -67,7 +67,7 @@ pub struct Subscription(event::EventSubscription);
 
 pub type RelmSchema = Schema<Query, Mutation, Subscription>;
 
-fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
+fn builder() -> SchemaBuilder {
     Schema::build(
         Query::default(),
         Mutation::default(),
@@ -78,25 +78,26 @@ fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
     .limit_complexity(complexity::MAX_COMPLEXITY)
 }
 
-/// The schema served over HTTP; introspection follows the GraphiQL setting, and so do
-/// "did you mean" suggestions, which would reveal the schema piece by piece.
-pub fn build_schema(
+/// The schema served over HTTP, its shared data attached; introspection follows the GraphiQL
+/// setting, and so do "did you mean" suggestions, which would reveal the schema piece by
+/// piece. The caller adds what it runs around the schema (`app`) and finishes it.
+pub fn schema_builder(
     db: DatabaseConnection,
     bus: EventBus,
     cache: Arc<MetricsCache>,
     cipher: Cipher,
     introspection: bool,
-) -> RelmSchema {
+) -> SchemaBuilder {
     let builder = builder().data(db).data(bus).data(cache).data(cipher);
     if introspection {
-        builder.finish()
-    } else {
         builder
-            .disable_introspection()
-            .disable_suggestions()
-            .finish()
+    } else {
+        builder.disable_introspection().disable_suggestions()
     }
 }
+
+/// What builds the schema.
+pub type SchemaBuilder = async_graphql::SchemaBuilder<Query, Mutation, Subscription>;
 
 /// The SDL of the schema, as `relm schema` prints it.
 pub fn sdl() -> String {

@@ -106,7 +106,11 @@ pub async fn export(req: &Request, Path(file): Path<String>, state: Data<&AppSta
         Ok(params) => params,
         Err(err) => return refused(bad_parameter(&err)),
     };
-    let export = match exports::resolve(&state.db, &viewer.scope, dataset, format, params).await {
+    let resolved = crate::db::once_more_if_lost(&state.db, || {
+        exports::resolve(&state.db, &viewer.scope, dataset, format, params.clone())
+    })
+    .await;
+    let export = match resolved {
         Ok(export) => export,
         Err(ExportError::Param(err)) => return refused(bad_parameter(&err)),
         Err(ExportError::Failed(err)) => return refused(api_error(&err)),

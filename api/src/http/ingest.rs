@@ -5,6 +5,7 @@
 
 use std::net::IpAddr;
 
+use entity::enums::IngestKind;
 use entity::{delivery, ingest_source};
 use poem::http::StatusCode;
 use poem::web::{Data, Path};
@@ -15,6 +16,7 @@ use super::JSON;
 use crate::app::AppState;
 use crate::commands::ingest::{ALREADY_RECEIVED, NewDelivery, deliver as apply, viewer_of};
 use crate::commands::source::{secrets_to_check, valid_key};
+use crate::db;
 use crate::error::ApiError;
 use crate::guard::{CallerKey, retry_after_seconds};
 use crate::ids::{self, NodeType};
@@ -60,46 +62,45 @@ pub async fn deliver(
     Data(state): Data<&AppState>,
 ) -> Response {
     let address = super::graphql::client_address(req);
-    // A key that cannot be one is refused before anything is read, looked up, logged or
-    // counted under its name.
-    if !valid_key(&key) {
+    let headers = Headers::new(req.headers().iter().filter_map(|(name, value)| {
+        Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+    }));
+    // A key that cannot be one, or a request that offers no proof at all, is refused before
+    // anything is read, looked up, logged or counted under its key.
+    let unsigned = signature::PROOF_HEADERS
+        .iter()
+        .all(|name| headers.get(name).is_none());
+    if !valid_key(&key) || unsigned {
         return unauthorized(state, address);
     }
     let bytes = match super::read_body(req, body, state).await {
         Ok(bytes) => bytes,
         Err((status, message)) => return refused(status, "BAD_USER_INPUT", &message),
     };
-    let found = match ingest_source::Entity::find()
-        .filter(ingest_source::Column::Key.eq(key.as_str()))
-        .one(&state.db)
-        .await
-    {
+    let found = db::once_more_if_lost(&state.db, || {
+        ingest_source::Entity::find()
+            .filter(ingest_source::Column::Key.eq(key.as_str()))
+            .one(&state.db)
+    })
+    .await;
+    let found = match found {
         Ok(found) => found,
         Err(err) => return failed(&key, ApiError::from(err)),
     };
-    let headers = Headers::new(req.headers().iter().filter_map(|(name, value)| {
-        Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
-    }));
-    // One path for known and unknown keys: both check two secrets.
+    // One path for known and unknown keys: both open and check two secrets.
     let now = time::now_micros();
     let secrets = secrets_to_check(found.as_ref(), &state.cipher, &state.stand_in, now);
     let check = signature::Check {
         secrets: secrets.each_ref().map(Option::as_deref),
         now_seconds: now.div_euclid(1_000_000),
     };
-    let proof = found
-        .as_ref()
-        .map(|source| source.kind)
-        .and_then(|kind| signature::verify(kind, &check, &headers, &bytes));
+    let kind = found.as_ref().map_or(IngestKind::Generic, |s| s.kind);
+    let proof = signature::verify(kind, &check, &headers, &bytes);
     let (Some(source), Some(proof)) = (found.filter(|s| s.enabled), proof) else {
         state.telemetry.record_signature_failure();
         tracing::info!(source = %key, "ingest delivery refused: unknown source or bad signature");
         return unauthorized(state, address);
     };
-    // A source's budget is spent only by requests it signed.
-    if let Err(wait) = state.limiter.check(&CallerKey::Source(source.id)) {
-        return rate_limited(wait);
-    }
     let incoming = match ingest::read(source.kind, &proof, &headers, &bytes) {
         Ok(incoming) => incoming,
         Err(bad) => {
@@ -108,6 +109,23 @@ pub async fn deliver(
         }
     };
     let (delivery_id, fact_id) = (incoming.delivery_id.clone(), incoming.fact_id.clone());
+    let kind = source.kind.as_str();
+    // A repeat (the same delivery id or fact) is answered with the first delivery, and
+    // spends the address's budget: resent captures cannot use up the source's.
+    match first_delivery(state, source.id, &delivery_id, fact_id.as_deref()).await {
+        Ok(Some(first)) => {
+            if let Err(wait) = state.limiter.check(&CallerKey::Address(address)) {
+                return rate_limited(wait);
+            }
+            return repeated(state, &key, kind, &delivery_id, &first);
+        }
+        Ok(None) => {}
+        Err(err) => return failed(&key, err),
+    }
+    // A source's budget is spent only by new deliveries it signed.
+    if let Err(wait) = state.limiter.check(&CallerKey::Source(source.id)) {
+        return rate_limited(wait);
+    }
     let input = NewDelivery {
         payload: String::from_utf8_lossy(&bytes).into_owned(),
         headers: headers.kept(),
@@ -116,7 +134,6 @@ pub async fn deliver(
         source: source.clone(),
     };
     let viewer = viewer_of(&source);
-    let kind = source.kind.as_str();
     match relm_command!(&state.db, &state.bus, &viewer, apply, input) {
         Ok(stored) => {
             state
@@ -125,30 +142,51 @@ pub async fn deliver(
             tracing::info!(source = %key, delivery = ?delivery_id, status = stored.status.as_str(), "ingest delivery");
             accepted(StatusCode::ACCEPTED, &stored)
         }
+        // A concurrent retry stored it first.
         Err(ApiError::Conflict(message)) if message == ALREADY_RECEIVED => {
-            let mut seen =
-                Condition::any().add(delivery::Column::ExternalId.eq(delivery_id.as_str()));
-            if let Some(fact_id) = &fact_id {
-                seen = seen.add(delivery::Column::FactId.eq(fact_id.as_str()));
-            }
-            let first = delivery::Entity::find()
-                .filter(delivery::Column::SourceId.eq(source.id))
-                .filter(seen)
-                .order_by_asc(delivery::Column::Id)
-                .one(&state.db)
-                .await;
-            match first {
-                Ok(Some(first)) => {
-                    state.telemetry.record_delivery(kind, "DUPLICATE");
-                    tracing::info!(source = %key, delivery = ?delivery_id, status = "DUPLICATE", "ingest delivery");
-                    accepted(StatusCode::OK, &first)
-                }
+            match first_delivery(state, source.id, &delivery_id, fact_id.as_deref()).await {
+                Ok(Some(first)) => repeated(state, &key, kind, &delivery_id, &first),
                 Ok(None) => failed(&key, ApiError::Busy("the first delivery is gone".into())),
-                Err(err) => failed(&key, ApiError::from(err)),
+                Err(err) => failed(&key, err),
             }
         }
         Err(err) => failed(&key, err),
     }
+}
+
+/// The delivery of `source` received first with this delivery id or fact.
+async fn first_delivery(
+    state: &AppState,
+    source: i64,
+    delivery_id: &str,
+    fact_id: Option<&str>,
+) -> Result<Option<delivery::Model>, ApiError> {
+    let mut seen = Condition::any().add(delivery::Column::ExternalId.eq(delivery_id));
+    if let Some(fact_id) = fact_id {
+        seen = seen.add(delivery::Column::FactId.eq(fact_id));
+    }
+    let first = db::once_more_if_lost(&state.db, || {
+        delivery::Entity::find()
+            .filter(delivery::Column::SourceId.eq(source))
+            .filter(seen.clone())
+            .order_by_asc(delivery::Column::Id)
+            .one(&state.db)
+    })
+    .await?;
+    Ok(first)
+}
+
+/// The answer to a repeat: 200 and the first delivery's answer; nothing is applied again.
+fn repeated(
+    state: &AppState,
+    key: &str,
+    kind: &'static str,
+    delivery_id: &str,
+    first: &delivery::Model,
+) -> Response {
+    state.telemetry.record_delivery(kind, "DUPLICATE");
+    tracing::info!(source = %key, delivery = ?delivery_id, status = "DUPLICATE", "ingest delivery");
+    accepted(StatusCode::OK, first)
 }
 
 /// 401 for an unknown key, a disabled source or a bad signature, charged to the client's

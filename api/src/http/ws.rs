@@ -116,11 +116,15 @@ fn unix_now() -> u64 {
 
 /// The instant a token that expires at `exp` (Unix seconds) ends, on tokio's clock.
 fn instant_of(exp: u64) -> tokio::time::Instant {
-    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(exp);
-    let left = at
-        .duration_since(std::time::SystemTime::now())
+    let now = tokio::time::Instant::now();
+    let left = std::time::UNIX_EPOCH
+        .checked_add(std::time::Duration::from_secs(exp))
+        .and_then(|at| at.duration_since(std::time::SystemTime::now()).ok())
         .unwrap_or_default();
-    tokio::time::Instant::now() + left
+    // A token that ends past what the clock can hold ends in a year: it is re-checked by
+    // every subscribe anyway.
+    now.checked_add(left)
+        .unwrap_or_else(|| now + std::time::Duration::from_secs(365 * 24 * 3600))
 }
 
 struct Connection {
@@ -360,7 +364,12 @@ async fn operate(
         }
         let query = request.query.clone();
         let operation_name = request.operation_name.clone();
-        let request = prepare(request, RequestReads::of_query(&state.reads), &state.kept, caller);
+        let request = prepare(
+            request,
+            RequestReads::of_query(&state.reads),
+            &state.kept,
+            caller,
+        );
         let mut stream = std::pin::pin!(state.schema.execute_stream(request));
         while let Some(mut response) = stream.next().await {
             conform(

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 pub use signature::Proof;
 
 use entity::enums::{DeploymentStatus, DeploymentStrategy, EnvironmentTier, IngestKind, Severity};
+use sha2::{Digest, Sha256};
 
 /// Request headers by lower-case name.
 #[derive(Debug, Default, Clone)]
@@ -199,20 +200,25 @@ pub fn read(
     kind: IngestKind,
     proof: &Proof,
     headers: &Headers,
-    body: &[u8],
+    raw: &[u8],
 ) -> Result<Incoming, BadInput> {
-    let body: serde_json::Value = serde_json::from_slice(body)
+    let body: serde_json::Value = serde_json::from_slice(raw)
         .map_err(|e| BadInput::new("body", format!("is not JSON: {e}")))?;
     if !body.is_object() {
         return Err(BadInput::new("body", "must be a JSON object"));
     }
-    let incoming = match kind {
+    let mut incoming = match kind {
         IngestKind::Github => github::read(headers, &body),
         IngestKind::Gitlab => gitlab::read(headers, &body),
         IngestKind::Pagerduty => pagerduty::read(&body),
         IngestKind::Cdevents => cdevents::read(proof, headers, &body),
         IngestKind::Generic => generic::read(proof, &body),
     }?;
+    // GitHub's and GitLab's delivery ids and event names are headers nobody signs: an event
+    // with no fact of its own is known by its whole signed body.
+    if incoming.fact_id.is_none() && matches!(kind, IngestKind::Github | IngestKind::Gitlab) {
+        incoming.fact_id = Some(format!("body:{}", hex::encode(Sha256::digest(raw))));
+    }
     incoming.checked()
 }
 

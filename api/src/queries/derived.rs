@@ -2,7 +2,7 @@
 //! exports (as SQL) and the commands that check them. The analytics crate computes the same
 //! `deployedAt` in polars over its own columns; a test holds the two definitions together.
 
-use entity::enums::{DeploymentStatus, EnvironmentTier};
+use entity::enums::{DeliveryStatus, DeploymentStatus, EnvironmentTier, ReleaseType};
 use entity::{approval, deployment, freeze_window, gate_result, quality_gate, release};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
@@ -30,6 +30,24 @@ pub const DEPLOYED_AT_SQL: &str = "(SELECT MIN(d.finished_at) FROM deployments d
      JOIN environments e ON e.id = d.environment_id \
      WHERE d.release_id = r.id AND e.tier = 'PRODUCTION' AND d.status = 'SUCCEEDED' \
      AND NOT d.is_rollback)";
+
+/// The statuses of deliveries compliance counts as unplanned changes (metrics.md): deployment
+/// events that stayed outside the release process.
+pub const UNPLANNED: [DeliveryStatus; 2] = [DeliveryStatus::Unmatched, DeliveryStatus::Rejected];
+
+/// Whether a delivery of `status` is an unplanned change.
+pub fn unplanned(status: DeliveryStatus) -> bool {
+    UNPLANNED.contains(&status)
+}
+
+/// [`unplanned`] as an SQL condition on the column `status`.
+pub fn unplanned_sql(status: &str) -> String {
+    let statuses: Vec<String> = UNPLANNED
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    format!("{status} IN ({})", statuses.join(", "))
+}
 
 /// The gates of a release with their latest results.
 pub fn gate_states(
@@ -73,12 +91,16 @@ pub async fn current_readiness(
     ))
 }
 
-/// The freeze window of the release's program, or a global one, that covers `at`.
+/// The freeze window that binds the release at `at`: one of its program, or a global one,
+/// that covers `at`. None binds an EMERGENCY release (lifecycle.md).
 pub async fn freeze_covering(
     db: &impl ConnectionTrait,
     release: &release::Model,
     at: i64,
 ) -> ApiResult<Option<freeze_window::Model>> {
+    if release.release_type == ReleaseType::Emergency {
+        return Ok(None);
+    }
     let windows = freeze_window::Entity::find()
         .filter(
             Condition::any()

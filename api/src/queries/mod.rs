@@ -1,17 +1,24 @@
-//! Every read of the contract, starting from the caller's scope.
+//! Every read of the contract, starting from the caller.
 //!
-//! [`Visible`] is the one way into the data for a caller: it is made from a [`Scope`], and
-//! each list it offers is already narrowed to that scope, each lookup answers `None` for
-//! what the caller may not see, exactly as for what does not exist. [`not_found`] is the one
-//! `NOT_FOUND` message for both. Nested fields follow foreign keys from an object that came
-//! out of a `Visible`, so they need no further check.
+//! [`Visible`] is the one way into the data for a caller: it is made from the caller (its
+//! role and its scope), each list it offers is already narrowed to that scope, each lookup
+//! answers `None` for what the caller may not see, exactly as for what does not exist, and
+//! what needs a role (ingest sources and deliveries: ANALYST) is refused here with
+//! `FORBIDDEN`, not in resolvers. [`not_found`] is the one `NOT_FOUND` message for both.
+//! Nested fields follow foreign keys from an object that came out of a `Visible`, so they
+//! need no further check.
 //!
 //! The module knows no GraphQL or HTTP; `derived` holds the values computed from stored
-//! rows (deployedAt, readiness, freeze windows) and `page` the keyset pages of lists.
+//! rows (deployedAt, readiness, freeze windows, unplanned deliveries), `page` the keyset
+//! pages of lists, and one module per kind of list (`releases`, `calendar`, `ingest`).
 
+pub mod calendar;
 pub mod derived;
+pub mod ingest;
+pub mod metrics;
 pub mod page;
 pub mod releases;
+pub mod span;
 
 use entity::{
     delivery, deployment, freeze_window, improvement_action, incident, ingest_source, program,
@@ -23,7 +30,7 @@ use sea_orm::{
     Select,
 };
 
-use crate::auth::Scope;
+use crate::auth::{Role, Scope, Viewer, forbidden};
 use crate::error::{ApiError, ApiResult};
 
 /// `NOT_FOUND` for something missing or out of the caller's scope: the same words for both.
@@ -34,15 +41,30 @@ pub fn not_found(what: impl Into<String>) -> ApiError {
 /// The data a caller may see.
 pub struct Visible<'a, C> {
     db: &'a C,
+    role: Role,
     scope: Scope,
 }
 
 impl<'a, C: ConnectionTrait> Visible<'a, C> {
-    pub fn new(db: &'a C, scope: &Scope) -> Self {
+    pub fn new(db: &'a C, viewer: &Viewer) -> Self {
         Self {
             db,
-            scope: scope.clone(),
+            role: viewer.role,
+            scope: viewer.scope.clone(),
         }
+    }
+
+    /// `FORBIDDEN` unless the caller has at least `role`.
+    pub fn require(&self, role: Role) -> ApiResult<()> {
+        if self.role >= role {
+            Ok(())
+        } else {
+            Err(forbidden(role))
+        }
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
     }
 
     pub fn db(&self) -> &'a C {
@@ -73,6 +95,7 @@ impl<'a, C: ConnectionTrait> Visible<'a, C> {
         }
         Ok(Self {
             db: self.db,
+            role: self.role,
             scope: Scope::Programs(found.into_iter().map(|(id, _)| id).collect()),
         })
     }
@@ -127,12 +150,16 @@ impl<'a, C: ConnectionTrait> Visible<'a, C> {
             .filter(self.releases_in_scope(release_event::Column::ReleaseId))
     }
 
-    pub fn ingest_sources(&self) -> Select<ingest_source::Entity> {
-        ingest_source::Entity::find().filter(self.in_scope(ingest_source::Column::ProgramId))
+    /// Ingest sources: ANALYST and up.
+    pub fn ingest_sources(&self) -> ApiResult<Select<ingest_source::Entity>> {
+        self.require(Role::Analyst)?;
+        Ok(ingest_source::Entity::find().filter(self.in_scope(ingest_source::Column::ProgramId)))
     }
 
-    pub fn deliveries(&self) -> Select<delivery::Entity> {
-        delivery::Entity::find().filter(self.in_scope(delivery::Column::ProgramId))
+    /// Deliveries: ANALYST and up.
+    pub fn deliveries(&self) -> ApiResult<Select<delivery::Entity>> {
+        self.require(Role::Analyst)?;
+        Ok(delivery::Entity::find().filter(self.in_scope(delivery::Column::ProgramId)))
     }
 
     /// The names of the teams on releases in scope, sorted, each once.
@@ -151,7 +178,7 @@ impl<'a, C: ConnectionTrait> Visible<'a, C> {
 
     pub async fn ingest_source(&self, id: i64) -> ApiResult<Option<ingest_source::Model>> {
         Ok(self
-            .ingest_sources()
+            .ingest_sources()?
             .filter(ingest_source::Column::Id.eq(id))
             .one(self.db)
             .await?)
@@ -159,7 +186,7 @@ impl<'a, C: ConnectionTrait> Visible<'a, C> {
 
     pub async fn delivery(&self, id: i64) -> ApiResult<Option<delivery::Model>> {
         Ok(self
-            .deliveries()
+            .deliveries()?
             .filter(delivery::Column::Id.eq(id))
             .one(self.db)
             .await?)

@@ -5,10 +5,10 @@ pub mod fixtures;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use api::auth::{Claims, JwtKeys, KeySource, Role, Secret};
-use api::app::limits::RequestMeta;
-use api::guard::Limits;
 use api::app::answer;
+use api::app::limits::RequestMeta;
+use api::auth::{Claims, JwtKeys, KeySource, Role, Secret};
+use api::guard::Limits;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde_json::Value;
 use std::process::Command;

@@ -21,10 +21,10 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use api::auth::{Caller, Role, Scope, Viewer};
 use crate::output::outln;
-use api::app::{self, limits::RequestMeta};
 use api::app::AppState;
+use api::app::{self, limits::RequestMeta};
+use api::auth::{Caller, Role, Scope, Viewer};
 use api::ids::{self, NodeType};
 use api::progress::Progress;
 use api::time::{self, DAY_MICROS};

@@ -9,12 +9,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
+use api::app::AppState;
 use api::auth::{JwtKeys, Role, Scope};
 use api::config::{self, Backend, JwtConfig, JwtSettings};
 use api::error::ApiError;
 use api::exports::{self, Dataset, ExportError, Format, Params};
 use api::guard::Limits;
-use api::app::AppState;
 use api::http;
 use api::metrics::cache::MetricsCache;
 use api::progress::Progress;
@@ -306,7 +306,6 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
-
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init_logging(&cli.log, cli.log_format == LogFormat::Json)?;
@@ -352,8 +351,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let seconds = args.seconds.max(1);
             match (args.writers, args.senders) {
                 (_, Some(senders)) => {
-                    bench::ingest::deliveries(db, keys, cipher, senders.max(1), seconds)
-                        .await
+                    bench::ingest::deliveries(db, keys, cipher, senders.max(1), seconds).await
                 }
                 (Some(writers), None) => {
                     bench::writes(db, keys, cipher, writers.max(1), seconds).await
@@ -365,8 +363,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                         return Ok(());
                     }
                     let connections = args.connections.max(1);
-                    bench::read::read(&db, keys, cipher, connections, args.read_seconds)
-                        .await
+                    bench::read::read(&db, keys, cipher, connections, args.read_seconds).await
                 }
             }
         }

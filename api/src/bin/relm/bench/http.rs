@@ -9,8 +9,8 @@ use anyhow::Context;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-use api::guard::Limits;
 use api::app::AppState;
+use api::guard::Limits;
 use api::http::server::serve_endpoint;
 use api::progress::Progress;
 

@@ -13,9 +13,9 @@ use serde_json::json;
 
 use super::http::{Client, post, serve_relm};
 use super::{report, run};
-use api::auth::JwtKeys;
 use crate::output::outln;
 use api::app::AppState;
+use api::auth::JwtKeys;
 use api::ingest::signature::sign;
 use api::time;
 

@@ -15,8 +15,8 @@ use serde_json::json;
 
 use super::http::{Load, listen, load, post, serve_relm};
 use super::summary;
-use api::auth::{JwtKeys, Role};
 use crate::output::outln;
+use api::auth::{JwtKeys, Role};
 use api::progress::Progress;
 
 /// The reference schema: one field.

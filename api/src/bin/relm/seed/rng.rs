@@ -31,4 +31,3 @@ impl Rng {
         &items[(self.next() % items.len() as u64) as usize]
     }
 }
-
