@@ -280,3 +280,42 @@ async fn another_programs_things_are_not_found_like_missing_ones() {
     assert!(matches!(hidden, ApiError::NotFound(_)), "{hidden:?}");
     assert_eq!(hidden.to_string(), absent.to_string());
 }
+
+#[tokio::test]
+async fn a_unit_of_work_locks_each_release_once_and_records_one_event_for_it() {
+    use api::commands::EventDetail;
+    use api::commands::work::Work;
+    use entity::enums::ReleaseEventKind;
+    use sea_orm::TransactionTrait;
+
+    let (app, f) = TestApp::with_fixture().await;
+    let viewer = manager("tester", Scope::All);
+    let txn = app.db.begin().await.unwrap();
+    let mut work = Work::new(&txn, &viewer);
+    let first = work.lock(f.mob_spring.id, None).await.unwrap();
+    assert_eq!(first.revision, f.mob_spring.revision + 1);
+    let again = work.lock(f.mob_spring.id, None).await.unwrap();
+    assert_eq!(
+        again.revision, first.revision,
+        "a second lock is the first one"
+    );
+    // A release changed without its event cannot make a change.
+    let forgotten = work.into_change(()).err().unwrap();
+    assert_eq!(forgotten.code(), "INTERNAL");
+
+    let mut work = Work::new(&txn, &viewer);
+    let release = work.lock(f.pay_january.id, None).await.unwrap();
+    let kind = ReleaseEventKind::Updated;
+    work.finish(&release, kind, EventDetail::default())
+        .await
+        .unwrap();
+    let twice = work.finish(&release, kind, EventDetail::default()).await;
+    assert_eq!(
+        twice.err().map(|e| e.code()),
+        Some("INTERNAL"),
+        "one event per release"
+    );
+    let change = work.into_change(()).unwrap();
+    assert_eq!(change.events.len(), 1);
+    txn.rollback().await.unwrap();
+}

@@ -207,8 +207,15 @@ async fn sources_and_deliveries_cost_a_fixed_number_of_statements() {
     let first = count(sources).await;
     assert_eq!(first, 4, "{first} statements for every source");
     let all = count(sources).await;
-    assert_eq!(all, 3, "{all} statements for every source, environments kept");
-    assert_eq!(count(one).await, all + 1, "one program's sources, its key resolved");
+    assert_eq!(
+        all, 3,
+        "{all} statements for every source, environments kept"
+    );
+    assert_eq!(
+        count(one).await,
+        all + 1,
+        "one program's sources, its key resolved"
+    );
     let page = |first: u32| {
         let app = &app;
         async move {
@@ -217,13 +224,22 @@ async fn sources_and_deliveries_cost_a_fixed_number_of_statements() {
             );
             let before = app.state.reads.statements();
             let data = app.admin(&query, json!({})).await;
-            assert_eq!(data["deliveries"]["nodes"].as_array().map(Vec::len), Some(first as usize));
+            assert_eq!(
+                data["deliveries"]["nodes"].as_array().map(Vec::len),
+                Some(first as usize)
+            );
             app.state.reads.statements() - before
         }
     };
     // page + sources + releases + deployments + incidents, whatever the page's size (a
     // small page may have no incident, and then no statement for incidents)
     let (small, large) = (page(10).await, page(100).await);
-    assert!(small <= 5, "a page of 10 deliveries took {small} statements");
-    assert!(large <= 5, "a page of 100 deliveries took {large} statements");
+    assert!(
+        small <= 5,
+        "a page of 10 deliveries took {small} statements"
+    );
+    assert!(
+        large <= 5,
+        "a page of 100 deliveries took {large} statements"
+    );
 }

@@ -10,9 +10,8 @@ use sea_orm::{
 };
 
 use super::release::check_freeze;
-use super::{
-    Change, EventDetail, Origin, environment_named, lock_release, record_event, set_status,
-};
+use super::work::Work;
+use super::{Change, EventDetail, Origin, environment_named};
 use crate::auth::{Role, Viewer};
 use crate::domain::lifecycle::{after_production_deployment, check_deployable, check_writable};
 use crate::domain::validate;
@@ -69,8 +68,8 @@ fn recordable(field: &str, status: DeploymentStatus) -> ApiResult<()> {
 }
 
 /// Applies the status change a production deployment causes, and says what it was.
-async fn follow_production(
-    txn: &impl ConnectionTrait,
+async fn follow_production<C: ConnectionTrait>(
+    work: &Work<'_, C>,
     release: &mut release::Model,
     environment: &environment::Model,
     deployment: &deployment::Model,
@@ -81,7 +80,7 @@ async fn follow_production(
         .flatten();
     match next {
         Some(to) => {
-            set_status(txn, release, to).await?;
+            work.set_status(release, to).await?;
             Ok(EventDetail::status(from, to))
         }
         None => Ok(EventDetail::default()),
@@ -94,6 +93,7 @@ pub async fn record(
     input: &NewDeployment,
 ) -> ApiResult<Change<deployment::Model>> {
     viewer.require(Role::ReleaseManager)?;
+    let mut work = Work::new(txn, viewer);
     let status = input.status;
     recordable("status", status)?;
     let stage = validate::optional_name("stage", input.stage.as_deref())?;
@@ -118,7 +118,7 @@ pub async fn record(
         }
     };
     let environment = environment_named(txn, input.environment.trim()).await?;
-    let release = lock_release(txn, viewer, input.release_id, None).await?;
+    let release = work.lock(input.release_id, None).await?;
     let production = environment.tier == EnvironmentTier::Production;
     check_deployable(release.status, production)?;
     if production {
@@ -141,7 +141,7 @@ pub async fn record(
     .insert(txn)
     .await?;
     let note = input.note.clone();
-    deployment_recorded(txn, viewer, release, &environment, deployment, note).await
+    deployment_recorded(work, release, &environment, deployment, note).await
 }
 
 pub async fn complete(
@@ -150,6 +150,7 @@ pub async fn complete(
     input: &Completion,
 ) -> ApiResult<Change<deployment::Model>> {
     viewer.require(Role::ReleaseManager)?;
+    let mut work = Work::new(txn, viewer);
     let status = input.status;
     if status == DeploymentStatus::InProgress {
         return Err(ApiError::bad_input(
@@ -162,7 +163,7 @@ pub async fn complete(
         .deployment(input.deployment_id)
         .await?
         .or_not_found("deployment")?;
-    let release = lock_release(txn, viewer, found.release_id, None).await?;
+    let release = work.lock(found.release_id, None).await?;
     check_writable(release.status)?;
     if found.status != DeploymentStatus::InProgress {
         return Err(ApiError::InvalidTransition(format!(
@@ -185,7 +186,7 @@ pub async fn complete(
     model.finished_at = Set(Some(input.finished_at));
     let deployment = model.update(txn).await?;
     let note = input.note.clone();
-    deployment_recorded(txn, viewer, release, &environment, deployment, note).await
+    deployment_recorded(work, release, &environment, deployment, note).await
 }
 
 pub async fn rollback(
@@ -194,11 +195,12 @@ pub async fn rollback(
     input: &Rollback,
 ) -> ApiResult<Change<release::Model>> {
     viewer.require(Role::ReleaseManager)?;
+    let mut work = Work::new(txn, viewer);
     let reason = validate::text("reason", &input.reason)?;
     let (started_at, finished_at) = (input.started_at, input.finished_at);
     validate::not_before("finishedAt", finished_at, "startedAt", started_at)?;
     let environment = environment_named(txn, input.environment.trim()).await?;
-    let mut release = lock_release(txn, viewer, input.release_id, None).await?;
+    let mut release = work.lock(input.release_id, None).await?;
     if !matches!(
         release.status,
         ReleaseStatus::Deploying | ReleaseStatus::Deployed
@@ -242,31 +244,26 @@ pub async fn rollback(
     .insert(txn)
     .await?;
     let from = release.status;
-    set_status(txn, &mut release, ReleaseStatus::RolledBack).await?;
+    work.set_status(&mut release, ReleaseStatus::RolledBack)
+        .await?;
     let detail = EventDetail::status(from, ReleaseStatus::RolledBack).with_note(Some(reason));
-    let event = record_event(txn, viewer, &release, ReleaseEventKind::RolledBack, detail).await?;
-    Ok(Change::new(release, Some(event)))
+    work.finish(&release, ReleaseEventKind::RolledBack, detail)
+        .await?;
+    work.into_change(release)
 }
 
 /// Moves the release with its production deployment and records the event.
-async fn deployment_recorded(
-    txn: &impl ConnectionTrait,
-    viewer: &Viewer,
+async fn deployment_recorded<C: ConnectionTrait>(
+    mut work: Work<'_, C>,
     mut release: release::Model,
     environment: &environment::Model,
     deployment: deployment::Model,
     note: Option<String>,
 ) -> ApiResult<Change<deployment::Model>> {
-    let detail = follow_production(txn, &mut release, environment, &deployment)
+    let detail = follow_production(&work, &mut release, environment, &deployment)
         .await?
         .with_note(note);
-    let event = record_event(
-        txn,
-        viewer,
-        &release,
-        ReleaseEventKind::DeploymentRecorded,
-        detail,
-    )
-    .await?;
-    Ok(Change::new(deployment, Some(event)))
+    work.finish(&release, ReleaseEventKind::DeploymentRecorded, detail)
+        .await?;
+    work.into_change(deployment)
 }

@@ -6,13 +6,11 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, IntoActiveModel, NotSet, Set};
 
 use entity::change::ChangeKind;
 
-use super::{
-    Change, EventDetail, Origin, lock_release, record_change, record_event, visible_program,
-};
+use super::work::{Changed, Work};
+use super::{Change, EventDetail, Origin, record_change, visible_program};
 use crate::auth::{Role, Viewer};
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult};
-use crate::events::Published;
 use crate::queries::{OrNotFound, Visible};
 
 /// An incident; `program_key` is needed unless a release or deployment names the program.
@@ -62,6 +60,7 @@ pub async fn record(
     }
 
     // The deployment names its release, the release its program; what is given must agree.
+    let mut work = Work::new(txn, viewer);
     let visible = Visible::new(txn, viewer);
     let deployment = match deployment_id {
         Some(id) => Some(visible.deployment(id).await?.or_not_found("deployment")?),
@@ -69,7 +68,7 @@ pub async fn record(
     };
     let release: Option<release::Model> =
         match deployment.as_ref().map(|d| d.release_id).or(release_id) {
-            Some(id) => Some(lock_release(txn, viewer, id, None).await?),
+            Some(id) => Some(work.lock(id, None).await?),
             None => None,
         };
     if let (Some(locked), Some(given)) = (&release, release_id)
@@ -112,16 +111,15 @@ pub async fn record(
     }
     .insert(txn)
     .await?;
-    let event = incident_event(
-        txn,
-        viewer,
+    let note = input.note.clone();
+    incident_event(
+        work,
         release.as_ref(),
-        &incident,
+        incident,
         ReleaseEventKind::IncidentRecorded,
-        input.note.clone(),
+        note,
     )
-    .await?;
-    Ok(Change::new(incident, event))
+    .await
 }
 
 pub async fn resolve(
@@ -141,20 +139,20 @@ pub async fn resolve(
             "the incident is already resolved".into(),
         ));
     }
-    let release = lock_release_of(txn, viewer, &found).await?;
+    let mut work = Work::new(txn, viewer);
+    let release = lock_release_of(&mut work, &found).await?;
     let mut model = found.into_active_model();
     model.resolved_at = Set(Some(resolved_at));
     let incident = model.update(txn).await?;
-    let event = incident_event(
-        txn,
-        viewer,
+    let note = input.note.clone();
+    incident_event(
+        work,
         release.as_ref(),
-        &incident,
+        incident,
         ReleaseEventKind::IncidentResolved,
-        input.note.clone(),
+        note,
     )
-    .await?;
-    Ok(Change::new(incident, event))
+    .await
 }
 
 /// `updateIncident`: corrections to what attribution guessed; `None` keeps a field.
@@ -208,53 +206,37 @@ pub async fn update(
     let mut touched: Vec<i64> = joins.into_iter().chain(found.release_id).collect();
     touched.sort_unstable();
     touched.dedup();
+    let mut work = Work::new(txn, viewer);
     let mut releases = Vec::with_capacity(touched.len());
     for id in touched {
-        releases.push(lock_release(txn, viewer, id, None).await?);
+        releases.push(work.lock(id, None).await?);
     }
-    let mut changed = Vec::new();
+    let mut changed = Changed::default();
     let mut model = found.into_active_model();
     if let Some(title) = title {
-        model.title = Set(title);
-        changed.push("title");
+        changed.set("title", &mut model.title, title);
     }
     if let Some(severity) = input.severity {
-        model.severity = Set(severity);
-        changed.push("severity");
+        changed.set("severity", &mut model.severity, severity);
     }
     if let Some(caused) = input.caused_by_change {
-        model.caused_by_change = Set(caused);
-        changed.push("causedByChange");
+        changed.set("causedByChange", &mut model.caused_by_change, caused);
     }
     if let Some(deployment) = &deployment {
-        model.deployment_id = Set(Some(deployment.id));
         model.release_id = Set(Some(deployment.release_id));
-        changed.push("deployment");
+        changed.set("deployment", &mut model.deployment_id, Some(deployment.id));
     }
     let incident = model.update(txn).await?;
-    let note = (!changed.is_empty()).then(|| format!("changed {}", changed.join(", ")));
+    let note = changed.note();
     if releases.is_empty() {
         record_change(txn, ChangeKind::Incident, None, Some(incident.id)).await?;
-        return Ok(Change::new(incident, None));
     }
-    let mut events = Vec::with_capacity(releases.len());
     for release in &releases {
         let detail = EventDetail::note(note.clone());
-        events.push(
-            record_event(
-                txn,
-                viewer,
-                release,
-                ReleaseEventKind::IncidentUpdated,
-                detail,
-            )
-            .await?,
-        );
+        work.finish(release, ReleaseEventKind::IncidentUpdated, detail)
+            .await?;
     }
-    Ok(Change {
-        value: incident,
-        events,
-    })
+    work.into_change(incident)
 }
 
 /// Clears the resolvedAt of a resolved incident (its incident tool reopened it).
@@ -272,7 +254,8 @@ pub async fn reopen(
     if found.resolved_at.is_none() {
         return Err(ApiError::InvalidTransition("the incident is open".into()));
     }
-    let release = lock_release_of(txn, viewer, &found).await?;
+    let mut work = Work::new(txn, viewer);
+    let release = lock_release_of(&mut work, &found).await?;
     let mut model = found.into_active_model();
     model.resolved_at = Set(None);
     let incident = model.update(txn).await?;
@@ -280,47 +263,47 @@ pub async fn reopen(
         Some(note) => format!("reopened; {note}"),
         None => "reopened".to_owned(),
     });
-    let event = incident_event(
-        txn,
-        viewer,
+    incident_event(
+        work,
         release.as_ref(),
-        &incident,
+        incident,
         ReleaseEventKind::IncidentUpdated,
         note,
     )
-    .await?;
-    Ok(Change::new(incident, event))
+    .await
 }
 
 /// Locks the incident's release, when it has one, for a change to the incident.
-async fn lock_release_of(
-    txn: &impl ConnectionTrait,
-    viewer: &Viewer,
+async fn lock_release_of<C: ConnectionTrait>(
+    work: &mut Work<'_, C>,
     incident: &incident::Model,
 ) -> ApiResult<Option<release::Model>> {
     match incident.release_id {
-        Some(release_id) => Ok(Some(lock_release(txn, viewer, release_id, None).await?)),
+        Some(release_id) => Ok(Some(work.lock(release_id, None).await?)),
         None => Ok(None),
     }
 }
 
-/// The audit event of an incident of `release`; an incident without a release has no audit
-/// trail, only a change for the metrics of other processes.
-async fn incident_event(
-    txn: &impl ConnectionTrait,
-    viewer: &Viewer,
+/// The change of an incident of `release`, with its audit event; an incident without a
+/// release has no audit trail, only a change for the metrics of other processes.
+async fn incident_event<C: ConnectionTrait>(
+    mut work: Work<'_, C>,
     release: Option<&release::Model>,
-    incident: &incident::Model,
+    incident: incident::Model,
     kind: ReleaseEventKind,
     note: Option<String>,
-) -> ApiResult<Option<Published>> {
+) -> ApiResult<Change<incident::Model>> {
     match release {
-        Some(release) => Ok(Some(
-            record_event(txn, viewer, release, kind, EventDetail::note(note)).await?,
-        )),
+        Some(release) => work.finish(release, kind, EventDetail::note(note)).await?,
         None => {
-            record_change(txn, ChangeKind::Incident, None, Some(incident.id)).await?;
-            Ok(None)
+            record_change(
+                work.connection(),
+                ChangeKind::Incident,
+                None,
+                Some(incident.id),
+            )
+            .await?
         }
     }
+    work.into_change(incident)
 }

@@ -1,7 +1,8 @@
 //! Every write of the contract, as plain functions over a transaction.
 //!
 //! A command checks the caller's role, validates its input, locks what it changes, applies
-//! the rules of lifecycle.md and writes exactly one release event when it touches a release.
+//! the rules of lifecycle.md and writes exactly one event for each release it touches
+//! ([`work::Work`]).
 //! [`transaction::run`] gives it one transaction, retries transient conflicts, commits, and
 //! only then publishes the event. A command that fails has changed nothing.
 
@@ -14,20 +15,20 @@ pub mod release;
 pub mod review;
 pub mod source;
 pub mod transaction;
+pub mod work;
 
 use entity::change::ChangeKind;
-use entity::enums::{ReleaseEventKind, ReleaseStatus};
-use entity::{change, environment, release_event};
-use entity::{program as programs, release as releases};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use entity::enums::ReleaseStatus;
+use entity::program as programs;
+use entity::{change, environment};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set,
 };
 
-use crate::auth::{Role, Viewer};
-use crate::error::{ApiError, ApiResult};
-use crate::events::{EventBus, Published};
-use crate::queries::{OrNotFound, Visible, not_found};
+use crate::auth::Viewer;
+use crate::error::ApiResult;
+use crate::events::Published;
+use crate::queries::{Visible, not_found};
 use crate::time;
 
 /// A clearable field of a change: left as it is, cleared, or set.
@@ -75,41 +76,6 @@ impl<T> Change<T> {
     }
 }
 
-/// Locks a release for a change: bumps its revision (only from `expected`, when given) and
-/// returns the fresh row. With PostgreSQL the update holds the row lock until commit, so
-/// concurrent changes to one release queue up and each sees the one before it.
-pub async fn lock_release(
-    txn: &impl ConnectionTrait,
-    viewer: &Viewer,
-    release_id: i64,
-    expected: Option<i32>,
-) -> ApiResult<releases::Model> {
-    viewer.require(Role::ReleaseManager)?;
-    let mut update = releases::Entity::update_many()
-        .col_expr(
-            releases::Column::Revision,
-            Expr::col(releases::Column::Revision).add(1),
-        )
-        .col_expr(releases::Column::UpdatedAt, Expr::value(time::now_micros()))
-        .filter(releases::Column::Id.eq(release_id));
-    if let Some(expected) = expected {
-        update = update.filter(releases::Column::Revision.eq(expected));
-    }
-    let updated = update.exec(txn).await?.rows_affected;
-    let release = Visible::new(txn, viewer)
-        .release(release_id)
-        .await?
-        .or_not_found("release")?;
-    if updated == 0 {
-        return Err(ApiError::Conflict(format!(
-            "the release is at revision {}, not {}; reload it and try again",
-            release.revision,
-            expected.unwrap_or_default()
-        )));
-    }
-    Ok(release)
-}
-
 /// What an event says besides its kind.
 #[derive(Default)]
 pub struct EventDetail {
@@ -139,35 +105,6 @@ impl EventDetail {
         self.note = note;
         self
     }
-}
-
-/// Appends one event to a release's audit trail, as the caller.
-pub async fn record_event(
-    txn: &impl ConnectionTrait,
-    viewer: &Viewer,
-    release: &releases::Model,
-    kind: ReleaseEventKind,
-    detail: EventDetail,
-) -> ApiResult<Published> {
-    let event = release_event::ActiveModel {
-        id: NotSet,
-        release_id: Set(release.id),
-        kind: Set(kind),
-        actor: Set(viewer.subject.clone()),
-        at: Set(time::now_micros()),
-        from_status: Set(detail.from),
-        to_status: Set(detail.to),
-        note: Set(detail.note),
-        overrode_freeze: Set(detail.overrode_freeze),
-    }
-    .insert(txn)
-    .await?;
-    record_change(txn, ChangeKind::Release, Some(release.id), None).await?;
-    EventBus::notify_in(txn, event.id).await?;
-    Ok(Published {
-        event,
-        program_id: release.program_id,
-    })
 }
 
 /// Appends to the change feed that keeps every process's analytics fresh.
@@ -202,21 +139,6 @@ pub async fn record_delivery_change(txn: &impl ConnectionTrait, delivery_id: i64
     }
     .insert(txn)
     .await?;
-    Ok(())
-}
-
-/// Moves a locked release to `to`.
-pub async fn set_status(
-    txn: &impl ConnectionTrait,
-    release: &mut releases::Model,
-    to: ReleaseStatus,
-) -> ApiResult<()> {
-    releases::Entity::update_many()
-        .col_expr(releases::Column::Status, Expr::value(to))
-        .filter(releases::Column::Id.eq(release.id))
-        .exec(txn)
-        .await?;
-    release.status = to;
     Ok(())
 }
 

@@ -6,7 +6,8 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set,
 };
 
-use super::{Change, EventDetail, lock_release, record_event};
+use super::work::Work;
+use super::{Change, EventDetail};
 use crate::auth::{Role, Viewer};
 use crate::domain::gates::GateState;
 use crate::domain::lifecycle::check_writable;
@@ -44,6 +45,7 @@ pub async fn record_gate(
     input: &GateRecording,
 ) -> ApiResult<Change<GateState>> {
     viewer.require(Role::ReleaseManager)?;
+    let mut work = Work::new(txn, viewer);
     let name = validate::name("name", &input.name)?;
     let evidence_url = input
         .evidence_url
@@ -52,7 +54,7 @@ pub async fn record_gate(
         .map(|u| validate::http_url("evidenceUrl", u))
         .transpose()?;
     let note = validate::optional_text("note", input.note.as_deref())?;
-    let release = lock_release(txn, viewer, input.release_id, None).await?;
+    let release = work.lock(input.release_id, None).await?;
     check_writable(release.status)?;
 
     let existing = quality_gate::Entity::find()
@@ -97,15 +99,13 @@ pub async fn record_gate(
         .await?;
     let state = GateState::from_results(gate, &results)
         .ok_or_else(|| ApiError::Internal("a gate without results after recording one".into()))?;
-    let event = record_event(
-        txn,
-        viewer,
+    work.finish(
         &release,
         ReleaseEventKind::GateRecorded,
         EventDetail::default(),
     )
     .await?;
-    Ok(Change::new(state, Some(event)))
+    work.into_change(state)
 }
 
 pub async fn record_approval(
@@ -114,8 +114,9 @@ pub async fn record_approval(
     input: &NewApproval,
 ) -> ApiResult<Change<approval::Model>> {
     viewer.require(Role::ReleaseManager)?;
+    let mut work = Work::new(txn, viewer);
     let comment = validate::optional_text("comment", input.comment.as_deref())?;
-    let release = lock_release(txn, viewer, input.release_id, None).await?;
+    let release = work.lock(input.release_id, None).await?;
     check_writable(release.status)?;
     let approval = approval::ActiveModel {
         id: NotSet,
@@ -127,13 +128,11 @@ pub async fn record_approval(
     }
     .insert(txn)
     .await?;
-    let event = record_event(
-        txn,
-        viewer,
+    work.finish(
         &release,
         ReleaseEventKind::ApprovalRecorded,
         EventDetail::default(),
     )
     .await?;
-    Ok(Change::new(approval, Some(event)))
+    work.into_change(approval)
 }

@@ -10,7 +10,8 @@ use sea_orm::{
     QueryFilter, Set,
 };
 
-use super::{Change, EventDetail, Patch, lock_release, record_event, set_status, visible_program};
+use super::work::{Changed, Work};
+use super::{Change, EventDetail, Patch, visible_program};
 use crate::auth::{Role, Viewer};
 use crate::domain::lifecycle::{check_transition, check_writable, freeze_conflict};
 use crate::domain::validate;
@@ -121,6 +122,7 @@ pub async fn create(
     input: &NewRelease,
 ) -> ApiResult<Change<release::Model>> {
     viewer.require(Role::ReleaseManager)?;
+    let mut work = Work::new(txn, viewer);
     let version = validate::name("version", &input.version)?;
     let teams = validate::names("teams", &input.teams)?;
     let suppliers = validate::names("suppliers", &input.suppliers)?;
@@ -172,15 +174,10 @@ pub async fn create(
         .map_err(conflict_on_duplicate(duplicate))?;
     set_parties(txn, release.id, PartyRole::Team, &teams).await?;
     set_parties(txn, release.id, PartyRole::Supplier, &suppliers).await?;
-    let event = record_event(
-        txn,
-        viewer,
-        &release,
-        ReleaseEventKind::Created,
-        EventDetail::default(),
-    )
-    .await?;
-    Ok(Change::new(release, Some(event)))
+    work.created(&release);
+    work.finish(&release, ReleaseEventKind::Created, EventDetail::default())
+        .await?;
+    work.into_change(release)
 }
 
 pub async fn update(
@@ -189,6 +186,7 @@ pub async fn update(
     input: &ReleaseChanges,
 ) -> ApiResult<Change<release::Model>> {
     viewer.require(Role::ReleaseManager)?;
+    let mut work = Work::new(txn, viewer);
     // Validate everything before touching the database.
     let name = input
         .name
@@ -230,71 +228,62 @@ pub async fn update(
         .map(|s| validate::names("suppliers", s))
         .transpose()?;
 
-    let locked = lock_release(txn, viewer, input.release_id, Some(input.expected_revision)).await?;
+    let locked = work
+        .lock(input.release_id, Some(input.expected_revision))
+        .await?;
     check_writable(locked.status)?;
-    let mut changed = Vec::new();
+    let mut changed = Changed::default();
     let mut model = locked.clone().into_active_model();
     if let Some(name) = name {
-        model.name = Set(name);
-        changed.push("name");
+        changed.set("name", &mut model.name, name);
     }
     if let Some(risk) = input.risk {
-        model.risk = Set(risk);
-        changed.push("risk");
+        changed.set("risk", &mut model.risk, risk);
     }
     if let Some(strategy) = input.strategy {
-        model.strategy = Set(strategy);
-        changed.push("strategy");
+        changed.set("strategy", &mut model.strategy, strategy);
     }
     // Clearable fields: null clears them, leaving them out keeps them.
     if let Some(description) = description {
-        model.description = Set(description);
-        changed.push("description");
+        changed.set("description", &mut model.description, description);
     }
     if let Some(owner) = owner {
-        model.owner = Set(owner);
-        changed.push("owner");
+        changed.set("owner", &mut model.owner, owner);
     }
     if let Some(rollback_plan) = rollback_plan {
-        model.rollback_plan = Set(rollback_plan);
-        changed.push("rollbackPlan");
+        changed.set("rollbackPlan", &mut model.rollback_plan, rollback_plan);
     }
     if let Some(source_revision) = source_revision {
-        model.source_revision = Set(source_revision);
-        changed.push("sourceRevision");
+        changed.set(
+            "sourceRevision",
+            &mut model.source_revision,
+            source_revision,
+        );
     }
     let mut planned_start = locked.planned_start;
     let mut planned_end = locked.planned_end;
     if let Some(start) = input.planned_start.change() {
         planned_start = start;
-        model.planned_start = Set(planned_start);
-        changed.push("plannedStart");
+        changed.set("plannedStart", &mut model.planned_start, start);
     }
     if let Some(end) = input.planned_end.change() {
         planned_end = end;
-        model.planned_end = Set(planned_end);
-        changed.push("plannedEnd");
+        changed.set("plannedEnd", &mut model.planned_end, end);
     }
     check_planned(planned_start, planned_end)?;
     let release = model.update(txn).await?;
     if let Some(teams) = &teams {
         set_parties(txn, release.id, PartyRole::Team, teams).await?;
-        changed.push("teams");
+        changed.mark("teams");
     }
     if let Some(suppliers) = &suppliers {
         set_parties(txn, release.id, PartyRole::Supplier, suppliers).await?;
-        changed.push("suppliers");
+        changed.mark("suppliers");
     }
-    let note = (!changed.is_empty()).then(|| format!("changed {}", changed.join(", ")));
-    let event = record_event(
-        txn,
-        viewer,
-        &release,
-        ReleaseEventKind::Updated,
-        EventDetail::note(note),
-    )
-    .await?;
-    Ok(Change::new(release, Some(event)))
+    let note = changed.note();
+    work.finish(&release, ReleaseEventKind::Updated, EventDetail::note(note))
+        .await?;
+    work.into_change(release)
 }
 
 /// `FREEZE_CONFLICT` when `at` (named `what`) falls in a freeze window that binds the
@@ -334,8 +323,9 @@ pub async fn transition(
     input: &Transition,
 ) -> ApiResult<Change<release::Model>> {
     viewer.require(Role::ReleaseManager)?;
+    let mut work = Work::new(txn, viewer);
     let note = validate::optional_text("note", input.note.as_deref())?;
-    let mut release = lock_release(txn, viewer, input.release_id, input.expected_revision).await?;
+    let mut release = work.lock(input.release_id, input.expected_revision).await?;
     let (from, to) = (release.status, input.to);
     check_transition(from, to)?;
 
@@ -364,20 +354,14 @@ pub async fn transition(
         }
         _ => {}
     }
-    set_status(txn, &mut release, to).await?;
+    work.set_status(&mut release, to).await?;
     let detail = EventDetail {
         overrode_freeze,
         ..EventDetail::status(from, to).with_note(note)
     };
-    let event = record_event(
-        txn,
-        viewer,
-        &release,
-        ReleaseEventKind::StatusChanged,
-        detail,
-    )
-    .await?;
-    Ok(Change::new(release, Some(event)))
+    work.finish(&release, ReleaseEventKind::StatusChanged, detail)
+        .await?;
+    work.into_change(release)
 }
 
 pub async fn add_item(
@@ -386,9 +370,10 @@ pub async fn add_item(
     input: &NewItem,
 ) -> ApiResult<Change<release_item::Model>> {
     viewer.require(Role::ReleaseManager)?;
+    let mut work = Work::new(txn, viewer);
     let title = validate::name("title", &input.title)?;
     let reference = validate::optional_name("reference", input.reference.as_deref())?;
-    let release = lock_release(txn, viewer, input.release_id, None).await?;
+    let release = work.lock(input.release_id, None).await?;
     check_writable(release.status)?;
     let item = release_item::ActiveModel {
         id: NotSet,
@@ -400,13 +385,11 @@ pub async fn add_item(
     }
     .insert(txn)
     .await?;
-    let event = record_event(
-        txn,
-        viewer,
+    work.finish(
         &release,
         ReleaseEventKind::ItemAdded,
         EventDetail::default(),
     )
     .await?;
-    Ok(Change::new(item, Some(event)))
+    work.into_change(item)
 }

@@ -8,7 +8,8 @@ use sea_orm::{
     QueryFilter, Set,
 };
 
-use super::{Change, EventDetail, Patch, lock_release, record_event, set_status};
+use super::work::Work;
+use super::{Change, EventDetail, Patch};
 use crate::auth::{Role, Viewer};
 use crate::domain::validate;
 use crate::error::{ApiError, ApiResult, conflict_on_duplicate};
@@ -63,6 +64,7 @@ pub async fn record_outcome(
     input: &NewOutcome,
 ) -> ApiResult<Change<outcome::Model>> {
     viewer.require(Role::ReleaseManager)?;
+    let mut work = Work::new(txn, viewer);
     let summary = validate::text("summary", &input.summary)?;
     let customer_impact =
         validate::optional_text("customerImpact", input.customer_impact.as_deref())?;
@@ -75,7 +77,7 @@ pub async fn record_outcome(
             "must not be negative",
         ));
     }
-    let mut release = lock_release(txn, viewer, input.release_id, None).await?;
+    let mut release = work.lock(input.release_id, None).await?;
     let duplicate = "the release already has an outcome";
     if outcome_of(txn, release.id).await?.is_some() {
         return Err(ApiError::Conflict(duplicate.into()));
@@ -105,17 +107,12 @@ pub async fn record_outcome(
     .await
     .map_err(conflict_on_duplicate(duplicate))?;
     let from = release.status;
-    set_status(txn, &mut release, ReleaseStatus::Reviewed).await?;
+    work.set_status(&mut release, ReleaseStatus::Reviewed)
+        .await?;
     let detail = EventDetail::status(from, ReleaseStatus::Reviewed);
-    let event = record_event(
-        txn,
-        viewer,
-        &release,
-        ReleaseEventKind::OutcomeRecorded,
-        detail,
-    )
-    .await?;
-    Ok(Change::new(outcome, Some(event)))
+    work.finish(&release, ReleaseEventKind::OutcomeRecorded, detail)
+        .await?;
+    work.into_change(outcome)
 }
 
 pub async fn add_action(
@@ -124,9 +121,10 @@ pub async fn add_action(
     input: &NewAction,
 ) -> ApiResult<Change<improvement_action::Model>> {
     viewer.require(Role::ReleaseManager)?;
+    let mut work = Work::new(txn, viewer);
     let title = validate::name("title", &input.title)?;
     let owner = validate::optional_name("owner", input.owner.as_deref())?;
-    let release = lock_release(txn, viewer, input.release_id, None).await?;
+    let release = work.lock(input.release_id, None).await?;
     if outcome_of(txn, release.id).await?.is_none() {
         return Err(ApiError::InvalidTransition(
             "improvement actions come from the review: record the release's outcome first".into(),
@@ -144,15 +142,13 @@ pub async fn add_action(
     }
     .insert(txn)
     .await?;
-    let event = record_event(
-        txn,
-        viewer,
+    work.finish(
         &release,
         ReleaseEventKind::ActionAdded,
         EventDetail::default(),
     )
     .await?;
-    Ok(Change::new(action, Some(event)))
+    work.into_change(action)
 }
 
 fn is_closed(status: ActionStatus) -> bool {
@@ -165,6 +161,7 @@ pub async fn update_action(
     input: &ActionChanges,
 ) -> ApiResult<Change<improvement_action::Model>> {
     viewer.require(Role::ReleaseManager)?;
+    let mut work = Work::new(txn, viewer);
     let owner = input
         .owner
         .clone()
@@ -175,7 +172,7 @@ pub async fn update_action(
         .improvement_action(input.action_id)
         .await?
         .or_not_found("improvement action")?;
-    let release = lock_release(txn, viewer, found.release_id, None).await?;
+    let release = work.lock(found.release_id, None).await?;
 
     let status = input.status.unwrap_or(found.status);
     // closedAt is set when the action closes (now unless given) and cleared on reopening.
@@ -206,13 +203,11 @@ pub async fn update_action(
     let action = model.update(txn).await?;
     let note = (status != found.status)
         .then(|| format!("{} to {}", found.status.as_str(), status.as_str()));
-    let event = record_event(
-        txn,
-        viewer,
+    work.finish(
         &release,
         ReleaseEventKind::ActionUpdated,
         EventDetail::note(note),
     )
     .await?;
-    Ok(Change::new(action, Some(event)))
+    work.into_change(action)
 }
