@@ -7,6 +7,7 @@ use api::commands::incident::NewIncident;
 use api::commands::release::{NewRelease, ReleaseChanges, Transition};
 use api::commands::review::ActionChanges;
 use api::commands::{Patch, deployment, incident, release, review};
+use api::domain::validate::{Name, Names, Text};
 use api::error::ApiError;
 use api::events::EventBus;
 use api::relm_command;
@@ -18,6 +19,10 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::support::TestApp;
 use crate::support::fixtures::t;
+
+fn name(value: &str) -> Name {
+    Name::parse("name", value).unwrap()
+}
 
 fn manager(subject: &str, scope: Scope) -> Viewer {
     Viewer {
@@ -61,7 +66,7 @@ async fn a_webhook_style_caller_deploys_a_release_with_plain_values() {
             environment: "prod-eu".into(),
             status: DeploymentStatus::InProgress,
             strategy: Some(DeploymentStrategy::Canary),
-            stage: Some("5%".into()),
+            stage: Some(name("5%")),
             started_at: t("2026-03-10T10:00:00Z"),
             finished_at: None,
             origin: None,
@@ -130,15 +135,15 @@ async fn commands_apply_the_lifecycle_rules_to_plain_input() {
         release::create,
         NewRelease {
             program_key: "PAY".into(),
-            version: "2026.9.0".into(),
-            name: "September".into(),
-            description: Some("Autumn work".into()),
+            version: name("2026.9.0"),
+            name: name("September"),
+            description: Some(Text::parse("description", "Autumn work").unwrap()),
             release_type: ReleaseType::Minor,
             risk: RiskLevel::Low,
             strategy: DeploymentStrategy::Pilot,
-            owner: Some("ana".into()),
-            teams: vec!["payments-core".into()],
-            suppliers: Vec::new(),
+            owner: Some(name("ana")),
+            teams: Names::parse("teams", &["payments-core".to_owned()]).unwrap(),
+            suppliers: Names::default(),
             planned_start: Some(t("2026-09-01T00:00:00Z")),
             planned_end: Some(t("2026-09-15T00:00:00Z")),
             rollback_plan: None,
@@ -199,7 +204,7 @@ async fn commands_apply_the_lifecycle_rules_to_plain_input() {
         ReleaseChanges {
             release_id: created.id,
             expected_revision: 1,
-            name: Some("Late".into()),
+            name: Some(name("Late")),
             ..ReleaseChanges::default()
         }
     );
@@ -240,7 +245,7 @@ async fn another_programs_things_are_not_found_like_missing_ones() {
 
     let action = |action_id| ActionChanges {
         action_id,
-        owner: Patch::Set("someone".into()),
+        owner: Patch::Set(name("someone")),
         ..ActionChanges::default()
     };
     let hidden = relm_command!(
@@ -260,7 +265,7 @@ async fn another_programs_things_are_not_found_like_missing_ones() {
         program_key: None,
         release_id: None,
         deployment_id: Some(deployment_id),
-        title: "Checkout errors".into(),
+        title: name("Checkout errors"),
         severity: Severity::Sev2,
         caused_by_change: true,
         opened_at: t("2026-06-01T10:00:00Z"),

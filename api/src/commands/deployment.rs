@@ -14,7 +14,7 @@ use super::work::Work;
 use super::{Change, EventDetail, Origin, environment_named};
 use crate::auth::{Role, Viewer};
 use crate::domain::lifecycle::{after_production_deployment, check_deployable, check_writable};
-use crate::domain::validate;
+use crate::domain::validate::{self, Name, Text};
 use crate::error::{ApiError, ApiResult};
 use crate::queries::{OrNotFound, Visible};
 
@@ -26,7 +26,7 @@ pub struct NewDeployment {
     pub environment: String,
     pub status: DeploymentStatus,
     pub strategy: Option<DeploymentStrategy>,
-    pub stage: Option<String>,
+    pub stage: Option<Name>,
     pub started_at: i64,
     pub finished_at: Option<i64>,
     /// Set for an ingested deployment.
@@ -50,7 +50,7 @@ pub struct Completion {
 pub struct Rollback {
     pub release_id: i64,
     pub environment: String,
-    pub reason: String,
+    pub reason: Text,
     pub started_at: i64,
     pub finished_at: i64,
 }
@@ -96,7 +96,7 @@ pub async fn record(
     let mut work = Work::new(txn, viewer);
     let status = input.status;
     recordable("status", status)?;
-    let stage = validate::optional_name("stage", input.stage.as_deref())?;
+    let stage = input.stage.clone().map(String::from);
     let started_at = input.started_at;
     let finished_at = match (status, input.finished_at) {
         (DeploymentStatus::InProgress, Some(_)) => {
@@ -196,7 +196,7 @@ pub async fn rollback(
 ) -> ApiResult<Change<release::Model>> {
     viewer.require(Role::ReleaseManager)?;
     let mut work = Work::new(txn, viewer);
-    let reason = validate::text("reason", &input.reason)?;
+    let reason = input.reason.to_string();
     let (started_at, finished_at) = (input.started_at, input.finished_at);
     validate::not_before("finishedAt", finished_at, "startedAt", started_at)?;
     let environment = environment_named(txn, input.environment.trim()).await?;

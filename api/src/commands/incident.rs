@@ -9,7 +9,7 @@ use entity::change::ChangeKind;
 use super::work::{Changed, Work};
 use super::{Change, EventDetail, Origin, record_change, visible_program};
 use crate::auth::{Role, Viewer};
-use crate::domain::validate;
+use crate::domain::validate::{self, Name};
 use crate::error::{ApiError, ApiResult};
 use crate::queries::{OrNotFound, Visible};
 
@@ -20,7 +20,7 @@ pub struct NewIncident {
     pub program_key: Option<String>,
     pub release_id: Option<i64>,
     pub deployment_id: Option<i64>,
-    pub title: String,
+    pub title: Name,
     pub severity: Severity,
     pub caused_by_change: bool,
     pub opened_at: i64,
@@ -46,7 +46,6 @@ pub async fn record(
     input: &NewIncident,
 ) -> ApiResult<Change<incident::Model>> {
     viewer.require(Role::ReleaseManager)?;
-    let title = validate::name("title", &input.title)?;
     let (opened_at, resolved_at) = (input.opened_at, input.resolved_at);
     if let Some(resolved) = resolved_at {
         validate::not_before("resolvedAt", resolved, "openedAt", opened_at)?;
@@ -100,7 +99,7 @@ pub async fn record(
         program_id: Set(program_id),
         release_id: Set(release.as_ref().map(|r| r.id)),
         deployment_id: Set(deployment.as_ref().map(|d| d.id)),
-        title: Set(title),
+        title: Set(input.title.to_string()),
         severity: Set(input.severity),
         caused_by_change: Set(input.caused_by_change),
         opened_at: Set(opened_at),
@@ -159,7 +158,7 @@ pub async fn resolve(
 #[derive(Debug, Clone, Default)]
 pub struct IncidentChanges {
     pub incident_id: i64,
-    pub title: Option<String>,
+    pub title: Option<Name>,
     pub severity: Option<Severity>,
     pub caused_by_change: Option<bool>,
     /// A deployment of the incident's program; the incident then takes its release.
@@ -175,11 +174,7 @@ pub async fn update(
     input: &IncidentChanges,
 ) -> ApiResult<Change<incident::Model>> {
     viewer.require(Role::ReleaseManager)?;
-    let title = input
-        .title
-        .as_deref()
-        .map(|t| validate::name("title", t))
-        .transpose()?;
+    let title = input.title.clone().map(String::from);
     let visible = Visible::new(txn, viewer);
     let found = visible
         .incident(input.incident_id)

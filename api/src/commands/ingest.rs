@@ -22,6 +22,7 @@ use super::deployment::{Completion, NewDeployment, Rollback};
 use super::incident::{NewIncident, Resolution};
 use super::{Change, Origin, record_delivery_change};
 use crate::auth::{Role, Scope, Viewer};
+use crate::domain::validate::{Name, Text};
 use crate::error::{ApiError, ApiResult, conflict_on_duplicate};
 use crate::events::Published;
 use crate::ids::{self, NodeType};
@@ -501,7 +502,10 @@ async fn deploy(
         let rollback = Rollback {
             release_id: release.id,
             environment: environment.name,
-            reason: format!("rolled back, reported by ingest:{}", source.key),
+            reason: Text::parse(
+                "reason",
+                &format!("rolled back, reported by ingest:{}", source.key),
+            )?,
             started_at: fact.started_at,
             finished_at: fact.finished_at.unwrap_or(fact.started_at),
         };
@@ -517,7 +521,7 @@ async fn deploy(
         environment: environment.name,
         status: fact.status,
         strategy: fact.strategy,
-        stage: fact.stage.clone(),
+        stage: Name::optional("stage", fact.stage.as_deref())?,
         started_at: fact.started_at,
         finished_at: fact.finished_at,
         origin: Some(Origin {
@@ -662,7 +666,7 @@ async fn open(
             .map(|d| d.release_id)
             .or(release.as_ref().map(|r| r.id)),
         deployment_id: latest.as_ref().map(|d| d.id),
-        title: opened.title.clone(),
+        title: Name::parse("title", &opened.title)?,
         severity: opened.severity,
         caused_by_change: opened.caused_by_change.unwrap_or(latest.is_some()),
         opened_at: opened.opened_at,

@@ -12,24 +12,24 @@ use entity::change::ChangeKind;
 
 use super::{Change, record_change, visible_program};
 use crate::auth::{Role, Viewer};
-use crate::domain::validate;
+use crate::domain::validate::{Name, ProgramKey, Text};
 use crate::error::{ApiError, ApiResult, conflict_on_duplicate};
 use crate::time;
 
 /// A new program.
 #[derive(Debug, Clone)]
 pub struct NewProgram {
-    pub key: String,
-    pub name: String,
-    pub description: Option<String>,
-    pub owner: Option<String>,
-    pub business_objective: Option<String>,
+    pub key: ProgramKey,
+    pub name: Name,
+    pub description: Option<Text>,
+    pub owner: Option<Name>,
+    pub business_objective: Option<Text>,
 }
 
 /// A new deployment target.
 #[derive(Debug, Clone)]
 pub struct NewEnvironment {
-    pub name: String,
+    pub name: Name,
     pub tier: EnvironmentTier,
 }
 
@@ -37,8 +37,8 @@ pub struct NewEnvironment {
 /// key, of all.
 #[derive(Debug, Clone)]
 pub struct NewFreezeWindow {
-    pub name: String,
-    pub reason: Option<String>,
+    pub name: Name,
+    pub reason: Option<Text>,
     pub starts_at: i64,
     pub ends_at: i64,
     pub program_key: Option<String>,
@@ -50,19 +50,13 @@ pub async fn create_program(
     input: &NewProgram,
 ) -> ApiResult<Change<program::Model>> {
     viewer.require_global_admin()?;
-    let key = validate::program_key("key", &input.key)?;
+    let key = input.key.to_string();
     let model = program::ActiveModel {
         id: NotSet,
-        name: Set(validate::name("name", &input.name)?),
-        description: Set(validate::optional_text(
-            "description",
-            input.description.as_deref(),
-        )?),
-        owner: Set(validate::optional_name("owner", input.owner.as_deref())?),
-        business_objective: Set(validate::optional_text(
-            "businessObjective",
-            input.business_objective.as_deref(),
-        )?),
+        name: Set(input.name.to_string()),
+        description: Set(input.description.clone().map(String::from)),
+        owner: Set(input.owner.clone().map(String::from)),
+        business_objective: Set(input.business_objective.clone().map(String::from)),
         created_at: Set(time::now_micros()),
         key: Set(key.clone()),
     };
@@ -101,7 +95,7 @@ pub async fn create_environment(
     input: &NewEnvironment,
 ) -> ApiResult<Change<environment::Model>> {
     viewer.require_global_admin()?;
-    let name = validate::name("name", &input.name)?;
+    let name = input.name.to_string();
     let duplicate = format!("an environment named {name} already exists");
     if environment::Entity::find()
         .filter(environment::Column::Name.eq(&name))
@@ -137,8 +131,8 @@ pub async fn create_freeze_window(
     input: &NewFreezeWindow,
 ) -> ApiResult<Change<freeze_window::Model>> {
     viewer.require(Role::Admin)?;
-    let name = validate::name("name", &input.name)?;
-    let reason = validate::optional_text("reason", input.reason.as_deref())?;
+    let name = input.name.to_string();
+    let reason = input.reason.clone().map(String::from);
     if input.ends_at <= input.starts_at {
         return Err(ApiError::bad_input("endsAt", "must be after startsAt"));
     }

@@ -11,7 +11,7 @@ use super::{Change, EventDetail};
 use crate::auth::{Role, Viewer};
 use crate::domain::gates::GateState;
 use crate::domain::lifecycle::check_writable;
-use crate::domain::validate;
+use crate::domain::validate::{Name, Text, Url};
 use crate::error::{ApiError, ApiResult};
 use crate::time;
 
@@ -19,12 +19,12 @@ use crate::time;
 #[derive(Debug, Clone)]
 pub struct GateRecording {
     pub release_id: i64,
-    pub name: String,
+    pub name: Name,
     pub kind: GateKind,
     pub required: bool,
     pub status: GateStatus,
-    pub evidence_url: Option<String>,
-    pub note: Option<String>,
+    pub evidence_url: Option<Url>,
+    pub note: Option<Text>,
     pub checked_at: Option<i64>,
 }
 
@@ -33,7 +33,7 @@ pub struct GateRecording {
 pub struct NewApproval {
     pub release_id: i64,
     pub decision: ApprovalDecision,
-    pub comment: Option<String>,
+    pub comment: Option<Text>,
     pub decided_at: Option<i64>,
 }
 
@@ -46,14 +46,9 @@ pub async fn record_gate(
 ) -> ApiResult<Change<GateState>> {
     viewer.require(Role::ReleaseManager)?;
     let mut work = Work::new(txn, viewer);
-    let name = validate::name("name", &input.name)?;
-    let evidence_url = input
-        .evidence_url
-        .as_deref()
-        .filter(|u| !u.trim().is_empty())
-        .map(|u| validate::http_url("evidenceUrl", u))
-        .transpose()?;
-    let note = validate::optional_text("note", input.note.as_deref())?;
+    let name = input.name.to_string();
+    let evidence_url = input.evidence_url.clone().map(String::from);
+    let note = input.note.clone().map(String::from);
     let release = work.lock(input.release_id, None).await?;
     check_writable(release.status)?;
 
@@ -115,7 +110,7 @@ pub async fn record_approval(
 ) -> ApiResult<Change<approval::Model>> {
     viewer.require(Role::ReleaseManager)?;
     let mut work = Work::new(txn, viewer);
-    let comment = validate::optional_text("comment", input.comment.as_deref())?;
+    let comment = input.comment.clone().map(String::from);
     let release = work.lock(input.release_id, None).await?;
     check_writable(release.status)?;
     let approval = approval::ActiveModel {

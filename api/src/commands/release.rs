@@ -14,7 +14,7 @@ use super::work::{Changed, Work};
 use super::{Change, EventDetail, Patch, visible_program};
 use crate::auth::{Role, Viewer};
 use crate::domain::lifecycle::{check_transition, check_writable, freeze_conflict};
-use crate::domain::validate;
+use crate::domain::validate::{self, Commit, Name, Names, Text};
 use crate::error::{ApiError, ApiResult, conflict_on_duplicate};
 use crate::queries::derived::{current_readiness, freeze_covering};
 use crate::time;
@@ -23,20 +23,20 @@ use crate::time;
 #[derive(Debug, Clone)]
 pub struct NewRelease {
     pub program_key: String,
-    pub version: String,
-    pub name: String,
-    pub description: Option<String>,
+    pub version: Name,
+    pub name: Name,
+    pub description: Option<Text>,
     pub release_type: ReleaseType,
     pub risk: RiskLevel,
     pub strategy: DeploymentStrategy,
-    pub owner: Option<String>,
-    pub teams: Vec<String>,
-    pub suppliers: Vec<String>,
+    pub owner: Option<Name>,
+    pub teams: Names,
+    pub suppliers: Names,
     pub planned_start: Option<i64>,
     pub planned_end: Option<i64>,
-    pub rollback_plan: Option<String>,
+    pub rollback_plan: Option<Text>,
     /// The commit the release is built from.
-    pub source_revision: Option<String>,
+    pub source_revision: Option<Commit>,
 }
 
 /// Changes to a release at `expected_revision`; `None` and `Patch::Keep` leave a field as
@@ -45,17 +45,17 @@ pub struct NewRelease {
 pub struct ReleaseChanges {
     pub release_id: i64,
     pub expected_revision: i32,
-    pub name: Option<String>,
-    pub description: Patch<String>,
+    pub name: Option<Name>,
+    pub description: Patch<Text>,
     pub risk: Option<RiskLevel>,
     pub strategy: Option<DeploymentStrategy>,
-    pub owner: Patch<String>,
-    pub teams: Option<Vec<String>>,
-    pub suppliers: Option<Vec<String>>,
+    pub owner: Patch<Name>,
+    pub teams: Option<Names>,
+    pub suppliers: Option<Names>,
     pub planned_start: Patch<i64>,
     pub planned_end: Patch<i64>,
-    pub rollback_plan: Patch<String>,
-    pub source_revision: Patch<String>,
+    pub rollback_plan: Patch<Text>,
+    pub source_revision: Patch<Commit>,
 }
 
 /// A move along the lifecycle; `override_freeze` counts only with a note.
@@ -63,7 +63,7 @@ pub struct ReleaseChanges {
 pub struct Transition {
     pub release_id: i64,
     pub to: ReleaseStatus,
-    pub note: Option<String>,
+    pub note: Option<Text>,
     pub expected_revision: Option<i32>,
     pub override_freeze: bool,
 }
@@ -72,9 +72,9 @@ pub struct Transition {
 #[derive(Debug, Clone)]
 pub struct NewItem {
     pub release_id: i64,
-    pub title: String,
+    pub title: Name,
     pub kind: ItemKind,
-    pub reference: Option<String>,
+    pub reference: Option<Name>,
     pub committed_at: Option<i64>,
 }
 
@@ -123,9 +123,7 @@ pub async fn create(
 ) -> ApiResult<Change<release::Model>> {
     viewer.require(Role::ReleaseManager)?;
     let mut work = Work::new(txn, viewer);
-    let version = validate::name("version", &input.version)?;
-    let teams = validate::names("teams", &input.teams)?;
-    let suppliers = validate::names("suppliers", &input.suppliers)?;
+    let version = input.version.to_string();
     let (planned_start, planned_end) = (input.planned_start, input.planned_end);
     check_planned(planned_start, planned_end)?;
     let now = time::now_micros();
@@ -133,29 +131,20 @@ pub async fn create(
         id: NotSet,
         program_id: NotSet,
         version: Set(version.clone()),
-        name: Set(validate::name("name", &input.name)?),
-        description: Set(validate::optional_text(
-            "description",
-            input.description.as_deref(),
-        )?),
+        name: Set(input.name.to_string()),
+        description: Set(input.description.clone().map(String::from)),
         release_type: Set(input.release_type),
         risk: Set(input.risk),
         strategy: Set(input.strategy),
         status: Set(ReleaseStatus::Planned),
-        owner: Set(validate::optional_name("owner", input.owner.as_deref())?),
+        owner: Set(input.owner.clone().map(String::from)),
         planned_start: Set(planned_start),
         planned_end: Set(planned_end),
-        rollback_plan: Set(validate::optional_text(
-            "rollbackPlan",
-            input.rollback_plan.as_deref(),
-        )?),
+        rollback_plan: Set(input.rollback_plan.clone().map(String::from)),
         revision: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
-        source_revision: Set(validate::optional_revision(
-            "sourceRevision",
-            input.source_revision.as_deref(),
-        )?),
+        source_revision: Set(input.source_revision.clone().map(String::from)),
     };
     let program = visible_program(txn, viewer, "programKey", &input.program_key).await?;
     model.program_id = Set(program.id);
@@ -172,8 +161,8 @@ pub async fn create(
         .insert(txn)
         .await
         .map_err(conflict_on_duplicate(duplicate))?;
-    set_parties(txn, release.id, PartyRole::Team, &teams).await?;
-    set_parties(txn, release.id, PartyRole::Supplier, &suppliers).await?;
+    set_parties(txn, release.id, PartyRole::Team, &input.teams).await?;
+    set_parties(txn, release.id, PartyRole::Supplier, &input.suppliers).await?;
     work.created(&release);
     work.finish(&release, ReleaseEventKind::Created, EventDetail::default())
         .await?;
@@ -187,46 +176,24 @@ pub async fn update(
 ) -> ApiResult<Change<release::Model>> {
     viewer.require(Role::ReleaseManager)?;
     let mut work = Work::new(txn, viewer);
-    // Validate everything before touching the database.
-    let name = input
-        .name
-        .as_deref()
-        .map(|n| validate::name("name", n))
-        .transpose()?;
+    let name = input.name.clone().map(String::from);
     let description = input
         .description
         .clone()
         .change()
-        .map(|d| validate::optional_text("description", d.as_deref()))
-        .transpose()?;
-    let owner = input
-        .owner
-        .clone()
-        .change()
-        .map(|o| validate::optional_name("owner", o.as_deref()))
-        .transpose()?;
+        .map(|d| d.map(String::from));
+    let owner = input.owner.clone().change().map(|o| o.map(String::from));
     let rollback_plan = input
         .rollback_plan
         .clone()
         .change()
-        .map(|p| validate::optional_text("rollbackPlan", p.as_deref()))
-        .transpose()?;
+        .map(|p| p.map(String::from));
     let source_revision = input
         .source_revision
         .clone()
         .change()
-        .map(|r| validate::optional_revision("sourceRevision", r.as_deref()))
-        .transpose()?;
-    let teams = input
-        .teams
-        .as_deref()
-        .map(|t| validate::names("teams", t))
-        .transpose()?;
-    let suppliers = input
-        .suppliers
-        .as_deref()
-        .map(|s| validate::names("suppliers", s))
-        .transpose()?;
+        .map(|r| r.map(String::from));
+    let (teams, suppliers) = (&input.teams, &input.suppliers);
 
     let locked = work
         .lock(input.release_id, Some(input.expected_revision))
@@ -272,11 +239,11 @@ pub async fn update(
     }
     check_planned(planned_start, planned_end)?;
     let release = model.update(txn).await?;
-    if let Some(teams) = &teams {
+    if let Some(teams) = teams {
         set_parties(txn, release.id, PartyRole::Team, teams).await?;
         changed.mark("teams");
     }
-    if let Some(suppliers) = &suppliers {
+    if let Some(suppliers) = suppliers {
         set_parties(txn, release.id, PartyRole::Supplier, suppliers).await?;
         changed.mark("suppliers");
     }
@@ -324,7 +291,7 @@ pub async fn transition(
 ) -> ApiResult<Change<release::Model>> {
     viewer.require(Role::ReleaseManager)?;
     let mut work = Work::new(txn, viewer);
-    let note = validate::optional_text("note", input.note.as_deref())?;
+    let note = input.note.clone().map(String::from);
     let mut release = work.lock(input.release_id, input.expected_revision).await?;
     let (from, to) = (release.status, input.to);
     check_transition(from, to)?;
@@ -371,16 +338,14 @@ pub async fn add_item(
 ) -> ApiResult<Change<release_item::Model>> {
     viewer.require(Role::ReleaseManager)?;
     let mut work = Work::new(txn, viewer);
-    let title = validate::name("title", &input.title)?;
-    let reference = validate::optional_name("reference", input.reference.as_deref())?;
     let release = work.lock(input.release_id, None).await?;
     check_writable(release.status)?;
     let item = release_item::ActiveModel {
         id: NotSet,
         release_id: Set(release.id),
-        title: Set(title),
+        title: Set(input.title.to_string()),
         kind: Set(input.kind),
-        reference: Set(reference),
+        reference: Set(input.reference.clone().map(String::from)),
         committed_at: Set(input.committed_at),
     }
     .insert(txn)

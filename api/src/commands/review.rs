@@ -11,7 +11,7 @@ use sea_orm::{
 use super::work::Work;
 use super::{Change, EventDetail, Patch};
 use crate::auth::{Role, Viewer};
-use crate::domain::validate;
+use crate::domain::validate::{self, Name, Text};
 use crate::error::{ApiError, ApiResult, conflict_on_duplicate};
 use crate::queries::{OrNotFound, Visible};
 use crate::time;
@@ -23,9 +23,9 @@ pub struct NewOutcome {
     pub result: OutcomeResult,
     pub objectives_met: bool,
     pub defects_escaped: i32,
-    pub customer_impact: Option<String>,
-    pub summary: String,
-    pub lessons_learned: Option<String>,
+    pub customer_impact: Option<Text>,
+    pub summary: Text,
+    pub lessons_learned: Option<Text>,
     pub reviewed_at: Option<i64>,
 }
 
@@ -33,8 +33,8 @@ pub struct NewOutcome {
 #[derive(Debug, Clone)]
 pub struct NewAction {
     pub release_id: i64,
-    pub title: String,
-    pub owner: Option<String>,
+    pub title: Name,
+    pub owner: Option<Name>,
     pub due_date: Option<NaiveDate>,
 }
 
@@ -43,7 +43,7 @@ pub struct NewAction {
 pub struct ActionChanges {
     pub action_id: i64,
     pub status: Option<ActionStatus>,
-    pub owner: Patch<String>,
+    pub owner: Patch<Name>,
     pub due_date: Patch<NaiveDate>,
     pub closed_at: Option<i64>,
 }
@@ -65,11 +65,9 @@ pub async fn record_outcome(
 ) -> ApiResult<Change<outcome::Model>> {
     viewer.require(Role::ReleaseManager)?;
     let mut work = Work::new(txn, viewer);
-    let summary = validate::text("summary", &input.summary)?;
-    let customer_impact =
-        validate::optional_text("customerImpact", input.customer_impact.as_deref())?;
-    let lessons_learned =
-        validate::optional_text("lessonsLearned", input.lessons_learned.as_deref())?;
+    let summary = input.summary.to_string();
+    let customer_impact = input.customer_impact.clone().map(String::from);
+    let lessons_learned = input.lessons_learned.clone().map(String::from);
     let defects_escaped = input.defects_escaped;
     if defects_escaped < 0 {
         return Err(ApiError::bad_input(
@@ -122,8 +120,8 @@ pub async fn add_action(
 ) -> ApiResult<Change<improvement_action::Model>> {
     viewer.require(Role::ReleaseManager)?;
     let mut work = Work::new(txn, viewer);
-    let title = validate::name("title", &input.title)?;
-    let owner = validate::optional_name("owner", input.owner.as_deref())?;
+    let title = input.title.to_string();
+    let owner = input.owner.clone().map(String::from);
     let release = work.lock(input.release_id, None).await?;
     if outcome_of(txn, release.id).await?.is_none() {
         return Err(ApiError::InvalidTransition(
@@ -162,12 +160,7 @@ pub async fn update_action(
 ) -> ApiResult<Change<improvement_action::Model>> {
     viewer.require(Role::ReleaseManager)?;
     let mut work = Work::new(txn, viewer);
-    let owner = input
-        .owner
-        .clone()
-        .change()
-        .map(|o| validate::optional_name("owner", o.as_deref()))
-        .transpose()?;
+    let owner = input.owner.clone().change().map(|o| o.map(String::from));
     let found = Visible::new(txn, viewer)
         .improvement_action(input.action_id)
         .await?

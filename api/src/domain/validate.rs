@@ -1,6 +1,108 @@
 //! Input validation: every failure is `BAD_USER_INPUT` naming the field.
+//!
+//! What a command takes is checked once, where it enters (GraphQL's inputs, an ingester),
+//! into the types below: a command holding a [`Name`] knows it is a trimmed, bounded name,
+//! and does not check it again.
+
+use std::ops::Deref;
 
 use crate::error::{ApiError, ApiResult};
+
+/// Text checked by a rule of this module, kept as it was made.
+macro_rules! checked {
+    ($(#[$doc:meta])* $name:ident, $parse:ident, $optional:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Checks `value`, given for `field`.
+            pub fn parse(field: &str, value: &str) -> ApiResult<Self> {
+                $parse(field, value).map(Self)
+            }
+
+            /// Checks an optional `value`; blank means absent.
+            pub fn optional(field: &str, value: Option<&str>) -> ApiResult<Option<Self>> {
+                Ok($optional(field, value)?.map(Self))
+            }
+
+            pub fn into_inner(self) -> String {
+                self.0
+            }
+        }
+
+        impl Deref for $name {
+            type Target = str;
+
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+    };
+}
+
+checked!(
+    /// Names, titles, versions and other short text ([`name`]).
+    Name, name, optional_name
+);
+checked!(
+    /// Descriptions, plans, notes and other long text ([`text`]).
+    Text, text, optional_text
+);
+checked!(
+    /// A git commit ([`revision`]).
+    Commit, revision, optional_revision
+);
+checked!(
+    /// A program key ([`program_key`]).
+    ProgramKey, program_key, optional_program_key
+);
+checked!(
+    /// An http or https URL ([`http_url`]).
+    Url, http_url, optional_url
+);
+
+/// A list of short names (teams, suppliers): each a [`Name`], duplicates dropped, order
+/// kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Names(Vec<String>);
+
+impl Names {
+    pub fn parse(field: &str, values: &[String]) -> ApiResult<Self> {
+        names(field, values).map(Self)
+    }
+}
+
+impl Deref for Names {
+    type Target = [String];
+
+    fn deref(&self) -> &[String] {
+        &self.0
+    }
+}
+
+fn optional_program_key(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
+    value.map(|v| program_key(field, v)).transpose()
+}
+
+fn optional_url(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        Some(v) => http_url(field, v).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// A git commit: 7 to 64 hexadecimal characters, kept in lower case.
+fn revision(field: &str, value: &str) -> ApiResult<String> {
+    optional_revision(field, Some(value))?
+        .ok_or_else(|| ApiError::bad_input(field, "must not be empty"))
+}
 
 /// Names, titles, versions and other short text.
 pub const MAX_NAME: usize = 200;
@@ -8,7 +110,7 @@ pub const MAX_NAME: usize = 200;
 pub const MAX_TEXT: usize = 20_000;
 
 /// A required short text: trimmed, non-empty, at most 200 characters.
-pub fn name(field: &str, value: &str) -> ApiResult<String> {
+fn name(field: &str, value: &str) -> ApiResult<String> {
     let value = value.trim();
     if value.is_empty() {
         return Err(ApiError::bad_input(field, "must not be empty"));
@@ -23,7 +125,7 @@ pub fn name(field: &str, value: &str) -> ApiResult<String> {
 }
 
 /// An optional short text; blank means absent.
-pub fn optional_name(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
+fn optional_name(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         Some(v) => name(field, v).map(Some),
         None => Ok(None),
@@ -31,7 +133,7 @@ pub fn optional_name(field: &str, value: Option<&str>) -> ApiResult<Option<Strin
 }
 
 /// A required long text: non-empty after trimming, at most 20,000 characters.
-pub fn text(field: &str, value: &str) -> ApiResult<String> {
+fn text(field: &str, value: &str) -> ApiResult<String> {
     if value.trim().is_empty() {
         return Err(ApiError::bad_input(field, "must not be empty"));
     }
@@ -45,7 +147,7 @@ pub fn text(field: &str, value: &str) -> ApiResult<String> {
 }
 
 /// An optional long text; blank means absent.
-pub fn optional_text(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
+fn optional_text(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
     match value.filter(|v| !v.trim().is_empty()) {
         Some(v) => text(field, v).map(Some),
         None => Ok(None),
@@ -53,7 +155,7 @@ pub fn optional_text(field: &str, value: Option<&str>) -> ApiResult<Option<Strin
 }
 
 /// A git commit: 7 to 64 hexadecimal characters, kept in lower case; blank means absent.
-pub fn optional_revision(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
+fn optional_revision(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
     let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
@@ -67,7 +169,7 @@ pub fn optional_revision(field: &str, value: Option<&str>) -> ApiResult<Option<S
 }
 
 /// A program key: 2 to 10 characters of A-Z and 0-9, starting with a letter.
-pub fn program_key(field: &str, value: &str) -> ApiResult<String> {
+fn program_key(field: &str, value: &str) -> ApiResult<String> {
     let valid = (2..=10).contains(&value.len())
         && value.starts_with(|c: char| c.is_ascii_uppercase())
         && value
@@ -84,7 +186,7 @@ pub fn program_key(field: &str, value: &str) -> ApiResult<String> {
 }
 
 /// A list of short names (teams, suppliers): each valid, duplicates dropped, order kept.
-pub fn names(field: &str, values: &[String]) -> ApiResult<Vec<String>> {
+fn names(field: &str, values: &[String]) -> ApiResult<Vec<String>> {
     let mut seen = std::collections::HashSet::with_capacity(values.len());
     let mut out: Vec<String> = Vec::with_capacity(values.len());
     for value in values {
@@ -97,7 +199,7 @@ pub fn names(field: &str, values: &[String]) -> ApiResult<Vec<String>> {
 }
 
 /// An http(s) URL with a host.
-pub fn http_url(field: &str, value: &str) -> ApiResult<String> {
+fn http_url(field: &str, value: &str) -> ApiResult<String> {
     let value = value.trim();
     let rest = value
         .strip_prefix("https://")

@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, InputObject, Object};
 use entity::deployment;
 
 use crate::commands;
+use crate::domain::validate::{Name, Text};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::{command, loaders, visible};
 use crate::graphql::enums::{DeploymentStatus, DeploymentStrategy};
@@ -121,7 +122,7 @@ impl TryFrom<RecordDeploymentInput> for commands::deployment::NewDeployment {
             environment: input.environment,
             status: input.status.into(),
             strategy: input.strategy.map(Into::into),
-            stage: input.stage,
+            stage: Name::optional("stage", input.stage.as_deref())?,
             started_at: input.started_at.micros(),
             finished_at: input.finished_at.map(Timestamp::micros),
             origin: None,
@@ -150,7 +151,7 @@ impl TryFrom<RollbackReleaseInput> for commands::deployment::Rollback {
         Ok(Self {
             release_id: ids::decode(&input.release_id, NodeType::Release, "releaseId")?,
             environment: input.environment,
-            reason: input.reason,
+            reason: Text::parse("reason", &input.reason)?,
             started_at: input.started_at.micros(),
             finished_at: input.finished_at.micros(),
         })

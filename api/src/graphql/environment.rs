@@ -5,7 +5,8 @@ use entity::environment;
 use sea_orm::{EntityTrait, QueryOrder};
 
 use crate::commands;
-use crate::error::ApiResult;
+use crate::domain::validate::Name;
+use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::{command, reads, viewer};
 use crate::graphql::enums::EnvironmentTier;
 use crate::ids::{self, NodeType};
@@ -65,12 +66,14 @@ pub struct CreateEnvironmentInput {
     pub tier: EnvironmentTier,
 }
 
-impl From<CreateEnvironmentInput> for commands::program::NewEnvironment {
-    fn from(input: CreateEnvironmentInput) -> Self {
-        Self {
-            name: input.name,
+impl TryFrom<CreateEnvironmentInput> for commands::program::NewEnvironment {
+    type Error = ApiError;
+
+    fn try_from(input: CreateEnvironmentInput) -> ApiResult<Self> {
+        Ok(Self {
+            name: Name::parse("name", &input.name)?,
             tier: input.tier.into(),
-        }
+        })
     }
 }
 
@@ -85,7 +88,7 @@ impl EnvironmentMutation {
         ctx: &Context<'_>,
         input: CreateEnvironmentInput,
     ) -> ApiResult<Environment> {
-        let input = commands::program::NewEnvironment::from(input);
+        let input = commands::program::NewEnvironment::try_from(input)?;
         command!(ctx, commands::program::create_environment, input).map(Environment)
     }
 }

@@ -5,7 +5,8 @@ use entity::freeze_window;
 use sea_orm::{QueryFilter, QueryOrder};
 
 use crate::commands;
-use crate::error::ApiResult;
+use crate::domain::validate::{Name, Text};
+use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::{command, loaders, visible};
 use crate::graphql::loaders::required;
 use crate::graphql::program::Program;
@@ -92,15 +93,17 @@ pub struct CreateFreezeWindowInput {
     pub program_key: Option<String>,
 }
 
-impl From<CreateFreezeWindowInput> for commands::program::NewFreezeWindow {
-    fn from(input: CreateFreezeWindowInput) -> Self {
-        Self {
-            name: input.name,
-            reason: input.reason,
+impl TryFrom<CreateFreezeWindowInput> for commands::program::NewFreezeWindow {
+    type Error = ApiError;
+
+    fn try_from(input: CreateFreezeWindowInput) -> ApiResult<Self> {
+        Ok(Self {
+            name: Name::parse("name", &input.name)?,
+            reason: Text::optional("reason", input.reason.as_deref())?,
             starts_at: input.starts_at.micros(),
             ends_at: input.ends_at.micros(),
             program_key: input.program_key,
-        }
+        })
     }
 }
 
@@ -115,7 +118,7 @@ impl FreezeMutation {
         ctx: &Context<'_>,
         input: CreateFreezeWindowInput,
     ) -> ApiResult<FreezeWindow> {
-        let input = commands::program::NewFreezeWindow::from(input);
+        let input = commands::program::NewFreezeWindow::try_from(input)?;
         command!(ctx, commands::program::create_freeze_window, input).map(FreezeWindow)
     }
 }

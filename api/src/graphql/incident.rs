@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, InputObject, Object};
 use entity::incident;
 
 use crate::commands;
+use crate::domain::validate::Name;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::{command, loaders};
 use crate::graphql::deployment::Deployment;
@@ -105,7 +106,7 @@ impl TryFrom<RecordIncidentInput> for commands::incident::NewIncident {
             deployment_id: deployment_id
                 .map(|id| ids::decode(id, NodeType::Deployment, "deploymentId"))
                 .transpose()?,
-            title: input.title,
+            title: Name::parse("title", &input.title)?,
             severity: input.severity.into(),
             caused_by_change: input.caused_by_change.unwrap_or(true),
             opened_at: input.opened_at.micros(),
@@ -145,7 +146,7 @@ impl TryFrom<UpdateIncidentInput> for commands::incident::IncidentChanges {
     fn try_from(input: UpdateIncidentInput) -> ApiResult<Self> {
         Ok(Self {
             incident_id: ids::decode(&input.incident_id, NodeType::Incident, "incidentId")?,
-            title: input.title,
+            title: input.title.map(|t| Name::parse("title", &t)).transpose()?,
             severity: input.severity.map(Into::into),
             caused_by_change: input.caused_by_change,
             deployment_id: input

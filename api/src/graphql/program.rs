@@ -4,7 +4,8 @@ use async_graphql::{Context, ID, InputObject, Object};
 use entity::program;
 
 use crate::commands;
-use crate::error::ApiResult;
+use crate::domain::validate::{Name, ProgramKey, Text};
+use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::{command, visible};
 use crate::graphql::pagination::{PageArgs, connection, paged};
 use crate::graphql::release::{ReleaseConnection, ReleaseFilter, ReleaseOrder, release_connection};
@@ -138,15 +139,20 @@ pub struct CreateProgramInput {
     pub business_objective: Option<String>,
 }
 
-impl From<CreateProgramInput> for commands::program::NewProgram {
-    fn from(input: CreateProgramInput) -> Self {
-        Self {
-            key: input.key,
-            name: input.name,
-            description: input.description,
-            owner: input.owner,
-            business_objective: input.business_objective,
-        }
+impl TryFrom<CreateProgramInput> for commands::program::NewProgram {
+    type Error = ApiError;
+
+    fn try_from(input: CreateProgramInput) -> ApiResult<Self> {
+        Ok(Self {
+            key: ProgramKey::parse("key", &input.key)?,
+            name: Name::parse("name", &input.name)?,
+            description: Text::optional("description", input.description.as_deref())?,
+            owner: Name::optional("owner", input.owner.as_deref())?,
+            business_objective: Text::optional(
+                "businessObjective",
+                input.business_objective.as_deref(),
+            )?,
+        })
     }
 }
 
@@ -161,7 +167,7 @@ impl ProgramMutation {
         ctx: &Context<'_>,
         input: CreateProgramInput,
     ) -> ApiResult<Program> {
-        let input = commands::program::NewProgram::from(input);
+        let input = commands::program::NewProgram::try_from(input)?;
         command!(ctx, commands::program::create_program, input).map(Program)
     }
 }

@@ -6,6 +6,7 @@ use entity::{approval, release_item};
 use crate::commands;
 use crate::domain::gates::GateState;
 use crate::domain::readiness;
+use crate::domain::validate::{Name, Text, Url};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::command;
 use crate::graphql::enums::{ApprovalDecision, GateKind, GateStatus, ItemKind};
@@ -163,12 +164,12 @@ impl TryFrom<RecordQualityGateInput> for commands::quality::GateRecording {
     fn try_from(input: RecordQualityGateInput) -> ApiResult<Self> {
         Ok(Self {
             release_id: ids::decode(&input.release_id, NodeType::Release, "releaseId")?,
-            name: input.name,
+            name: Name::parse("name", &input.name)?,
             kind: input.kind.into(),
             required: input.required.unwrap_or(true),
             status: input.status.into(),
-            evidence_url: input.evidence_url,
-            note: input.note,
+            evidence_url: Url::optional("evidenceUrl", input.evidence_url.as_deref())?,
+            note: Text::optional("note", input.note.as_deref())?,
             checked_at: input.checked_at.map(Timestamp::micros),
         })
     }
@@ -181,7 +182,7 @@ impl TryFrom<RecordApprovalInput> for commands::quality::NewApproval {
         Ok(Self {
             release_id: ids::decode(&input.release_id, NodeType::Release, "releaseId")?,
             decision: input.decision.into(),
-            comment: input.comment,
+            comment: Text::optional("comment", input.comment.as_deref())?,
             decided_at: input.decided_at.map(Timestamp::micros),
         })
     }

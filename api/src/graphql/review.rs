@@ -4,10 +4,11 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use entity::{improvement_action, outcome};
 
 use crate::commands;
+use crate::domain::validate::{Name, Text};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::{command, loaders};
 use crate::graphql::enums::{ActionStatus, OutcomeResult};
-use crate::graphql::input::patch;
+use crate::graphql::input::{checked_patch, patch};
 use crate::graphql::loaders::{children, required};
 use crate::graphql::release::Release;
 use crate::graphql::scalars::{Date, Timestamp};
@@ -145,9 +146,9 @@ impl TryFrom<RecordOutcomeInput> for commands::review::NewOutcome {
             result: input.result.into(),
             objectives_met: input.objectives_met,
             defects_escaped: input.defects_escaped.unwrap_or(0),
-            customer_impact: input.customer_impact,
-            summary: input.summary,
-            lessons_learned: input.lessons_learned,
+            customer_impact: Text::optional("customerImpact", input.customer_impact.as_deref())?,
+            summary: Text::parse("summary", &input.summary)?,
+            lessons_learned: Text::optional("lessonsLearned", input.lessons_learned.as_deref())?,
             reviewed_at: input.reviewed_at.map(Timestamp::micros),
         })
     }
@@ -159,8 +160,8 @@ impl TryFrom<AddImprovementActionInput> for commands::review::NewAction {
     fn try_from(input: AddImprovementActionInput) -> ApiResult<Self> {
         Ok(Self {
             release_id: ids::decode(&input.release_id, NodeType::Release, "releaseId")?,
-            title: input.title,
-            owner: input.owner,
+            title: Name::parse("title", &input.title)?,
+            owner: Name::optional("owner", input.owner.as_deref())?,
             due_date: input.due_date.map(|d| d.0),
         })
     }
@@ -173,7 +174,7 @@ impl TryFrom<UpdateImprovementActionInput> for commands::review::ActionChanges {
         Ok(Self {
             action_id: ids::decode(&input.action_id, NodeType::ImprovementAction, "actionId")?,
             status: input.status.map(Into::into),
-            owner: patch(input.owner, |o| o),
+            owner: checked_patch("owner", input.owner, Name::optional)?,
             due_date: patch(input.due_date, |d| d.0),
             closed_at: input.closed_at.map(Timestamp::micros),
         })

@@ -4,10 +4,11 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 
 use super::Release;
 use crate::commands;
+use crate::domain::validate::{Commit, Name, Names, Text};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::command;
 use crate::graphql::enums::{DeploymentStrategy, ItemKind, ReleaseStatus, ReleaseType, RiskLevel};
-use crate::graphql::input::patch;
+use crate::graphql::input::{checked_patch, patch};
 use crate::graphql::quality::ReleaseItem;
 use crate::graphql::scalars::Timestamp;
 use crate::ids::{self, NodeType};
@@ -83,24 +84,26 @@ pub struct AddReleaseItemInput {
     pub committed_at: Option<Timestamp>,
 }
 
-impl From<CreateReleaseInput> for commands::release::NewRelease {
-    fn from(input: CreateReleaseInput) -> Self {
-        Self {
+impl TryFrom<CreateReleaseInput> for commands::release::NewRelease {
+    type Error = ApiError;
+
+    fn try_from(input: CreateReleaseInput) -> ApiResult<Self> {
+        Ok(Self {
             program_key: input.program_key,
-            version: input.version,
-            name: input.name,
-            description: input.description,
+            version: Name::parse("version", &input.version)?,
+            name: Name::parse("name", &input.name)?,
+            description: Text::optional("description", input.description.as_deref())?,
             release_type: input.release_type.into(),
             risk: input.risk.unwrap_or(RiskLevel::Medium).into(),
             strategy: input.strategy.unwrap_or(DeploymentStrategy::BigBang).into(),
-            owner: input.owner,
-            teams: input.teams.unwrap_or_default(),
-            suppliers: input.suppliers.unwrap_or_default(),
+            owner: Name::optional("owner", input.owner.as_deref())?,
+            teams: Names::parse("teams", &input.teams.unwrap_or_default())?,
+            suppliers: Names::parse("suppliers", &input.suppliers.unwrap_or_default())?,
             planned_start: input.planned_start.map(Timestamp::micros),
             planned_end: input.planned_end.map(Timestamp::micros),
-            rollback_plan: input.rollback_plan,
-            source_revision: input.source_revision,
-        }
+            rollback_plan: Text::optional("rollbackPlan", input.rollback_plan.as_deref())?,
+            source_revision: Commit::optional("sourceRevision", input.source_revision.as_deref())?,
+        })
     }
 }
 
@@ -111,17 +114,24 @@ impl TryFrom<UpdateReleaseInput> for commands::release::ReleaseChanges {
         Ok(Self {
             release_id: ids::decode(&input.release_id, NodeType::Release, "releaseId")?,
             expected_revision: input.expected_revision,
-            name: input.name,
-            description: patch(input.description, |d| d),
+            name: input.name.map(|n| Name::parse("name", &n)).transpose()?,
+            description: checked_patch("description", input.description, Text::optional)?,
             risk: input.risk.map(Into::into),
             strategy: input.strategy.map(Into::into),
-            owner: patch(input.owner, |o| o),
-            teams: input.teams,
-            suppliers: input.suppliers,
+            owner: checked_patch("owner", input.owner, Name::optional)?,
+            teams: input.teams.map(|t| Names::parse("teams", &t)).transpose()?,
+            suppliers: input
+                .suppliers
+                .map(|s| Names::parse("suppliers", &s))
+                .transpose()?,
             planned_start: patch(input.planned_start, Timestamp::micros),
             planned_end: patch(input.planned_end, Timestamp::micros),
-            rollback_plan: patch(input.rollback_plan, |p| p),
-            source_revision: patch(input.source_revision, |r| r),
+            rollback_plan: checked_patch("rollbackPlan", input.rollback_plan, Text::optional)?,
+            source_revision: checked_patch(
+                "sourceRevision",
+                input.source_revision,
+                Commit::optional,
+            )?,
         })
     }
 }
@@ -133,7 +143,7 @@ impl TryFrom<TransitionReleaseInput> for commands::release::Transition {
         Ok(Self {
             release_id: ids::decode(&input.release_id, NodeType::Release, "releaseId")?,
             to: input.to.into(),
-            note: input.note,
+            note: Text::optional("note", input.note.as_deref())?,
             expected_revision: input.expected_revision,
             override_freeze: input.override_freeze.unwrap_or(false),
         })
@@ -146,9 +156,9 @@ impl TryFrom<AddReleaseItemInput> for commands::release::NewItem {
     fn try_from(input: AddReleaseItemInput) -> ApiResult<Self> {
         Ok(Self {
             release_id: ids::decode(&input.release_id, NodeType::Release, "releaseId")?,
-            title: input.title,
+            title: Name::parse("title", &input.title)?,
             kind: input.kind.into(),
-            reference: input.reference,
+            reference: Name::optional("reference", input.reference.as_deref())?,
             committed_at: input.committed_at.map(Timestamp::micros),
         })
     }
@@ -165,7 +175,7 @@ impl ReleaseMutation {
         ctx: &Context<'_>,
         input: CreateReleaseInput,
     ) -> ApiResult<Release> {
-        let input = commands::release::NewRelease::from(input);
+        let input = commands::release::NewRelease::try_from(input)?;
         command!(ctx, commands::release::create, input).map(Release)
     }
 
