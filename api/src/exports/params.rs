@@ -11,8 +11,9 @@ use super::{Dataset, Export, Format};
 use crate::auth::Scope;
 use crate::db::MaybeLost;
 use crate::error::ApiError;
-use crate::metrics::{cache, select_programs};
+use crate::metrics::cache;
 use crate::queries::metrics::Window;
+use crate::queries::metrics::programs_in_scope;
 use crate::time;
 
 /// The most rows a trend report may have (programs × buckets).
@@ -151,7 +152,7 @@ pub async fn resolve(
     };
     let all = cache::programs(db).await?;
     let keys = (!params.program_keys.is_empty()).then_some(params.program_keys.as_slice());
-    let programs = select_programs(&all, scope, keys)
+    let programs = programs_in_scope(&all, scope, keys)
         .map_err(|key| bad("programKey", format!("no program '{key}'")))?;
     let every_program = programs.len() == all.len();
 

@@ -2,7 +2,6 @@
 
 use async_graphql::{Context, ID, InputObject, Object};
 use entity::environment;
-use sea_orm::{EntityTrait, QueryOrder};
 
 use crate::commands;
 use crate::domain::validate::Name;
@@ -10,6 +9,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::{command, reads, viewer};
 use crate::graphql::enums::EnvironmentTier;
 use crate::ids::{self, NodeType};
+use crate::queries;
 
 /// A deployment target such as prod-eu.
 #[derive(Clone)]
@@ -39,22 +39,8 @@ impl EnvironmentQuery {
     /// Every environment, by tier from development to production, then by name.
     async fn environments(&self, ctx: &Context<'_>) -> ApiResult<Vec<Environment>> {
         viewer(ctx)?;
-        let mut rows = environment::Entity::find()
-            .order_by_asc(environment::Column::Name)
-            .all(reads(ctx)?)
-            .await?;
-        rows.sort_by_key(|e| tier_rank(e.tier));
+        let rows = queries::environments(reads(ctx)?).await?;
         Ok(rows.into_iter().map(Environment).collect())
-    }
-}
-
-fn tier_rank(tier: entity::enums::EnvironmentTier) -> u8 {
-    use entity::enums::EnvironmentTier::*;
-    match tier {
-        Development => 0,
-        Testing => 1,
-        Staging => 2,
-        Production => 3,
     }
 }
 

@@ -2,7 +2,6 @@
 
 use async_graphql::{Context, ID, InputObject, Object};
 use entity::freeze_window;
-use sea_orm::{QueryFilter, QueryOrder};
 
 use crate::commands;
 use crate::domain::validate::{Name, Text};
@@ -68,16 +67,8 @@ impl FreezeQuery {
         if let Some(key) = program_key {
             visible = visible.narrowed("programKey", &[key]).await?;
         }
-        let rows = visible
-            .freeze_windows()
-            .filter(calendar::freeze_overlapping(Span::new(
-                from.map(Timestamp::micros),
-                to.map(Timestamp::micros),
-            )))
-            .order_by_asc(freeze_window::Column::StartsAt)
-            .order_by_asc(freeze_window::Column::Id)
-            .all(visible.db())
-            .await?;
+        let range = Span::new(from.map(Timestamp::micros), to.map(Timestamp::micros));
+        let rows = calendar::freeze_windows(&visible, range).await?;
         Ok(rows.into_iter().map(FreezeWindow).collect())
     }
 }

@@ -9,8 +9,8 @@ use crate::graphql::context::{data, db, viewer};
 use crate::graphql::enums::EnvironmentTier;
 use crate::graphql::scalars::Timestamp;
 use crate::metrics::cache::MetricsCache;
-use crate::metrics::select_programs;
 use crate::queries::metrics::Window;
+use crate::queries::metrics::programs_in_scope;
 
 /// Size of the trend's calendar buckets (UTC).
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -350,7 +350,7 @@ impl MetricsQuery {
             return Err(ApiError::bad_input("tiers", "must name at least one tier"));
         }
         let snapshot = data::<Arc<MetricsCache>>(ctx)?.snapshot(db(ctx)?).await?;
-        let programs = select_programs(
+        let programs = programs_in_scope(
             &snapshot.programs,
             &viewer.scope,
             filter.program_keys.as_deref(),

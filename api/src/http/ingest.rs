@@ -5,12 +5,11 @@
 
 use std::net::IpAddr;
 
+use entity::delivery;
 use entity::enums::IngestKind;
-use entity::{delivery, ingest_source};
 use poem::http::StatusCode;
 use poem::web::{Data, Path};
 use poem::{Body, Request, Response, handler};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 
 use super::JSON;
 use crate::app::AppState;
@@ -21,6 +20,7 @@ use crate::error::ApiError;
 use crate::guard::{CallerKey, retry_after_seconds};
 use crate::ids::{self, NodeType};
 use crate::ingest::{self, Headers, signature};
+use crate::queries;
 use crate::relm_command;
 use crate::time;
 
@@ -78,9 +78,7 @@ pub async fn deliver(
         Err((status, message)) => return refused(status, "BAD_USER_INPUT", &message),
     };
     let found = db::once_more_if_lost(&state.db, || {
-        ingest_source::Entity::find()
-            .filter(ingest_source::Column::Key.eq(key.as_str()))
-            .one(&state.db)
+        queries::ingest::source_by_key(&state.db, &key)
     })
     .await;
     let found = match found {
@@ -161,19 +159,10 @@ async fn first_delivery(
     delivery_id: &str,
     fact_id: Option<&str>,
 ) -> Result<Option<delivery::Model>, ApiError> {
-    let mut seen = Condition::any().add(delivery::Column::ExternalId.eq(delivery_id));
-    if let Some(fact_id) = fact_id {
-        seen = seen.add(delivery::Column::FactId.eq(fact_id));
-    }
-    let first = db::once_more_if_lost(&state.db, || {
-        delivery::Entity::find()
-            .filter(delivery::Column::SourceId.eq(source))
-            .filter(seen.clone())
-            .order_by_asc(delivery::Column::Id)
-            .one(&state.db)
+    Ok(db::once_more_if_lost(&state.db, || {
+        queries::ingest::first_delivery(&state.db, source, delivery_id, fact_id)
     })
-    .await?;
-    Ok(first)
+    .await?)
 }
 
 /// The answer to a repeat: 200 and the first delivery's answer; nothing is applied again.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use entity::{deployment, environment, freeze_window, program, release};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::Visible;
 use super::span::{Ends, Span};
@@ -162,6 +162,20 @@ pub async fn entries<C: ConnectionTrait>(
     }
     entries.sort_by(|a, b| (a.starts_at, a.kind, &a.title).cmp(&(b.starts_at, b.kind, &b.title)));
     Ok(entries)
+}
+
+/// The freeze windows in scope overlapping `range`, by start.
+pub async fn freeze_windows<C: ConnectionTrait>(
+    visible: &Visible<'_, C>,
+    range: Span,
+) -> ApiResult<Vec<freeze_window::Model>> {
+    Ok(visible
+        .freeze_windows()
+        .filter(freeze_overlapping(range))
+        .order_by_asc(freeze_window::Column::StartsAt)
+        .order_by_asc(freeze_window::Column::Id)
+        .all(visible.db())
+        .await?)
 }
 
 /// Freeze windows overlapping `range`: they cover `[startsAt, endsAt)`.

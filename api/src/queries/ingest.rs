@@ -8,7 +8,8 @@ use entity::enums::DeliveryStatus;
 use entity::{delivery, ingest_alias, ingest_source};
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
 };
 
 use super::Visible;
@@ -25,6 +26,38 @@ pub struct DeliveryFilter {
     /// receivedAt in `[from, to)`.
     pub from: Option<i64>,
     pub to: Option<i64>,
+}
+
+/// The source with `key`, enabled or not, for the ingest handler (which has no caller
+/// yet: the key and the signature are what it checks).
+pub async fn source_by_key<C: ConnectionTrait>(
+    db: &C,
+    key: &str,
+) -> Result<Option<ingest_source::Model>, DbErr> {
+    ingest_source::Entity::find()
+        .filter(ingest_source::Column::Key.eq(key))
+        .one(db)
+        .await
+}
+
+/// The delivery of `source` received first with this delivery id or fact: what a repeat
+/// is answered with.
+pub async fn first_delivery<C: ConnectionTrait>(
+    db: &C,
+    source: i64,
+    delivery_id: &str,
+    fact_id: Option<&str>,
+) -> Result<Option<delivery::Model>, DbErr> {
+    let mut seen = Condition::any().add(delivery::Column::ExternalId.eq(delivery_id));
+    if let Some(fact_id) = fact_id {
+        seen = seen.add(delivery::Column::FactId.eq(fact_id));
+    }
+    delivery::Entity::find()
+        .filter(delivery::Column::SourceId.eq(source))
+        .filter(seen)
+        .order_by_asc(delivery::Column::Id)
+        .one(db)
+        .await
 }
 
 /// The sources in scope, by key.

@@ -21,8 +21,8 @@ pub mod releases;
 pub mod span;
 
 use entity::{
-    delivery, deployment, freeze_window, improvement_action, incident, ingest_source, program,
-    release, release_event, release_party,
+    delivery, deployment, environment, freeze_window, improvement_action, incident, ingest_source,
+    program, release, release_event, release_party,
 };
 use sea_orm::sea_query::{IntoCondition, Query};
 use sea_orm::{
@@ -34,6 +34,32 @@ use crate::auth::{Role, Scope, Viewer, forbidden};
 use crate::error::{ApiError, ApiResult};
 
 /// `NOT_FOUND` for something missing or out of the caller's scope: the same words for both.
+/// The audit trail of a release the caller could already see.
+pub fn events_of(release_id: i64) -> Select<release_event::Entity> {
+    release_event::Entity::find().filter(release_event::Column::ReleaseId.eq(release_id))
+}
+
+/// Every environment (they are shared by all programs), from development to production,
+/// then by name.
+pub async fn environments<C: ConnectionTrait>(db: &C) -> ApiResult<Vec<environment::Model>> {
+    let mut rows = environment::Entity::find()
+        .order_by_asc(environment::Column::Name)
+        .all(db)
+        .await?;
+    rows.sort_by_key(|e| tier_rank(e.tier));
+    Ok(rows)
+}
+
+fn tier_rank(tier: entity::enums::EnvironmentTier) -> u8 {
+    use entity::enums::EnvironmentTier::*;
+    match tier {
+        Development => 0,
+        Testing => 1,
+        Staging => 2,
+        Production => 3,
+    }
+}
+
 pub fn not_found(what: impl Into<String>) -> ApiError {
     ApiError::NotFound(what.into())
 }

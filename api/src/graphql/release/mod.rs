@@ -7,7 +7,6 @@ mod mutation;
 use async_graphql::{Context, ID, Object};
 use entity::release_party::PartyRole;
 use entity::{release, release_event};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::domain::gates::GateState;
 use crate::domain::readiness::readiness;
@@ -25,8 +24,8 @@ use crate::graphql::quality::{Approval, QualityGate, Readiness, ReleaseItem};
 use crate::graphql::review::ReleaseOutcome;
 use crate::graphql::scalars::Timestamp;
 use crate::ids::{self, NodeType};
-use crate::queries::derived;
 use crate::queries::page::{Key, Ordering, Position};
+use crate::queries::{self, derived};
 
 pub use list::{ReleaseConnection, ReleaseFilter, ReleaseOrder, ReleaseQuery, release_connection};
 pub use mutation::ReleaseMutation;
@@ -214,8 +213,7 @@ impl Release {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<ReleaseEventConnection> {
-        let select =
-            release_event::Entity::find().filter(release_event::Column::ReleaseId.eq(self.0.id));
+        let select = queries::events_of(self.0.id);
         let page = PageArgs {
             first,
             after,
