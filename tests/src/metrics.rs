@@ -653,3 +653,81 @@ async fn deployed_at_is_one_value_in_sql_polars_and_rust() {
     assert_eq!(sql, polars, "SQL and polars");
     assert_eq!(sql, rust, "SQL and Rust");
 }
+
+/// The median of `runs` timings of `work`.
+async fn median_of<T, F: Future<Output = T>>(
+    runs: usize,
+    mut work: impl FnMut() -> F,
+) -> (std::time::Duration, T) {
+    let mut times = Vec::with_capacity(runs);
+    let mut last = None;
+    for _ in 0..runs {
+        let started = std::time::Instant::now();
+        last = Some(work().await);
+        times.push(started.elapsed());
+    }
+    times.sort();
+    (times[runs / 2], last.unwrap())
+}
+
+/// Times the analytics store's cold and warm paths on demo data, to compare two versions of
+/// the code on one machine: a full load, writing and reading the snapshot, building the
+/// store, and warm queries. A measurement, not a check, so it runs only when asked for:
+/// `RELM_BENCH_SCALE=20 cargo test -p tests -- --ignored --nocapture analytics_timings`
+/// (with RELM_TEST_DATABASE_URL for PostgreSQL).
+#[tokio::test]
+#[ignore = "a measurement: run it by name"]
+async fn analytics_timings() {
+    use api::metrics::{load, persisted};
+
+    let scale = std::env::var("RELM_BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
+    let app = TestApp::empty().await;
+    let started = std::time::Instant::now();
+    api::seed::seed_demo(&app.db, &crate::support::cipher(), scale)
+        .await
+        .unwrap();
+    println!("seeded scale {scale} in {:?}", started.elapsed());
+
+    let (load, tables) = median_of(3, || load::tables(&app.db, load::Selection::All)).await;
+    let tables = tables.unwrap();
+    println!("full load: {load:?}");
+
+    let file = std::env::temp_dir().join(format!("relm-timings-{}", uuid::Uuid::new_v4()));
+    let snapshot = persisted::Persisted {
+        tables,
+        watermark: 1,
+        watermark_at: 2,
+    };
+    let (write, _) = median_of(3, || async { persisted::write(&file, &snapshot).unwrap() }).await;
+    let bytes = std::fs::metadata(&file).unwrap().len();
+    let (read, restored) = median_of(5, || async { persisted::read(&file).unwrap() }).await;
+    std::fs::remove_file(&file).ok();
+    println!("snapshot: {bytes} bytes, write {write:?}, read {read:?}");
+
+    let (build, _) = median_of(3, || {
+        let tables = restored.tables.clone();
+        async move { analytics::Store::new(tables).unwrap() }
+    })
+    .await;
+    println!("store built from the tables: {build:?}");
+
+    let snapshot = app.state.analytics.snapshot(&app.db).await.unwrap();
+    let to = api::time::now_micros().div_euclid(86_400_000_000) * 86_400_000_000;
+    let query = analytics::Query {
+        from: to - 730 * 86_400_000_000,
+        to,
+        programs: snapshot.programs.to_vec(),
+        tiers: vec![analytics::Tier::Production],
+        team: None,
+        granularity: analytics::Granularity::Month,
+        program_trends: false,
+    };
+    let (warm, metrics) = median_of(21, || snapshot.metrics(query.clone())).await;
+    println!(
+        "warm metrics: {warm:?} ({} production deployments)",
+        metrics.unwrap().deployment_frequency.deployments
+    );
+}
