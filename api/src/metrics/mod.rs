@@ -2,9 +2,11 @@
 //! [`analytics::Store`] that every process keeps fresh from the change feed.
 
 pub mod cache;
+mod columns;
 pub mod load;
 pub mod persisted;
 mod rows;
+mod tables;
 
 use analytics::ProgramRef;
 
