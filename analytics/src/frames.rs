@@ -3,8 +3,8 @@
 
 use polars::prelude::*;
 
-use crate::index::Numbering;
-use crate::model::{Coded, DeploymentStatus, Tables, Tier};
+use crate::index::{ById, Numbering};
+use crate::model::{Coded, DeploymentStatus, Environments, Tables, Tier};
 
 /// Codes the derivations compare with.
 pub const SUCCEEDED: i32 = DeploymentStatus::Succeeded as i32;
@@ -58,6 +58,28 @@ impl From<PolarsError> for Error {
     }
 }
 
+/// The tier of each environment.
+struct Tiers(ById<Tier>);
+
+impl Tiers {
+    fn new(environments: &Environments) -> Self {
+        Self(ById::new(
+            &environments.id,
+            environments.tier.iter().copied(),
+        ))
+    }
+
+    /// The tier of `environment`; one that was not read fails, as its rows cannot be
+    /// counted in the right tier (the next load reads it).
+    fn of(&self, environment: i64) -> Result<Tier, Error> {
+        self.0.get(environment).ok_or_else(|| {
+            Error(format!(
+                "a row of environment {environment}, which was not read"
+            ))
+        })
+    }
+}
+
 /// The frames a set of tiers is derived from. Releases and programs are numbered
 /// ([`Numbering`]), which holds each release's program.
 #[derive(Clone)]
@@ -72,8 +94,10 @@ pub struct Frames {
 
 impl Frames {
     /// The frames of `t`; its other tables (what [`crate::shared::Shared`] takes) are dropped.
-    pub fn from_tables(t: Tables, numbering: &mut Numbering) -> PolarsResult<Self> {
+    pub fn from_tables(t: Tables, numbering: &mut Numbering) -> Result<Self, Error> {
         let r = t.releases;
+        let tiers = Tiers::new(&t.environments);
+        let emergency = ById::new(&r.id, r.emergency.iter().copied());
         let releases = DataFrame::new_infer_height(vec![
             column("release", numbering.placed(&r.id, &r.program)),
             column("planned_end", r.planned_end),
@@ -82,14 +106,20 @@ impl Frames {
         let deployments = DataFrame::new_infer_height(vec![
             column("id", d.id),
             column("release", numbering.releases(&d.release)),
-            column("emergency", d.emergency),
+            column(
+                "emergency",
+                d.release
+                    .iter()
+                    .map(|release| emergency.get(*release).unwrap_or(false))
+                    .collect::<Vec<_>>(),
+            ),
             column(
                 "tier_status",
-                d.tier
-                    .into_iter()
+                d.environment
+                    .iter()
                     .zip(d.status)
-                    .map(|(tier, status)| tier_status(tier, status))
-                    .collect::<Vec<_>>(),
+                    .map(|(environment, status)| Ok(tier_status(tiers.of(*environment)?, status)))
+                    .collect::<Result<Vec<_>, Error>>()?,
             ),
             column("rollback", d.rollback),
             column("finished_at", d.finished_at),
@@ -124,7 +154,10 @@ impl Frames {
             column("received_at", u.received_at),
             column(
                 "tier",
-                u.tier.into_iter().map(Coded::code).collect::<Vec<_>>(),
+                u.environment
+                    .iter()
+                    .map(|environment| Ok(tiers.of(*environment)?.code()))
+                    .collect::<Result<Vec<_>, Error>>()?,
             ),
         ])?;
         Ok(Self {

@@ -83,12 +83,26 @@ pub enum Band {
     NoData,
 }
 
+// The tables below are the rows as stored, one per read of the database: what a row takes
+// from another table (its environment's tier, its release's program or type, its gate's
+// release) is looked up as the store is built, so that each value is read and kept in one
+// form only.
+
 /// Releases: the unit that is delivered.
 #[derive(Debug, Clone, Default)]
 pub struct Releases {
     pub id: Vec<i64>,
     pub program: Vec<i64>,
     pub planned_end: Vec<Option<i64>>,
+    /// The release's type is EMERGENCY.
+    pub emergency: Vec<bool>,
+}
+
+/// Environments, which give deployments and deliveries their tier.
+#[derive(Debug, Clone, Default)]
+pub struct Environments {
+    pub id: Vec<i64>,
+    pub tier: Vec<Tier>,
 }
 
 /// The teams of each release, one row per (release, team).
@@ -98,15 +112,12 @@ pub struct Teams {
     pub team: Vec<String>,
 }
 
-/// Deployments, each with its release's program and type and its environment's tier.
+/// Deployments.
 #[derive(Debug, Clone, Default)]
 pub struct Deployments {
     pub id: Vec<i64>,
     pub release: Vec<i64>,
-    pub program: Vec<i64>,
-    /// The release's type is EMERGENCY.
-    pub emergency: Vec<bool>,
-    pub tier: Vec<Tier>,
+    pub environment: Vec<i64>,
     pub status: Vec<DeploymentStatus>,
     pub rollback: Vec<bool>,
     pub finished_at: Vec<Option<i64>>,
@@ -118,12 +129,11 @@ pub struct Deployments {
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
     pub release: Vec<i64>,
-    pub program: Vec<i64>,
     pub at: Vec<i64>,
 }
 
-/// Deliveries of deployment events that stayed UNMATCHED or REJECTED, with the tier of the
-/// environment they named: production changes outside the release process.
+/// Deliveries of deployment events that stayed UNMATCHED or REJECTED and named an
+/// environment: production changes outside the release process.
 #[derive(Debug, Clone, Default)]
 pub struct Unplanned {
     /// The delivery.
@@ -131,14 +141,13 @@ pub struct Unplanned {
     /// The source's program.
     pub program: Vec<i64>,
     pub received_at: Vec<i64>,
-    pub tier: Vec<Tier>,
+    pub environment: Vec<i64>,
 }
 
 /// Release items, the start of lead time.
 #[derive(Debug, Clone, Default)]
 pub struct Items {
     pub release: Vec<i64>,
-    pub program: Vec<i64>,
     pub committed_at: Vec<Option<i64>>,
 }
 
@@ -154,14 +163,19 @@ pub struct Incidents {
     pub resolved_at: Vec<Option<i64>>,
 }
 
+/// Quality gates, which give their results a release.
+#[derive(Debug, Clone, Default)]
+pub struct Gates {
+    pub id: Vec<i64>,
+    pub release: Vec<i64>,
+}
+
 /// Every recorded quality-gate result.
 #[derive(Debug, Clone, Default)]
 pub struct GateResults {
     /// Recording order: a larger id was recorded later.
     pub id: Vec<i64>,
     pub gate: Vec<i64>,
-    pub release: Vec<i64>,
-    pub program: Vec<i64>,
     pub status: Vec<GateStatus>,
     pub checked_at: Vec<i64>,
 }
@@ -176,20 +190,22 @@ pub struct Outcomes {
 #[derive(Debug, Clone, Default)]
 pub struct Actions {
     pub release: Vec<i64>,
-    pub program: Vec<i64>,
     pub created_at: Vec<i64>,
     pub closed_at: Vec<Option<i64>>,
     pub due_date: Vec<Option<i32>>,
 }
 
-/// Everything metrics are computed from.
+/// Everything metrics are computed from. Rows of a release (or of a gate) are there only
+/// with their release (or gate): a loader leaves out the rows of one it did not read.
 #[derive(Debug, Clone, Default)]
 pub struct Tables {
     pub releases: Releases,
+    pub environments: Environments,
     pub teams: Teams,
     pub deployments: Deployments,
     pub items: Items,
     pub incidents: Incidents,
+    pub gates: Gates,
     pub gate_results: GateResults,
     pub outcomes: Outcomes,
     pub actions: Actions,

@@ -6,8 +6,8 @@
 use crate::derive::{
     Gone, NONE, Values, heap, keep, make_room, merged, order_by, reorder, unordered,
 };
-use crate::index::{NO_RELEASE, Numbering, Numbers, Slots};
-use crate::model::{GateResults, GateStatus, Incidents, Tables};
+use crate::index::{ById, NO_RELEASE, Numbering, Numbers, Slots};
+use crate::model::{GateResults, GateStatus, Gates as GateRows, Incidents, Tables};
 
 /// The teams of releases, each team's name held once: one row per (release, team), for the
 /// team filter. Releases here and in every row below are release numbers ([`Numbering`]),
@@ -89,7 +89,8 @@ pub struct Shared {
 }
 
 /// Each gate's first result: earliest checkedAt, then first recorded; PENDING ignored.
-fn first_results(r: &GateResults, numbering: &mut Numbering) -> Gates {
+fn first_results(r: &GateResults, gates: &GateRows, numbering: &mut Numbering) -> Gates {
+    let release = ById::new(&gates.id, gates.release.iter().copied());
     let slots = Slots::new(&r.gate);
     let mut first: Vec<Option<usize>> = vec![None; slots.len()];
     for row in 0..r.id.len() {
@@ -103,16 +104,21 @@ fn first_results(r: &GateResults, numbering: &mut Numbering) -> Gates {
             }
         }
     }
-    let rows: Vec<usize> = first.into_iter().flatten().collect();
+    // A result of a gate that was not read has no release, and no figure to count in.
+    let rows: Vec<(usize, i64)> = first
+        .into_iter()
+        .flatten()
+        .filter_map(|row| Some((row, release.get(r.gate[row])?)))
+        .collect();
     Gates {
-        time: rows.iter().map(|row| r.checked_at[*row]).collect(),
+        time: rows.iter().map(|(row, _)| r.checked_at[*row]).collect(),
         release: rows
             .iter()
-            .map(|row| numbering.place(r.release[*row], r.program[*row]))
+            .map(|(_, release)| numbering.release(*release))
             .collect(),
         passed: rows
             .iter()
-            .map(|row| r.status[*row] == GateStatus::Passed)
+            .map(|(row, _)| r.status[*row] == GateStatus::Passed)
             .collect(),
     }
 }
@@ -140,10 +146,11 @@ fn restores(i: &Incidents, numbering: &mut Numbering) -> Restores {
 }
 
 impl Shared {
-    /// Derives what no set of tiers changes, taking the tables only it reads (teams, gate
-    /// results, actions, overrides) out of `tables`, and numbering their releases.
+    /// Derives what no set of tiers changes, taking the tables only it reads (teams, gates
+    /// and their results, actions, overrides) out of `tables`, and numbering their releases.
     pub fn take(tables: &mut Tables, numbering: &mut Numbering) -> Self {
         let t = std::mem::take(&mut tables.teams);
+        let gates = std::mem::take(&mut tables.gates);
         let results = std::mem::take(&mut tables.gate_results);
         let a = std::mem::take(&mut tables.actions);
         let o = std::mem::take(&mut tables.overrides);
@@ -152,9 +159,9 @@ impl Shared {
         Self {
             teams,
             restores: restores(&tables.incidents, numbering),
-            gates: first_results(&results, numbering),
+            gates: first_results(&results, &gates, numbering),
             actions: Actions {
-                release: numbering.placed(&a.release, &a.program),
+                release: numbering.releases(&a.release),
                 created: a.created_at,
                 closed: a.closed_at.into_iter().map(|c| c.unwrap_or(NONE)).collect(),
                 due: a
@@ -165,7 +172,7 @@ impl Shared {
             },
             overrides: Stamps {
                 time: o.at,
-                release: numbering.placed(&o.release, &o.program),
+                release: numbering.releases(&o.release),
             },
         }
     }

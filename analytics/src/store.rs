@@ -279,7 +279,9 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::model::{DeploymentStatus, Deployments, Granularity, ProgramRef, Releases};
+    use crate::model::{
+        DeploymentStatus, Deployments, Environments, Granularity, ProgramRef, Releases,
+    };
 
     fn one_production_deployment() -> (Store, Query) {
         let t = Tables {
@@ -287,13 +289,16 @@ mod tests {
                 id: vec![1],
                 program: vec![7],
                 planned_end: vec![None],
+                emergency: vec![false],
+            },
+            environments: Environments {
+                id: vec![3],
+                tier: vec![Tier::Production],
             },
             deployments: Deployments {
                 id: vec![1],
                 release: vec![1],
-                program: vec![7],
-                emergency: vec![false],
-                tier: vec![Tier::Production],
+                environment: vec![3],
                 status: vec![DeploymentStatus::Succeeded],
                 rollback: vec![false],
                 finished_at: vec![Some(10)],

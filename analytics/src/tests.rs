@@ -21,8 +21,24 @@ fn h(n: i64) -> i64 {
 const PAY: i64 = 1;
 const MOB: i64 = 2;
 
-#[derive(Default)]
 struct Fixture(Tables);
+
+/// The environment of each tier in fixtures.
+fn environment(tier: Tier) -> i64 {
+    100 + i64::from(tier.code())
+}
+
+impl Default for Fixture {
+    /// No rows but an environment of each tier.
+    fn default() -> Self {
+        let mut tables = Tables::default();
+        for tier in <Tier as strum::IntoEnumIterator>::iter() {
+            tables.environments.id.push(environment(tier));
+            tables.environments.tier.push(tier);
+        }
+        Self(tables)
+    }
+}
 
 impl Fixture {
     fn release(&mut self, id: i64, program: i64, planned_end: Option<i64>) -> &mut Self {
@@ -30,6 +46,15 @@ impl Fixture {
         r.id.push(id);
         r.program.push(program);
         r.planned_end.push(planned_end);
+        r.emergency.push(false);
+        self
+    }
+
+    /// Makes the last release an EMERGENCY one.
+    fn emergency(&mut self) -> &mut Self {
+        if let Some(last) = self.0.releases.emergency.last_mut() {
+            *last = true;
+        }
         self
     }
 
@@ -39,24 +64,19 @@ impl Fixture {
         self
     }
 
-    #[allow(clippy::too_many_arguments, reason = "a deployment's columns")]
     fn deployment(
         &mut self,
         id: i64,
         release: i64,
-        program: i64,
         tier: Tier,
         status: DeploymentStatus,
         rollback: bool,
         finished: Option<i64>,
-        emergency: bool,
     ) -> &mut Self {
         let d = &mut self.0.deployments;
         d.id.push(id);
         d.release.push(release);
-        d.program.push(program);
-        d.emergency.push(emergency);
-        d.tier.push(tier);
+        d.environment.push(environment(tier));
         d.status.push(status);
         d.rollback.push(rollback);
         d.finished_at.push(finished);
@@ -72,10 +92,9 @@ impl Fixture {
         self
     }
 
-    fn freeze_override(&mut self, release: i64, program: i64, at: i64) -> &mut Self {
+    fn freeze_override(&mut self, release: i64, at: i64) -> &mut Self {
         let o = &mut self.0.overrides;
         o.release.push(release);
-        o.program.push(program);
         o.at.push(at);
         self
     }
@@ -85,27 +104,24 @@ impl Fixture {
         u.id.push(delivery);
         u.program.push(program);
         u.received_at.push(received);
-        u.tier.push(tier);
+        u.environment.push(environment(tier));
         self
     }
 
     /// A SUCCEEDED, non-rollback production deployment.
-    fn shipped(&mut self, id: i64, release: i64, program: i64, finished: i64) -> &mut Self {
+    fn shipped(&mut self, id: i64, release: i64, finished: i64) -> &mut Self {
         self.deployment(
             id,
             release,
-            program,
             Tier::Production,
             DeploymentStatus::Succeeded,
             false,
             Some(finished),
-            false,
         )
     }
 
-    fn item(&mut self, release: i64, program: i64, committed: Option<i64>) -> &mut Self {
+    fn item(&mut self, release: i64, committed: Option<i64>) -> &mut Self {
         self.0.items.release.push(release);
-        self.0.items.program.push(program);
         self.0.items.committed_at.push(committed);
         self
     }
@@ -132,20 +148,22 @@ impl Fixture {
         self
     }
 
+    /// A result of `gate`, a gate of `release`.
     fn gate(
         &mut self,
         id: i64,
         gate: i64,
         release: i64,
-        program: i64,
         status: GateStatus,
         checked: i64,
     ) -> &mut Self {
+        if !self.0.gates.id.contains(&gate) {
+            self.0.gates.id.push(gate);
+            self.0.gates.release.push(release);
+        }
         let g = &mut self.0.gate_results;
         g.id.push(id);
         g.gate.push(gate);
-        g.release.push(release);
-        g.program.push(program);
         g.status.push(status);
         g.checked_at.push(checked);
         self
@@ -159,14 +177,12 @@ impl Fixture {
     fn action(
         &mut self,
         release: i64,
-        program: i64,
         created: i64,
         closed: Option<i64>,
         due: Option<i32>,
     ) -> &mut Self {
         let a = &mut self.0.actions;
         a.release.push(release);
-        a.program.push(program);
         a.created_at.push(created);
         a.closed_at.push(closed);
         a.due_date.push(due);
@@ -254,50 +270,42 @@ fn an_empty_window_has_no_data() {
 fn deployment_frequency_counts_successful_production_deployments() {
     let mut f = Fixture::default();
     f.release(1, PAY, None)
-        .shipped(1, 1, PAY, h(10))
-        .shipped(2, 1, PAY, h(20))
-        .shipped(3, 1, PAY, h(30))
+        .shipped(1, 1, h(10))
+        .shipped(2, 1, h(20))
+        .shipped(3, 1, h(30))
         .deployment(
             4,
             1,
-            PAY,
             Tier::Production,
             DeploymentStatus::Failed,
             false,
             Some(h(31)),
-            false,
         )
         .deployment(
             5,
             1,
-            PAY,
             Tier::Staging,
             DeploymentStatus::Succeeded,
             false,
             Some(h(32)),
-            false,
         )
         .deployment(
             6,
             1,
-            PAY,
             Tier::Production,
             DeploymentStatus::Succeeded,
             true,
             Some(h(33)),
-            false,
         )
         .deployment(
             7,
             1,
-            PAY,
             Tier::Production,
             DeploymentStatus::InProgress,
             false,
             None,
-            false,
         )
-        .shipped(8, 1, PAY, h(240));
+        .shipped(8, 1, h(240));
     let m = f.store().metrics(&query(h(0), h(240))).unwrap();
     // h(10), h(20) on day 1; h(30) on day 2; h(240) is `to`, outside the half-open window.
     assert_eq!(m.deployment_frequency.deployments, 3);
@@ -325,11 +333,11 @@ fn deployment_days_of_the_window_are_the_days_any_program_deployed_on() {
     let mut f = Fixture::default();
     // PAY on days 1 and 2, MOB on days 2 and 3 (days start at h(0)).
     f.release(1, PAY, None)
-        .shipped(1, 1, PAY, h(1))
-        .shipped(2, 1, PAY, h(25))
+        .shipped(1, 1, h(1))
+        .shipped(2, 1, h(25))
         .release(2, MOB, None)
-        .shipped(3, 2, MOB, h(26))
-        .shipped(4, 2, MOB, h(50));
+        .shipped(3, 2, h(26))
+        .shipped(4, 2, h(50));
     let m = f.store().metrics(&query(h(0), h(240))).unwrap();
     assert_eq!(m.deployment_frequency.deployments, 4);
     assert_eq!(m.deployment_frequency.deployment_days, 3);
@@ -349,23 +357,21 @@ fn lead_time_runs_from_commit_to_the_first_production_success() {
         .deployment(
             1,
             1,
-            PAY,
             Tier::Production,
             DeploymentStatus::Failed,
             false,
             Some(h(90)),
-            false,
         )
-        .shipped(2, 1, PAY, h(100))
-        .shipped(3, 1, PAY, h(150))
-        .item(1, PAY, Some(h(76)))
-        .item(1, PAY, Some(h(90)))
-        .item(1, PAY, Some(h(110)))
-        .item(1, PAY, None)
+        .shipped(2, 1, h(100))
+        .shipped(3, 1, h(150))
+        .item(1, Some(h(76)))
+        .item(1, Some(h(90)))
+        .item(1, Some(h(110)))
+        .item(1, None)
         // Delivered before the window: its items do not count.
         .release(2, PAY, None)
-        .shipped(4, 2, PAY, h(5))
-        .item(2, PAY, Some(h(1)));
+        .shipped(4, 2, h(5))
+        .item(2, Some(h(1)));
     let m = f.store().metrics(&query(h(24), h(240))).unwrap();
     let lt = m.lead_time.hours;
     assert_eq!(lt.count, 2, "the negative lead time is left out");
@@ -380,45 +386,39 @@ fn lead_time_runs_from_commit_to_the_first_production_success() {
 fn change_failures_count_statuses_and_attributed_incidents() {
     let mut f = Fixture::default();
     f.release(1, PAY, None)
-        .shipped(1, 1, PAY, h(10)) // named by an incident: failed
+        .shipped(1, 1, h(10)) // named by an incident: failed
         .deployment(
             2,
             1,
-            PAY,
             Tier::Production,
             DeploymentStatus::Failed,
             false,
             Some(h(20)),
-            false,
         )
         .deployment(
             3,
             1,
-            PAY,
             Tier::Production,
             DeploymentStatus::RolledBack,
             false,
             Some(h(30)),
-            false,
         )
-        .shipped(4, 1, PAY, h(40)) // clean
+        .shipped(4, 1, h(40)) // clean
         .release(2, PAY, None)
-        .shipped(5, 2, PAY, h(50))
-        .shipped(6, 2, PAY, h(60)) // the latest of release 2 before the incident: failed
-        .shipped(7, 2, PAY, h(80)) // finished after the incident opened
+        .shipped(5, 2, h(50))
+        .shipped(6, 2, h(60)) // the latest of release 2 before the incident: failed
+        .shipped(7, 2, h(80)) // finished after the incident opened
         .deployment(
             8,
             2,
-            PAY,
             Tier::Staging,
             DeploymentStatus::Succeeded,
             false,
             Some(h(61)),
-            false,
         )
         .release(3, PAY, None)
-        .shipped(9, 3, PAY, h(100)) // failed by an incident opened after the window
-        .shipped(10, 3, PAY, h(110)) // only a non-change incident
+        .shipped(9, 3, h(100)) // failed by an incident opened after the window
+        .shipped(10, 3, h(110)) // only a non-change incident
         .incident(1, PAY, Some(1), Some(1), true, h(12), Some(h(13)))
         .incident(2, PAY, Some(2), None, true, h(70), None)
         .incident(3, PAY, Some(2), Some(8), true, h(62), None) // a staging deployment fails nothing
@@ -440,22 +440,16 @@ fn change_failures_count_statuses_and_attributed_incidents() {
 fn incidents_through_a_release_take_its_latest_deployment_by_finish_time() {
     let mut f = Fixture::default();
     f.release(1, PAY, None)
-        .shipped(1, 1, PAY, h(20))
-        .shipped(2, 1, PAY, h(10))
+        .shipped(1, 1, h(20))
+        .shipped(2, 1, h(10))
         .incident(1, PAY, Some(1), None, true, h(20), None);
     let m = f.store().metrics(&query(h(0), h(240))).unwrap();
     assert_eq!(m.change_failure_rate.failed, 1);
     // An incident opened before any deployment of its release fails nothing.
     let mut g = Fixture::default();
-    g.release(1, PAY, None).shipped(1, 1, PAY, h(20)).incident(
-        1,
-        PAY,
-        Some(1),
-        None,
-        true,
-        h(5),
-        None,
-    );
+    g.release(1, PAY, None)
+        .shipped(1, 1, h(20))
+        .incident(1, PAY, Some(1), None, true, h(5), None);
     assert_eq!(
         g.store()
             .metrics(&query(h(0), h(240)))
@@ -487,28 +481,26 @@ fn time_to_restore_takes_resolved_incidents_opened_in_the_window() {
 fn rework_is_the_share_of_emergency_deployments() {
     let mut f = Fixture::default();
     f.release(1, PAY, None)
-        .shipped(1, 1, PAY, h(10))
+        .shipped(1, 1, h(10))
+        .shipped(4, 1, h(13))
+        .release(2, PAY, None)
+        .emergency()
         .deployment(
             2,
-            1,
-            PAY,
+            2,
             Tier::Production,
             DeploymentStatus::Succeeded,
             false,
             Some(h(11)),
-            true,
         )
         .deployment(
             3,
-            1,
-            PAY,
+            2,
             Tier::Production,
             DeploymentStatus::Failed,
             false,
             Some(h(12)),
-            true,
-        )
-        .shipped(4, 1, PAY, h(13));
+        );
     let m = f.store().metrics(&query(h(0), h(240))).unwrap();
     assert_eq!(
         m.rework_rate,
@@ -524,12 +516,12 @@ fn rework_is_the_share_of_emergency_deployments() {
 fn delivery_figures() {
     let mut f = Fixture::default();
     f.release(1, PAY, Some(h(100)))
-        .shipped(1, 1, PAY, h(90))
+        .shipped(1, 1, h(90))
         .outcome(1) // early by 10 h
         .release(2, PAY, Some(h(100)))
-        .shipped(2, 2, PAY, h(148)) // late by 2 days
+        .shipped(2, 2, h(148)) // late by 2 days
         .release(3, PAY, None)
-        .shipped(3, 3, PAY, h(50))
+        .shipped(3, 3, h(50))
         .release(4, PAY, Some(h(10))); // not delivered
     let m = f.store().metrics(&query(h(0), h(240))).unwrap();
     let d = m.delivery;
@@ -543,16 +535,17 @@ fn delivery_figures() {
 #[test]
 fn a_gate_passes_first_time_only_if_its_first_result_passed() {
     let mut f = Fixture::default();
-    f.gate(1, 1, 1, PAY, GateStatus::Pending, h(1))
-        .gate(2, 1, 1, PAY, GateStatus::Passed, h(2)) // first non-pending: pass
-        .gate(3, 2, 1, PAY, GateStatus::Failed, h(3))
-        .gate(4, 2, 1, PAY, GateStatus::Passed, h(4)) // retried: not a first pass
-        .gate(5, 3, 1, PAY, GateStatus::Waived, h(5)) // waived is not a pass
-        .gate(6, 4, 1, PAY, GateStatus::Passed, h(6))
-        .gate(7, 4, 1, PAY, GateStatus::Failed, h(6)) // same time: the first recorded counts
-        .gate(8, 5, 1, PAY, GateStatus::Failed, h(7))
-        .gate(9, 5, 1, PAY, GateStatus::Passed, h(-1)) // checked earlier though recorded later
-        .gate(10, 6, 1, PAY, GateStatus::Passed, h(-30)); // first result before the window
+    f.release(1, PAY, None)
+        .gate(1, 1, 1, GateStatus::Pending, h(1))
+        .gate(2, 1, 1, GateStatus::Passed, h(2)) // first non-pending: pass
+        .gate(3, 2, 1, GateStatus::Failed, h(3))
+        .gate(4, 2, 1, GateStatus::Passed, h(4)) // retried: not a first pass
+        .gate(5, 3, 1, GateStatus::Waived, h(5)) // waived is not a pass
+        .gate(6, 4, 1, GateStatus::Passed, h(6))
+        .gate(7, 4, 1, GateStatus::Failed, h(6)) // same time: the first recorded counts
+        .gate(8, 5, 1, GateStatus::Failed, h(7))
+        .gate(9, 5, 1, GateStatus::Passed, h(-1)) // checked earlier though recorded later
+        .gate(10, 6, 1, GateStatus::Passed, h(-30)); // first result before the window
     let m = f.store().metrics(&query(h(0), h(240))).unwrap();
     assert!(
         close(m.delivery.gate_first_pass_rate, 2.0 / 4.0),
@@ -566,12 +559,13 @@ fn actions_open_overdue_and_closed() {
     let to = h(240);
     let to_date = (to / DAY) as i32;
     let mut f = Fixture::default();
-    f.action(1, PAY, h(1), None, Some(to_date - 1)) // open, overdue
-        .action(1, PAY, h(2), None, Some(to_date)) // open, due on the date of `to`: not overdue
-        .action(1, PAY, h(3), Some(h(250)), None) // closed after `to`: open at `to`
-        .action(1, PAY, h(4), Some(h(100)), Some(to_date - 5)) // closed in the window
-        .action(1, PAY, h(-50), Some(h(-10)), None) // closed before the window
-        .action(1, PAY, h(245), None, None); // created after `to`
+    f.release(1, PAY, None)
+        .action(1, h(1), None, Some(to_date - 1)) // open, overdue
+        .action(1, h(2), None, Some(to_date)) // open, due on the date of `to`: not overdue
+        .action(1, h(3), Some(h(250)), None) // closed after `to`: open at `to`
+        .action(1, h(4), Some(h(100)), Some(to_date - 5)) // closed in the window
+        .action(1, h(-50), Some(h(-10)), None) // closed before the window
+        .action(1, h(245), None, None); // created after `to`
     let m = f.store().metrics(&query(h(0), to)).unwrap();
     assert_eq!(
         (
@@ -589,20 +583,18 @@ fn trend_buckets_are_cut_by_the_window() {
     let feb_10 = day(2026, 2, 10);
     let mut f = Fixture::default();
     f.release(1, PAY, Some(feb_10))
-        .shipped(1, 1, PAY, jan_20)
-        .item(1, PAY, Some(jan_20 - 5 * HOUR))
+        .shipped(1, 1, jan_20)
+        .item(1, Some(jan_20 - 5 * HOUR))
         .release(2, PAY, Some(feb_10))
-        .shipped(2, 2, PAY, feb_10 + DAY)
-        .item(2, PAY, Some(feb_10 - DAY))
+        .shipped(2, 2, feb_10 + DAY)
+        .item(2, Some(feb_10 - DAY))
         .deployment(
             3,
             2,
-            PAY,
             Tier::Production,
             DeploymentStatus::Failed,
             false,
             Some(feb_10 + 2 * DAY),
-            false,
         )
         .incident(1, PAY, None, None, true, feb_10, Some(feb_10 + 3 * HOUR));
     let from = h(10 * 24);
@@ -629,10 +621,10 @@ fn a_team_sees_only_its_releases() {
     let mut f = Fixture::default();
     f.release(1, PAY, None)
         .team(1, "core")
-        .shipped(1, 1, PAY, h(10))
+        .shipped(1, 1, h(10))
         .release(2, PAY, None)
         .team(2, "risk")
-        .shipped(2, 2, PAY, h(20))
+        .shipped(2, 2, h(20))
         .incident(1, PAY, Some(1), None, true, h(11), Some(h(12)))
         .incident(2, PAY, None, None, true, h(11), Some(h(13)));
     let mut q = query(h(0), h(240));
@@ -650,9 +642,9 @@ fn a_team_sees_only_its_releases() {
 fn scope_leaves_out_other_programs() {
     let mut f = Fixture::default();
     f.release(1, PAY, None)
-        .shipped(1, 1, PAY, h(10))
+        .shipped(1, 1, h(10))
         .release(2, MOB, None)
-        .shipped(2, 2, MOB, h(10));
+        .shipped(2, 2, h(10));
     let mut q = query(h(0), h(240));
     q.programs = vec![ProgramRef {
         id: MOB,
@@ -670,10 +662,10 @@ fn program_ids_of_any_size_are_scoped_alike() {
     const HUGE: i64 = 1 << 50;
     let mut f = Fixture::default();
     f.release(1, HUGE, None)
-        .shipped(1, 1, HUGE, h(10))
-        .item(1, HUGE, Some(h(4)))
+        .shipped(1, 1, h(10))
+        .item(1, Some(h(4)))
         .release(2, PAY, None)
-        .shipped(2, 2, PAY, h(10));
+        .shipped(2, 2, h(10));
     let mut q = query(h(0), h(240));
     q.programs = [(i64::MAX, "NONE"), (HUGE, "HUGE")]
         .map(|(id, key)| ProgramRef {
@@ -696,9 +688,9 @@ fn program_ids_of_any_size_are_scoped_alike() {
 fn replacing_a_release_keeps_everything_else() {
     let mut f = Fixture::default();
     f.release(1, PAY, None)
-        .shipped(1, 1, PAY, h(10))
+        .shipped(1, 1, h(10))
         .release(2, PAY, None)
-        .shipped(2, 2, PAY, h(20));
+        .shipped(2, 2, h(20));
     let mut store = f.store();
     let mut fresh = Fixture::default();
     fresh
@@ -706,14 +698,12 @@ fn replacing_a_release_keeps_everything_else() {
         .deployment(
             2,
             2,
-            PAY,
             Tier::Production,
             DeploymentStatus::RolledBack,
             false,
             Some(h(20)),
-            false,
         )
-        .shipped(3, 2, PAY, h(30))
+        .shipped(3, 2, h(30))
         .incident(9, PAY, None, None, true, h(1), Some(h(2)));
     store.replace(&[2], &[9], &[], fresh.0).unwrap();
     let m = store.metrics(&query(h(0), h(240))).unwrap();
@@ -733,10 +723,10 @@ fn replacing_a_release_keeps_everything_else() {
 fn percentiles_match_percentile_cont() {
     let mut f = Fixture::default();
     let mut hours = Vec::new();
-    f.release(1, PAY, None).shipped(1, 1, PAY, h(1000));
+    f.release(1, PAY, None).shipped(1, 1, h(1000));
     for n in 0..37 {
         let lead = (n * 7919 % 613) as i64;
-        f.item(1, PAY, Some(h(1000) - lead * HOUR / 4));
+        f.item(1, Some(h(1000) - lead * HOUR / 4));
         hours.push(lead as f64 / 4.0);
     }
     hours.sort_by(f64::total_cmp);
@@ -759,13 +749,13 @@ fn patching_derived_rows_equals_deriving_from_scratch() {
     before
         .release(1, PAY, Some(h(20)))
         .team(1, "core")
-        .shipped(1, 1, PAY, h(10))
-        .item(1, PAY, Some(h(2)))
-        .gate(1, 1, 1, PAY, GateStatus::Passed, h(3))
-        .action(1, PAY, h(4), None, None)
+        .shipped(1, 1, h(10))
+        .item(1, Some(h(2)))
+        .gate(1, 1, 1, GateStatus::Passed, h(3))
+        .action(1, h(4), None, None)
         .release(2, MOB, Some(h(30)))
-        .shipped(2, 2, MOB, h(40))
-        .item(2, MOB, Some(h(5)))
+        .shipped(2, 2, h(40))
+        .item(2, Some(h(5)))
         .incident(1, MOB, Some(2), None, true, h(41), Some(h(45)))
         .incident(2, PAY, None, None, false, h(50), None);
     let mut store = before.store();
@@ -781,19 +771,17 @@ fn patching_derived_rows_equals_deriving_from_scratch() {
         .deployment(
             2,
             2,
-            MOB,
             Tier::Production,
             DeploymentStatus::RolledBack,
             false,
             Some(h(40)),
-            false,
         )
-        .shipped(3, 2, MOB, h(60))
-        .item(2, MOB, Some(h(5)))
-        .item(2, MOB, Some(h(55)))
-        .gate(2, 2, 2, MOB, GateStatus::Failed, h(35))
+        .shipped(3, 2, h(60))
+        .item(2, Some(h(5)))
+        .item(2, Some(h(55)))
+        .gate(2, 2, 2, GateStatus::Failed, h(35))
         .outcome(2)
-        .action(2, MOB, h(70), Some(h(80)), None)
+        .action(2, h(70), Some(h(80)), None)
         .incident(1, MOB, Some(2), None, true, h(41), Some(h(45)))
         .incident(2, PAY, None, None, false, h(50), Some(h(53)));
     store.replace(&[2], &[2], &[], fresh.0.clone()).unwrap();
@@ -802,28 +790,26 @@ fn patching_derived_rows_equals_deriving_from_scratch() {
     after
         .release(1, PAY, Some(h(20)))
         .team(1, "core")
-        .shipped(1, 1, PAY, h(10))
-        .item(1, PAY, Some(h(2)))
-        .gate(1, 1, 1, PAY, GateStatus::Passed, h(3))
-        .action(1, PAY, h(4), None, None)
+        .shipped(1, 1, h(10))
+        .item(1, Some(h(2)))
+        .gate(1, 1, 1, GateStatus::Passed, h(3))
+        .action(1, h(4), None, None)
         .release(2, MOB, Some(h(30)))
         .team(2, "apps")
         .deployment(
             2,
             2,
-            MOB,
             Tier::Production,
             DeploymentStatus::RolledBack,
             false,
             Some(h(40)),
-            false,
         )
-        .shipped(3, 2, MOB, h(60))
-        .item(2, MOB, Some(h(5)))
-        .item(2, MOB, Some(h(55)))
-        .gate(2, 2, 2, MOB, GateStatus::Failed, h(35))
+        .shipped(3, 2, h(60))
+        .item(2, Some(h(5)))
+        .item(2, Some(h(55)))
+        .gate(2, 2, 2, GateStatus::Failed, h(35))
         .outcome(2)
-        .action(2, MOB, h(70), Some(h(80)), None)
+        .action(2, h(70), Some(h(80)), None)
         .incident(1, MOB, Some(2), None, true, h(41), Some(h(45)))
         .incident(2, PAY, None, None, false, h(50), Some(h(53)));
     let expected = after.store().metrics(&q).unwrap();
@@ -853,21 +839,19 @@ fn patching_derived_rows_equals_deriving_from_scratch() {
 fn a_program_trend_is_the_trend_of_that_program_alone() {
     let mut f = Fixture::default();
     f.release(1, PAY, Some(h(20)))
-        .shipped(1, 1, PAY, h(10))
-        .item(1, PAY, Some(h(2)))
+        .shipped(1, 1, h(10))
+        .item(1, Some(h(2)))
         .release(2, MOB, Some(h(30)))
         .deployment(
             2,
             2,
-            MOB,
             Tier::Production,
             DeploymentStatus::Failed,
             false,
             Some(h(40)),
-            false,
         )
-        .shipped(3, 2, MOB, h(200))
-        .item(2, MOB, Some(h(5)))
+        .shipped(3, 2, h(200))
+        .item(2, Some(h(5)))
         .incident(1, MOB, Some(2), None, true, h(41), Some(h(45)));
     let store = f.store();
     let mut q = query(h(0), h(400));
@@ -910,61 +894,51 @@ fn compliance_counts_production_change_inside_and_outside_the_process() {
     let mut f = Fixture::default();
     f.release(1, PAY, None)
         .team(1, "core")
-        .shipped(1, 1, PAY, h(10))
+        .shipped(1, 1, h(10))
         .ingested()
         .deployment(
             2,
             1,
-            PAY,
             Tier::Production,
             DeploymentStatus::Failed,
             false,
             Some(h(11)),
-            false,
         )
         // A rollback and a staging deployment are not production deployments.
         .deployment(
             3,
             1,
-            PAY,
             Tier::Production,
             DeploymentStatus::Succeeded,
             true,
             Some(h(12)),
-            false,
         )
         .deployment(
             4,
             1,
-            PAY,
             Tier::Staging,
             DeploymentStatus::Succeeded,
             false,
             Some(h(9)),
-            false,
         )
         // Still running: no finishedAt, not counted.
         .deployment(
             5,
             1,
-            PAY,
             Tier::Production,
             DeploymentStatus::InProgress,
             false,
             None,
-            false,
         )
-        .freeze_override(1, PAY, h(8))
-        .freeze_override(1, PAY, h(5000));
-    f.release(2, MOB, None).deployment(
+        .freeze_override(1, h(8))
+        .freeze_override(1, h(5000));
+    f.release(2, MOB, None).emergency().deployment(
         6,
         2,
-        MOB,
         Tier::Production,
         DeploymentStatus::Succeeded,
         false,
         Some(h(20)),
-        true,
     );
     f.unplanned(1, PAY, h(30), Tier::Production)
         .unplanned(2, PAY, h(31), Tier::Staging)
@@ -1012,7 +986,7 @@ fn compliance_counts_production_change_inside_and_outside_the_process() {
 #[test]
 fn a_delivery_linked_later_no_longer_counts() {
     let mut f = Fixture::default();
-    f.release(1, PAY, None).shipped(1, 1, PAY, h(10));
+    f.release(1, PAY, None).shipped(1, 1, h(10));
     f.unplanned(7, PAY, h(30), Tier::Production);
     let mut store = f.store();
     let before = store.metrics(&query(h(0), h(100))).unwrap().compliance;
@@ -1030,16 +1004,14 @@ fn the_footprint_counts_the_tables_and_each_set_of_tiers_kept() {
     for id in 1..=1_000 {
         f.release(id, PAY, None)
             .team(id, "checkout")
-            .shipped(id, id, PAY, h(id))
+            .shipped(id, id, h(id))
             .deployment(
                 10_000 + id,
                 id,
-                PAY,
                 Tier::Staging,
                 DeploymentStatus::Succeeded,
                 false,
                 Some(h(id)),
-                false,
             );
     }
     let store = f.store();
@@ -1080,4 +1052,16 @@ fn the_footprint_counts_the_tables_and_each_set_of_tiers_kept() {
     let again = store.metrics(&production).unwrap();
     assert_eq!(again, f.store().metrics(&production).unwrap());
     assert_eq!(again.deployment_frequency.deployments, 1_000);
+}
+
+#[test]
+fn a_row_of_an_environment_not_read_fails_the_store() {
+    let mut deployed = Fixture::default();
+    deployed.release(1, PAY, None).shipped(1, 1, h(10));
+    deployed.0.deployments.environment[0] = 99;
+    assert!(Store::new(deployed.0).is_err());
+    let mut delivered = Fixture::default();
+    delivered.unplanned(7, PAY, h(30), Tier::Production);
+    delivered.0.unplanned.environment[0] = 99;
+    assert!(Store::new(delivered.0).is_err());
 }

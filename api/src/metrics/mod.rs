@@ -2,6 +2,8 @@
 //! [`analytics::Store`] that every process keeps fresh from the change feed.
 
 pub mod cache;
+mod columns;
 pub mod load;
 pub mod persisted;
 mod rows;
+mod tables;
