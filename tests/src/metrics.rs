@@ -601,7 +601,7 @@ async fn deployed_at_is_one_value_in_sql_polars_and_rust() {
     let app = TestApp::empty().await;
     app.seed_demo().await;
 
-    let tables = api::metrics::load::tables(&app.db, api::metrics::load::Selection::All)
+    let tables = api::metrics::load::tables(&app.db, api::metrics::selection::Selection::All)
         .await
         .unwrap();
     // polars runs off the async runtime, as the server runs it.

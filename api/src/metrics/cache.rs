@@ -19,8 +19,9 @@ use sea_orm::{
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use super::load::{Selection, tables};
+use super::load::tables;
 use super::persisted::{self, Persisted};
+use super::selection::Selection;
 use crate::error::{ApiError, ApiResult};
 
 /// How long a skipped change id is looked for.

@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 use analytics::Coded;
 use sea_orm::DbErr;
 
-use super::persisted::{Reader, Writer, bad};
+use super::codec::{Reader, Writer, bad};
 use super::rows::Row;
 
 /// A kind of column.

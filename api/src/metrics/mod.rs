@@ -2,8 +2,10 @@
 //! [`analytics::Store`] that every process keeps fresh from the change feed.
 
 pub mod cache;
+mod codec;
 mod columns;
 pub mod load;
 pub mod persisted;
 mod rows;
+pub mod selection;
 mod tables;

@@ -12,12 +12,13 @@
 //! renamed, so a reader never sees half of one.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 
 use analytics::Tables;
 use sea_orm::{DatabaseConnection, DbBackend};
 
+use super::codec::{Reader, Writer, bad};
 use super::tables::{self, Table};
 
 /// What the file starts with.
@@ -49,111 +50,6 @@ pub struct Persisted {
     pub watermark_at: i64,
 }
 
-/// Bytes written, with their CRC-32.
-pub(super) struct Writer<W> {
-    inner: W,
-    crc: crc32fast::Hasher,
-    /// Values encoded but not yet written: the checksum and the writer take them in chunks,
-    /// not a few bytes at a time.
-    pending: Vec<u8>,
-}
-
-/// How many bytes of values are encoded before they are written.
-const CHUNK: usize = 1 << 16;
-
-impl<W: Write> Writer<W> {
-    fn put(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.crc.update(bytes);
-        self.inner.write_all(bytes)
-    }
-
-    pub(super) fn count(&mut self, n: usize) -> std::io::Result<()> {
-        self.put(&(n as u64).to_le_bytes())
-    }
-
-    /// Values of `N` bytes each.
-    pub(super) fn values<const N: usize>(
-        &mut self,
-        values: impl Iterator<Item = [u8; N]>,
-    ) -> std::io::Result<()> {
-        let mut pending = std::mem::take(&mut self.pending);
-        for value in values {
-            pending.extend_from_slice(&value);
-            if pending.len() >= CHUNK {
-                self.put(&pending)?;
-                pending.clear();
-            }
-        }
-        let written = self.put(&pending);
-        pending.clear();
-        self.pending = pending;
-        written
-    }
-
-    pub(super) fn text(&mut self, text: &str) -> std::io::Result<()> {
-        self.count(text.len())?;
-        self.put(text.as_bytes())
-    }
-}
-
-/// Bytes read, with their CRC-32.
-pub(super) struct Reader<R> {
-    inner: R,
-    crc: crc32fast::Hasher,
-    /// Bytes left to read in the file: a corrupt length cannot ask for more.
-    left: u64,
-}
-
-pub(super) fn bad(what: &str) -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned())
-}
-
-impl<R: Read> Reader<R> {
-    fn take(&mut self, n: usize) -> std::io::Result<Vec<u8>> {
-        if n as u64 > self.left {
-            return Err(bad("a length past the end of the file"));
-        }
-        self.left -= n as u64;
-        let mut bytes = vec![0; n];
-        self.inner.read_exact(&mut bytes)?;
-        self.crc.update(&bytes);
-        Ok(bytes)
-    }
-
-    fn fixed<const N: usize>(&mut self) -> std::io::Result<[u8; N]> {
-        let bytes = self.take(N)?;
-        bytes.try_into().map_err(|_| bad("a short read"))
-    }
-
-    /// A count of what follows, each at least one byte.
-    pub(super) fn count(&mut self) -> std::io::Result<usize> {
-        let n = u64::from_le_bytes(self.fixed()?);
-        if n > self.left {
-            return Err(bad("a count past the end of the file"));
-        }
-        Ok(n as usize)
-    }
-
-    /// `n` values of `N` bytes each, each turned into a `T` by `value`.
-    pub(super) fn values<const N: usize, T>(
-        &mut self,
-        n: usize,
-        value: impl Fn([u8; N]) -> T,
-    ) -> std::io::Result<Vec<T>> {
-        let length = n
-            .checked_mul(N)
-            .ok_or_else(|| bad("a column longer than the file"))?;
-        let bytes = self.take(length)?;
-        let (values, _) = bytes.as_chunks::<N>();
-        Ok(values.iter().map(|v| value(*v)).collect())
-    }
-
-    pub(super) fn text(&mut self) -> std::io::Result<String> {
-        let length = self.count()?;
-        String::from_utf8(self.take(length)?).map_err(|_| bad("text that is not UTF-8"))
-    }
-}
-
 /// Writes `snapshot` to `path` (through a temporary file beside it).
 pub fn write(path: &Path, persisted: &Persisted) -> std::io::Result<()> {
     let temporary = path.with_extension(format!("analytics.{}.tmp", std::process::id()));
@@ -165,11 +61,10 @@ pub fn write(path: &Path, persisted: &Persisted) -> std::io::Result<()> {
 }
 
 fn write_to(path: &Path, s: &Persisted) -> std::io::Result<()> {
-    let mut w = Writer {
-        inner: BufWriter::with_capacity(1 << 20, crate::db::owner_only_file(path)?),
-        crc: crc32fast::Hasher::new(),
-        pending: Vec::with_capacity(CHUNK),
-    };
+    let mut w = Writer::new(BufWriter::with_capacity(
+        1 << 20,
+        crate::db::owner_only_file(path)?,
+    ));
     w.put(MAGIC)?;
     w.put(&FORMAT.to_le_bytes())?;
     w.text(env!("CARGO_PKG_VERSION"))?;
@@ -183,20 +78,18 @@ fn write_to(path: &Path, s: &Persisted) -> std::io::Result<()> {
         w.count(table.rows())?;
         table.store(&mut w)?;
     });
-    let crc = w.crc.clone().finalize();
-    w.inner.write_all(&crc.to_le_bytes())?;
-    w.inner.into_inner().map_err(|e| e.into_error())?.sync_all()
+    w.finish()?
+        .into_inner()
+        .map_err(|e| e.into_error())?
+        .sync_all()
 }
 
 /// The snapshot at `path`, or why it cannot be used (missing, torn, corrupt, of another
 /// version or layout).
 pub fn read(path: &Path) -> std::io::Result<Persisted> {
     let file = File::open(path)?;
-    let mut r = Reader {
-        left: file.metadata()?.len(),
-        inner: BufReader::with_capacity(1 << 20, file),
-        crc: crc32fast::Hasher::new(),
-    };
+    let length = file.metadata()?.len();
+    let mut r = Reader::new(BufReader::with_capacity(1 << 20, file), length);
     if &r.fixed::<8>()? != MAGIC || u32::from_le_bytes(r.fixed()?) != FORMAT {
         return Err(bad("not a snapshot of this format"));
     }
@@ -214,9 +107,7 @@ pub fn read(path: &Path) -> std::io::Result<Persisted> {
         let rows = r.count()?;
         *table = Table::load(&mut r, rows)?;
     });
-    let computed = r.crc.clone().finalize();
-    let stored = u32::from_le_bytes(r.fixed()?);
-    if stored != computed || r.left != 0 {
+    if !r.finish()? {
         return Err(bad("the snapshot is corrupt"));
     }
     Ok(Persisted {

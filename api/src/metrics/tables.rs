@@ -12,10 +12,10 @@ use std::io::{Read, Write};
 use analytics::{DeploymentStatus, GateStatus, Tables, Tier};
 use sea_orm::DbErr;
 
+use super::codec::{Reader, Writer};
 use super::columns::{Code, DateOrNull, Flag, Int, IntOrNull, Kind, Text};
-use super::load::Selection;
-use super::persisted::{Reader, Writer};
 use super::rows::Row;
+use super::selection::Selection;
 use crate::queries::derived;
 
 /// One analytics table as the database holds it. A declaration gives the constants,
