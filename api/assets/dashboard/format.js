@@ -5,7 +5,9 @@ const NONE = '–';
 
 export const hours = (value) => (value == null ? NONE : value.toFixed(1));
 export const days = hours;
-export const percent = (rate) => (rate == null ? NONE : String(Math.round(rate * 100)));
+/** A rate as a whole percent, a number. */
+export const wholePercent = (rate) => Math.round(rate * 100);
+export const percent = (rate) => (rate == null ? NONE : String(wholePercent(rate)));
 export const perDay = (value) => (value == null ? NONE : value.toFixed(2));
 export const integer = (value) => (value == null ? NONE : value.toLocaleString('en-US'));
 

@@ -2,7 +2,7 @@
 // window), delivery figures and compliance.
 
 import { figure, h, spoken } from './dom.js';
-import { BAND_NAMES, ROUNDED, at, change } from './format.js';
+import { BAND_NAMES, ROUNDED, at, change, wholePercent } from './format.js';
 
 /** A figure of the metrics answer `m`, rounded by its unit. */
 const shown = (m, field, unit) => figure(field, unit, ROUNDED[unit](at(m, field)));
@@ -16,7 +16,7 @@ function trend(current, previous, lowerIsBetter, days) {
   const relative = change(current, previous);
   const against = `vs previous ${days} days`;
   if (relative === null) return h('p', { class: 'change' }, `no figure for the previous ${days} days`);
-  const size = Math.round(Math.abs(relative) * 100);
+  const size = wholePercent(Math.abs(relative));
   if (size === 0) return h('p', { class: 'change same' }, `no change ${against}`);
   const up = relative > 0;
   const better = up !== lowerIsBetter;
