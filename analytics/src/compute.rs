@@ -407,7 +407,7 @@ impl Counts {
         }
     }
 
-    fn deployment_frequency(&self, window_days: f64) -> DeploymentFrequency {
+    fn deployment_frequency(&self, window_days: f64, b: &Benchmark) -> DeploymentFrequency {
         let deployments = self.deploys.succeeded;
         let per_day = if window_days > 0.0 {
             deployments as f64 / window_days
@@ -418,34 +418,34 @@ impl Counts {
             deployments,
             deployment_days: self.deploys.days.len(),
             per_day,
-            band: deployment_frequency_band(deployments, per_day),
+            band: b.deployment_frequency_band(deployments, per_day),
         }
     }
 
-    fn lead_time(&self) -> LeadTime {
+    fn lead_time(&self, b: &Benchmark) -> LeadTime {
         let hours = self.leads.stats();
         LeadTime {
             hours,
-            band: lead_time_band(hours.median),
+            band: b.lead_time_band(hours.median),
         }
     }
 
-    fn change_failure_rate(&self) -> ChangeFailureRate {
+    fn change_failure_rate(&self, b: &Benchmark) -> ChangeFailureRate {
         let d = &self.deploys;
         let rate = rate(d.failed, d.counted);
         ChangeFailureRate {
             deployments: d.counted,
             failed: d.failed,
             rate,
-            band: change_failure_band(rate),
+            band: b.change_failure_band(rate),
         }
     }
 
-    fn time_to_restore(&self) -> TimeToRestore {
+    fn time_to_restore(&self, b: &Benchmark) -> TimeToRestore {
         let hours = self.restores.stats();
         TimeToRestore {
             hours,
-            band: time_to_restore_band(hours.median),
+            band: b.time_to_restore_band(hours.median),
         }
     }
 
@@ -453,10 +453,12 @@ impl Counts {
         let d = &self.delivery;
         Delivery {
             releases_delivered: d.delivered,
+            planned_releases: d.planned,
             on_time_rate: rate(d.on_time, d.planned),
             slippage_days: d.slips.stats(),
             rollback_rate: rate(self.deploys.rolled_back, self.deploys.counted),
             gate_first_pass_rate: rate(self.gates_passed, self.gates),
+            gates: self.gates,
             review_completion_rate: rate(d.reviewed, d.delivered),
             actions_open: self.actions_open,
             actions_overdue: self.actions_overdue,
@@ -476,6 +478,8 @@ enum Pass {
 struct Frame<'a> {
     scope: &'a Scope,
     window: &'a Window,
+    /// The incidents that count.
+    severities: Severities,
 }
 
 impl Frame<'_> {
@@ -491,6 +495,7 @@ impl Frame<'_> {
                 continue;
             };
             let (flags, day) = (d.flags[i], window.day(t));
+            let failed = failed(flags, self.severities);
             tally.each_but_window(group, window.bucket(t), |c, whole| {
                 let p = &mut c.compliance;
                 p.production += 1;
@@ -501,7 +506,7 @@ impl Frame<'_> {
                 }
                 let c = &mut c.deploys;
                 c.counted += 1;
-                c.failed += u64::from(flags & FLAG_FAILED != 0);
+                c.failed += u64::from(failed);
                 c.rolled_back += u64::from(flags & FLAG_ROLLED_BACK != 0);
                 if flags & FLAG_SUCCEEDED != 0 {
                     c.succeeded += 1;
@@ -514,13 +519,19 @@ impl Frame<'_> {
         }
     }
 
-    /// Lead or restore times, in two passes (see [`Sample`]).
-    fn durations(&self, tally: &mut Tally, values: &Values, pick: fn(&mut Counts) -> &mut Sample) {
+    /// Lead or restore times whose row `counts`, in two passes (see [`Sample`]).
+    fn durations(
+        &self,
+        tally: &mut Tally,
+        values: &Values,
+        counts: impl Fn(usize) -> bool,
+        pick: fn(&mut Counts) -> &mut Sample,
+    ) {
         let window = self.window;
         for pass in [Pass::Count, Pass::Keep] {
             for i in 0..values.time.len() {
                 let t = values.time[i];
-                if !window.contains(t) {
+                if !window.contains(t) || !counts(i) {
                     continue;
                 }
                 let Some(group) = self.scope.group(values.program[i], values.release[i]) else {
@@ -641,15 +652,23 @@ pub fn compute(numbering: &Numbering, shared: &Shared, derived: &Derived, q: &Qu
     let frame = Frame {
         scope: &scope,
         window: &window,
+        severities: q.severities,
     };
+    let severities = q.severities.mask();
+    let restores = &shared.restores;
     let new_tally = || Tally::new(q.programs.len(), window.buckets.len(), q.program_trends);
     // The families of rows are independent; each is counted by one of two threads, about
     // half the work each (by profile), and the two tallies are added up.
     let (mut tally, other) = std::thread::scope(|threads| {
         let other = threads.spawn(|| {
             let mut tally = new_tally();
-            frame.durations(&mut tally, &derived.leads, |c| &mut c.leads);
-            frame.durations(&mut tally, &shared.restores.hours, |c| &mut c.restores);
+            frame.durations(&mut tally, &derived.leads, |_| true, |c| &mut c.leads);
+            frame.durations(
+                &mut tally,
+                &restores.hours,
+                |i| restores.severity[i] & severities != 0,
+                |c| &mut c.restores,
+            );
             frame.gates(&mut tally, &shared.gates);
             frame.compliance(&mut tally, &shared.overrides, &derived.unplanned);
             tally
@@ -669,14 +688,15 @@ pub fn compute(numbering: &Numbering, shared: &Shared, derived: &Derived, q: &Qu
 
     let days = window_days(q.from, q.to);
     let w = &tally.window;
-    let deployment_frequency = w.deployment_frequency(days);
+    let b = &q.benchmark;
+    let deployment_frequency = w.deployment_frequency(days, b);
     Metrics {
         from: q.from,
         to: q.to,
         deployment_frequency,
-        lead_time: w.lead_time(),
-        change_failure_rate: w.change_failure_rate(),
-        time_to_restore: w.time_to_restore(),
+        lead_time: w.lead_time(b),
+        change_failure_rate: w.change_failure_rate(b),
+        time_to_restore: w.time_to_restore(b),
         rework_rate: ReworkRate {
             deployments: deployment_frequency.deployments,
             rework: w.deploys.rework,
@@ -692,10 +712,10 @@ pub fn compute(numbering: &Numbering, shared: &Shared, derived: &Derived, q: &Qu
             .enumerate()
             .map(|(i, (p, c))| ProgramMetrics {
                 program_key: p.key.clone(),
-                deployment_frequency: c.deployment_frequency(days),
-                lead_time: c.lead_time(),
-                change_failure_rate: c.change_failure_rate(),
-                time_to_restore: c.time_to_restore(),
+                deployment_frequency: c.deployment_frequency(days, b),
+                lead_time: c.lead_time(b),
+                change_failure_rate: c.change_failure_rate(b),
+                time_to_restore: c.time_to_restore(b),
                 delivery: c.delivery(),
                 compliance: c.compliance(),
                 trend: tally

@@ -12,18 +12,29 @@ use polars::prelude::*;
 
 use crate::frames::{FAILED, Frames, ROLLED_BACK, SUCCEEDED, set, status_of, tier_status_codes};
 use crate::index::{ById, NO_PROGRAM, NO_RELEASE, Slots};
+use crate::model::{Coded, Severities, Severity};
 
 /// Marks a missing time or date in derived columns.
 pub const NONE: i64 = i64::MIN;
 
-pub const FLAG_SUCCEEDED: u8 = 1;
-pub const FLAG_FAILED: u8 = 2;
-pub const FLAG_ROLLED_BACK: u8 = 4;
-pub const FLAG_EMERGENCY: u8 = 8;
+pub const FLAG_SUCCEEDED: u16 = 1;
+/// FAILED or ROLLED_BACK: failed whatever incidents say.
+pub const FLAG_STATUS_FAILED: u16 = 2;
+pub const FLAG_ROLLED_BACK: u16 = 4;
+pub const FLAG_EMERGENCY: u16 = 8;
 /// Counted by the DORA figures: SUCCEEDED, FAILED or ROLLED_BACK. The other flags but
 /// emergency and ingested are only set on counted rows.
-pub const FLAG_COUNTED: u8 = 16;
-pub const FLAG_INGESTED: u8 = 32;
+pub const FLAG_COUNTED: u16 = 16;
+pub const FLAG_INGESTED: u16 = 32;
+/// Above the flags, a bit per severity (by its code) of the change-caused incidents
+/// attributed to a counted deployment, so that a query chooses which severities fail it.
+const INCIDENT_SHIFT: u32 = 6;
+
+/// Whether a counted deployment with `flags` is failed when incidents of `severities`
+/// count (metrics.md, change failure rate and *Incident severities*).
+pub fn failed(flags: u16, severities: Severities) -> bool {
+    flags & FLAG_STATUS_FAILED != 0 || (flags >> INCIDENT_SHIFT) as u8 & severities.mask() != 0
+}
 
 /// Production deployments: non-rollback deployments to the tiers with finishedAt, any
 /// status. One set of rows serves the DORA figures (those flagged counted) and compliance
@@ -39,7 +50,7 @@ pub const FLAG_INGESTED: u8 = 32;
 pub struct Deploys {
     pub time: Vec<i64>,
     pub release: Vec<u32>,
-    pub flags: Vec<u8>,
+    pub flags: Vec<u16>,
 }
 
 /// Durations, sorted by value, with the time that places each in a window. Lead times are
@@ -108,9 +119,13 @@ fn bools(df: &DataFrame, name: &str) -> PolarsResult<Vec<bool>> {
         .collect())
 }
 
-/// Deployments failed by a change-caused incident: the one it names, or else the latest
-/// counted production deployment of its release finished by the time it opened.
-fn failed_by_incidents(p: &ProductionRows, incidents: &DataFrame) -> PolarsResult<Vec<i64>> {
+/// Deployments failed by change-caused incidents, with the severities of those incidents
+/// as [`Severities`] bits: the deployment an incident names, or else the latest counted
+/// production deployment of its release finished by the time it opened.
+fn failed_by_incidents(
+    p: &ProductionRows,
+    incidents: &DataFrame,
+) -> PolarsResult<HashMap<i64, u8>> {
     let caused = incidents
         .clone()
         .lazy()
@@ -119,18 +134,29 @@ fn failed_by_incidents(p: &ProductionRows, incidents: &DataFrame) -> PolarsResul
     let named = i64s(&caused, "deployment")?;
     let releases = u32s(&caused, "release", NO_RELEASE)?;
     let opened = i64s(&caused, "opened_at")?;
-    let mut failed: Vec<i64> = named.iter().copied().filter(|d| *d != NONE).collect();
-    let through_release: Vec<(u32, i64)> = named
+    let severity: Vec<u8> = i32s(&caused, "severity")?
+        .into_iter()
+        .map(|code| Severity::from_code(code).map_or(0, Severities::bit))
+        .collect();
+    let mut failed: HashMap<i64, u8> = HashMap::new();
+    let mut fail = |deployment: i64, bit: u8| *failed.entry(deployment).or_default() |= bit;
+    for (d, bit) in named.iter().zip(&severity) {
+        if *d != NONE {
+            fail(*d, *bit);
+        }
+    }
+    let through_release: Vec<(u32, i64, u8)> = named
         .iter()
         .zip(&releases)
         .zip(&opened)
-        .filter(|((d, r), _)| **d == NONE && **r != NO_RELEASE)
-        .map(|((_, r), o)| (*r, *o))
+        .zip(&severity)
+        .filter(|(((d, r), _), _)| **d == NONE && **r != NO_RELEASE)
+        .map(|(((_, r), o), s)| (*r, *o, *s))
         .collect();
     if through_release.is_empty() {
         return Ok(failed);
     }
-    let wanted: HashSet<u32> = through_release.iter().map(|(r, _)| *r).collect();
+    let wanted: HashSet<u32> = through_release.iter().map(|(r, _, _)| *r).collect();
     let mut by_release: HashMap<u32, Vec<(i64, i64)>> = HashMap::new();
     for row in 0..p.id.len() {
         if p.counted(row) && wanted.contains(&p.release[row]) {
@@ -141,11 +167,11 @@ fn failed_by_incidents(p: &ProductionRows, incidents: &DataFrame) -> PolarsResul
     for list in by_release.values_mut() {
         list.sort_unstable();
     }
-    for (release, opened_at) in through_release {
+    for (release, opened_at, bit) in through_release {
         if let Some(list) = by_release.get(&release) {
             let finished_by = list.partition_point(|(f, _)| *f <= opened_at);
             if finished_by > 0 {
-                failed.push(list[finished_by - 1].1);
+                fail(list[finished_by - 1].1, bit);
             }
         }
     }
@@ -188,7 +214,7 @@ impl ProductionRows {
         matches!(self.status[row], SUCCEEDED | FAILED | ROLLED_BACK)
     }
 
-    fn flags(&self, failed: &HashSet<i64>) -> Vec<u8> {
+    fn flags(&self, failed: &HashMap<i64, u8>) -> Vec<u16> {
         (0..self.id.len())
             .map(|i| {
                 let status = self.status[i];
@@ -204,8 +230,11 @@ impl ProductionRows {
                     if status == SUCCEEDED {
                         flags |= FLAG_SUCCEEDED;
                     }
-                    if status != SUCCEEDED || failed.contains(&self.id[i]) {
-                        flags |= FLAG_FAILED;
+                    if status != SUCCEEDED {
+                        flags |= FLAG_STATUS_FAILED;
+                    }
+                    if let Some(severities) = failed.get(&self.id[i]) {
+                        flags |= u16::from(*severities) << INCIDENT_SHIFT;
                     }
                     if status == ROLLED_BACK {
                         flags |= FLAG_ROLLED_BACK;
@@ -347,7 +376,7 @@ pub fn derive(f: &Frames, programs: &[u32], tiers: &[i32]) -> PolarsResult<Deriv
         ingested: bools(&production, "ingested")?,
     };
     drop(production);
-    let failed: HashSet<i64> = failed_by_incidents(&p, &f.incidents)?.into_iter().collect();
+    let failed = failed_by_incidents(&p, &f.incidents)?;
     let delivered = delivered(&p, f, programs)?;
     let leads = leads(f, &delivered)?;
     let deploys = Deploys {

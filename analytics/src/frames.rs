@@ -141,6 +141,10 @@ impl Frames {
             ),
             column("deployment", i.deployment),
             column("caused_by_change", i.caused_by_change),
+            column(
+                "severity",
+                i.severity.iter().map(|s| s.code()).collect::<Vec<i32>>(),
+            ),
             column("opened_at", i.opened_at),
         ])?;
         let outcomes = DataFrame::new_infer_height(vec![column(

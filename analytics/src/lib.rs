@@ -4,18 +4,24 @@
 //! inside and never shows in a signature. No database, GraphQL, HTTP or async runtime here:
 //! callers load the tables, keep a [`Store`] and run [`Store::metrics`] off their runtime.
 
+mod benchmark;
 mod calendar;
 mod compute;
 mod derive;
 mod frames;
+mod impact;
 mod index;
+mod intervals;
 mod model;
 mod rules;
 mod shared;
 mod store;
+mod timeline;
 
+pub use benchmark::DEFAULT_BENCHMARK;
 pub use calendar::buckets;
 pub use frames::Error;
+pub use impact::{ActionRef, Impact, ImpactQuery, ImpactWindow, Verdict};
 pub use index::ById;
 pub use model::*;
 pub use store::{Footprint, Store};

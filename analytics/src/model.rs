@@ -62,6 +62,98 @@ coded!(
     }
 );
 
+coded!(
+    /// Severity of an incident.
+    Severity {
+        Sev1 = 0,
+        Sev2 = 1,
+        Sev3 = 2,
+        Sev4 = 3,
+    }
+);
+
+/// A set of severities: the incidents that count (metrics.md, *Incident severities*).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Severities(u8);
+
+impl Severities {
+    pub const ALL: Self = Self(0b1111);
+
+    pub fn of(severities: impl IntoIterator<Item = Severity>) -> Self {
+        Self(
+            severities
+                .into_iter()
+                .fold(0, |mask, s| mask | Self::bit(s)),
+        )
+    }
+
+    pub fn contains(self, severity: Severity) -> bool {
+        self.0 & Self::bit(severity) != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The bits of these severities, one per severity by its code.
+    pub fn mask(self) -> u8 {
+        self.0
+    }
+
+    pub fn bit(severity: Severity) -> u8 {
+        1 << severity.code()
+    }
+}
+
+impl Default for Severities {
+    fn default() -> Self {
+        Self::ALL
+    }
+}
+
+/// The figures that benchmarks, warnings and improvement actions refer to, in the
+/// contract's order.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, strum::EnumIter, strum::IntoStaticStr,
+)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum MetricName {
+    DeploymentFrequency,
+    LeadTime,
+    ChangeFailureRate,
+    TimeToRestore,
+    ReworkRate,
+    OnTimeRate,
+    GateFirstPassRate,
+    UnplannedRate,
+}
+
+impl MetricName {
+    /// Whether a fall in this figure is an improvement.
+    pub fn lower_is_better(self) -> bool {
+        matches!(
+            self,
+            Self::LeadTime
+                | Self::ChangeFailureRate
+                | Self::TimeToRestore
+                | Self::ReworkRate
+                | Self::UnplannedRate
+        )
+    }
+
+    /// A rate of two counts (compared with Newcombe's interval).
+    pub fn is_rate(self) -> bool {
+        matches!(
+            self,
+            Self::ChangeFailureRate
+                | Self::ReworkRate
+                | Self::OnTimeRate
+                | Self::GateFirstPassRate
+                | Self::UnplannedRate
+        )
+    }
+}
+
 /// Size of the trend's calendar buckets; parsed from its contract name in any case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::EnumString)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE", ascii_case_insensitive)]
@@ -72,6 +164,8 @@ pub enum Granularity {
     Month,
     Quarter,
 }
+
+pub use crate::benchmark::{Benchmark, Thresholds};
 
 /// DORA performance band.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -159,6 +253,7 @@ pub struct Incidents {
     pub release: Vec<Option<i64>>,
     pub deployment: Vec<Option<i64>>,
     pub caused_by_change: Vec<bool>,
+    pub severity: Vec<Severity>,
     pub opened_at: Vec<i64>,
     pub resolved_at: Vec<Option<i64>>,
 }
@@ -233,6 +328,10 @@ pub struct Query {
     pub granularity: Granularity,
     /// Also split each program's figures into the trend's buckets (`ProgramMetrics::trend`).
     pub program_trends: bool,
+    /// What the bands are read against.
+    pub benchmark: Benchmark,
+    /// The incidents that fail deployments and count for time to restore.
+    pub severities: Severities,
 }
 
 /// Count, mean and percentiles of durations; all but `count` are None when it is 0.
@@ -285,10 +384,14 @@ pub struct ReworkRate {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Delivery {
     pub releases_delivered: u64,
+    /// Of those, the ones with a plannedEnd: what the on-time rate rests on.
+    pub planned_releases: u64,
     pub on_time_rate: Option<f64>,
     pub slippage_days: DurationStats,
     pub rollback_rate: Option<f64>,
     pub gate_first_pass_rate: Option<f64>,
+    /// The gates whose first result is in the window.
+    pub gates: u64,
     pub review_completion_rate: Option<f64>,
     pub actions_open: u64,
     pub actions_overdue: u64,
@@ -349,4 +452,24 @@ pub struct Metrics {
     pub compliance: Compliance,
     pub trend: Vec<Bucket>,
     pub by_program: Vec<ProgramMetrics>,
+}
+
+impl Metrics {
+    /// How many observations a figure of the whole window rests on (metrics.md, *Sample
+    /// warnings*).
+    pub fn observations(&self, metric: MetricName) -> u64 {
+        match metric {
+            MetricName::DeploymentFrequency | MetricName::ReworkRate => {
+                self.deployment_frequency.deployments
+            }
+            MetricName::LeadTime => self.lead_time.hours.count,
+            MetricName::ChangeFailureRate => self.change_failure_rate.deployments,
+            MetricName::TimeToRestore => self.time_to_restore.hours.count,
+            MetricName::OnTimeRate => self.delivery.planned_releases,
+            MetricName::GateFirstPassRate => self.delivery.gates,
+            MetricName::UnplannedRate => {
+                self.compliance.production_deployments + self.compliance.unplanned_deployments
+            }
+        }
+    }
 }

@@ -1,6 +1,4 @@
-//! The small rules of metrics.md: percentiles, bands, rates, window days.
-
-use crate::model::Band;
+//! The small rules of metrics.md: percentiles, rates, window days.
 
 pub const HOUR: i64 = 3_600_000_000;
 pub const DAY: i64 = 24 * HOUR;
@@ -31,46 +29,6 @@ pub fn rate(part: u64, whole: u64) -> Option<f64> {
 /// `(to - from)` in seconds / 86400.
 pub fn window_days(from: i64, to: i64) -> f64 {
     (to - from) as f64 / DAY as f64
-}
-
-pub fn deployment_frequency_band(deployments: u64, per_day: f64) -> Band {
-    match () {
-        _ if deployments == 0 => Band::NoData,
-        _ if per_day >= 1.0 => Band::Elite,
-        _ if per_day >= 1.0 / 7.0 => Band::High,
-        _ if per_day >= 1.0 / 30.0 => Band::Medium,
-        _ => Band::Low,
-    }
-}
-
-pub fn lead_time_band(median_hours: Option<f64>) -> Band {
-    match median_hours {
-        None => Band::NoData,
-        Some(h) if h < 24.0 => Band::Elite,
-        Some(h) if h < 168.0 => Band::High,
-        Some(h) if h < 720.0 => Band::Medium,
-        Some(_) => Band::Low,
-    }
-}
-
-pub fn change_failure_band(rate: Option<f64>) -> Band {
-    match rate {
-        None => Band::NoData,
-        Some(r) if r <= 0.05 => Band::Elite,
-        Some(r) if r <= 0.10 => Band::High,
-        Some(r) if r <= 0.15 => Band::Medium,
-        Some(_) => Band::Low,
-    }
-}
-
-pub fn time_to_restore_band(median_hours: Option<f64>) -> Band {
-    match median_hours {
-        None => Band::NoData,
-        Some(h) if h < 1.0 => Band::Elite,
-        Some(h) if h < 24.0 => Band::High,
-        Some(h) if h < 168.0 => Band::Medium,
-        Some(_) => Band::Low,
-    }
 }
 
 #[cfg(test)]
@@ -126,24 +84,5 @@ mod tests {
         assert_eq!(percentile(&xs, 1.0), Some(4.0));
         assert_eq!(percentile(&[7.0], 0.95), Some(7.0));
         assert_eq!(percentile(&[], 0.5), None);
-    }
-
-    #[test]
-    fn bands_follow_the_thresholds() {
-        assert_eq!(deployment_frequency_band(0, 0.0), Band::NoData);
-        assert_eq!(deployment_frequency_band(30, 1.0), Band::Elite);
-        assert_eq!(deployment_frequency_band(1, 1.0 / 7.0), Band::High);
-        assert_eq!(deployment_frequency_band(1, 1.0 / 30.0), Band::Medium);
-        assert_eq!(deployment_frequency_band(1, 1.0 / 31.0), Band::Low);
-        assert_eq!(lead_time_band(Some(23.9)), Band::Elite);
-        assert_eq!(lead_time_band(Some(24.0)), Band::High);
-        assert_eq!(lead_time_band(Some(720.0)), Band::Low);
-        assert_eq!(change_failure_band(Some(0.05)), Band::Elite);
-        assert_eq!(change_failure_band(Some(0.1)), Band::High);
-        assert_eq!(change_failure_band(Some(0.150001)), Band::Low);
-        assert_eq!(change_failure_band(None), Band::NoData);
-        assert_eq!(time_to_restore_band(Some(0.99)), Band::Elite);
-        assert_eq!(time_to_restore_band(Some(167.9)), Band::Medium);
-        assert_eq!(time_to_restore_band(None), Band::NoData);
     }
 }

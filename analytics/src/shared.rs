@@ -7,7 +7,7 @@ use crate::derive::{
     Gone, NONE, Values, heap, keep, make_room, merged, order_by, reorder, unordered,
 };
 use crate::index::{ById, NO_RELEASE, Numbering, Numbers, Slots};
-use crate::model::{GateResults, GateStatus, Gates as GateRows, Incidents, Tables};
+use crate::model::{GateResults, GateStatus, Gates as GateRows, Incidents, Severities, Tables};
 
 /// The teams of releases, each team's name held once: one row per (release, team), for the
 /// team filter. Releases here and in every row below are release numbers ([`Numbering`]),
@@ -71,11 +71,13 @@ pub struct Stamps {
     pub release: Vec<u32>,
 }
 
-/// Hours from opening to resolution of resolved incidents, with each one's incident (an
-/// incident may name no release: then its release is [`NO_RELEASE`]).
+/// Hours from opening to resolution of resolved incidents, with each one's incident and
+/// severity (an incident may name no release: then its release is [`NO_RELEASE`]).
 #[derive(Default, Clone)]
 pub struct Restores {
     pub incident: Vec<i64>,
+    /// [`Severities`] bit of each.
+    pub severity: Vec<u8>,
     pub hours: Values,
 }
 
@@ -125,12 +127,13 @@ fn first_results(r: &GateResults, gates: &GateRows, numbering: &mut Numbering) -
 
 /// Resolved incidents, with the hours they took to resolve, sorted.
 fn restores(i: &Incidents, numbering: &mut Numbering) -> Restores {
-    let (mut incident, mut v) = (Vec::new(), Values::default());
+    let (mut incident, mut severity, mut v) = (Vec::new(), Vec::new(), Values::default());
     for row in 0..i.id.len() {
         let Some(resolved) = i.resolved_at[row] else {
             continue;
         };
         incident.push(i.id[row]);
+        severity.push(Severities::bit(i.severity[row]));
         v.time.push(i.opened_at[row]);
         v.program.push(numbering.programs.number(i.program[row]));
         v.release
@@ -141,6 +144,7 @@ fn restores(i: &Incidents, numbering: &mut Numbering) -> Restores {
     let order = order_by(&v.value);
     Restores {
         incident: reorder(&incident, &order),
+        severity: reorder(&severity, &order),
         hours: v.reordered(&order),
     }
 }
@@ -218,14 +222,16 @@ impl Shared {
         let keys = r.incident.clone();
         let order = r.hours.splice(&keys, &fresh.restores.hours, &gone);
         keep(&mut r.incident, &keys, &gone);
+        keep(&mut r.severity, &keys, &gone);
         r.incident = merged(&order, &r.incident, &fresh.restores.incident);
+        r.severity = merged(&order, &r.severity, &fresh.restores.severity);
     }
 
     /// Bytes these rows hold on the heap.
     pub fn heap_bytes(&self) -> usize {
         heap!(self.teams, [release, team])
             + self.teams.names.heap_bytes(String::capacity)
-            + heap!(self.restores, [incident])
+            + heap!(self.restores, [incident, severity])
             + self.restores.hours.heap_bytes()
             + heap!(self.gates, [time, release, passed])
             + heap!(self.actions, [release, created, closed, due])

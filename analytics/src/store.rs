@@ -9,9 +9,11 @@ use polars::prelude::*;
 use crate::compute::compute;
 use crate::derive::{Derived, derive};
 use crate::frames::{Error, Frames, set};
+use crate::impact::{ActionRef, Bootstraps, Impact, ImpactQuery, impact};
 use crate::index::Numbering;
 use crate::model::{Coded, Metrics, Query, Tables, Tier};
 use crate::shared::Shared;
+use crate::timeline::{Programs, Timelines};
 
 /// The most sets of tiers kept derived at once, the most recently used. Each costs about
 /// as much memory as the production deployments' rows, and a client may ask for any of the
@@ -29,6 +31,9 @@ pub const TIER_SETS: usize = 3;
 pub struct Store {
     inner: Mutex<Inner>,
     deriving: Mutex<()>,
+    /// Bootstrap intervals computed so far, by what they were computed from (valid
+    /// whatever changes).
+    bootstraps: Arc<Bootstraps>,
 }
 
 #[derive(Clone)]
@@ -42,6 +47,9 @@ struct Inner {
     /// What queries over a set of tiers start from, most recently used first; at most
     /// [`TIER_SETS`].
     derived: Vec<(Vec<i32>, Arc<Derived>)>,
+    /// The production tier's rows by time, for improvement impact; built when first
+    /// needed after a change.
+    timelines: Option<Arc<Timelines>>,
 }
 
 /// What a query over one set of tiers reads.
@@ -75,6 +83,7 @@ impl Clone for Store {
         Self {
             inner: Mutex::new(inner),
             deriving: Mutex::new(()),
+            bootstraps: self.bootstraps.clone(),
         }
     }
 }
@@ -116,9 +125,75 @@ impl Store {
                 pending: Vec::new(),
                 shared,
                 derived: Vec::new(),
+                timelines: None,
             }),
             deriving: Mutex::new(()),
+            bootstraps: Arc::default(),
         })
+    }
+
+    /// The impact of each action of `query`, in its order (metrics.md, *Improvement
+    /// impact*). The actions are split between two threads.
+    pub fn impacts(&self, query: &ImpactQuery) -> Result<Vec<Impact>, Error> {
+        let (numbering, timelines) = self.timelines()?;
+        let programs = &numbering.programs;
+        let total = programs.len() as u32;
+        let visible: Option<Vec<u32>> = query
+            .visible
+            .as_ref()
+            .map(|ids| ids.iter().filter_map(|id| programs.get(id)).collect());
+        let one = |action: &ActionRef| {
+            let own = programs.get(&action.program);
+            let others = match &visible {
+                None => Programs::AllBut(own.into_iter().collect()),
+                Some(visible) => {
+                    let rest: Vec<u32> = visible
+                        .iter()
+                        .copied()
+                        .filter(|p| Some(*p) != own)
+                        .collect();
+                    if rest.len() * 2 <= total as usize {
+                        Programs::Only(rest)
+                    } else {
+                        Programs::AllBut((0..total).filter(|p| !rest.contains(p)).collect())
+                    }
+                }
+            };
+            impact(&timelines, &self.bootstraps, query, action, own, &others)
+        };
+        let (first, second) = query.actions.split_at(query.actions.len() / 2);
+        let (mut impacts, rest) = std::thread::scope(|threads| {
+            let rest = threads.spawn(|| second.iter().map(one).collect::<Vec<_>>());
+            (first.iter().map(one).collect::<Vec<_>>(), rest.join())
+        });
+        match rest {
+            Ok(rest) => impacts.extend(rest),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        Ok(impacts)
+    }
+
+    /// The production tier's rows by time, built once per version of the data.
+    fn timelines(&self) -> Result<(Arc<Numbering>, Arc<Timelines>), Error> {
+        let kept = |store: &Self| -> Result<_, Error> {
+            let inner = store.inner.lock().map_err(poisoned)?;
+            Ok(inner
+                .timelines
+                .clone()
+                .map(|t| (inner.numbering.clone(), t)))
+        };
+        if let Some(kept) = kept(self)? {
+            return Ok(kept);
+        }
+        let (numbering, shared, derived) = self.derived(&[Tier::Production])?;
+        let _one_at_a_time = self.deriving.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(kept) = kept(self)? {
+            return Ok(kept);
+        }
+        let timelines = Arc::new(Timelines::new(&numbering, &shared, &derived));
+        // A write replaces rows through `&mut self`, so none can have come meanwhile.
+        self.inner.lock().map_err(poisoned)?.timelines = Some(timelines.clone());
+        Ok((numbering, timelines))
     }
 
     /// Every figure of metrics.md for `query`.
@@ -181,6 +256,7 @@ impl Store {
         mut fresh: Tables,
     ) -> Result<(), Error> {
         let inner = self.inner.get_mut().map_err(poisoned)?;
+        inner.timelines = None;
         let numbering = Arc::make_mut(&mut inner.numbering);
         let releases = numbering.releases(releases);
         let shared = Shared::take(&mut fresh, numbering);
@@ -318,6 +394,8 @@ mod tests {
             team: None,
             granularity: Granularity::Day,
             program_trends: false,
+            benchmark: crate::Benchmark::default_edition(),
+            severities: crate::Severities::ALL,
         };
         (store, query)
     }

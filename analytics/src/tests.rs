@@ -3,6 +3,7 @@
 use crate::model::*;
 use crate::rules::{DAY, HOUR, percentile_of};
 use crate::store::Store;
+use crate::{ActionRef, ImpactQuery, Verdict};
 
 /// Midnight UTC at the start of a date.
 fn day(year: i32, month: u32, day: u32) -> i64 {
@@ -143,8 +144,17 @@ impl Fixture {
         i.release.push(release);
         i.deployment.push(deployment);
         i.caused_by_change.push(caused);
+        i.severity.push(Severity::Sev2);
         i.opened_at.push(opened);
         i.resolved_at.push(resolved);
+        self
+    }
+
+    /// Gives the incident added last `severity`.
+    fn of_severity(&mut self, severity: Severity) -> &mut Self {
+        if let Some(last) = self.0.incidents.severity.last_mut() {
+            *last = severity;
+        }
         self
     }
 
@@ -212,6 +222,8 @@ fn query(from: i64, to: i64) -> Query {
         team: None,
         granularity: Granularity::Month,
         program_trends: false,
+        benchmark: Benchmark::default_edition(),
+        severities: Severities::ALL,
     }
 }
 
@@ -475,6 +487,98 @@ fn time_to_restore_takes_resolved_incidents_opened_in_the_window() {
     assert_eq!(m.time_to_restore.band, Band::High);
     assert_eq!(m.by_program[0].time_to_restore.hours.count, 1);
     assert!(close(m.by_program[1].time_to_restore.hours.median, 1.25));
+}
+
+#[test]
+fn only_incidents_of_the_severities_asked_for_fail_deployments_and_restore() {
+    let mut f = Fixture::default();
+    f.release(1, PAY, None)
+        .shipped(1, 1, h(10))
+        .shipped(2, 1, h(20))
+        .shipped(3, 1, h(30))
+        .deployment(
+            4,
+            1,
+            Tier::Production,
+            DeploymentStatus::Failed,
+            false,
+            Some(h(40)),
+        )
+        .incident(1, PAY, Some(1), Some(1), true, h(11), Some(h(12)))
+        .of_severity(Severity::Sev1)
+        .incident(2, PAY, Some(1), Some(2), true, h(21), Some(h(24)))
+        .of_severity(Severity::Sev3)
+        // Two incidents fail deployment 3: it stays failed while either counts.
+        .incident(3, PAY, Some(1), Some(3), true, h(31), Some(h(39)))
+        .of_severity(Severity::Sev3)
+        .incident(4, PAY, Some(1), Some(3), true, h(32), None)
+        .of_severity(Severity::Sev4);
+    let with = |severities: &[Severity]| {
+        let mut q = query(h(0), h(240));
+        q.severities = Severities::of(severities.iter().copied());
+        f.store().metrics(&q).unwrap()
+    };
+    let all = with(&[
+        Severity::Sev1,
+        Severity::Sev2,
+        Severity::Sev3,
+        Severity::Sev4,
+    ]);
+    assert_eq!(all.change_failure_rate.failed, 4);
+    assert_eq!(all.time_to_restore.hours.count, 3);
+    let sev1 = with(&[Severity::Sev1]);
+    assert_eq!(
+        sev1.change_failure_rate.failed, 2,
+        "deployment 1 by its SEV1 incident, 4 by its status"
+    );
+    assert_eq!(sev1.change_failure_rate.deployments, 4);
+    assert_eq!(sev1.time_to_restore.hours.count, 1);
+    assert!(close(sev1.time_to_restore.hours.median, 1.0));
+    let sev4 = with(&[Severity::Sev4]);
+    assert_eq!(
+        sev4.change_failure_rate.failed, 2,
+        "3 by its SEV4 incident, 4"
+    );
+    assert_eq!(sev4.time_to_restore.hours.count, 0);
+    let sev3 = with(&[Severity::Sev3]);
+    assert_eq!(sev3.change_failure_rate.failed, 3);
+    assert!(close(sev3.time_to_restore.hours.median, 5.5));
+}
+
+#[test]
+fn bands_are_read_against_the_edition_asked_for() {
+    let mut f = Fixture::default();
+    f.release(1, PAY, None);
+    for i in 0..10 {
+        f.shipped(i + 1, 1, h(24 * i));
+    }
+    f.deployment(
+        11,
+        1,
+        Tier::Production,
+        DeploymentStatus::Failed,
+        false,
+        Some(h(5)),
+    )
+    .deployment(
+        12,
+        1,
+        Tier::Production,
+        DeploymentStatus::Failed,
+        false,
+        Some(h(6)),
+    );
+    let mut q = query(h(0), h(240));
+    let m = f.store().metrics(&q).unwrap();
+    // 2 of 12 failed: 0.167, LOW under DORA 2023, MEDIUM under DORA 2024.
+    assert_eq!(m.change_failure_rate.band, Band::Low);
+    q.benchmark = Benchmark::built_ins()
+        .into_iter()
+        .find(|b| b.name == "DORA_2024")
+        .unwrap();
+    let m = f.store().metrics(&q).unwrap();
+    assert_eq!(m.change_failure_rate.band, Band::Medium);
+    assert_eq!(m.by_program[1].change_failure_rate.band, Band::Medium);
 }
 
 #[test]
@@ -1064,4 +1168,321 @@ fn a_row_of_an_environment_not_read_fails_the_store() {
     delivered.unplanned(7, PAY, h(30), Tier::Production);
     delivered.0.unplanned.environment[0] = 99;
     assert!(Store::new(delivered.0).is_err());
+}
+
+/// Two programs' histories over 240 days, in which PAY gets better from day 120 and MOB
+/// stays as it was: deployments (some failed, some emergency), commits, incidents,
+/// gates, plans and unplanned changes, drawn from a fixed seed.
+fn improving() -> Fixture {
+    let mut f = Fixture::default();
+    let mut rng = crate::intervals::SplitMix64::new(7);
+    let mut chance = move |percent: u64| rng.next() % 100 < percent;
+    let (mut release, mut id) = (0, 0);
+    for d in 0..240 {
+        for program in [PAY, MOB] {
+            let better = program == PAY && d >= 120;
+            for n in 0..(if better { 3 } else { 2 }) {
+                release += 1;
+                id += 1;
+                let at = h(24 * d + 3 + 7 * n);
+                let late = if better { 10 } else { 40 };
+                let end = at + if chance(late) { -HOUR } else { HOUR };
+                f.release(release, program, Some(end));
+                if chance(10) {
+                    f.emergency();
+                }
+                let status = if chance(if better { 3 } else { 20 }) {
+                    DeploymentStatus::Failed
+                } else {
+                    DeploymentStatus::Succeeded
+                };
+                f.deployment(id, release, Tier::Production, status, false, Some(at));
+                let hours = if better { 5 } else { 30 } + (id % 7);
+                f.item(release, Some(at - hours * HOUR));
+                let passed = if chance(if better { 90 } else { 60 }) {
+                    GateStatus::Passed
+                } else {
+                    GateStatus::Failed
+                };
+                f.gate(id, id, release, passed, at - HOUR);
+                if chance(15) {
+                    // Better: quicker to restore, and no longer caused by the change.
+                    let restore = if better { 1 } else { 6 } + (id % 3);
+                    let (opened, resolved) = (at + HOUR, at + HOUR + restore * HOUR);
+                    f.incident(
+                        id,
+                        program,
+                        Some(release),
+                        Some(id),
+                        !better,
+                        opened,
+                        Some(resolved),
+                    );
+                }
+                if chance(if better { 2 } else { 8 }) {
+                    f.unplanned(id, program, at + 2 * HOUR, Tier::Production);
+                }
+            }
+        }
+    }
+    f
+}
+
+fn impact_query(actions: Vec<ActionRef>, now: i64, visible: Option<Vec<i64>>) -> ImpactQuery {
+    ImpactQuery {
+        now,
+        window_days: 60,
+        visible,
+        actions,
+    }
+}
+
+fn action(program: i64, target: MetricName, effective_at: i64) -> ActionRef {
+    ActionRef {
+        program,
+        target,
+        effective_at,
+        seed: 99,
+    }
+}
+
+/// A figure of `metrics` as an impact reads it (deployment frequency per day).
+fn figure(m: &Metrics, metric: MetricName) -> Option<f64> {
+    match metric {
+        MetricName::DeploymentFrequency => Some(m.deployment_frequency.per_day),
+        MetricName::LeadTime => m.lead_time.hours.median,
+        MetricName::ChangeFailureRate => m.change_failure_rate.rate,
+        MetricName::TimeToRestore => m.time_to_restore.hours.median,
+        MetricName::ReworkRate => m.rework_rate.rate,
+        MetricName::OnTimeRate => m.delivery.on_time_rate,
+        MetricName::GateFirstPassRate => m.delivery.gate_first_pass_rate,
+        MetricName::UnplannedRate => m.compliance.unplanned_rate,
+    }
+}
+
+fn metrics_of(store: &Store, program: i64, from: i64, to: i64) -> Metrics {
+    let mut q = query(from, to);
+    q.programs.retain(|p| p.id == program);
+    store.metrics(&q).unwrap()
+}
+
+#[test]
+fn an_impact_reads_each_figure_as_metrics_does() {
+    let store = improving().store();
+    let e = h(24 * 120);
+    let (from, to) = (e - 60 * DAY, e + 60 * DAY);
+    let actions: Vec<ActionRef> = <MetricName as strum::IntoEnumIterator>::iter()
+        .map(|metric| action(PAY, metric, e))
+        .collect();
+    let impacts = store
+        .impacts(&impact_query(actions, h(24 * 300), None))
+        .unwrap();
+    let (before, after) = (
+        metrics_of(&store, PAY, from, e),
+        metrics_of(&store, PAY, e, to),
+    );
+    let (mob_before, mob_after) = (
+        metrics_of(&store, MOB, from, e),
+        metrics_of(&store, MOB, e, to),
+    );
+    for i in &impacts {
+        let m = i.metric;
+        assert_eq!(i.before.value, figure(&before, m), "{m:?} before");
+        assert_eq!(i.after.value, figure(&after, m), "{m:?} after");
+        if m != MetricName::DeploymentFrequency {
+            assert_eq!(i.before.observations, before.observations(m), "{m:?}");
+            assert_eq!(i.after.observations, after.observations(m), "{m:?}");
+        } else {
+            assert_eq!((i.before.observations, i.after.observations), (60, 60));
+        }
+        let baseline = Some(figure(&mob_after, m).unwrap() - figure(&mob_before, m).unwrap());
+        assert!(
+            matches!((i.baseline_change, baseline), (Some(a), Some(b)) if (a - b).abs() < 1e-12),
+            "{m:?} baseline {:?} against {baseline:?}",
+            i.baseline_change
+        );
+        assert!(!i.partial);
+        assert_eq!(
+            i.verdict,
+            Verdict::Improved,
+            "{m:?}: {:?} → {:?} in [{:?}, {:?}]",
+            i.before.value,
+            i.after.value,
+            i.low,
+            i.high
+        );
+    }
+}
+
+#[test]
+fn a_program_that_stayed_as_it_was_shows_no_detectable_change() {
+    let store = improving().store();
+    let now = h(24 * 300);
+    let e = h(24 * 120);
+    let mob = store
+        .impacts(&impact_query(
+            vec![action(MOB, MetricName::ChangeFailureRate, e)],
+            now,
+            None,
+        ))
+        .unwrap();
+    assert_eq!(mob[0].verdict, Verdict::NoDetectableChange);
+    assert!(mob[0].low.unwrap() < 0.0 && mob[0].high.unwrap() > 0.0);
+    // Seen from the better half, an action taken at its end made PAY no better: the
+    // windows of an action on day 180 both lie in the better half.
+    let later = store
+        .impacts(&impact_query(
+            vec![action(PAY, MetricName::LeadTime, h(24 * 180))],
+            now,
+            None,
+        ))
+        .unwrap();
+    assert_eq!(later[0].verdict, Verdict::NoDetectableChange);
+    // Taken before the change with a window that ends before it: nothing to see either.
+    let mut q = impact_query(
+        vec![action(PAY, MetricName::LeadTime, h(24 * 60))],
+        now,
+        None,
+    );
+    q.window_days = 30;
+    assert_eq!(
+        store.impacts(&q).unwrap()[0].verdict,
+        Verdict::NoDetectableChange
+    );
+}
+
+#[test]
+fn an_after_window_still_running_is_partial_and_few_observations_give_no_verdict() {
+    let store = improving().store();
+    let e = h(24 * 120);
+    let now = e + 3 * DAY + 2 * HOUR;
+    let impacts = store
+        .impacts(&impact_query(
+            vec![
+                action(PAY, MetricName::DeploymentFrequency, e),
+                action(PAY, MetricName::ChangeFailureRate, e),
+            ],
+            now,
+            None,
+        ))
+        .unwrap();
+    let df = &impacts[0];
+    assert!(df.partial);
+    assert_eq!((df.after.from, df.after.to), (e, now));
+    assert_eq!(
+        df.after.observations, 3,
+        "three whole days, the fourth left out"
+    );
+    assert_eq!(df.verdict, Verdict::InsufficientData);
+    assert_eq!((df.low, df.high), (None, None));
+    assert!(
+        df.change.is_some(),
+        "the change is given even without a verdict"
+    );
+    let cfr = &impacts[1];
+    assert_eq!(
+        cfr.after.observations, 9,
+        "three deployments a day for three days"
+    );
+    assert_eq!(cfr.verdict, Verdict::InsufficientData);
+}
+
+#[test]
+fn rows_at_the_effective_time_count_after_and_the_window_start_before() {
+    let mut f = Fixture::default();
+    let e = h(24 * 100);
+    f.release(1, PAY, None)
+        .shipped(1, 1, e - 60 * DAY)
+        .shipped(2, 1, e - 60 * DAY - 1)
+        .shipped(3, 1, e)
+        .shipped(4, 1, e + 60 * DAY);
+    let i = f
+        .store()
+        .impacts(&impact_query(
+            vec![action(PAY, MetricName::DeploymentFrequency, e)],
+            e + 100 * DAY,
+            None,
+        ))
+        .unwrap();
+    assert_eq!(i[0].before.value, Some(1.0 / 60.0));
+    assert_eq!(i[0].after.value, Some(1.0 / 60.0));
+    assert_eq!(i[0].change, Some(0.0));
+    assert_eq!(i[0].relative_change, Some(0.0));
+}
+
+#[test]
+fn a_scoped_callers_baseline_uses_only_its_programs() {
+    let mut f = improving();
+    // A third program, seen by nobody here but the unscoped caller, that got much worse.
+    let web = 3;
+    for d in 0..240 {
+        f.release(100_000 + d, web, None);
+        let failed = d >= 120;
+        f.deployment(
+            100_000 + d,
+            100_000 + d,
+            Tier::Production,
+            if failed {
+                DeploymentStatus::Failed
+            } else {
+                DeploymentStatus::Succeeded
+            },
+            false,
+            Some(h(24 * d + 5)),
+        );
+    }
+    let store = f.store();
+    let e = h(24 * 120);
+    let now = h(24 * 300);
+    let only_mob = store
+        .impacts(&impact_query(
+            vec![action(PAY, MetricName::ChangeFailureRate, e)],
+            now,
+            Some(vec![PAY, MOB]),
+        ))
+        .unwrap();
+    let (before, after) = (
+        metrics_of(&store, MOB, e - 60 * DAY, e),
+        metrics_of(&store, MOB, e, e + 60 * DAY),
+    );
+    let mob_change =
+        after.change_failure_rate.rate.unwrap() - before.change_failure_rate.rate.unwrap();
+    assert!((only_mob[0].baseline_change.unwrap() - mob_change).abs() < 1e-12);
+    let everyone = store
+        .impacts(&impact_query(
+            vec![action(PAY, MetricName::ChangeFailureRate, e)],
+            now,
+            None,
+        ))
+        .unwrap();
+    assert!(
+        everyone[0].baseline_change.unwrap() > mob_change + 0.1,
+        "WEB's fall shows"
+    );
+    let alone = store
+        .impacts(&impact_query(
+            vec![action(PAY, MetricName::ChangeFailureRate, e)],
+            now,
+            Some(vec![PAY]),
+        ))
+        .unwrap();
+    assert_eq!(
+        (alone[0].baseline_change, alone[0].net_change),
+        (None, None)
+    );
+    assert_eq!(alone[0].change, only_mob[0].change);
+    let worse = store
+        .impacts(&impact_query(
+            vec![action(web, MetricName::ChangeFailureRate, e)],
+            now,
+            None,
+        ))
+        .unwrap();
+    assert_eq!(worse[0].verdict, Verdict::Worsened);
+    assert_eq!(
+        (worse[0].before.value, worse[0].after.value),
+        (Some(0.0), Some(1.0))
+    );
+    let net = worse[0].change.unwrap() - worse[0].baseline_change.unwrap();
+    assert!((worse[0].net_change.unwrap() - net).abs() < 1e-12);
 }

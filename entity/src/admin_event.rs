@@ -19,6 +19,8 @@ pub enum AdminAction {
     IngestSourceUpdated,
     #[sea_orm(string_value = "INGEST_SECRET_ROTATED")]
     IngestSecretRotated,
+    #[sea_orm(string_value = "BENCHMARK_DEFINED")]
+    BenchmarkDefined,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

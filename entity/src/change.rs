@@ -18,6 +18,9 @@ pub enum ChangeKind {
     /// The list of programs.
     #[sea_orm(string_value = "PROGRAM")]
     Program,
+    /// The benchmark editions.
+    #[sea_orm(string_value = "BENCHMARK")]
+    Benchmark,
     /// Anything, in bulk (demo data): reload everything.
     #[sea_orm(string_value = "BULK")]
     Bulk,

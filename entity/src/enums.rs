@@ -209,3 +209,17 @@ text_enum!(
         Ignored = "IGNORED",
     }
 );
+
+text_enum!(
+    /// A figure of metrics.md that benchmarks, warnings and improvement actions refer to.
+    MetricName {
+        DeploymentFrequency = "DEPLOYMENT_FREQUENCY",
+        LeadTime = "LEAD_TIME",
+        ChangeFailureRate = "CHANGE_FAILURE_RATE",
+        TimeToRestore = "TIME_TO_RESTORE",
+        ReworkRate = "REWORK_RATE",
+        OnTimeRate = "ON_TIME_RATE",
+        GateFirstPassRate = "GATE_FIRST_PASS_RATE",
+        UnplannedRate = "UNPLANNED_RATE",
+    }
+);

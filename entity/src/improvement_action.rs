@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::enums::ActionStatus;
+use crate::enums::{ActionStatus, MetricName};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "improvement_actions")]
@@ -16,6 +16,10 @@ pub struct Model {
     pub status: ActionStatus,
     pub created_at: i64,
     pub closed_at: Option<i64>,
+    /// The metric it sets out to move (`MetricName`'s spelling).
+    pub target: Option<MetricName>,
+    /// When it took effect; None means closedAt once DONE.
+    pub effective_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

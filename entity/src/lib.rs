@@ -6,6 +6,7 @@
 
 pub mod admin_event;
 pub mod approval;
+pub mod benchmark;
 pub mod change;
 pub mod delivery;
 pub mod deployment;

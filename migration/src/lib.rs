@@ -15,6 +15,7 @@ mod m20261129_000009_create_admin_events;
 mod m20261130_000010_create_ingestion;
 mod m20261202_000011_index_analytics_reads;
 mod m20261207_000012_ingest_replays;
+mod m20261208_000013_continuous_improvement;
 
 /// Every migration of relm, oldest first.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_create_ingestion::Migration),
             Box::new(m20261202_000011_index_analytics_reads::Migration),
             Box::new(m20261207_000012_ingest_replays::Migration),
+            Box::new(m20261208_000013_continuous_improvement::Migration),
         ]
     }
 }

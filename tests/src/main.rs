@@ -24,6 +24,7 @@ mod faults;
 mod fuzz;
 mod hostile;
 mod http;
+mod improvement;
 mod ingest;
 mod lifecycle;
 mod metrics;

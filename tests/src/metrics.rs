@@ -25,7 +25,7 @@ fn march() -> Value {
     json!({"from": "2026-03-01T00:00:00Z", "to": "2026-04-01T00:00:00Z"})
 }
 
-async fn rm(app: &TestApp, mutation: &str, input: Value) -> Value {
+pub(crate) async fn rm(app: &TestApp, mutation: &str, input: Value) -> Value {
     data(
         app.run_as(
             Role::ReleaseManager,
@@ -39,17 +39,17 @@ async fn rm(app: &TestApp, mutation: &str, input: Value) -> Value {
 
 /// Creates a release and takes it to APPROVED.
 /// A release to create, with its scope and the time its gates and approval were recorded.
-struct Plan<'a> {
-    program: &'a str,
-    version: &'a str,
-    planned_end: &'a str,
-    commits: &'a [&'a str],
-    gates: &'a [&'a str],
-    checked: &'a str,
-    teams: &'a [&'a str],
+pub(crate) struct Plan<'a> {
+    pub(crate) program: &'a str,
+    pub(crate) version: &'a str,
+    pub(crate) planned_end: &'a str,
+    pub(crate) commits: &'a [&'a str],
+    pub(crate) gates: &'a [&'a str],
+    pub(crate) checked: &'a str,
+    pub(crate) teams: &'a [&'a str],
 }
 
-async fn approved(app: &TestApp, plan: Plan<'_>) -> String {
+pub(crate) async fn approved(app: &TestApp, plan: Plan<'_>) -> String {
     let Plan {
         program,
         version,
@@ -95,7 +95,7 @@ async fn approved(app: &TestApp, plan: Plan<'_>) -> String {
     id
 }
 
-async fn deploy(
+pub(crate) async fn deploy(
     app: &TestApp,
     release: &str,
     status: &str,
@@ -650,4 +650,173 @@ async fn deployed_at_is_one_value_in_sql_polars_and_rust() {
     assert!(sql.len() > 100, "the demo delivers releases: {}", sql.len());
     assert_eq!(sql, polars, "SQL and polars");
     assert_eq!(sql, rust, "SQL and Rust");
+}
+
+const BANDS: &str = "query($filter: MetricsFilter!) { metrics(filter: $filter) {
+  deploymentFrequency { band } leadTime { band } changeFailureRate { failed rate band }
+  timeToRestore { hours { count median } band }
+  trend { failedDeployments } byProgram { programKey changeFailureRate { failed } }
+  benchmark { name builtIn deploymentFrequency { elite high medium } }
+  warnings { metric observations message }
+} }";
+
+async fn bands(app: &TestApp, extra: Value) -> Value {
+    let mut filter = march();
+    for (key, value) in extra.as_object().into_iter().flatten() {
+        filter[key] = value.clone();
+    }
+    data(
+        app.run_as(Role::Viewer, None, BANDS, json!({ "filter": filter }))
+            .await,
+    )["metrics"]
+        .clone()
+}
+
+fn band_names(m: &Value) -> [&str; 4] {
+    [
+        "deploymentFrequency",
+        "leadTime",
+        "changeFailureRate",
+        "timeToRestore",
+    ]
+    .map(|figure| m[figure]["band"].as_str().unwrap_or_default())
+}
+
+#[tokio::test]
+async fn bands_follow_the_benchmark_edition_asked_for() {
+    let (app, _) = history().await;
+    // 2/31 deployments a day, lead time 47 h, failure rate 2/3, restore 1.5 h.
+    let default = bands(&app, json!({})).await;
+    assert_eq!(default["benchmark"]["name"], "DORA_2023");
+    assert_eq!(default["benchmark"]["builtIn"], true);
+    assert_eq!(band_names(&default), ["MEDIUM", "HIGH", "LOW", "HIGH"]);
+    // Explicit null means the default.
+    let null = bands(&app, json!({"benchmark": null})).await;
+    assert_eq!(null["benchmark"]["name"], "DORA_2023");
+    let older = bands(&app, json!({"benchmark": "DORA_2021"})).await;
+    assert_eq!(band_names(&older), ["HIGH", "HIGH", "LOW", "HIGH"]);
+
+    let define = "mutation($input: DefineBenchmarkInput!) { defineBenchmark(input: $input) { name builtIn } }";
+    let lenient = json!({"name": "LENIENT", "deploymentFrequency": {"elite": 0.05, "high": 0.01, "medium": 0.001},
+        "leadTime": {"elite": 48, "high": 200, "medium": 1000}, "changeFailureRate": {"elite": 0.7, "high": 0.8, "medium": 0.9},
+        "timeToRestore": {"elite": 2, "high": 24, "medium": 200}});
+    let defined = app.admin(define, json!({ "input": lenient })).await;
+    assert_eq!(
+        defined["defineBenchmark"],
+        json!({"name": "LENIENT", "builtIn": false})
+    );
+    let custom = bands(&app, json!({"benchmark": "LENIENT"})).await;
+    assert_eq!(band_names(&custom), ["ELITE", "ELITE", "ELITE", "ELITE"]);
+    assert_eq!(
+        custom["benchmark"]["deploymentFrequency"],
+        json!({"elite": 0.05, "high": 0.01, "medium": 0.001})
+    );
+
+    let unknown = app
+        .run_as(Role::Viewer, None, BANDS, json!({"filter": {"from": "2026-03-01T00:00:00Z", "to": "2026-04-01T00:00:00Z", "benchmark": "DORA_1999"}}))
+        .await;
+    assert_eq!(error_code(&unknown), "BAD_USER_INPUT");
+    assert!(unknown.to_string().contains("benchmark"), "{unknown}");
+}
+
+#[tokio::test]
+async fn severities_narrow_failures_and_restores_only() {
+    let (app, _) = history().await;
+    // PAY 2.0's SEV2 incident fails its deployment; MOB 5.0 failed by its status; MOB's
+    // SEV1 outage (1 h) and PAY's SEV2 (2 h) count for time to restore.
+    let all = bands(&app, json!({"severities": null})).await;
+    assert_eq!(all["changeFailureRate"]["failed"], 2);
+    assert_eq!(all["timeToRestore"]["hours"]["count"], 2);
+    let sev1 = bands(&app, json!({"severities": ["SEV1"]})).await;
+    assert_eq!(sev1["changeFailureRate"]["failed"], 1);
+    assert!(close(&sev1["changeFailureRate"]["rate"], 1.0 / 3.0));
+    assert_eq!(sev1["trend"][0]["failedDeployments"], 1);
+    let pay = sev1["byProgram"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["programKey"] == "PAY")
+        .unwrap();
+    assert_eq!(pay["changeFailureRate"]["failed"], 0);
+    assert_eq!(sev1["timeToRestore"]["hours"]["count"], 1);
+    assert!(close(&sev1["timeToRestore"]["hours"]["median"], 1.0));
+    let sev2 = bands(&app, json!({"severities": ["SEV2", "SEV3"]})).await;
+    assert_eq!(sev2["changeFailureRate"]["failed"], 2);
+    assert!(close(&sev2["timeToRestore"]["hours"]["median"], 2.0));
+    // Incident lists are not narrowed.
+    let listed = app
+        .admin(
+            "{ incidents(filter: {severities: [SEV2]}) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(listed["incidents"]["totalCount"], 1);
+
+    let none = app
+        .run_as(Role::Viewer, None, BANDS, json!({"filter": {"from": "2026-03-01T00:00:00Z", "to": "2026-04-01T00:00:00Z", "severities": []}}))
+        .await;
+    assert_eq!(error_code(&none), "BAD_USER_INPUT");
+    assert!(none.to_string().contains("severities"), "{none}");
+}
+
+#[tokio::test]
+async fn warnings_name_every_figure_on_too_few_observations_in_enum_order() {
+    let (app, _) = history().await;
+    let m = bands(&app, json!({"minimumSample": 3})).await;
+    let warned: Vec<(&str, i64)> = m["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["metric"].as_str().unwrap(),
+                w["observations"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        warned,
+        [
+            ("DEPLOYMENT_FREQUENCY", 2),
+            ("TIME_TO_RESTORE", 2),
+            ("REWORK_RATE", 2),
+            ("ON_TIME_RATE", 2)
+        ]
+    );
+    assert_eq!(
+        m["warnings"][1]["message"],
+        "time to restore rests on 2 observations, fewer than 3"
+    );
+    // The default asks for 10: every figure of this small history is warned of.
+    let default = bands(&app, json!({"minimumSample": null})).await;
+    let metrics: Vec<&str> = default["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["metric"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        metrics,
+        [
+            "DEPLOYMENT_FREQUENCY",
+            "LEAD_TIME",
+            "CHANGE_FAILURE_RATE",
+            "TIME_TO_RESTORE",
+            "REWORK_RATE",
+            "ON_TIME_RATE",
+            "GATE_FIRST_PASS_RATE",
+            "UNPLANNED_RATE"
+        ]
+    );
+    assert_eq!(
+        bands(&app, json!({"minimumSample": 1})).await["warnings"],
+        json!([])
+    );
+    for bad in [0, 1001, -5] {
+        let response = app
+            .run_as(Role::Viewer, None, BANDS, json!({"filter": {"from": "2026-03-01T00:00:00Z", "to": "2026-04-01T00:00:00Z", "minimumSample": bad}}))
+            .await;
+        assert_eq!(error_code(&response), "BAD_USER_INPUT", "{bad}");
+        assert!(response.to_string().contains("minimumSample"), "{response}");
+    }
 }

@@ -6,6 +6,7 @@
 //! [`transaction::run`] gives it one transaction, retries transient conflicts, commits, and
 //! only then publishes the event. A command that fails has changed nothing.
 
+pub mod benchmark;
 pub mod deployment;
 pub mod incident;
 pub mod ingest;

@@ -1,7 +1,7 @@
 //! Post-implementation reviews and improvement actions, which stay editable after review.
 
 use chrono::NaiveDate;
-use entity::enums::{ActionStatus, OutcomeResult, ReleaseEventKind, ReleaseStatus};
+use entity::enums::{ActionStatus, MetricName, OutcomeResult, ReleaseEventKind, ReleaseStatus};
 use entity::{improvement_action, outcome};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, NotSet,
@@ -36,6 +36,10 @@ pub struct NewAction {
     pub title: Name,
     pub owner: Option<Name>,
     pub due_date: Option<NaiveDate>,
+    /// The metric it sets out to move.
+    pub target: Option<MetricName>,
+    /// When it took effect (Unix microseconds); None means closedAt once DONE.
+    pub effective_at: Option<i64>,
 }
 
 /// Changes to an improvement action; `closed_at` defaults to now when it closes.
@@ -46,6 +50,9 @@ pub struct ActionChanges {
     pub owner: Patch<Name>,
     pub due_date: Patch<NaiveDate>,
     pub closed_at: Option<i64>,
+    pub target: Patch<MetricName>,
+    /// Cleared, the closedAt default applies again.
+    pub effective_at: Patch<i64>,
 }
 
 async fn outcome_of(
@@ -137,6 +144,8 @@ pub async fn add_action(
         status: Set(ActionStatus::Open),
         created_at: Set(time::now_micros()),
         closed_at: Set(None),
+        target: Set(input.target),
+        effective_at: Set(input.effective_at),
     }
     .insert(txn)
     .await?;
@@ -192,6 +201,12 @@ pub async fn update_action(
     }
     if let Some(due_date) = input.due_date.change() {
         model.due_date = Set(due_date);
+    }
+    if let Some(target) = input.target.change() {
+        model.target = Set(target);
+    }
+    if let Some(effective_at) = input.effective_at.change() {
+        model.effective_at = Set(effective_at);
     }
     let action = model.update(txn).await?;
     let note = (status != found.status)

@@ -68,6 +68,24 @@ checked!(
     Url, http_url, optional_url
 );
 
+/// The name of a benchmark edition an ADMIN defines ([`benchmark_name`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BenchmarkName(String);
+
+impl BenchmarkName {
+    pub fn parse(field: &str, value: &str) -> ApiResult<Self> {
+        benchmark_name(field, value).map(Self)
+    }
+}
+
+impl Deref for BenchmarkName {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A list of short names (teams, suppliers): each a [`Name`], duplicates dropped, order
 /// kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -185,6 +203,29 @@ fn program_key(field: &str, value: &str) -> ApiResult<String> {
     }
 }
 
+fn benchmark_name(field: &str, value: &str) -> ApiResult<String> {
+    let valid = (3..=40).contains(&value.len())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    if !valid {
+        return Err(ApiError::bad_input(
+            field,
+            "must be 3 to 40 characters of A-Z, 0-9 and _",
+        ));
+    }
+    if analytics::Benchmark::built_ins()
+        .iter()
+        .any(|b| b.name == value)
+    {
+        return Err(ApiError::bad_input(
+            field,
+            format!("{value} is a built-in edition and cannot be redefined"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
 /// A list of short names (teams, suppliers): each valid, duplicates dropped, order kept.
 fn names(field: &str, values: &[String]) -> ApiResult<Vec<String>> {
     let mut seen = std::collections::HashSet::with_capacity(values.len());
@@ -254,6 +295,26 @@ mod tests {
         }
         for bad in ["P", "pay", "2PAY", "PAY-1", "ABCDEFGHIJK", "", "PÄY"] {
             assert!(program_key("key", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn benchmark_names() {
+        for good in ["ACME", "OUR_2026", "ABC", &"A".repeat(40)] {
+            assert!(benchmark_name("name", good).is_ok(), "{good}");
+        }
+        let long = "A".repeat(41);
+        for bad in [
+            "AB",
+            "acme",
+            "OUR-2026",
+            "OUR 2026",
+            "",
+            &long,
+            "DORA_2023",
+            "DORA_2021",
+        ] {
+            assert!(benchmark_name("name", bad).is_err(), "{bad}");
         }
     }
 

@@ -77,6 +77,8 @@ pub async fn produce(
             team: None,
             granularity: export.granularity,
             program_trends: true,
+            benchmark: analytics::Benchmark::default_edition(),
+            severities: analytics::Severities::ALL,
         })
         .await?;
     let rows: Vec<Row<'_>> = metrics

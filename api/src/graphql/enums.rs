@@ -141,6 +141,20 @@ pub enum Severity {
     Sev4,
 }
 
+/// The figures that benchmarks, warnings and improvement actions refer to.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "db::MetricName")]
+pub enum MetricName {
+    DeploymentFrequency,
+    LeadTime,
+    ChangeFailureRate,
+    TimeToRestore,
+    ReworkRate,
+    OnTimeRate,
+    GateFirstPassRate,
+    UnplannedRate,
+}
+
 /// Result of a post-implementation review.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "db::OutcomeResult")]

@@ -2,18 +2,22 @@
 
 use async_graphql::{Context, ID, InputObject, Object};
 use entity::incident;
+use sea_orm::QueryFilter;
 
 use crate::commands;
 use crate::domain::validate::Name;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::{command, loaders};
+use crate::graphql::context::{command, loaders, visible};
 use crate::graphql::deployment::Deployment;
 use crate::graphql::enums::Severity;
 use crate::graphql::loaders::required;
+use crate::graphql::pagination::{PageArgs, connection, paged};
 use crate::graphql::program::Program;
 use crate::graphql::release::Release;
 use crate::graphql::scalars::Timestamp;
 use crate::ids::{self, NodeType};
+use crate::queries::page::{Key, Ordering, Position};
+use crate::queries::span::Span;
 
 /// A production incident, attributed to a release or deployment when known.
 #[derive(Clone)]
@@ -191,5 +195,85 @@ impl IncidentMutation {
     ) -> ApiResult<Incident> {
         let input = commands::incident::IncidentChanges::try_from(input)?;
         command!(ctx, commands::incident::update, input).map(Incident)
+    }
+}
+
+connection!(
+    IncidentConnection,
+    IncidentEdge,
+    Incident,
+    "A page of incidents."
+);
+
+/// Which incidents Query.incidents lists.
+#[derive(InputObject, Default)]
+pub struct IncidentFilter {
+    pub program_keys: Option<Vec<String>>,
+    /// Incidents opened in [from, to); both optional.
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    pub severities: Option<Vec<Severity>>,
+    pub caused_by_change: Option<bool>,
+    /// True for unresolved incidents only, false for resolved only.
+    pub open: Option<bool>,
+}
+
+#[derive(Default)]
+pub struct IncidentQuery;
+
+#[Object]
+impl IncidentQuery {
+    /// Incidents the caller may see, newest opened first (keyset pages, at most 100).
+    #[graphql(complexity = "crate::graphql::complexity::page_cost(first, None, child_complexity)")]
+    async fn incidents(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<IncidentFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<IncidentConnection> {
+        let filter = filter.unwrap_or_default();
+        let mut visible = visible(ctx)?;
+        if let Some(keys) = &filter.program_keys {
+            visible = visible.narrowed("programKeys", keys).await?;
+        }
+        let narrowing = crate::queries::incidents::IncidentFilter {
+            opened: Span::new(
+                filter.from.map(Timestamp::micros),
+                filter.to.map(Timestamp::micros),
+            ),
+            severities: filter
+                .severities
+                .map(|s| s.into_iter().map(Into::into).collect()),
+            caused_by_change: filter.caused_by_change,
+            open: filter.open,
+        };
+        let ordering = Ordering {
+            column: Some(incident::Column::OpenedAt),
+            nullable: false,
+            ascending: false,
+            id: incident::Column::Id,
+            position: |i: &incident::Model| Position {
+                key: Key::Int(i.opened_at),
+                id: i.id,
+            },
+        };
+        let page = PageArgs {
+            first,
+            after,
+            last: None,
+            before: None,
+        };
+        let select = visible.incidents().filter(narrowing.condition());
+        let page = paged(
+            ctx,
+            visible.db(),
+            select,
+            &ordering,
+            "OPENED_AT_DESC",
+            &page,
+        )
+        .await?;
+        Ok(IncidentConnection::new(page, Incident))
     }
 }

@@ -5,12 +5,14 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 
 use crate::error::{ApiError, ApiResult};
+use crate::graphql::benchmark::Benchmark;
 use crate::graphql::context::{data, db, viewer};
-use crate::graphql::enums::EnvironmentTier;
+use crate::graphql::enums::{EnvironmentTier, MetricName, Severity};
 use crate::graphql::scalars::Timestamp;
 use crate::metrics::cache::MetricsCache;
-use crate::queries::metrics::Window;
-use crate::queries::metrics::programs_in_scope;
+use crate::queries::metrics::{
+    MINIMUM_SAMPLE, Window, programs_in_scope, severity, stored, warnings,
+};
 
 /// Size of the trend's calendar buckets (UTC).
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -22,7 +24,7 @@ pub enum Granularity {
     Quarter,
 }
 
-/// DORA performance band (DORA 2023 report thresholds).
+/// DORA performance band, read against `filter.benchmark`.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum PerformanceBand {
     Elite,
@@ -45,6 +47,25 @@ pub struct MetricsFilter {
     pub team: Option<String>,
     #[graphql(default_with = "Some(Granularity::Month)")]
     pub granularity: Option<Granularity>,
+    /// A benchmark edition's name; see metrics.md.
+    #[graphql(default_with = "Some(analytics::DEFAULT_BENCHMARK.to_owned())")]
+    pub benchmark: Option<String>,
+    /// Incidents of these severities fail deployments and count for time to restore.
+    #[graphql(
+        default_with = "Some(vec![Severity::Sev1, Severity::Sev2, Severity::Sev3, Severity::Sev4])"
+    )]
+    pub severities: Option<Vec<Severity>>,
+    /// Figures resting on fewer observations are listed in warnings.
+    #[graphql(default_with = "Some(10)")]
+    pub minimum_sample: Option<i32>,
+}
+
+/// A figure of the whole window resting on fewer observations than `minimumSample`.
+#[derive(SimpleObject, Clone)]
+pub struct MetricWarning {
+    pub metric: MetricName,
+    pub observations: i32,
+    pub message: String,
 }
 
 /// Count, mean and percentiles (linear interpolation, as PostgreSQL's percentile_cont).
@@ -175,6 +196,8 @@ pub struct ReleaseMetrics {
     pub trend: Vec<MetricsBucket>,
     pub by_program: Vec<ProgramMetrics>,
     pub compliance: Compliance,
+    pub benchmark: Benchmark,
+    pub warnings: Vec<MetricWarning>,
 }
 
 fn int(n: u64) -> i32 {
@@ -263,9 +286,19 @@ impl From<analytics::Delivery> for DeliveryMetrics {
     }
 }
 
-impl From<analytics::Metrics> for ReleaseMetrics {
-    fn from(m: analytics::Metrics) -> Self {
+impl ReleaseMetrics {
+    fn new(m: analytics::Metrics, benchmark: analytics::Benchmark, minimum_sample: u64) -> Self {
+        let warnings = warnings(&m, minimum_sample)
+            .into_iter()
+            .map(|w| MetricWarning {
+                metric: stored(w.metric).into(),
+                observations: int(w.observations),
+                message: w.message,
+            })
+            .collect();
         Self {
+            benchmark: benchmark.into(),
+            warnings,
             from: Timestamp(m.from),
             to: Timestamp(m.to),
             deployment_frequency: m.deployment_frequency.into(),
@@ -340,16 +373,45 @@ impl MetricsQuery {
         let viewer = viewer(ctx)?;
         let granularity = granularity(filter.granularity.unwrap_or(Granularity::Month));
         let window = Window::new(filter.from.micros(), filter.to.micros(), granularity)?;
+        // An explicit null means the default (metrics.md, Arguments left out or null).
         let tiers: Vec<analytics::Tier> = filter
             .tiers
-            .unwrap_or_default()
+            .unwrap_or_else(|| vec![EnvironmentTier::Production])
             .into_iter()
             .map(tier)
             .collect();
         if tiers.is_empty() {
             return Err(ApiError::bad_input("tiers", "must name at least one tier"));
         }
+        let severities = filter
+            .severities
+            .map_or(analytics::Severities::ALL, |listed| {
+                analytics::Severities::of(listed.into_iter().map(|s| severity(s.into())))
+            });
+        if severities.is_empty() {
+            return Err(ApiError::bad_input(
+                "severities",
+                "must name at least one severity",
+            ));
+        }
+        let minimum_sample = filter.minimum_sample.unwrap_or(10);
+        if !MINIMUM_SAMPLE.contains(&minimum_sample) {
+            return Err(ApiError::bad_input(
+                "minimumSample",
+                format!(
+                    "must be from {} to {}",
+                    MINIMUM_SAMPLE.start(),
+                    MINIMUM_SAMPLE.end()
+                ),
+            ));
+        }
         let snapshot = data::<Arc<MetricsCache>>(ctx)?.snapshot(db(ctx)?).await?;
+        let name = filter
+            .benchmark
+            .unwrap_or_else(|| analytics::DEFAULT_BENCHMARK.to_owned());
+        let benchmark = snapshot.benchmark(&name).cloned().ok_or_else(|| {
+            ApiError::bad_input("benchmark", format!("no edition is named {name}"))
+        })?;
         let programs = programs_in_scope(
             &snapshot.programs,
             &viewer.scope,
@@ -364,7 +426,14 @@ impl MetricsQuery {
             team: filter.team,
             granularity: window.granularity,
             program_trends: false,
+            benchmark: benchmark.clone(),
+            severities,
         };
-        Ok(snapshot.metrics(query).await?.into())
+        let metrics = snapshot.metrics(query).await?;
+        Ok(ReleaseMetrics::new(
+            metrics,
+            benchmark,
+            minimum_sample as u64,
+        ))
     }
 }

@@ -10,6 +10,7 @@ use crate::events::EventBus;
 use crate::metrics::cache::MetricsCache;
 use crate::secrets::Cipher;
 
+pub mod benchmark;
 pub mod calendar;
 pub mod complexity;
 pub mod context;
@@ -19,6 +20,7 @@ pub mod environment;
 pub mod error;
 pub mod event;
 pub mod freeze;
+pub mod impact;
 pub mod incident;
 pub mod ingest;
 pub mod input;
@@ -44,6 +46,9 @@ pub struct Query(
     freeze::FreezeQuery,
     calendar::CalendarQuery,
     metrics::MetricsQuery,
+    benchmark::BenchmarkQuery,
+    impact::ImpactQuery,
+    incident::IncidentQuery,
     ingest::IngestQuery,
 );
 
@@ -59,6 +64,7 @@ pub struct Mutation(
     incident::IncidentMutation,
     review::ReviewMutation,
     ingest::IngestMutation,
+    benchmark::BenchmarkMutation,
 );
 
 /// Every subscription of relm.

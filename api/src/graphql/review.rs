@@ -7,7 +7,8 @@ use crate::commands;
 use crate::domain::validate::{Name, Text};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::{command, loaders};
-use crate::graphql::enums::{ActionStatus, OutcomeResult};
+use crate::graphql::enums::{ActionStatus, MetricName, OutcomeResult};
+use crate::graphql::impact::{ActionImpact, action_impact};
 use crate::graphql::input::{checked_patch, patch};
 use crate::graphql::loaders::{children, required};
 use crate::graphql::release::Release;
@@ -98,6 +99,25 @@ impl ImprovementAction {
     async fn closed_at(&self) -> Option<Timestamp> {
         self.0.closed_at.map(Timestamp)
     }
+
+    async fn target(&self) -> Option<MetricName> {
+        self.0.target.map(Into::into)
+    }
+
+    /// When the change took effect; defaults to closedAt once DONE.
+    async fn effective_at(&self) -> Option<Timestamp> {
+        crate::queries::impact::effective_at(&self.0).map(Timestamp)
+    }
+
+    /// Did the action move its target metric? ANALYST and up.
+    async fn impact(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 90)] window_days: Option<i32>,
+    ) -> ApiResult<Option<ActionImpact>> {
+        let release = required(&loaders(ctx)?.release, self.0.release_id).await?;
+        action_impact(ctx, &self.0, release.program_id, window_days.unwrap_or(90)).await
+    }
 }
 
 /// The post-implementation review of a release.
@@ -122,6 +142,10 @@ pub struct AddImprovementActionInput {
     pub title: String,
     pub owner: Option<String>,
     pub due_date: Option<Date>,
+    /// The metric the action sets out to move.
+    pub target: Option<MetricName>,
+    /// When the change took effect; defaults to closedAt once DONE.
+    pub effective_at: Option<Timestamp>,
 }
 
 /// Changes to an improvement action; fields left out stay as they are.
@@ -135,6 +159,10 @@ pub struct UpdateImprovementActionInput {
     pub due_date: MaybeUndefined<Date>,
     /// Defaults to now when status becomes DONE or DROPPED.
     pub closed_at: Option<Timestamp>,
+    /// null removes the target.
+    pub target: MaybeUndefined<MetricName>,
+    /// null brings back the closedAt default.
+    pub effective_at: MaybeUndefined<Timestamp>,
 }
 
 impl TryFrom<RecordOutcomeInput> for commands::review::NewOutcome {
@@ -163,6 +191,8 @@ impl TryFrom<AddImprovementActionInput> for commands::review::NewAction {
             title: Name::parse("title", &input.title)?,
             owner: Name::optional("owner", input.owner.as_deref())?,
             due_date: input.due_date.map(|d| d.0),
+            target: input.target.map(Into::into),
+            effective_at: input.effective_at.map(Timestamp::micros),
         })
     }
 }
@@ -177,6 +207,8 @@ impl TryFrom<UpdateImprovementActionInput> for commands::review::ActionChanges {
             owner: checked_patch("owner", input.owner, Name::optional)?,
             due_date: patch(input.due_date, |d| d.0),
             closed_at: input.closed_at.map(Timestamp::micros),
+            target: patch(input.target, Into::into),
+            effective_at: patch(input.effective_at, Timestamp::micros),
         })
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use analytics::{Metrics, ProgramRef, Query, Store};
+use analytics::{Benchmark, Impact, ImpactQuery, Metrics, ProgramRef, Query, Store};
 use entity::change::{self, ChangeKind};
 use entity::program;
 use sea_orm::{
@@ -33,6 +33,7 @@ const REPLAY_LIMIT: usize = 20_000;
 struct Loaded {
     store: Arc<Store>,
     programs: Arc<Vec<ProgramRef>>,
+    benchmarks: Arc<Vec<Benchmark>>,
     /// Every change up to here has been applied (or given up on).
     watermark: i64,
     /// Ids above the watermark's predecessors that were skipped, and when first seen missing.
@@ -47,10 +48,12 @@ pub struct MetricsCache {
     loads: Arc<AtomicU64>,
 }
 
-/// A snapshot to compute on: the store and every program (ordered by key).
+/// A snapshot to compute on: the store, every program (ordered by key) and every
+/// benchmark edition (built-in ones first).
 pub struct Snapshot {
     pub store: Arc<Store>,
     pub programs: Arc<Vec<ProgramRef>>,
+    pub benchmarks: Arc<Vec<Benchmark>>,
 }
 
 impl Snapshot {
@@ -59,6 +62,21 @@ impl Snapshot {
         let store = self.store.clone();
         blocking(move || store.metrics(&query)).await
     }
+
+    /// Computes the impacts `query` asks for on the blocking pool.
+    pub async fn impacts(&self, query: ImpactQuery) -> ApiResult<Vec<Impact>> {
+        let store = self.store.clone();
+        blocking(move || store.impacts(&query)).await
+    }
+
+    /// The edition named `name`, if there is one.
+    pub fn benchmark(&self, name: &str) -> Option<&Benchmark> {
+        self.benchmarks.iter().find(|b| b.name == name)
+    }
+}
+
+async fn benchmarks(db: &DatabaseConnection) -> ApiResult<Arc<Vec<Benchmark>>> {
+    Ok(Arc::new(crate::queries::benchmarks::all(db).await?))
 }
 
 fn analytics_error(err: analytics::Error) -> ApiError {
@@ -136,6 +154,7 @@ async fn load_all(db: &DatabaseConnection) -> ApiResult<Loaded> {
     Ok(Loaded {
         store: Arc::new(store),
         programs: programs(db).await?,
+        benchmarks: benchmarks(db).await?,
         watermark,
         gaps: Vec::new(),
     })
@@ -184,6 +203,7 @@ async fn restore(db: &DatabaseConnection) -> ApiResult<Option<Loaded>> {
     Ok(Some(Loaded {
         store: Arc::new(store),
         programs: programs(db).await?,
+        benchmarks: benchmarks(db).await?,
         watermark,
         gaps: Vec::new(),
     }))
@@ -243,6 +263,7 @@ async fn update(
     let snapshot = Snapshot {
         store: loaded.store.clone(),
         programs: loaded.programs.clone(),
+        benchmarks: loaded.benchmarks.clone(),
     };
     *state = Some(loaded);
     Ok(snapshot)
@@ -275,6 +296,7 @@ struct Patch {
     watermark: i64,
     gaps: Vec<(i64, Instant)>,
     programs: Option<Arc<Vec<ProgramRef>>>,
+    benchmarks: Option<Arc<Vec<Benchmark>>>,
     releases: Vec<i64>,
     incidents: Vec<i64>,
     deliveries: Vec<i64>,
@@ -326,6 +348,11 @@ async fn read_changes(db: &DatabaseConnection, loaded: &Loaded) -> ApiResult<Del
     } else {
         None
     };
+    let benchmarks = if changes.iter().any(|c| c.kind == ChangeKind::Benchmark) {
+        Some(benchmarks(db).await?)
+    } else {
+        None
+    };
     let fresh = if releases.is_empty() && incidents.is_empty() && deliveries.is_empty() {
         None
     } else {
@@ -345,6 +372,7 @@ async fn read_changes(db: &DatabaseConnection, loaded: &Loaded) -> ApiResult<Del
         watermark: loaded.watermark.max(newest),
         gaps,
         programs,
+        benchmarks,
         releases,
         incidents,
         deliveries,
@@ -359,6 +387,9 @@ async fn apply(mut loaded: Loaded, patch: Patch) -> ApiResult<Loaded> {
     loaded.gaps = patch.gaps;
     if let Some(programs) = patch.programs {
         loaded.programs = programs;
+    }
+    if let Some(benchmarks) = patch.benchmarks {
+        loaded.benchmarks = benchmarks;
     }
     if let Some(fresh) = patch.fresh {
         // Patched in place unless a query still holds this version.

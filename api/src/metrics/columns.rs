@@ -214,7 +214,7 @@ impl<E: Coded> Kind for Code<E> {
 
 #[cfg(test)]
 mod tests {
-    use analytics::{DeploymentStatus, GateStatus, Tier};
+    use analytics::{DeploymentStatus, GateStatus, Severity, Tier};
     use entity::enums;
     use sea_orm::Iterable;
 
@@ -240,6 +240,7 @@ mod tests {
             enums::DeploymentStatus::as_str,
         );
         same_spellings::<enums::GateStatus, GateStatus>(enums::GateStatus::as_str);
+        same_spellings::<enums::Severity, Severity>(enums::Severity::as_str);
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use std::io::{Read, Write};
 
-use analytics::{DeploymentStatus, GateStatus, Tables, Tier};
+use analytics::{DeploymentStatus, GateStatus, Severity, Tables, Tier};
 use sea_orm::DbErr;
 
 use super::codec::{Reader, Writer};
@@ -277,6 +277,7 @@ impl Table for analytics::Incidents {
         release: IntOrNull = "release_id",
         deployment: IntOrNull = "deployment_id",
         caused_by_change: Flag = "caused_by_change",
+        severity: Code<Severity> = "severity",
         opened_at: Int = "opened_at",
         resolved_at: IntOrNull = "resolved_at",
     }

@@ -2,7 +2,9 @@
 //! GraphQL and the exports, so both refuse the same windows with the same words; and the
 //! programs such a query covers, resolved once from the caller's scope.
 
-use analytics::{Granularity, ProgramRef};
+use analytics::{Granularity, MetricName, Metrics, ProgramRef};
+use entity::enums as db;
+use strum::IntoEnumIterator;
 
 use crate::auth::Scope;
 use crate::error::ApiError;
@@ -56,6 +58,88 @@ impl Window {
     /// How many buckets the window has.
     pub fn buckets(&self) -> usize {
         analytics::buckets(self.from, self.to, self.granularity).len()
+    }
+}
+
+/// A figure of the whole window that rests on fewer observations than asked for
+/// (metrics.md, *Sample warnings*).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub metric: MetricName,
+    pub observations: u64,
+    pub message: String,
+}
+
+/// The fewest observations `minimumSample` may ask for, and the most.
+pub const MINIMUM_SAMPLE: std::ops::RangeInclusive<i32> = 1..=1000;
+
+/// The warnings of `metrics` for `minimum` observations, in the order of the metrics.
+pub fn warnings(metrics: &Metrics, minimum: u64) -> Vec<Warning> {
+    MetricName::iter()
+        .filter_map(|metric| {
+            let observations = metrics.observations(metric);
+            (observations < minimum).then(|| Warning {
+                metric,
+                observations,
+                message: format!(
+                    "{} rests on {observations} observation{}, fewer than {minimum}",
+                    describe(metric),
+                    if observations == 1 { "" } else { "s" },
+                ),
+            })
+        })
+        .collect()
+}
+
+/// A metric in words.
+fn describe(metric: MetricName) -> &'static str {
+    match metric {
+        MetricName::DeploymentFrequency => "deployment frequency",
+        MetricName::LeadTime => "lead time",
+        MetricName::ChangeFailureRate => "change failure rate",
+        MetricName::TimeToRestore => "time to restore",
+        MetricName::ReworkRate => "rework rate",
+        MetricName::OnTimeRate => "on-time rate",
+        MetricName::GateFirstPassRate => "gate first pass rate",
+        MetricName::UnplannedRate => "unplanned rate",
+    }
+}
+
+/// A stored metric name as the analytics crate knows it.
+pub fn metric(name: db::MetricName) -> MetricName {
+    match name {
+        db::MetricName::DeploymentFrequency => MetricName::DeploymentFrequency,
+        db::MetricName::LeadTime => MetricName::LeadTime,
+        db::MetricName::ChangeFailureRate => MetricName::ChangeFailureRate,
+        db::MetricName::TimeToRestore => MetricName::TimeToRestore,
+        db::MetricName::ReworkRate => MetricName::ReworkRate,
+        db::MetricName::OnTimeRate => MetricName::OnTimeRate,
+        db::MetricName::GateFirstPassRate => MetricName::GateFirstPassRate,
+        db::MetricName::UnplannedRate => MetricName::UnplannedRate,
+    }
+}
+
+/// An analytics metric name as stored and served.
+pub fn stored(name: MetricName) -> db::MetricName {
+    match name {
+        MetricName::DeploymentFrequency => db::MetricName::DeploymentFrequency,
+        MetricName::LeadTime => db::MetricName::LeadTime,
+        MetricName::ChangeFailureRate => db::MetricName::ChangeFailureRate,
+        MetricName::TimeToRestore => db::MetricName::TimeToRestore,
+        MetricName::ReworkRate => db::MetricName::ReworkRate,
+        MetricName::OnTimeRate => db::MetricName::OnTimeRate,
+        MetricName::GateFirstPassRate => db::MetricName::GateFirstPassRate,
+        MetricName::UnplannedRate => db::MetricName::UnplannedRate,
+    }
+}
+
+/// A stored severity as the analytics crate knows it.
+pub fn severity(severity: db::Severity) -> analytics::Severity {
+    match severity {
+        db::Severity::Sev1 => analytics::Severity::Sev1,
+        db::Severity::Sev2 => analytics::Severity::Sev2,
+        db::Severity::Sev3 => analytics::Severity::Sev3,
+        db::Severity::Sev4 => analytics::Severity::Sev4,
     }
 }
 

@@ -12,8 +12,11 @@
 //! rows (deployedAt, readiness, freeze windows, unplanned deliveries), `page` the keyset
 //! pages of lists, and one module per kind of list (`releases`, `calendar`, `ingest`).
 
+pub mod benchmarks;
 pub mod calendar;
 pub mod derived;
+pub mod impact;
+pub mod incidents;
 pub mod ingest;
 pub mod metrics;
 pub mod page;

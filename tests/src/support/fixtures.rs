@@ -412,6 +412,8 @@ impl Fixture {
             status: Set(ActionStatus::Open),
             created_at: Set(t("2026-01-25T11:00:00Z")),
             closed_at: Set(None),
+            target: Set(None),
+            effective_at: Set(None),
         }
         .insert(db)
         .await

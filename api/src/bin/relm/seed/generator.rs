@@ -798,6 +798,8 @@ impl ProgramGenerator<'_> {
                 status,
                 created_at,
                 closed_at,
+                target: None,
+                effective_at: None,
             });
             self.event(draft, ReleaseEventKind::ActionAdded, created_at, None, None);
         }
