@@ -256,3 +256,57 @@ async fn the_demo_is_deploying_now_and_leaves_no_deployment_running_for_days() {
         "not made from the seed"
     );
 }
+
+/// The demo's improvement actions with a target show every verdict: the programs that
+/// changed their habits at the action really changed, and some did not.
+#[tokio::test]
+async fn the_demo_shows_every_impact_verdict() {
+    let app = TestApp::empty().await;
+    app.seed_demo().await;
+    let now = chrono::Utc::now();
+    let year = serde_json::json!({"filter": {
+        "from": (now - chrono::Duration::days(365)).to_rfc3339(),
+        "to": now.to_rfc3339(),
+    }});
+    let listed = crate::support::data(
+        app.run_as(
+            api::auth::Role::Analyst,
+            None,
+            "query($filter: ImpactFilter!) { improvementImpact(filter: $filter) {
+               action { title release { program { key } } } impact { metric verdict } } }",
+            year,
+        )
+        .await,
+    );
+    let verdicts: BTreeMap<String, (String, String)> = listed["improvementImpact"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row["action"]["release"]["program"]["key"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+                (
+                    row["impact"]["metric"].as_str().unwrap().to_owned(),
+                    row["impact"]["verdict"].as_str().unwrap().to_owned(),
+                ),
+            )
+        })
+        .collect();
+    let pair = |metric: &str, verdict: &str| (metric.to_owned(), verdict.to_owned());
+    assert_eq!(
+        verdicts.get("PAY"),
+        Some(&pair("LEAD_TIME", "IMPROVED")),
+        "{verdicts:?}"
+    );
+    assert_eq!(
+        verdicts.get("TOOLS"),
+        Some(&pair("LEAD_TIME", "WORSENED")),
+        "{verdicts:?}"
+    );
+    let others: BTreeSet<&str> = verdicts.values().map(|(_, v)| v.as_str()).collect();
+    assert!(others.contains("NO_DETECTABLE_CHANGE"), "{verdicts:?}");
+    assert!(others.contains("INSUFFICIENT_DATA"), "{verdicts:?}");
+}

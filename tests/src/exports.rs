@@ -990,6 +990,7 @@ async fn a_reports_count_is_its_number_of_rows() {
         to: Some("2026-12-31T00:00:00Z".into()),
         program_keys: vec!["MOB".into()],
         granularity: None,
+        window_days: None,
     };
     let mut seen = 0;
     for dataset in Dataset::ALL {
@@ -997,7 +998,7 @@ async fn a_reports_count_is_its_number_of_rows() {
             program_keys: Vec::new(),
             ..filtered.clone()
         };
-        let unbounded = (dataset != Dataset::Trend).then(Params::default);
+        let unbounded = (!dataset.computed()).then(Params::default);
         for params in [Some(filtered.clone()), Some(every), unbounded]
             .into_iter()
             .flatten()
@@ -1018,10 +1019,127 @@ async fn a_reports_count_is_its_number_of_rows() {
             seen += rows;
             let counted = exports::count(&app.db, &export).await.unwrap();
             match dataset {
-                Dataset::Trend => assert_eq!(counted, None),
+                Dataset::Trend | Dataset::Impact => assert_eq!(counted, None),
                 _ => assert_eq!(counted, Some(rows as u64), "{}", dataset.name()),
             }
         }
     }
     assert!(seen > 0, "the fixture has rows to count");
+}
+
+/// The impact dataset holds what `Query.improvementImpact` gives, row for row, in every
+/// format; its own parameters are checked like the others.
+#[tokio::test]
+async fn the_impact_report_is_improvement_impact_row_for_row() {
+    let (app, pay) = crate::improvement::lead_times().await;
+    for (title, target) in [("Trunk", "LEAD_TIME"), ("Canary", "CHANGE_FAILURE_RATE")] {
+        crate::improvement::add_action(
+            &app,
+            &pay,
+            json!({"title": title, "target": target, "effectiveAt": "2026-03-15T00:00:00Z"}),
+        )
+        .await;
+    }
+    let window = "from=2026-03-01T00:00:00Z&to=2026-04-01T00:00:00Z&windowDays=30";
+    let got = analyst(&app, &format!("/v1/exports/impact.json?{window}")).await;
+    assert_eq!(got.status, StatusCode::OK, "{}", got.text());
+    let rows: Vec<Value> = got
+        .text()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let listed = app
+        .run_as(
+            Role::Analyst,
+            None,
+            "{ improvementImpact(filter: {from: \"2026-03-01T00:00:00Z\", to: \"2026-04-01T00:00:00Z\", windowDays: 30}) {
+               action { id title release { id version } } impact { metric effectiveAt windowDays partial change relativeChange low high verdict baselineChange netChange
+               before { from to value observations } after { from to value observations } } } }",
+            json!({}),
+        )
+        .await;
+    let listed = crate::support::data(listed)["improvementImpact"].clone();
+    assert_eq!(rows.len(), 2);
+    for (row, item) in rows.iter().zip(listed.as_array().unwrap()) {
+        let (action, impact) = (&item["action"], &item["impact"]);
+        assert_eq!(row["action_id"], action["id"]);
+        assert_eq!(row["action_title"], action["title"]);
+        assert_eq!(row["release_id"], action["release"]["id"]);
+        assert_eq!(row["release_version"], action["release"]["version"]);
+        assert_eq!(row["program_key"], "PAY");
+        for (column, value) in [
+            ("metric", &impact["metric"]),
+            ("effective_at", &impact["effectiveAt"]),
+            ("window_days", &impact["windowDays"]),
+            ("partial", &impact["partial"]),
+            ("change", &impact["change"]),
+            ("relative_change", &impact["relativeChange"]),
+            ("low", &impact["low"]),
+            ("high", &impact["high"]),
+            ("verdict", &impact["verdict"]),
+            ("baseline_change", &impact["baselineChange"]),
+            ("net_change", &impact["netChange"]),
+            ("before_from", &impact["before"]["from"]),
+            ("before_to", &impact["before"]["to"]),
+            ("before_value", &impact["before"]["value"]),
+            ("before_observations", &impact["before"]["observations"]),
+            ("after_from", &impact["after"]["from"]),
+            ("after_to", &impact["after"]["to"]),
+            ("after_value", &impact["after"]["value"]),
+            ("after_observations", &impact["after"]["observations"]),
+        ] {
+            assert_eq!(&row[column], value, "{column}");
+        }
+    }
+    assert_eq!(rows[0]["verdict"], "IMPROVED");
+    for format in ["csv", "parquet"] {
+        let got = analyst(&app, &format!("/v1/exports/impact.{format}?{window}")).await;
+        assert_eq!(got.status, StatusCode::OK, "{format}");
+        let frame = frame(format, got.body);
+        assert_eq!(frame.height(), 2, "{format}");
+        assert_eq!(frame.width(), 24, "{format}");
+    }
+
+    // A caller of PAY alone gets no baseline; a viewer no report.
+    let scoped = get(
+        &app,
+        &format!("/v1/exports/impact.json?{window}"),
+        Role::Analyst,
+        Some(&["PAY"]),
+    )
+    .await;
+    let first: Value = serde_json::from_str(scoped.text().lines().next().unwrap()).unwrap();
+    assert_eq!(first["baseline_change"], Value::Null);
+    let viewer = get(
+        &app,
+        &format!("/v1/exports/impact.json?{window}"),
+        Role::Viewer,
+        None,
+    )
+    .await;
+    assert_eq!(viewer.status, StatusCode::FORBIDDEN);
+
+    for (query, parameter) in [
+        ("to=2026-04-01T00:00:00Z", "from"),
+        ("from=2026-03-01T00:00:00Z", "to"),
+        ("from=2025-01-01T00:00:00Z&to=2026-04-01T00:00:00Z", "to"),
+        (
+            "from=2026-03-01T00:00:00Z&to=2026-04-01T00:00:00Z&windowDays=6",
+            "windowDays",
+        ),
+        (
+            "from=2026-03-01T00:00:00Z&to=2026-04-01T00:00:00Z&windowDays=ninety",
+            "windowDays",
+        ),
+    ] {
+        let got = analyst(&app, &format!("/v1/exports/impact.csv?{query}")).await;
+        assert_eq!(got.status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(got.refusal().1.as_deref(), Some(parameter), "{query}");
+    }
+    let trend = analyst(
+        &app,
+        "/v1/exports/trend.csv?from=2026-03-01T00:00:00Z&to=2026-04-01T00:00:00Z&windowDays=30",
+    )
+    .await;
+    assert_eq!(trend.refusal().1.as_deref(), Some("windowDays"));
 }

@@ -219,7 +219,7 @@ async fn shipped(
 
 /// PAY's lead times fall from 111–120 h (deployed 6 March) to 15–24 h (21 March); MOB's
 /// rise from 39–48 h (3 March) to 87–96 h (24 March). PAY 1.0 is reviewed, with actions.
-async fn lead_times() -> (TestApp, String) {
+pub(crate) async fn lead_times() -> (TestApp, String) {
     let app = TestApp::empty().await;
     for key in ["PAY", "MOB"] {
         app.admin(
@@ -272,7 +272,7 @@ async fn lead_times() -> (TestApp, String) {
     (app, pay)
 }
 
-async fn add_action(app: &TestApp, release: &str, extra: Value) -> Value {
+pub(crate) async fn add_action(app: &TestApp, release: &str, extra: Value) -> Value {
     let mut input = json!({"releaseId": release, "title": "Trunk-based development"});
     for (key, value) in extra.as_object().into_iter().flatten() {
         input[key] = value.clone();

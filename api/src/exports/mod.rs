@@ -6,6 +6,7 @@
 //! bytes to the client as they are written; `relm export` writes them to a file.
 
 mod batch;
+mod impact;
 mod params;
 mod records;
 mod trend;
@@ -22,6 +23,7 @@ use batch::{Batch, Spec};
 pub use params::{ExportError, ParamError, Params, resolve};
 pub use records::count;
 
+use crate::auth::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::cache::MetricsCache;
 use crate::progress::Progress;
@@ -38,15 +40,17 @@ pub enum Dataset {
     Incidents,
     Actions,
     Trend,
+    Impact,
 }
 
 impl Dataset {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Releases,
         Self::Deployments,
         Self::Incidents,
         Self::Actions,
         Self::Trend,
+        Self::Impact,
     ];
 
     pub fn name(self) -> &'static str {
@@ -56,12 +60,23 @@ impl Dataset {
             Self::Incidents => "incidents",
             Self::Actions => "actions",
             Self::Trend => "trend",
+            Self::Impact => "impact",
         }
+    }
+
+    /// Whether the report is computed by the analytics store rather than read as records;
+    /// such a report needs a window.
+    pub fn computed(self) -> bool {
+        matches!(self, Self::Trend | Self::Impact)
     }
 
     /// The report's columns, in order.
     pub fn columns(self) -> &'static [Spec] {
-        records::table(self).map_or(trend::COLUMNS, |table| table.columns)
+        match self {
+            Self::Trend => trend::COLUMNS,
+            Self::Impact => impact::COLUMNS,
+            _ => records::table(self).map_or(&[], |table| table.columns),
+        }
     }
 
     /// Rows per batch.
@@ -143,6 +158,10 @@ pub struct Export {
     /// Whether `programs` is every program, so records need no program condition.
     pub every_program: bool,
     pub granularity: Granularity,
+    /// The programs the caller may see, over which the impact's baseline is computed.
+    pub scope: Scope,
+    /// The impact dataset's `windowDays`.
+    pub window_days: u32,
 }
 
 /// What the writer receives: a batch, or `None` once the report is complete. A channel
@@ -164,6 +183,7 @@ pub async fn run<W: Write + Send + 'static>(
         tokio::task::spawn_blocking(move || write_report(format, columns, rx, out, progress));
     let produced = match export.dataset {
         Dataset::Trend => trend::produce(db, cache, export, &tx).await,
+        Dataset::Impact => impact::produce(db, cache, export, &tx).await,
         _ => records::produce(db, export, &tx).await,
     };
     if produced.is_ok() {

@@ -12,6 +12,7 @@ use crate::auth::Scope;
 use crate::db::MaybeLost;
 use crate::error::ApiError;
 use crate::metrics::cache;
+use crate::queries::impact;
 use crate::queries::metrics::Window;
 use crate::queries::metrics::programs_in_scope;
 use crate::time;
@@ -26,13 +27,15 @@ pub struct Params {
     pub to: Option<String>,
     pub program_keys: Vec<String>,
     pub granularity: Option<String>,
+    pub window_days: Option<String>,
 }
 
 /// A parameter that cannot be used, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{parameter}: {message}")]
 pub struct ParamError {
-    /// The parameter's name in the query string: from, to, programKey or granularity.
+    /// The parameter's name in the query string: from, to, programKey, granularity or
+    /// windowDays.
     pub parameter: String,
     pub message: String,
 }
@@ -81,10 +84,11 @@ impl Params {
                 "from" => &mut params.from,
                 "to" => &mut params.to,
                 "granularity" => &mut params.granularity,
+                "windowDays" => &mut params.window_days,
                 _ => {
                     return Err(bad(
                         &name,
-                        "unknown parameter; the parameters are from, to, programKey and granularity",
+                        "unknown parameter; the parameters are from, to, programKey, granularity and windowDays",
                     ));
                 }
             };
@@ -150,15 +154,47 @@ pub async fn resolve(
             return Err(bad("granularity", "only the trend dataset has buckets").into());
         }
     };
+    let window_days = match (&params.window_days, dataset) {
+        (Some(text), Dataset::Impact) => text
+            .parse::<i32>()
+            .ok()
+            .and_then(|days| impact::window_days(days).ok())
+            .ok_or_else(|| {
+                bad(
+                    "windowDays",
+                    format!(
+                        "'{text}' is not a number of days from {} to {}",
+                        impact::WINDOW_DAYS.start(),
+                        impact::WINDOW_DAYS.end()
+                    ),
+                )
+            })?,
+        (None, _) => impact::DEFAULT_WINDOW_DAYS.unsigned_abs(),
+        (Some(_), _) => {
+            return Err(bad("windowDays", "only the impact dataset has windows").into());
+        }
+    };
     let all = cache::programs(db).await?;
     let keys = (!params.program_keys.is_empty()).then_some(params.program_keys.as_slice());
     let programs = programs_in_scope(&all, scope, keys)
         .map_err(|key| bad("programKey", format!("no program '{key}'")))?;
     let every_program = programs.len() == all.len();
 
-    if dataset == Dataset::Trend {
-        let from = from.ok_or_else(|| bad("from", "required for the trend dataset"))?;
-        let to = to.ok_or_else(|| bad("to", "required for the trend dataset"))?;
+    if dataset.computed() {
+        let required = format!("required for the {} dataset", dataset.name());
+        let from = from.ok_or_else(|| bad("from", required.clone()))?;
+        let to = to.ok_or_else(|| bad("to", required))?;
+        if dataset == Dataset::Impact && to - from > impact::MAX_LIST_DAYS * time::DAY_MICROS {
+            return Err(bad(
+                "to",
+                format!("the window may span at most {} days", impact::MAX_LIST_DAYS),
+            )
+            .into());
+        }
+    }
+    if dataset == Dataset::Trend
+        && let (Some(from), Some(to)) = (from, to)
+    {
         let buckets = Window::new(from, to, granularity)
             .map_err(|e| bad(e.field, e.message))?
             .buckets();
@@ -182,6 +218,8 @@ pub async fn resolve(
         programs,
         every_program,
         granularity,
+        scope: scope.clone(),
+        window_days,
     })
 }
 

@@ -12,7 +12,7 @@ use crate::graphql::enums::MetricName;
 use crate::graphql::review::ImprovementAction;
 use crate::graphql::scalars::Timestamp;
 use crate::metrics::cache::MetricsCache;
-use crate::queries::impact::{impacts, listed, window_days};
+use crate::queries::impact::{DEFAULT_WINDOW_DAYS, impacts, listed, window_days};
 use crate::queries::metrics::stored;
 use crate::time;
 
@@ -121,7 +121,7 @@ pub struct ImpactFilter {
     pub from: Timestamp,
     pub to: Timestamp,
     pub program_keys: Option<Vec<String>>,
-    #[graphql(default_with = "Some(90)")]
+    #[graphql(default_with = "Some(DEFAULT_WINDOW_DAYS)")]
     pub window_days: Option<i32>,
 }
 
@@ -145,14 +145,15 @@ impl ImpactQuery {
     ) -> ApiResult<Vec<ActionWithImpact>> {
         let viewer = viewer(ctx)?;
         viewer.require(Role::Analyst)?;
-        let days = window_days(filter.window_days.unwrap_or(90))?;
+        let days = window_days(filter.window_days.unwrap_or(DEFAULT_WINDOW_DAYS))?;
         let mut visible = visible(ctx)?;
         if let Some(keys) = &filter.program_keys {
             visible = visible.narrowed("programKeys", keys).await?;
         }
         let actions = listed(&visible, filter.from.micros(), filter.to.micros()).await?;
         let snapshot = data::<Arc<MetricsCache>>(ctx)?.snapshot(db(ctx)?).await?;
-        let (models, references): (Vec<_>, Vec<_>) = actions.into_iter().unzip();
+        let (models, references): (Vec<_>, Vec<_>) =
+            actions.into_iter().map(|l| (l.action, l.reference)).unzip();
         let found = impacts(
             &snapshot,
             &viewer.scope,

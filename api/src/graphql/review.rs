@@ -14,6 +14,7 @@ use crate::graphql::loaders::{children, required};
 use crate::graphql::release::Release;
 use crate::graphql::scalars::{Date, Timestamp};
 use crate::ids::{self, NodeType};
+use crate::queries::impact::DEFAULT_WINDOW_DAYS;
 
 /// The post-implementation review of a release.
 #[derive(Clone)]
@@ -113,10 +114,16 @@ impl ImprovementAction {
     async fn impact(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 90)] window_days: Option<i32>,
+        #[graphql(default_with = "Some(DEFAULT_WINDOW_DAYS)")] window_days: Option<i32>,
     ) -> ApiResult<Option<ActionImpact>> {
         let release = required(&loaders(ctx)?.release, self.0.release_id).await?;
-        action_impact(ctx, &self.0, release.program_id, window_days.unwrap_or(90)).await
+        action_impact(
+            ctx,
+            &self.0,
+            release.program_id,
+            window_days.unwrap_or(DEFAULT_WINDOW_DAYS),
+        )
+        .await
     }
 }
 

@@ -7,7 +7,7 @@ use std::ops::RangeInclusive;
 use analytics::{ActionRef, Impact, ImpactQuery};
 use entity::enums::ActionStatus;
 use entity::{improvement_action, release};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 
 use super::Visible;
@@ -20,6 +20,9 @@ use crate::time::{self, DAY_MICROS};
 
 /// The window sizes `windowDays` may ask for.
 pub const WINDOW_DAYS: RangeInclusive<i32> = 7..=365;
+
+/// `windowDays` when left out or null.
+pub const DEFAULT_WINDOW_DAYS: i32 = 90;
 
 /// The longest window `Query.improvementImpact` lists actions of, in days.
 pub const MAX_LIST_DAYS: i64 = 366;
@@ -99,15 +102,32 @@ pub async fn impacts(
         .await
 }
 
-/// The actions `Query.improvementImpact` lists: not DROPPED, with a target, in effect
-/// within `[from, to)` and before now, of the programs `visible` covers; with their
-/// release's program, ordered by the time they took effect, then id.
+/// An action `Query.improvementImpact` lists, with its release.
+pub struct Listed {
+    pub action: improvement_action::Model,
+    pub release: release::Model,
+    pub reference: ActionRef,
+}
+
+/// The actions `Query.improvementImpact` lists (ANALYST and up): see [`in_effect`].
 pub async fn listed<C: ConnectionTrait>(
     visible: &Visible<'_, C>,
     from: i64,
     to: i64,
-) -> ApiResult<Vec<(improvement_action::Model, ActionRef)>> {
+) -> ApiResult<Vec<Listed>> {
     visible.require(Role::Analyst)?;
+    in_effect(visible.db(), visible.scope(), from, to).await
+}
+
+/// The actions not DROPPED, with a target, in effect within `[from, to)` (at most
+/// [`MAX_LIST_DAYS`]) and before now, of the programs of `scope`; ordered by the time they
+/// took effect, then id.
+pub async fn in_effect<C: ConnectionTrait>(
+    db: &C,
+    scope: &Scope,
+    from: i64,
+    to: i64,
+) -> ApiResult<Vec<Listed>> {
     if to <= from {
         return Err(ApiError::bad_input("to", "must be after from"));
     }
@@ -133,45 +153,58 @@ pub async fn listed<C: ConnectionTrait>(
                 .add(A::ClosedAt.gte(from))
                 .add(A::ClosedAt.lt(until)),
         );
-    let actions = visible
-        .improvement_actions()
+    let in_scope = match scope {
+        Scope::All => Condition::all(),
+        Scope::Programs(ids) => Condition::all().add(
+            A::ReleaseId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(release::Column::Id)
+                    .from(release::Entity)
+                    .and_where(release::Column::ProgramId.is_in(ids.iter().copied()))
+                    .to_owned(),
+            ),
+        ),
+    };
+    let actions = improvement_action::Entity::find()
+        .filter(in_scope)
         .filter(A::Target.is_not_null())
         .filter(A::Status.ne(ActionStatus::Dropped))
         .filter(effective)
-        .all(visible.db())
+        .all(db)
         .await?;
-    let programs = programs_of(visible.db(), actions.iter().map(|a| a.release_id)).await?;
-    let mut listed: Vec<(improvement_action::Model, ActionRef)> = actions
+    let releases = releases_of(db, actions.iter().map(|a| a.release_id)).await?;
+    let mut listed: Vec<Listed> = actions
         .into_iter()
         .filter_map(|action| {
-            let program = *programs.get(&action.release_id)?;
-            let reference = reference(&action, program, now)?;
-            Some((action, reference))
+            let release = releases.get(&action.release_id)?.clone();
+            let reference = reference(&action, release.program_id, now)?;
+            Some(Listed {
+                action,
+                release,
+                reference,
+            })
         })
         .collect();
-    listed.sort_by_key(|(action, reference)| (reference.effective_at, action.id));
+    listed.sort_by_key(|l| (l.reference.effective_at, l.action.id));
     Ok(listed)
 }
 
-/// The program of each release, by release id.
-async fn programs_of<C: ConnectionTrait>(
+/// Each release, by id.
+async fn releases_of<C: ConnectionTrait>(
     db: &C,
     releases: impl Iterator<Item = i64>,
-) -> ApiResult<HashMap<i64, i64>> {
+) -> ApiResult<HashMap<i64, release::Model>> {
     let mut ids: Vec<i64> = releases.collect();
     ids.sort_unstable();
     ids.dedup();
-    let mut programs = HashMap::with_capacity(ids.len());
+    let mut found = HashMap::with_capacity(ids.len());
     // Bounded lists of ids: both databases cap the parameters of a statement.
     for chunk in ids.chunks(1_000) {
-        let rows: Vec<(i64, i64)> = release::Entity::find()
-            .select_only()
-            .columns([release::Column::Id, release::Column::ProgramId])
+        let rows = release::Entity::find()
             .filter(release::Column::Id.is_in(chunk.iter().copied()))
-            .into_tuple()
             .all(db)
             .await?;
-        programs.extend(rows);
+        found.extend(rows.into_iter().map(|r| (r.id, r)));
     }
-    Ok(programs)
+    Ok(found)
 }

@@ -72,10 +72,10 @@ pub struct ExportArgs {
     /// csv, parquet or json (JSON lines).
     #[arg(long, default_value = "csv", value_parser = str::parse::<Format>)]
     pub format: Format,
-    /// Start of the window, RFC 3339 (required for trend).
+    /// Start of the window, RFC 3339 (required for trend and impact).
     #[arg(long)]
     pub from: Option<String>,
-    /// End of the window, exclusive, RFC 3339 (required for trend).
+    /// End of the window, exclusive, RFC 3339 (required for trend and impact).
     #[arg(long)]
     pub to: Option<String>,
     /// A program to report on; repeat for several; none means every program.
@@ -84,6 +84,9 @@ pub struct ExportArgs {
     /// Trend buckets: day, week, month (default) or quarter.
     #[arg(long)]
     pub granularity: Option<String>,
+    /// Impact windows in days, 7 to 365 (default 90).
+    #[arg(long)]
+    pub window_days: Option<String>,
     /// The file to write; stdout when left out.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -462,15 +465,16 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
         to: args.to,
         program_keys: args.programs,
         granularity: args.granularity,
+        window_days: args.window_days,
     };
     let export = exports::resolve(&db, &Scope::All, args.dataset, args.format, params)
         .await
         .map_err(|err| match err {
             ExportError::Param(p) => {
-                let flag = if p.parameter == "programKey" {
-                    "program"
-                } else {
-                    &p.parameter
+                let flag = match p.parameter.as_str() {
+                    "programKey" => "program",
+                    "windowDays" => "window-days",
+                    other => other,
                 };
                 anyhow::anyhow!("invalid --{flag}: {}", p.message)
             }

@@ -29,6 +29,19 @@ pub(super) struct Archetype {
     pub(super) emergency_rate: f64,
     pub(super) extra_gates: &'static [(&'static str, GateKind)],
     pub(super) item_prefix: &'static str,
+    /// A change of habit part-way through the history, with the action behind it.
+    pub(super) turnaround: Option<Turnaround>,
+}
+
+/// An improvement action that took effect some days ago, and what it really changed from
+/// then on: so that the demo's impact figures have something to find (or not).
+pub(super) struct Turnaround {
+    pub(super) days_ago: i64,
+    pub(super) action: &'static str,
+    pub(super) target: MetricName,
+    /// Factors of the lead time and the failure rate from then on (1: no change).
+    pub(super) lead_factor: f64,
+    pub(super) failure_factor: f64,
 }
 
 pub(super) const ARCHETYPES: [Archetype; 5] = [
@@ -53,6 +66,14 @@ pub(super) const ARCHETYPES: [Archetype; 5] = [
         emergency_rate: 0.03,
         extra_gates: &[("pci-compliance", GateKind::Compliance)],
         item_prefix: "PAY",
+        // Trunk-based development halved the lead time.
+        turnaround: Some(Turnaround {
+            days_ago: 150,
+            action: "Move to trunk-based development",
+            target: MetricName::LeadTime,
+            lead_factor: 0.5,
+            failure_factor: 1.0,
+        }),
     },
     Archetype {
         key: "MOB",
@@ -75,6 +96,14 @@ pub(super) const ARCHETYPES: [Archetype; 5] = [
         emergency_rate: 0.15,
         extra_gates: &[("acceptance", GateKind::Acceptance)],
         item_prefix: "MOB",
+        // A smaller failure rate, but not enough releases to be sure of it.
+        turnaround: Some(Turnaround {
+            days_ago: 120,
+            action: "Widen the pilot group before every staged rollout",
+            target: MetricName::ChangeFailureRate,
+            lead_factor: 1.0,
+            failure_factor: 0.5,
+        }),
     },
     Archetype {
         key: "DATA",
@@ -97,6 +126,14 @@ pub(super) const ARCHETYPES: [Archetype; 5] = [
         emergency_rate: 0.05,
         extra_gates: &[("performance", GateKind::Performance)],
         item_prefix: "DAT",
+        // A review gate that changed nothing measurable.
+        turnaround: Some(Turnaround {
+            days_ago: 120,
+            action: "Review every schema change with the data owners",
+            target: MetricName::ChangeFailureRate,
+            lead_factor: 1.0,
+            failure_factor: 1.0,
+        }),
     },
     Archetype {
         key: "ERP",
@@ -122,6 +159,14 @@ pub(super) const ARCHETYPES: [Archetype; 5] = [
             ("uat", GateKind::Acceptance),
         ],
         item_prefix: "ERP",
+        // Two releases a quarter: too few deployments to tell.
+        turnaround: Some(Turnaround {
+            days_ago: 120,
+            action: "Rehearse the cutover on a copy of production",
+            target: MetricName::ChangeFailureRate,
+            lead_factor: 1.0,
+            failure_factor: 0.5,
+        }),
     },
     Archetype {
         key: "TOOLS",
@@ -144,6 +189,14 @@ pub(super) const ARCHETYPES: [Archetype; 5] = [
         emergency_rate: 0.02,
         extra_gates: &[],
         item_prefix: "TOOL",
+        // Splitting the build made changes wait longer.
+        turnaround: Some(Turnaround {
+            days_ago: 100,
+            action: "Split the monorepo build per service",
+            target: MetricName::LeadTime,
+            lead_factor: 1.8,
+            failure_factor: 1.0,
+        }),
     },
 ];
 

@@ -25,6 +25,8 @@ pub(super) struct ProgramGenerator<'a> {
     pub(super) rng: Rng,
     pub(super) ids: &'a mut Ids,
     pub(super) rows: &'a mut Rows,
+    /// Whether the turnaround's action has been raised.
+    pub(super) turned: bool,
 }
 
 /// The state of one release as it is generated.
@@ -171,9 +173,11 @@ impl ProgramGenerator<'_> {
             };
             (ty, format!("{}.{sequence}", date.format("%Y.%m.%d")))
         };
-        let lead = self
+        let lead = (self
             .rng
             .range(a.lead_hours.0, a.lead_hours.1.max(a.lead_hours.0 + 1))
+            as f64
+            * self.factor(planned_end, |t| t.lead_factor)) as i64
             * HOUR;
         let planned_start = planned_end - lead.max(DAY);
         let created_at = (planned_start - self.rng.range(1, 14) * DAY)
@@ -477,7 +481,9 @@ impl ProgramGenerator<'_> {
             false,
         );
         let stage_count = a.stages.len() * PROD_ENVS.len();
-        let fails = self.rng.chance(a.failure_rate);
+        let fails = self
+            .rng
+            .chance(a.failure_rate * self.factor(go_live, |t| t.failure_factor));
         // Some failures are retried at once instead of rolled back.
         let retried = fails && self.rng.chance(0.4);
         let mut in_progress = false;
@@ -722,6 +728,47 @@ impl ProgramGenerator<'_> {
         }
     }
 
+    /// When the turnaround takes effect, if the program has one.
+    fn turnaround_at(&self) -> Option<i64> {
+        let turnaround = self.archetype.turnaround.as_ref()?;
+        Some(self.now_us - turnaround.days_ago * DAY)
+    }
+
+    /// The factor `of` the turnaround applies at `t`: 1 before it takes effect.
+    fn factor(&self, t: i64, of: impl Fn(&Turnaround) -> f64) -> f64 {
+        match (&self.archetype.turnaround, self.turnaround_at()) {
+            (Some(turnaround), Some(at)) if t >= at => of(turnaround),
+            _ => 1.0,
+        }
+    }
+
+    /// Raises the turnaround's action in the first review of the 45 days before it takes
+    /// effect; DONE when it took effect, with that time as its `effectiveAt`.
+    fn turnaround_action(&mut self, draft: &mut Draft, at: i64) {
+        let (Some(turnaround), Some(effective)) =
+            (&self.archetype.turnaround, self.turnaround_at())
+        else {
+            return;
+        };
+        if self.turned || at < effective - 45 * DAY || at >= effective {
+            return;
+        }
+        self.turned = true;
+        self.rows.actions.push(improvement_action::Model {
+            id: next(&mut self.ids.action),
+            release_id: draft.id,
+            title: turnaround.action.to_owned(),
+            owner: Some(self.archetype.owner.to_owned()),
+            due_date: Some(time::from_micros(effective).date_naive()),
+            status: ActionStatus::Done,
+            created_at: at + HOUR,
+            closed_at: Some(effective + 2 * DAY),
+            target: Some(turnaround.target),
+            effective_at: Some(effective),
+        });
+        self.event(draft, ReleaseEventKind::ActionAdded, at + HOUR, None, None);
+    }
+
     fn review(&mut self, draft: &mut Draft, at: i64, failed: bool) {
         let had_incident = self
             .rows
@@ -765,6 +812,7 @@ impl ProgramGenerator<'_> {
             Some(ReleaseStatus::Reviewed),
             None,
         );
+        self.turnaround_action(draft, at);
         if result == OutcomeResult::Successful && !self.rng.chance(0.1) {
             return;
         }

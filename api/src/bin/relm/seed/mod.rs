@@ -107,6 +107,7 @@ pub async fn seed_demo(
                 rng: Rng(0x5EED_0000_0000 ^ seed.wrapping_mul(0x9E37_79B9)),
                 ids: &mut ids,
                 rows: &mut rows,
+                turned: false,
             };
             let (releases, prod) = generator.generate();
             for source in &mut rows.sources {
