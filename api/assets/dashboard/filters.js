@@ -1,8 +1,10 @@
-// The page's filter (window, program, team), kept in the address's query string so that a
-// link shows the same figures, and the metrics window and trend granularity it gives.
+// The page's filter (window, program, team, benchmark edition), kept in the address's query
+// string so that a link shows the same figures, and the metrics window and trend
+// granularity it gives.
 
 const DAY = 86_400_000;
 export const PRESETS = ['30', '90', '180', '365'];
+export const DEFAULT_BENCHMARK = 'DORA_2023';
 
 /** The filter in the address, with defaults for what is missing or malformed. */
 export function readFilter(search = location.search) {
@@ -17,6 +19,7 @@ export function readFilter(search = location.search) {
     to,
     program: params.get('program') ?? '',
     team: params.get('team') ?? '',
+    benchmark: /^[A-Z0-9_]{3,40}$/.test(params.get('benchmark') ?? '') ? params.get('benchmark') : DEFAULT_BENCHMARK,
   };
 }
 
@@ -31,6 +34,7 @@ export function writeFilter(filter) {
   }
   if (filter.program) params.set('program', filter.program);
   if (filter.team) params.set('team', filter.team);
+  if (filter.benchmark !== DEFAULT_BENCHMARK) params.set('benchmark', filter.benchmark);
   history.replaceState(null, '', `${location.pathname}?${params}${location.hash}`);
 }
 

@@ -1,21 +1,25 @@
-// The leadership dashboard (web.md): sign-in, the filter, and the six parts of the page,
-// all read through /graphql with the user's token.
+// The leadership dashboard (web.md): sign-in, the filter, and the parts of the page, all
+// read through /graphql with the user's token.
 
 import { Unauthenticated, graphql } from './api.js';
 import { drawCalendar, drawInFlight } from './calendar.js';
 import { drawTrend } from './charts.js';
 import { drawDeliveries } from './deliveries.js';
-import { byId, h } from './dom.js';
-import { granularityFor, isoDate, previousOf, readFilter, windowOf, writeFilter } from './filters.js';
+import { byId, empty, h } from './dom.js';
+import { DEFAULT_BENCHMARK, granularityFor, isoDate, previousOf, readFilter, windowOf, writeFilter } from './filters.js';
 import { date } from './format.js';
+import { drawImpact } from './impact.js';
 import { drawPrograms } from './programs.js';
-import { CALENDAR, METRICS, PROGRAMS, TEAMS, VIEWER } from './queries.js';
+import { BENCHMARKS, CALENDAR, IMPACT, METRICS, PROGRAMS, TEAMS, VIEWER } from './queries.js';
 import { forgetToken, keepToken, takeTokenFromFragment, token } from './session.js';
 import { complianceTiles, deliveryTiles, keyTiles } from './tiles.js';
 
 const DAY = 86_400_000;
 const CALENDAR_DAYS = 56;
-const READS_DELIVERIES = ['ANALYST', 'RELEASE_MANAGER', 'ADMIN'];
+// Roles that read deliveries and improvement impact: ANALYST and up.
+const ANALYSTS = ['ANALYST', 'RELEASE_MANAGER', 'ADMIN'];
+// The longest window improvementImpact lists actions of.
+const IMPACT_DAYS = 366;
 
 let filter = readFilter();
 let viewer = null;
@@ -89,6 +93,7 @@ function showFilter() {
   byId('to').value = filter.to;
   byId('program').value = filter.program;
   byId('team').value = filter.team;
+  byId('benchmark').value = filter.benchmark;
 }
 
 async function signIn() {
@@ -100,7 +105,8 @@ async function signIn() {
     const scope = viewer.programKeys ? `, ${viewer.programKeys.join(', ')}` : '';
     byId('who-name').textContent = `${viewer.subject} (${viewer.role.toLowerCase().replace('_', ' ')}${scope})`;
     byId('graphiql-link').hidden = document.body.dataset.graphiql !== 'on';
-    byId('deliveries-link').hidden = !READS_DELIVERIES.includes(viewer.role);
+    byId('deliveries-link').hidden = !ANALYSTS.includes(viewer.role);
+    byId('impact-section').hidden = !ANALYSTS.includes(viewer.role);
     const programs = await allPrograms();
     names.clear();
     programs.forEach((p) => names.set(p.key, p.name));
@@ -110,6 +116,12 @@ async function signIn() {
       filter.program = '';
     }
     await fillTeams();
+    const { benchmarks } = await graphql(BENCHMARKS);
+    byId('benchmark').replaceChildren(...benchmarks.map((b) => h('option', { value: b.name }, b.name)));
+    if (!benchmarks.some((b) => b.name === filter.benchmark)) {
+      notice(`There is no benchmark edition ${filter.benchmark}; showing ${DEFAULT_BENCHMARK}.`);
+      filter.benchmark = DEFAULT_BENCHMARK;
+    }
     showFilter();
     await load();
   } catch (error) {
@@ -132,14 +144,18 @@ async function load() {
 
   const programKeys = filter.program ? [filter.program] : null;
   const team = filter.team || null;
+  const benchmark = filter.benchmark;
   const granularity = granularityFor(window);
+  const impact = ANALYSTS.includes(viewer?.role) && window.days <= IMPACT_DAYS
+    ? graphql(IMPACT, { filter: { from: iso(window.from), to: iso(window.to), programKeys } })
+    : Promise.resolve(null);
   const previous = previousOf(window);
   const today = Math.floor(Date.now() / DAY) * DAY;
   try {
-    const [metrics, calendar] = await Promise.all([
+    const [metrics, calendar, impacts] = await Promise.all([
       graphql(METRICS, {
-        current: { from: iso(window.from), to: iso(window.to), programKeys, team, granularity },
-        previous: { from: iso(previous.from), to: iso(previous.to), programKeys, team, granularity: 'QUARTER' },
+        current: { from: iso(window.from), to: iso(window.to), programKeys, team, granularity, benchmark },
+        previous: { from: iso(previous.from), to: iso(previous.to), programKeys, team, granularity: 'QUARTER', benchmark },
       }),
       graphql(CALENDAR, {
         from: iso(today),
@@ -147,6 +163,7 @@ async function load() {
         programKeys,
         flight: { statuses: ['DEPLOYING', 'APPROVED'], programKeys, team },
       }),
+      impact,
     ]);
     if (run !== generation) return;
     problem(null);
@@ -160,6 +177,9 @@ async function load() {
     drawPrograms(byId('programs'), current.byProgram, names, chooseProgram);
     drawCalendar(byId('calendar'), calendar.releaseCalendar, today, filter.team);
     drawInFlight(byId('in-flight'), calendar.releases);
+    byId('benchmark-name').textContent = current.benchmark.name;
+    if (impacts) drawImpact(byId('impact'), impacts.improvementImpact);
+    else byId('impact').replaceChildren(empty(`Choose a window of at most ${IMPACT_DAYS} days to see which actions worked.`));
     if (byId('open-deliveries').getAttribute('aria-expanded') === 'true') await showDeliveries();
     document.body.dataset.state = 'ready';
     performance.mark('relm:filled');
@@ -225,6 +245,10 @@ function wire() {
   });
   byId('team').addEventListener('change', (event) => {
     filter.team = event.target.value;
+    load();
+  });
+  byId('benchmark').addEventListener('change', (event) => {
+    filter.benchmark = event.target.value;
     load();
   });
   byId('open-deliveries').addEventListener('click', async (event) => {

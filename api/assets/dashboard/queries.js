@@ -11,6 +11,10 @@ export const PROGRAMS = `query Programs($after: String) {
   }
 }`;
 
+export const BENCHMARKS = `query Benchmarks {
+  benchmarks { name builtIn }
+}`;
+
 export const TEAMS = `query Teams($programKeys: [String!]) {
   teams(programKeys: $programKeys)
 }`;
@@ -25,6 +29,8 @@ const KEYS = `
 export const METRICS = `query Metrics($current: MetricsFilter!, $previous: MetricsFilter!) {
   current: metrics(filter: $current) {
     from to ${KEYS}
+    benchmark { name }
+    warnings { metric observations }
     delivery {
       releasesDelivered onTimeRate slippageDays { count median p90 } rollbackRate
       gateFirstPassRate reviewCompletionRate actionsOpen actionsOverdue actionsClosed
@@ -63,5 +69,15 @@ export const DELIVERIES = `query Deliveries($filter: DeliveryFilter!, $after: St
     totalCount
     pageInfo { hasNextPage endCursor }
     nodes { receivedAt status eventType reason errorCode source { key kind program { key } } }
+  }
+}`;
+
+export const IMPACT = `query Impact($filter: ImpactFilter!) {
+  improvementImpact(filter: $filter) {
+    action { id title release { program { key } } }
+    impact {
+      metric effectiveAt windowDays partial change low high verdict baselineChange netChange
+      before { value observations } after { value observations }
+    }
   }
 }`;

@@ -1,5 +1,6 @@
 // The tiles: the four keys and rework rate (with band and change against the previous
-// window), delivery figures and compliance.
+// window), delivery figures and compliance; a figure resting on fewer observations than
+// the minimum sample carries a "few data" mark.
 
 import { figure, h, spoken } from './dom.js';
 import { BAND_NAMES, ROUNDED, at, change, wholePercent } from './format.js';
@@ -33,6 +34,7 @@ function trend(current, previous, lowerIsBetter, days) {
 const KEYS = [
   {
     id: 'deploymentFrequency',
+    metric: 'DEPLOYMENT_FREQUENCY',
     title: 'Deployment frequency',
     field: 'deploymentFrequency.perDay',
     unit: 'perDay',
@@ -46,6 +48,7 @@ const KEYS = [
   },
   {
     id: 'leadTime',
+    metric: 'LEAD_TIME',
     title: 'Lead time for changes',
     field: 'leadTime.hours.median',
     unit: 'hours',
@@ -59,6 +62,7 @@ const KEYS = [
   },
   {
     id: 'changeFailureRate',
+    metric: 'CHANGE_FAILURE_RATE',
     title: 'Change failure rate',
     field: 'changeFailureRate.rate',
     unit: 'percent',
@@ -72,6 +76,7 @@ const KEYS = [
   },
   {
     id: 'timeToRestore',
+    metric: 'TIME_TO_RESTORE',
     title: 'Time to restore',
     field: 'timeToRestore.hours.median',
     unit: 'hours',
@@ -85,6 +90,7 @@ const KEYS = [
   },
   {
     id: 'reworkRate',
+    metric: 'REWORK_RATE',
     title: 'Rework rate',
     field: 'reworkRate.rate',
     unit: 'percent',
@@ -101,6 +107,15 @@ const KEYS = [
 const tile = (id, title, ...content) =>
   h('article', { class: 'tile', dataset: { tile: id }, 'aria-labelledby': `tile-${id}` }, h('h3', { id: `tile-${id}` }, title), content);
 
+/** The "few data" mark of `metric` when `m.warnings` names it. */
+function few(m, metric) {
+  const warning = m.warnings?.find((w) => w.metric === metric);
+  if (!warning) return null;
+  const n = warning.observations;
+  return h('p', { class: 'few', dataset: { metric, observations: String(n) } },
+    `Few data: ${n} observation${n === 1 ? '' : 's'}`);
+}
+
 const value = (m, field, unit, suffix) => h('p', { class: 'value' }, shown(m, field, unit), h('span', { class: 'unit' }, suffix));
 
 /** The four keys and rework rate of `current`, each against `previous`. */
@@ -113,6 +128,7 @@ export function keyTiles(current, previous, days) {
       band(key.band && at(current, key.band)),
       trend(at(current, key.field), at(previous, key.field), key.lowerIsBetter, days),
       h('p', { class: 'detail' }, key.details(current)),
+      few(current, key.metric),
     ),
   );
 }
@@ -122,10 +138,12 @@ export function deliveryTiles(m) {
   const d = 'delivery.';
   return [
     tile('onTimeRate', 'On time', value(m, `${d}onTimeRate`, 'percent', '%'),
-      h('p', { class: 'detail' }, 'of ', shown(m, `${d}releasesDelivered`, 'integer'), ' releases delivered')),
+      h('p', { class: 'detail' }, 'of ', shown(m, `${d}releasesDelivered`, 'integer'), ' releases delivered'),
+      few(m, 'ON_TIME_RATE')),
     tile('slippage', 'Slippage', value(m, `${d}slippageDays.median`, 'days', ' days median'),
       h('p', { class: 'detail' }, 'p90 ', shown(m, `${d}slippageDays.p90`, 'days'), ' days; negative is early')),
-    tile('gateFirstPass', 'Gates passed first time', value(m, `${d}gateFirstPassRate`, 'percent', '%')),
+    tile('gateFirstPass', 'Gates passed first time', value(m, `${d}gateFirstPassRate`, 'percent', '%'),
+      few(m, 'GATE_FIRST_PASS_RATE')),
     tile('reviewCompletion', 'Releases reviewed', value(m, `${d}reviewCompletionRate`, 'percent', '%'),
       h('p', { class: 'detail' }, 'post-implementation reviews of delivered releases')),
     tile('rollbacks', 'Rolled back', value(m, `${d}rollbackRate`, 'percent', '%'),
@@ -142,7 +160,8 @@ export function complianceTiles(m) {
   const c = 'compliance.';
   return [
     tile('unplanned', 'Unplanned deployments', value(m, `${c}unplannedDeployments`, 'integer', ''),
-      h('p', { class: 'detail' }, shown(m, `${c}unplannedRate`, 'percent'), '% of production change bypassed the process')),
+      h('p', { class: 'detail' }, shown(m, `${c}unplannedRate`, 'percent'), '% of production change bypassed the process'),
+      few(m, 'UNPLANNED_RATE')),
     tile('freezeOverrides', 'Freeze overrides', value(m, `${c}freezeOverrides`, 'integer', ''),
       h('p', { class: 'detail' }, 'releases moved on inside a freeze window')),
     tile('emergency', 'Emergency deployments', value(m, `${c}emergencyDeployments`, 'integer', ''),

@@ -37,6 +37,7 @@ const FILES: &[Embedded] = embed![
     "dashboard/dom.js",
     "dashboard/filters.js",
     "dashboard/format.js",
+    "dashboard/impact.js",
     "dashboard/main.js",
     "dashboard/programs.js",
     "dashboard/queries.js",

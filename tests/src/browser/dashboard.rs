@@ -586,3 +586,184 @@ async fn the_page_stays_on_its_origin_without_errors_and_fits_a_phone() {
         output_dir().display()
     );
 }
+
+/// Part 7 lists what `improvementImpact` gives for the window, for ANALYST and up only; the
+/// benchmark selector rereads every band; a figure named in `warnings` carries its mark.
+#[tokio::test]
+async fn did_it_work_the_benchmark_selector_and_few_data_marks_follow_the_api() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let demo = Demo::start().await;
+    let page = browser.page().await;
+    let analyst = token(Role::Analyst, None);
+    page.goto(&demo.url(&format!("/dashboard?window=365#token={analyst}")))
+        .await;
+    ready(&page, "true").await;
+    assert!(visible(&page, "impact-section").await);
+    let [(from, to), _] = preset(365);
+    let listed = demo
+        .graphql(
+            &analyst,
+            "query($f: ImpactFilter!) { improvementImpact(filter: $f) { action { id } impact { verdict } } }",
+            json!({ "f": { "from": from, "to": to } }),
+        )
+        .await["improvementImpact"]
+        .clone();
+    let expected: Vec<(String, String)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["action"]["id"].as_str().unwrap().to_owned(),
+                r["impact"]["verdict"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let shown: Vec<(String, String)> = serde_json::from_value(
+        page.eval(
+            "[...document.querySelectorAll('#impact .impact')].map(a => [a.dataset.action, a.dataset.verdict])",
+        )
+        .await,
+    )
+    .unwrap();
+    assert_eq!(shown, expected);
+    for verdict in [
+        "IMPROVED",
+        "WORSENED",
+        "NO_DETECTABLE_CHANGE",
+        "INSUFFICIENT_DATA",
+    ] {
+        assert!(
+            shown.iter().any(|(_, v)| v == verdict),
+            "{verdict}: {shown:?}"
+        );
+    }
+    // An action without enough data says so in words; one with an interval draws it.
+    let words = page
+        .eval("document.querySelector('#impact .verdict-insufficient-data .verdict').textContent")
+        .await;
+    assert!(
+        words.as_str().unwrap().starts_with("Not enough data"),
+        "{words}"
+    );
+    assert_eq!(
+        page.eval("document.querySelectorAll('#impact .verdict-insufficient-data svg').length")
+            .await,
+        0
+    );
+    assert_eq!(
+        page.eval("document.querySelector('#impact .verdict-improved svg.interval') !== null")
+            .await,
+        true
+    );
+
+    page.eval("document.getElementById('impact-section').scrollIntoView()")
+        .await;
+    page.screenshot(&output_dir().join("dashboard-did-it-work.png"))
+        .await;
+
+    // The benchmark selector offers every edition and rereads every band.
+    let editions = demo
+        .graphql(&analyst, "{ benchmarks { name } }", json!({}))
+        .await;
+    let offered = page
+        .eval("[...document.getElementById('benchmark').options].map(o => o.value)")
+        .await;
+    assert_eq!(
+        offered,
+        json!(
+            editions["benchmarks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b["name"].clone())
+                .collect::<Vec<_>>()
+        )
+    );
+    choose(&page, "benchmark", "DORA_2021").await;
+    ready(&page, "location.search.includes('benchmark=DORA_2021')").await;
+    let bands = demo
+        .graphql(
+            &analyst,
+            "query($f: MetricsFilter!) { metrics(filter: $f) { deploymentFrequency { band } leadTime { band } changeFailureRate { band } timeToRestore { band } } }",
+            json!({ "f": { "from": from, "to": to, "benchmark": "DORA_2021", "granularity": "MONTH" } }),
+        )
+        .await["metrics"]
+        .clone();
+    let names = [
+        ("ELITE", "Elite"),
+        ("HIGH", "High"),
+        ("MEDIUM", "Medium"),
+        ("LOW", "Low"),
+        ("NO_DATA", "No data"),
+    ];
+    for tile in [
+        "deploymentFrequency",
+        "leadTime",
+        "changeFailureRate",
+        "timeToRestore",
+    ] {
+        let shown = page
+            .eval(&format!(
+                "document.querySelector('[data-tile=\"{tile}\"] .band').textContent"
+            ))
+            .await;
+        let code = bands[tile]["band"].as_str().unwrap();
+        let name = names.iter().find(|(c, _)| *c == code).unwrap().1;
+        assert!(
+            shown.as_str().unwrap().ends_with(name),
+            "{tile}: {shown} under DORA_2021, not {name}"
+        );
+    }
+    assert_eq!(
+        page.eval("document.getElementById('benchmark-name').textContent")
+            .await,
+        "DORA_2021"
+    );
+
+    // A small program over a month: its few-data figures carry the mark, no other does.
+    choose(&page, "window", "30").await;
+    ready(&page, "location.search.includes('window=30')").await;
+    choose(&page, "program", "ERP").await;
+    ready(&page, "location.search.includes('program=ERP')").await;
+    let [(from, to), _] = preset(30);
+    let warnings = demo
+        .graphql(
+            &analyst,
+            "query($f: MetricsFilter!) { metrics(filter: $f) { warnings { metric observations } } }",
+            json!({ "f": { "from": from, "to": to, "programKeys": ["ERP"] } }),
+        )
+        .await["metrics"]["warnings"]
+        .clone();
+    let marks = page
+        .eval("[...document.querySelectorAll('#main .few')].map(m => ({metric: m.dataset.metric, observations: Number(m.dataset.observations)}))")
+        .await;
+    assert!(
+        !warnings.as_array().unwrap().is_empty(),
+        "ERP has few data in a month"
+    );
+    let sorted = |v: &Value| {
+        let mut list: Vec<String> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w.to_string())
+            .collect();
+        list.sort();
+        list
+    };
+    assert_eq!(sorted(&marks), sorted(&warnings));
+
+    // A viewer sees no part 7.
+    let viewer = browser.page().await;
+    let token = token(Role::Viewer, None);
+    viewer
+        .goto(&demo.url(&format!("/dashboard#token={token}")))
+        .await;
+    ready(&viewer, "true").await;
+    assert!(!visible(&viewer, "impact-section").await);
+    assert_eq!(viewer.errors(), Vec::<String>::new());
+    assert_eq!(page.errors(), Vec::<String>::new());
+}
