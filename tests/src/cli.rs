@@ -397,6 +397,10 @@ fn bench_prints_the_metrics_timings_and_the_read_table() {
         "cold (first query",
         "warm: median",
         "first query after one write",
+        "metrics with benchmark DORA_2021, warm: median",
+        "metrics with severities SEV1, SEV2, warm: median",
+        "improvementImpact over the last year, every program (5 actions): first",
+        "one action's impact, warm: median",
     ] {
         assert!(stdout.contains(row), "{row}: {stdout}");
     }

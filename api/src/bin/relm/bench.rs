@@ -5,9 +5,10 @@
 //! It runs the full metrics query over the last two years (MONTH trend and byProgram)
 //! through the real schema: cold (a process's first query, loading the store), warm, and the
 //! first query after a write (which it makes through `addReleaseItem`, so the benchmark adds
-//! items to the newest release).
+//! items to the newest release); and what continuous improvement adds (`improvement`).
 
 mod http;
+mod improvement;
 pub mod ingest;
 pub mod read;
 
@@ -259,6 +260,7 @@ pub async fn bench(
     progress.finish();
     outln!("warm: {}", summary(warm.clone()));
     print_memory("after the warm queries");
+    improvement::bench(&state, iterations, &filter).await?;
 
     let newest = entity::release::Entity::find()
         .order_by_desc(entity::release::Column::Id)
