@@ -10,7 +10,7 @@ use crate::auth::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{self, NodeType};
 use crate::metrics::cache::MetricsCache;
-use crate::queries::impact::{Listed, impacts, in_effect};
+use crate::queries::impact::{Listed, impacts_in_scope, in_effect};
 use crate::queries::metrics::stored;
 use crate::time;
 
@@ -119,7 +119,7 @@ pub async fn produce(
     let listed = in_effect(db, &programs, from, to).await?;
     let snapshot = cache.snapshot(db).await?;
     let references = listed.iter().map(|l| l.reference).collect();
-    let found = impacts(
+    let found = impacts_in_scope(
         &snapshot,
         &export.scope,
         export.window_days,

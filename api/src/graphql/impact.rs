@@ -5,14 +5,15 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 
-use crate::auth::Role;
 use crate::error::ApiResult;
-use crate::graphql::context::{data, db, viewer, visible};
+use crate::graphql::context::{data, db, visible};
 use crate::graphql::enums::MetricName;
 use crate::graphql::review::ImprovementAction;
 use crate::graphql::scalars::Timestamp;
 use crate::metrics::cache::MetricsCache;
-use crate::queries::impact::{DEFAULT_WINDOW_DAYS, impacts, listed, window_days};
+use crate::queries::impact::{
+    DEFAULT_WINDOW_DAYS, READER, impacts, listed, reference, window_days,
+};
 use crate::queries::metrics::stored;
 use crate::time;
 
@@ -103,15 +104,15 @@ pub async fn action_impact(
     program: i64,
     days: i32,
 ) -> ApiResult<Option<ActionImpact>> {
-    let viewer = viewer(ctx)?;
-    viewer.require(Role::Analyst)?;
+    let visible = visible(ctx)?;
+    visible.require(READER)?;
     let days = window_days(days)?;
     let now = time::now_micros();
-    let Some(reference) = crate::queries::impact::reference(action, program, now) else {
+    let Some(reference) = reference(action, program, now) else {
         return Ok(None);
     };
     let snapshot = data::<Arc<MetricsCache>>(ctx)?.snapshot(db(ctx)?).await?;
-    let found = impacts(&snapshot, &viewer.scope, days, now, vec![reference]).await?;
+    let found = impacts(&visible, &snapshot, days, now, vec![reference]).await?;
     Ok(found.into_iter().next().map(Into::into))
 }
 
@@ -143,25 +144,18 @@ impl ImpactQuery {
         ctx: &Context<'_>,
         filter: ImpactFilter,
     ) -> ApiResult<Vec<ActionWithImpact>> {
-        let viewer = viewer(ctx)?;
-        viewer.require(Role::Analyst)?;
+        let caller = visible(ctx)?;
+        caller.require(READER)?;
         let days = window_days(filter.window_days.unwrap_or(DEFAULT_WINDOW_DAYS))?;
-        let mut visible = visible(ctx)?;
-        if let Some(keys) = &filter.program_keys {
-            visible = visible.narrowed("programKeys", keys).await?;
-        }
-        let actions = listed(&visible, filter.from.micros(), filter.to.micros()).await?;
+        let listed_of = match &filter.program_keys {
+            Some(keys) => caller.narrowed("programKeys", keys).await?,
+            None => visible(ctx)?,
+        };
+        let actions = listed(&listed_of, filter.from.micros(), filter.to.micros()).await?;
         let snapshot = data::<Arc<MetricsCache>>(ctx)?.snapshot(db(ctx)?).await?;
         let (models, references): (Vec<_>, Vec<_>) =
             actions.into_iter().map(|l| (l.action, l.reference)).unzip();
-        let found = impacts(
-            &snapshot,
-            &viewer.scope,
-            days,
-            time::now_micros(),
-            references,
-        )
-        .await?;
+        let found = impacts(&caller, &snapshot, days, time::now_micros(), references).await?;
         Ok(models
             .into_iter()
             .zip(found)

@@ -18,6 +18,9 @@ use crate::ids::{self, NodeType};
 use crate::metrics::cache::Snapshot;
 use crate::time::{self, DAY_MICROS};
 
+/// Who may read impact, wherever it is asked for (lifecycle.md).
+pub const READER: Role = Role::Analyst;
+
 /// The window sizes `windowDays` may ask for.
 pub const WINDOW_DAYS: RangeInclusive<i32> = 7..=365;
 
@@ -76,9 +79,22 @@ pub fn reference(action: &improvement_action::Model, program: i64, now: i64) -> 
     })
 }
 
-/// The impacts of `actions` as a caller with `scope` sees them (its baseline covers the
-/// other programs of its scope).
-pub async fn impacts(
+/// The impacts of `actions` for the caller of `visible` ([`READER`] and up), its baseline
+/// over the other programs it may see.
+pub async fn impacts<C: ConnectionTrait>(
+    visible: &Visible<'_, C>,
+    snapshot: &Snapshot,
+    window_days: u32,
+    now: i64,
+    actions: Vec<ActionRef>,
+) -> ApiResult<Vec<Impact>> {
+    visible.require(READER)?;
+    impacts_in_scope(snapshot, visible.scope(), window_days, now, actions).await
+}
+
+/// The impacts of `actions` with the baseline over the programs of `scope`, for a caller
+/// whose role was checked where it came in (a report).
+pub async fn impacts_in_scope(
     snapshot: &Snapshot,
     scope: &Scope,
     window_days: u32,
@@ -115,7 +131,7 @@ pub async fn listed<C: ConnectionTrait>(
     from: i64,
     to: i64,
 ) -> ApiResult<Vec<Listed>> {
-    visible.require(Role::Analyst)?;
+    visible.require(READER)?;
     in_effect(visible.db(), visible.scope(), from, to).await
 }
 
