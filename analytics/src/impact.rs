@@ -209,6 +209,20 @@ impl Bootstraps {
     }
 }
 
+/// The verdict of an interval of after − before: none without one; a change when the
+/// whole interval lies on one side of zero (an interval touching zero is no change).
+fn verdict(interval: Option<Interval>, lower_is_better: bool) -> Verdict {
+    let Some((low, high)) = interval else {
+        return Verdict::InsufficientData;
+    };
+    let (fell, rose) = (high < 0.0, low > 0.0);
+    match (fell, rose, lower_is_better) {
+        (true, _, true) | (_, true, false) => Verdict::Improved,
+        (_, true, true) | (true, _, false) => Verdict::Worsened,
+        _ => Verdict::NoDetectableChange,
+    }
+}
+
 /// The impact of one action whose program has the number `own` (None: a program with no
 /// rows yet), over timelines of the production tier.
 pub fn impact(
@@ -246,17 +260,7 @@ pub fn impact(
     } else {
         bootstraps.interval(&after.values, &before.values, action.seed)
     };
-    let verdict = match interval {
-        None => Verdict::InsufficientData,
-        Some((low, high)) => {
-            let (fell, rose) = (high < 0.0, low > 0.0);
-            match (fell, rose, metric.lower_is_better()) {
-                (true, _, true) | (_, true, false) => Verdict::Improved,
-                (_, true, true) | (true, _, false) => Verdict::Worsened,
-                _ => Verdict::NoDetectableChange,
-            }
-        }
-    };
+    let verdict = verdict(interval, metric.lower_is_better());
     let baseline_change = match others {
         Programs::Only(none) if none.is_empty() => None,
         others => difference(
@@ -288,5 +292,35 @@ pub fn impact(
         verdict,
         baseline_change,
         net_change: difference(change, baseline_change),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_verdict_needs_the_whole_interval_on_one_side_of_zero() {
+        use Verdict::*;
+        for (interval, lower, higher) in [
+            (None, InsufficientData, InsufficientData),
+            (Some((-2.0, -1e-9)), Improved, Worsened),
+            (Some((1e-9, 2.0)), Worsened, Improved),
+            (Some((-2.0, 0.0)), NoDetectableChange, NoDetectableChange),
+            (Some((0.0, 2.0)), NoDetectableChange, NoDetectableChange),
+            (Some((0.0, 0.0)), NoDetectableChange, NoDetectableChange),
+            (Some((-1.0, 1.0)), NoDetectableChange, NoDetectableChange),
+        ] {
+            assert_eq!(
+                verdict(interval, true),
+                lower,
+                "{interval:?}, lower is better"
+            );
+            assert_eq!(
+                verdict(interval, false),
+                higher,
+                "{interval:?}, higher is better"
+            );
+        }
     }
 }
