@@ -5,9 +5,9 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
 
 use super::batch::{Batch, Kind, Spec, Values};
-use super::{Export, Message, send};
+use super::{Export, Message, send_rows};
 use crate::auth::Scope;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::ids::{self, NodeType};
 use crate::metrics::cache::MetricsCache;
 use crate::queries::impact::{Listed, impacts_in_scope, in_effect};
@@ -110,11 +110,7 @@ pub async fn produce(
     export: &Export,
     tx: &mpsc::Sender<Message>,
 ) -> ApiResult<()> {
-    let (Some(from), Some(to)) = (export.from, export.to) else {
-        return Err(ApiError::Internal(
-            "an impact report needs from and to".into(),
-        ));
-    };
+    let (from, to) = export.window()?;
     let programs = Scope::Programs(export.programs.iter().map(|p| p.id).collect());
     let listed = in_effect(db, &programs, from, to).await?;
     let snapshot = cache.snapshot(db).await?;
@@ -140,10 +136,6 @@ pub async fn produce(
             impact,
         })
         .collect();
-    for chunk in rows.chunks(export.dataset.batch_rows()) {
-        if !send(tx, batch(chunk)).await {
-            break;
-        }
-    }
+    send_rows(tx, export, &rows, batch).await;
     Ok(())
 }

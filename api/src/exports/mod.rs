@@ -204,6 +204,34 @@ async fn send(tx: &mpsc::Sender<Message>, batch: Batch) -> bool {
     tx.send(Some(batch)).await.is_ok()
 }
 
+/// Hands the rows of a computed report to the writer in batches made by `batch`, until the
+/// writer is gone.
+async fn send_rows<R>(
+    tx: &mpsc::Sender<Message>,
+    export: &Export,
+    rows: &[R],
+    batch: impl Fn(&[R]) -> Batch,
+) {
+    for chunk in rows.chunks(export.dataset.batch_rows()) {
+        if !send(tx, batch(chunk)).await {
+            break;
+        }
+    }
+}
+
+impl Export {
+    /// The window of a computed report, which [`resolve`] requires.
+    fn window(&self) -> ApiResult<(i64, i64)> {
+        match (self.from, self.to) {
+            (Some(from), Some(to)) => Ok((from, to)),
+            _ => Err(ApiError::Internal(format!(
+                "a {} report needs from and to",
+                self.dataset.name()
+            ))),
+        }
+    }
+}
+
 fn write_report<W: Write>(
     format: Format,
     columns: &'static [Spec],

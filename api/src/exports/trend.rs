@@ -6,8 +6,8 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
 
 use super::batch::{Batch, Kind, Spec, Values};
-use super::{Export, Message, send};
-use crate::error::{ApiError, ApiResult};
+use super::{Export, Message, send_rows};
+use crate::error::ApiResult;
 use crate::metrics::cache::MetricsCache;
 
 use Kind::{Float, Int, Text, Time};
@@ -62,11 +62,7 @@ pub async fn produce(
     export: &Export,
     tx: &mpsc::Sender<Message>,
 ) -> ApiResult<()> {
-    let (Some(from), Some(to)) = (export.from, export.to) else {
-        return Err(ApiError::Internal(
-            "a trend report needs from and to".into(),
-        ));
-    };
+    let (from, to) = export.window()?;
     let snapshot = cache.snapshot(db).await?;
     let metrics = snapshot
         .metrics(Query {
@@ -91,10 +87,6 @@ pub async fn produce(
             })
         })
         .collect();
-    for chunk in rows.chunks(export.dataset.batch_rows()) {
-        if !send(tx, batch(chunk)).await {
-            break;
-        }
-    }
+    send_rows(tx, export, &rows, batch).await;
     Ok(())
 }

@@ -154,7 +154,7 @@ pub async fn in_effect<C: ConnectionTrait>(
         ));
     }
     let now = time::now_micros();
-    let until = to.min(now.saturating_add(1));
+    let until = to.min(now);
     use improvement_action::Column as A;
     let effective = Condition::any()
         .add(
