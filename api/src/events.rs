@@ -191,7 +191,7 @@ impl EventBus {
     /// insert order, not commit order, so the look starts [`OVERLAP`] ids before the latest
     /// published (those already published are passed over), and goes on page by page.
     async fn catch_up(&self, db: &DatabaseConnection, seen: &mut Seen) {
-        let mut after = seen.latest - OVERLAP;
+        let mut after = (seen.latest - OVERLAP).max(seen.floor);
         loop {
             let missed: Result<Vec<i64>, _> = release_event::Entity::find()
                 .select_only()
@@ -230,6 +230,8 @@ const CATCH_UP_PAGE: u64 = 1_000;
 struct Seen {
     recent: std::collections::VecDeque<i64>,
     latest: i64,
+    /// The latest event committed before listening began: none up to it is published.
+    floor: i64,
 }
 
 impl Seen {
@@ -237,6 +239,7 @@ impl Seen {
         Self {
             recent: std::collections::VecDeque::with_capacity(BUFFER),
             latest,
+            floor: latest,
         }
     }
 

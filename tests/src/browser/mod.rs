@@ -58,6 +58,8 @@ impl Demo {
             ])
             .args(["--database-url", &database.url])
             .env("RELM_JWT_SECRET", SECRET)
+            // PostgreSQL needs the server key that SQLite makes on its own.
+            .env("RELM_SECRET_KEY", crate::support::server_key())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

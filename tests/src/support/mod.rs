@@ -112,7 +112,7 @@ impl Drop for TestDb {
 
 /// The server key of the tests.
 pub fn cipher() -> api::secrets::Cipher {
-    api::secrets::Cipher::from_text(&"5e".repeat(32)).unwrap()
+    api::secrets::Cipher::from_text(&server_key()).unwrap()
 }
 
 pub fn keys() -> JwtKeys {
@@ -283,7 +283,7 @@ impl TestApp {
         let output = tokio::task::spawn_blocking(move || {
             relm_binary()
                 .args(["seed", "--demo", "--database-url", &url])
-                .env("RELM_SECRET_KEY", "5e".repeat(32))
+                .env("RELM_SECRET_KEY", server_key())
                 .output()
                 .unwrap()
         })
@@ -444,6 +444,11 @@ pub async fn serve(state: api::app::AppState) -> std::net::SocketAddr {
     addr.await.unwrap()
 }
 
+/// The server key (`RELM_SECRET_KEY`) the tests' relm processes share.
+pub fn server_key() -> String {
+    "5e".repeat(32)
+}
+
 /// The `relm` binary of this build, built on first use, with no relm settings inherited.
 pub fn relm_binary() -> Command {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
@@ -516,7 +521,7 @@ impl OtherProcess {
                 &app.test_db_url(),
             ])
             .env("RELM_JWT_SECRET", SECRET)
-            .env("RELM_SECRET_KEY", "5e".repeat(32))
+            .env("RELM_SECRET_KEY", server_key())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
