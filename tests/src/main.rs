@@ -21,6 +21,7 @@ mod contract;
 mod demo;
 mod exports;
 mod faults;
+mod frontend;
 mod fuzz;
 mod hostile;
 mod http;

@@ -33,6 +33,7 @@ use crate::graphql::loaders::KeptRows;
 use crate::graphql::{self as schema, RelmSchema};
 use crate::guard::{Limits, RateLimiter};
 use crate::metrics::cache::MetricsCache;
+use crate::origins::Origins;
 use crate::secrets::{Cipher, Purpose};
 use crate::telemetry::Telemetry;
 use conform::OutputTypes;
@@ -71,6 +72,10 @@ pub struct AppState {
     pub types: Arc<OutputTypes>,
     /// The server key, which seals and opens stored secrets.
     pub cipher: Cipher,
+    /// The origins whose pages may call relm (`RELM_CORS_ORIGINS`).
+    pub origins: Origins,
+    /// The address users reach relm at (`RELM_PUBLIC_URL`), one of relm's own origins.
+    pub public_url: Option<String>,
     /// A secret sealed with the server key that no sender knows, checked in place of the
     /// secrets an unknown key lacks (`commands::source::secrets_to_check`).
     pub stand_in: Arc<str>,
@@ -115,7 +120,18 @@ impl AppState {
             limiter: Arc::new(RateLimiter::new(limits.rate_limit)),
             limits,
             cipher,
+            origins: Origins::default(),
+            public_url: None,
             stand_in: stand_in.into(),
+        }
+    }
+
+    /// The same state serving pages of `origins`, reached at `public_url`.
+    pub fn with_origins(self, origins: Origins, public_url: Option<String>) -> Self {
+        Self {
+            origins,
+            public_url,
+            ..self
         }
     }
 

@@ -3,6 +3,7 @@
 //! the request and answer it; what a request means is decided below them (`app`, `exports`,
 //! `ingest`, `commands`).
 
+pub mod cors;
 pub mod exports;
 pub mod graphql;
 pub mod ingest;
@@ -17,6 +18,7 @@ use crate::app::AppState;
 use crate::db;
 use crate::error::ApiError;
 use crate::web;
+use cors::CrossOrigin;
 
 pub use server::{SHUTDOWN_GRACE, serve};
 
@@ -27,10 +29,14 @@ const JSON: &str = "application/json";
 
 /// The application's routes.
 pub fn app(state: AppState) -> impl poem::Endpoint {
+    let cors = || CrossOrigin(state.origins.clone());
     Route::new()
-        .at("/graphql", get(graphql::get).post(graphql::post))
+        .at(
+            "/graphql",
+            get(graphql::get).post(graphql::post).with(cors()),
+        )
         .at("/graphql/ws", get(ws::upgrade))
-        .at("/v1/exports/:file", get(exports::export))
+        .at("/v1/exports/:file", get(exports::export).with(cors()))
         .at("/v1/ingest/:key", poem::post(ingest::deliver))
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))

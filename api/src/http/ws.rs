@@ -95,6 +95,21 @@ pub fn upgrade(req: &Request, websocket: WebSocket, Data(state): Data<&AppState>
             "ask for the graphql-transport-ws subprotocol (Sec-WebSocket-Protocol)",
         );
     }
+    // A browser names the page that opens a socket; a page of another site must not ride
+    // on the user's network position (cross-site WebSocket hijacking). Other clients send
+    // no Origin.
+    if let Some(origin) = req.header(header::ORIGIN)
+        && !state.origins.allows_socket(
+            origin,
+            state.public_url.as_deref(),
+            req.header(header::HOST),
+        )
+    {
+        return super::json_error(
+            StatusCode::FORBIDDEN,
+            "a WebSocket from this origin is not allowed (RELM_CORS_ORIGINS)",
+        );
+    }
     let state = state.clone();
     let address = client_address(req);
     let config = WebSocketConfig::default()

@@ -479,6 +479,7 @@ pub fn relm_binary() -> Command {
         "RELM_RATE_LIMIT",
         "RELM_CLIENT_TIMEOUT",
         "RELM_PUBLIC_URL",
+        "RELM_CORS_ORIGINS",
         "RELM_SECRET_KEY",
     ] {
         command.env_remove(var);

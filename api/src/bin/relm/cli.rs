@@ -17,6 +17,7 @@ use api::exports::{self, Dataset, ExportError, Format, Params};
 use api::guard::Limits;
 use api::http;
 use api::metrics::cache::MetricsCache;
+use api::origins::Origins;
 use api::progress::Progress;
 use api::secrets::{self, Cipher};
 use api::{db, graphql, telemetry};
@@ -206,6 +207,10 @@ pub struct ServeArgs {
     pub client_timeout: Duration,
     #[command(flatten)]
     pub public_url: PublicUrlArgs,
+    /// Origins whose pages may call /graphql and /v1/exports, comma-separated, e.g.
+    /// https://releases.example.com,http://localhost:5173.
+    #[arg(long, env = "RELM_CORS_ORIGINS", default_value = "")]
+    pub cors_origins: String,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -388,6 +393,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let jwt = args.jwt.resolve(url)?;
     let keys = JwtKeys::new(&jwt.key, &jwt.issuer, &jwt.audience)?;
     let cipher = args.secret_key.resolve(url)?;
+    let origins = Origins::parse(&args.cors_origins).map_err(|e| anyhow::anyhow!(e))?;
     let limits = Limits {
         request_timeout: args.request_timeout,
         rate_limit: args.rate_limit,
@@ -410,7 +416,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(_) => Some(keys.sign("admin", Role::Admin, None, 24 * 3600)?),
         None => None,
     };
-    let state = AppState::new(db.clone(), keys, cipher, graphiql).with_limits(limits);
+    let state = AppState::new(db.clone(), keys, cipher, graphiql)
+        .with_limits(limits)
+        .with_origins(origins, args.public_url.public_url.clone());
     state.bus.listen(&db).await?;
     // Load the analytics store now, so that the first dashboard seldom waits for it.
     let (analytics, warm_db) = (state.analytics.clone(), db.clone());
