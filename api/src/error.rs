@@ -32,6 +32,12 @@ pub enum ApiError {
     Timeout(String),
     #[error("{0}")]
     RateLimited(String),
+    /// A request named a trusted document the manifest does not have.
+    #[error("{0}")]
+    PersistedQueryNotFound(String),
+    /// A caller that may run only trusted documents sent another.
+    #[error("{0}")]
+    PersistedQueryRequired(String),
     /// A transient database conflict (SQLite busy, PostgreSQL serialization failure or
     /// deadlock); writes retry it, and a client that still meets it gets `TIMEOUT`.
     #[error("the database is busy; try again")]
@@ -60,6 +66,8 @@ impl ApiError {
             Self::Conflict(_) => "CONFLICT",
             Self::Timeout(_) | Self::Busy(_) | Self::Unavailable(_) => "TIMEOUT",
             Self::RateLimited(_) => "RATE_LIMITED",
+            Self::PersistedQueryNotFound(_) => "PERSISTED_QUERY_NOT_FOUND",
+            Self::PersistedQueryRequired(_) => "PERSISTED_QUERY_REQUIRED",
             Self::Internal(_) => "INTERNAL",
         }
     }

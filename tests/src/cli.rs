@@ -625,3 +625,33 @@ fn hostile_ingest_keys_never_reach_the_log() {
     );
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// `serve` stops at start on a manifest whose id is not its document's hash, on a mode it
+/// does not know and on an origin list it cannot read, each naming the problem.
+#[test]
+fn serve_refuses_a_wrong_manifest_mode_or_origin_list() {
+    let dir = temp_dir();
+    let url = format!("sqlite://{}/r.db?mode=rwc", dir.display());
+    let manifest = dir.join("documents.json");
+    std::fs::write(&manifest, r#"{"sha256:0000": "{ me { subject } }"}"#).unwrap();
+    let manifest = manifest.display().to_string();
+    for (args, says) in [
+        (
+            vec!["--trusted-documents", manifest.as_str()],
+            "sha256:0000",
+        ),
+        (vec!["--trusted-documents-only", "some"], "some"),
+        (vec!["--cors-origins", "https://ok.example.com,*"], "'*'"),
+    ] {
+        let output = relm()
+            .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &url])
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} started");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -1,7 +1,9 @@
 //! Front-end applications (interface.md): pages of the listed origins call `/graphql` and
-//! `/v1/exports/…`, other origins get no CORS header, and a WebSocket opened by a page of
-//! another site is refused.
+//! `/v1/exports/…`, other origins get no CORS header, a WebSocket opened by a page of
+//! another site is refused; trusted documents run by their id, and each mode holds the
+//! callers it restricts to them.
 
+use api::app::trusted::{Only, Trusted};
 use api::auth::Role;
 use api::origins::Origins;
 use poem::http::{Method, StatusCode};
@@ -216,4 +218,202 @@ async fn a_websocket_from_another_sites_page_is_refused() {
             .unwrap_or_else(|e| panic!("{origin:?} was refused: {e}"));
         assert_eq!(response.status(), 101, "{origin:?}");
     }
+}
+
+const ME: &str = "{ me { subject role } }";
+const EVENTS: &str = "subscription { releaseEvents { kind } }";
+const CREATE: &str =
+    "mutation { createProgram(input: {key: \"PAY\", name: \"Payments\"}) { key } }";
+
+fn sha256(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn trusted(only: Only) -> Trusted {
+    let manifest: serde_json::Map<String, serde_json::Value> = [ME, EVENTS, CREATE]
+        .into_iter()
+        .map(|doc| (format!("sha256:{}", sha256(doc)), serde_json::json!(doc)))
+        .collect();
+    Trusted::load(&serde_json::Value::Object(manifest).to_string(), only).unwrap()
+}
+
+fn trusting(app: &TestApp, only: Only) -> TestClient<impl poem::Endpoint> {
+    TestClient::new(api::http::app(
+        app.another_process().with_trusted(trusted(only)),
+    ))
+}
+
+async fn json(response: TestResponse) -> (StatusCode, serde_json::Value) {
+    let status = response.0.status();
+    let body = response.0.into_body().into_vec().await.unwrap();
+    (
+        status,
+        serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+async fn post_as(
+    client: &TestClient<impl poem::Endpoint>,
+    role: Option<Role>,
+    body: serde_json::Value,
+) -> (StatusCode, serde_json::Value) {
+    let mut request = client.post("/graphql").body_json(&body);
+    if let Some(role) = role {
+        request = request.header("authorization", format!("Bearer {}", token(role, None)));
+    }
+    json(request.send().await).await
+}
+
+fn code(body: &serde_json::Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_trusted_document_runs_by_its_id_over_post_get_and_apollos_extension() {
+    let app = TestApp::empty().await;
+    let client = trusting(&app, Only::Off);
+    let id = sha256(ME);
+    for body in [
+        serde_json::json!({"documentId": format!("sha256:{id}")}),
+        serde_json::json!({"documentId": id, "query": ME}),
+        serde_json::json!({"extensions": {"persistedQuery": {"version": 1, "sha256Hash": id}}}),
+    ] {
+        let (status, answer) = post_as(&client, Some(Role::Viewer), body.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(answer["data"]["me"]["role"], "VIEWER", "{body}: {answer}");
+    }
+    let viewer = token(Role::Viewer, None);
+    let (status, answer) = json(
+        client
+            .get(format!("/graphql?documentId=sha256%3A{id}"))
+            .header("authorization", format!("Bearer {viewer}"))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, answer["data"]["me"]["role"].as_str()),
+        (StatusCode::OK, Some("VIEWER"))
+    );
+    // A mutation named over GET is refused like one sent as text.
+    let admin = token(Role::Admin, None);
+    let mutation = client
+        .get(format!("/graphql?documentId={}", sha256(CREATE)))
+        .header("authorization", format!("Bearer {admin}"))
+        .send()
+        .await;
+    assert_eq!(mutation.0.status(), StatusCode::METHOD_NOT_ALLOWED);
+
+    // An unknown id is 400 PERSISTED_QUERY_NOT_FOUND, once the token is good.
+    let unknown = serde_json::json!({"documentId": format!("sha256:{}", sha256("{ nothing }"))});
+    let (status, answer) = post_as(&client, Some(Role::Viewer), unknown.clone()).await;
+    assert_eq!(
+        (status, code(&answer)),
+        (StatusCode::BAD_REQUEST, "PERSISTED_QUERY_NOT_FOUND")
+    );
+    let (status, _) = post_as(&client, None, unknown).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Text beside a known id must be that document.
+    let (status, answer) = post_as(
+        &client,
+        Some(Role::Viewer),
+        serde_json::json!({"documentId": id, "query": "{ me { subject } }"}),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&answer)),
+        (StatusCode::BAD_REQUEST, "BAD_USER_INPUT")
+    );
+}
+
+#[tokio::test]
+async fn each_mode_holds_the_callers_it_restricts_to_the_manifest() {
+    let app = TestApp::empty().await;
+    let other = serde_json::json!({"query": "{ me { subject } }"});
+    let listed = serde_json::json!({"documentId": sha256(ME)});
+    for (only, role, allowed) in [
+        (Only::Off, Role::Viewer, true),
+        (Only::Viewers, Role::Viewer, false),
+        (Only::Viewers, Role::Analyst, true),
+        (Only::All, Role::ReleaseManager, false),
+        (Only::All, Role::Admin, true),
+    ] {
+        let client = trusting(&app, only);
+        let (status, answer) = post_as(&client, Some(role), other.clone()).await;
+        if allowed {
+            assert_eq!(status, StatusCode::OK, "{only:?} {role:?}: {answer}");
+        } else {
+            assert_eq!(
+                (status, code(&answer)),
+                (StatusCode::BAD_REQUEST, "PERSISTED_QUERY_REQUIRED"),
+                "{only:?} {role:?}"
+            );
+        }
+        let (status, answer) = post_as(&client, Some(role), listed.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{only:?} {role:?}: {answer}");
+    }
+}
+
+#[tokio::test]
+async fn a_websocket_subscribes_by_document_id_and_its_mode_applies() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let app = TestApp::empty().await;
+    let addr =
+        crate::support::serve(app.another_process().with_trusted(trusted(Only::Viewers))).await;
+    let mut request = format!("ws://{addr}/graphql/ws")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let send = |message: serde_json::Value| Message::text(message.to_string());
+    let init = serde_json::json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {}", token(Role::Viewer, None))}});
+    socket.send(send(init)).await.unwrap();
+    let mut answers = Vec::new();
+    socket
+        .send(send(
+            serde_json::json!({"id": "free", "type": "subscribe", "payload": {"query": EVENTS}}),
+        ))
+        .await
+        .unwrap();
+    socket
+        .send(send(serde_json::json!({"id": "named", "type": "subscribe", "payload": {"documentId": sha256(EVENTS)}})))
+        .await
+        .unwrap();
+    socket
+        .send(send(serde_json::json!({"type": "ping"})))
+        .await
+        .unwrap();
+    while let Some(Ok(Message::Text(text))) = socket.next().await {
+        let message: serde_json::Value = serde_json::from_str(&text).unwrap();
+        if message["type"] == "pong" {
+            break;
+        }
+        answers.push(message);
+    }
+    let errors: Vec<(&str, &str)> = answers
+        .iter()
+        .filter(|m| m["type"] == "error")
+        .map(|m| {
+            (
+                m["id"].as_str().unwrap(),
+                m["payload"][0]["extensions"]["code"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // The named subscription runs (no error for it); the free one is refused.
+    assert_eq!(
+        errors,
+        [("free", "PERSISTED_QUERY_REQUIRED")],
+        "{answers:?}"
+    );
 }

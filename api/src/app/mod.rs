@@ -21,6 +21,7 @@ pub mod documents;
 pub mod limits;
 pub mod run;
 pub mod scan;
+pub mod trusted;
 
 use std::sync::Arc;
 
@@ -76,6 +77,8 @@ pub struct AppState {
     pub origins: Origins,
     /// The address users reach relm at (`RELM_PUBLIC_URL`), one of relm's own origins.
     pub public_url: Option<String>,
+    /// The trusted documents and who may run others.
+    pub trusted: Arc<trusted::Trusted>,
     /// A secret sealed with the server key that no sender knows, checked in place of the
     /// secrets an unknown key lacks (`commands::source::secrets_to_check`).
     pub stand_in: Arc<str>,
@@ -122,7 +125,16 @@ impl AppState {
             cipher,
             origins: Origins::default(),
             public_url: None,
+            trusted: Arc::default(),
             stand_in: stand_in.into(),
+        }
+    }
+
+    /// The same state with a manifest of trusted documents.
+    pub fn with_trusted(self, trusted: trusted::Trusted) -> Self {
+        Self {
+            trusted: Arc::new(trusted),
+            ..self
         }
     }
 

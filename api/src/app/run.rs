@@ -106,6 +106,13 @@ pub async fn answer(
     meta: Arc<RequestMeta>,
 ) -> Result<async_graphql::Response, Refusal> {
     let caller = admit(state, authorization, address).await?;
+    let mut request = request;
+    if let Ok(viewer) = caller.viewer() {
+        state
+            .trusted
+            .resolve(&mut request, viewer.role)
+            .map_err(Refusal::new)?;
+    }
     execute(state, caller, request, meta).await
 }
 

@@ -21,6 +21,7 @@ use serde::Deserialize;
 use super::{JSON, error_response, json_error, read_body, status_of};
 use crate::app::limits::RequestMeta;
 use crate::app::run::operation_type;
+use crate::app::trusted::{Sent, names_a_document, with_document_id};
 use crate::app::{AppState, Refusal, answer};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -135,8 +136,8 @@ pub async fn post(req: &Request, body: Body, Data(state): Data<&AppState>) -> Re
         Ok(bytes) => bytes,
         Err((status, message)) => return json_error(status, &message),
     };
-    let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
-        Ok(request) => request,
+    let request = match serde_json::from_slice::<Sent>(&bytes) {
+        Ok(sent) => sent.into_request(),
         Err(err) => {
             return json_error(
                 StatusCode::BAD_REQUEST,
@@ -144,7 +145,7 @@ pub async fn post(req: &Request, body: Body, Data(state): Data<&AppState>) -> Re
             );
         }
     };
-    if request.query.trim().is_empty() {
+    if request.query.trim().is_empty() && !names_a_document(&request) {
         return json_error(StatusCode::BAD_REQUEST, "the request has no query");
     }
     respond(state, req, request).await
@@ -159,6 +160,8 @@ struct GetParameters {
     operation_name: Option<String>,
     variables: Option<String>,
     extensions: Option<String>,
+    #[serde(rename = "documentId")]
+    document_id: Option<String>,
 }
 
 fn get_request(query_string: &str) -> Result<async_graphql::Request, String> {
@@ -182,7 +185,7 @@ fn get_request(query_string: &str) -> Result<async_graphql::Request, String> {
             }
         }
     }
-    Ok(request)
+    Ok(with_document_id(request, params.document_id))
 }
 
 #[handler]
@@ -195,7 +198,7 @@ pub async fn get(req: &Request, Data(state): Data<&AppState>) -> Response {
         return crate::web::graphiql();
     }
     let request = match get_request(query) {
-        Ok(request) if request.query.trim().is_empty() => {
+        Ok(request) if request.query.trim().is_empty() && !names_a_document(&request) => {
             return json_error(StatusCode::BAD_REQUEST, "the request has no query");
         }
         Ok(request) => request,
@@ -206,7 +209,14 @@ pub async fn get(req: &Request, Data(state): Data<&AppState>) -> Response {
             );
         }
     };
-    if operation_type(&request) == Some(OperationType::Mutation) {
+    // A named document is looked up after the token; here only to see what it would run.
+    let text = match state.trusted.named_text(&request) {
+        Some(text) if request.query.is_empty() => text,
+        _ => &request.query,
+    };
+    let mut runs = async_graphql::Request::new(text);
+    runs.operation_name = request.operation_name.clone();
+    if operation_type(&runs) == Some(OperationType::Mutation) {
         let mut response = json_error(
             StatusCode::METHOD_NOT_ALLOWED,
             "mutations are only accepted over POST",

@@ -93,7 +93,9 @@ pub fn status_of(error: &ApiError) -> StatusCode {
     match error {
         ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
         ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-        ApiError::BadUserInput(_) => StatusCode::BAD_REQUEST,
+        ApiError::BadUserInput(_)
+        | ApiError::PersistedQueryNotFound(_)
+        | ApiError::PersistedQueryRequired(_) => StatusCode::BAD_REQUEST,
         ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
         ApiError::Timeout(_) | ApiError::Busy(_) | ApiError::Unavailable(_) => {
             StatusCode::SERVICE_UNAVAILABLE

@@ -37,6 +37,7 @@ use super::graphql::client_address;
 use crate::app::conform::conform;
 use crate::app::limits::RequestMeta;
 use crate::app::run::{operation_type, prepare, within_limits};
+use crate::app::trusted::Sent;
 use crate::app::{AppState, Refusal, admit, execute};
 use crate::auth::Caller;
 use crate::db::RequestReads;
@@ -61,7 +62,7 @@ enum ClientMessage {
     Pong,
     Subscribe {
         id: String,
-        payload: Box<async_graphql::Request>,
+        payload: Box<Sent>,
     },
     Complete {
         id: String,
@@ -248,7 +249,9 @@ impl Connection {
                 .await
                 .map_err(|()| Close(1000, String::new())),
             ClientMessage::Pong => Ok(()),
-            ClientMessage::Subscribe { id, payload } => self.subscribe(id, *payload, sink).await,
+            ClientMessage::Subscribe { id, payload } => {
+                self.subscribe(id, payload.into_request(), sink).await
+            }
             ClientMessage::Complete { id } => {
                 if let Some(operation) = self.operations.remove(&id) {
                     operation.abort();
@@ -285,7 +288,7 @@ impl Connection {
     async fn subscribe(
         &mut self,
         id: String,
-        request: async_graphql::Request,
+        mut request: async_graphql::Request,
         sink: &mut Sink,
     ) -> Result<(), Close> {
         let Some(caller) = self.caller.clone() else {
@@ -322,8 +325,15 @@ impl Connection {
         } else {
             None
         };
-        if let Some(message) = refused {
-            let payload = [json!({"message": message, "extensions": {"code": "RATE_LIMITED"}})];
+        let refused = refused
+            .map(|message| (message, "RATE_LIMITED"))
+            .or_else(|| {
+                let role = caller.viewer().ok()?.role;
+                let err = self.state.trusted.resolve(&mut request, role).err()?;
+                Some((err.to_string(), err.code()))
+            });
+        if let Some((message, code)) = refused {
+            let payload = [json!({"message": message, "extensions": {"code": code}})];
             let error = json!({"id": id, "type": "error", "payload": payload});
             return send(sink, &error)
                 .await

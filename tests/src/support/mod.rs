@@ -480,6 +480,8 @@ pub fn relm_binary() -> Command {
         "RELM_CLIENT_TIMEOUT",
         "RELM_PUBLIC_URL",
         "RELM_CORS_ORIGINS",
+        "RELM_TRUSTED_DOCUMENTS",
+        "RELM_TRUSTED_DOCUMENTS_ONLY",
         "RELM_SECRET_KEY",
     ] {
         command.env_remove(var);

@@ -10,6 +10,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
 use api::app::AppState;
+use api::app::trusted::{Only, Trusted};
 use api::auth::{JwtKeys, Role, Scope};
 use api::config::{self, Backend, JwtConfig, JwtSettings};
 use api::error::ApiError;
@@ -211,6 +212,13 @@ pub struct ServeArgs {
     /// https://releases.example.com,http://localhost:5173.
     #[arg(long, env = "RELM_CORS_ORIGINS", default_value = "")]
     pub cors_origins: String,
+    /// A JSON manifest of trusted documents, {"<sha256 id>": "<document>"}.
+    #[arg(long, env = "RELM_TRUSTED_DOCUMENTS")]
+    pub trusted_documents: Option<PathBuf>,
+    /// Who may run documents outside the manifest: off (everybody), viewers (not VIEWER
+    /// tokens) or all (ADMIN tokens only).
+    #[arg(long, env = "RELM_TRUSTED_DOCUMENTS_ONLY", default_value = "off")]
+    pub trusted_documents_only: Only,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -394,6 +402,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let keys = JwtKeys::new(&jwt.key, &jwt.issuer, &jwt.audience)?;
     let cipher = args.secret_key.resolve(url)?;
     let origins = Origins::parse(&args.cors_origins).map_err(|e| anyhow::anyhow!(e))?;
+    let manifest = match &args.trusted_documents {
+        Some(path) => std::fs::read_to_string(path).map_err(|e| {
+            anyhow::anyhow!(
+                "RELM_TRUSTED_DOCUMENTS: cannot read {}: {e}",
+                path.display()
+            )
+        })?,
+        None => "{}".to_owned(),
+    };
+    let trusted =
+        Trusted::load(&manifest, args.trusted_documents_only).map_err(|e| anyhow::anyhow!(e))?;
     let limits = Limits {
         request_timeout: args.request_timeout,
         rate_limit: args.rate_limit,
@@ -418,7 +437,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let state = AppState::new(db.clone(), keys, cipher, graphiql)
         .with_limits(limits)
-        .with_origins(origins, args.public_url.public_url.clone());
+        .with_origins(origins, args.public_url.public_url.clone())
+        .with_trusted(trusted);
     state.bus.listen(&db).await?;
     // Load the analytics store now, so that the first dashboard seldom waits for it.
     let (analytics, warm_db) = (state.analytics.clone(), db.clone());
