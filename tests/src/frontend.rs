@@ -3,7 +3,7 @@
 //! another site is refused; trusted documents run by their id, and each mode holds the
 //! callers it restricts to them.
 
-use api::app::trusted::{Only, Trusted};
+use api::app::trusted::{self, Only, Trusted};
 use api::auth::Role;
 use api::origins::Origins;
 use poem::http::{Method, StatusCode};
@@ -225,18 +225,15 @@ const EVENTS: &str = "subscription { releaseEvents { kind } }";
 const CREATE: &str =
     "mutation { createProgram(input: {key: \"PAY\", name: \"Payments\"}) { key } }";
 
-fn sha256(text: &str) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 fn trusted(only: Only) -> Trusted {
     let manifest: serde_json::Map<String, serde_json::Value> = [ME, EVENTS, CREATE]
         .into_iter()
-        .map(|doc| (format!("sha256:{}", sha256(doc)), serde_json::json!(doc)))
+        .map(|doc| {
+            (
+                format!("sha256:{}", trusted::id_of(doc)),
+                serde_json::json!(doc),
+            )
+        })
         .collect();
     Trusted::load(&serde_json::Value::Object(manifest).to_string(), only).unwrap()
 }
@@ -278,7 +275,7 @@ fn code(body: &serde_json::Value) -> &str {
 async fn a_trusted_document_runs_by_its_id_over_post_get_and_apollos_extension() {
     let app = TestApp::empty().await;
     let client = trusting(&app, Only::Off);
-    let id = sha256(ME);
+    let id = trusted::id_of(ME);
     for body in [
         serde_json::json!({"documentId": format!("sha256:{id}")}),
         serde_json::json!({"documentId": id, "query": ME}),
@@ -304,14 +301,15 @@ async fn a_trusted_document_runs_by_its_id_over_post_get_and_apollos_extension()
     // A mutation named over GET is refused like one sent as text.
     let admin = token(Role::Admin, None);
     let mutation = client
-        .get(format!("/graphql?documentId={}", sha256(CREATE)))
+        .get(format!("/graphql?documentId={}", trusted::id_of(CREATE)))
         .header("authorization", format!("Bearer {admin}"))
         .send()
         .await;
     assert_eq!(mutation.0.status(), StatusCode::METHOD_NOT_ALLOWED);
 
     // An unknown id is 400 PERSISTED_QUERY_NOT_FOUND, once the token is good.
-    let unknown = serde_json::json!({"documentId": format!("sha256:{}", sha256("{ nothing }"))});
+    let unknown =
+        serde_json::json!({"documentId": format!("sha256:{}", trusted::id_of("{ nothing }"))});
     let (status, answer) = post_as(&client, Some(Role::Viewer), unknown.clone()).await;
     assert_eq!(
         (status, code(&answer)),
@@ -336,7 +334,7 @@ async fn a_trusted_document_runs_by_its_id_over_post_get_and_apollos_extension()
 async fn each_mode_holds_the_callers_it_restricts_to_the_manifest() {
     let app = TestApp::empty().await;
     let other = serde_json::json!({"query": "{ me { subject } }"});
-    let listed = serde_json::json!({"documentId": sha256(ME)});
+    let listed = serde_json::json!({"documentId": trusted::id_of(ME)});
     for (only, role, allowed) in [
         (Only::Off, Role::Viewer, true),
         (Only::Viewers, Role::Viewer, false),
@@ -386,7 +384,7 @@ async fn a_websocket_subscribes_by_document_id_and_its_mode_applies() {
         .await
         .unwrap();
     socket
-        .send(send(serde_json::json!({"id": "named", "type": "subscribe", "payload": {"documentId": sha256(EVENTS)}})))
+        .send(send(serde_json::json!({"id": "named", "type": "subscribe", "payload": {"documentId": trusted::id_of(EVENTS)}})))
         .await
         .unwrap();
     socket

@@ -69,7 +69,8 @@ fn hex_of(id: &str) -> String {
         .to_ascii_lowercase()
 }
 
-fn sha256_hex(text: &str) -> String {
+/// The id of a document: the lower-case hex of the SHA-256 of its text.
+pub fn id_of(text: &str) -> String {
     Sha256::digest(text.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -85,7 +86,7 @@ impl Trusted {
         let mut documents = HashMap::with_capacity(entries.len());
         for (id, text) in entries {
             let hex = hex_of(&id);
-            if hex != sha256_hex(&text) {
+            if hex != id_of(&text) {
                 return Err(format!(
                     "RELM_TRUSTED_DOCUMENTS: the id {id} is not the SHA-256 of its document"
                 ));
@@ -203,7 +204,7 @@ mod tests {
     const ME: &str = "{ me { subject } }";
 
     fn manifest(only: Only) -> Trusted {
-        let id = format!("sha256:{}", sha256_hex(ME));
+        let id = format!("sha256:{}", id_of(ME));
         Trusted::load(&serde_json::json!({ id: ME }).to_string(), only).unwrap()
     }
 
@@ -240,14 +241,14 @@ mod tests {
         assert!(err.contains("sha256:00ab"), "{err}");
         assert!(Trusted::load("[]", Only::Off).is_err());
         // Bare hex in any case is an id too.
-        let bare = sha256_hex(ME).to_uppercase();
+        let bare = id_of(ME).to_uppercase();
         assert!(Trusted::load(&serde_json::json!({ bare: ME }).to_string(), Only::Off).is_ok());
     }
 
     #[test]
     fn an_id_runs_its_document_and_text_beside_it_must_be_that_document() {
         let trusted = manifest(Only::Off);
-        let id = sha256_hex(ME);
+        let id = id_of(ME);
         let mut by_id = request("", Some(&id));
         assert_eq!(code(trusted.resolve(&mut by_id, Role::Viewer)), "ok");
         assert_eq!(by_id.query, ME);
@@ -284,13 +285,13 @@ mod tests {
                 expected,
                 "{only:?} {role:?}"
             );
-            let mut listed = request("", Some(&sha256_hex(ME)));
+            let mut listed = request("", Some(&id_of(ME)));
             assert_eq!(
                 code(trusted.resolve(&mut listed, role)),
                 "ok",
                 "{only:?} {role:?}"
             );
-            let mut changed = request(free, Some(&sha256_hex(ME)));
+            let mut changed = request(free, Some(&id_of(ME)));
             let refused = code(trusted.resolve(&mut changed, role));
             assert_ne!(refused, "ok", "{only:?} {role:?}");
         }

@@ -96,11 +96,14 @@ pub async fn serve_relm(
     db: &sea_orm::DatabaseConnection,
     keys: api::auth::JwtKeys,
     cipher: api::secrets::Cipher,
+    trusted: api::app::trusted::Trusted,
 ) -> anyhow::Result<(AppState, SocketAddr)> {
-    let state = AppState::new(db.clone(), keys, cipher, false).with_limits(Limits {
-        rate_limit: 0,
-        ..Limits::default()
-    });
+    let state = AppState::new(db.clone(), keys, cipher, false)
+        .with_limits(Limits {
+            rate_limit: 0,
+            ..Limits::default()
+        })
+        .with_trusted(trusted);
     let addr = listen(api::http::app(state.clone())).await?;
     Ok((state, addr))
 }

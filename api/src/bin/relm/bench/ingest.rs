@@ -15,6 +15,7 @@ use super::http::{Client, post, serve_relm};
 use super::{report, run};
 use crate::output::outln;
 use api::app::AppState;
+use api::app::trusted::Trusted;
 use api::auth::JwtKeys;
 use api::ingest::signature::sign;
 use api::time;
@@ -106,7 +107,7 @@ pub async fn deliveries(
     senders: usize,
     seconds: u64,
 ) -> anyhow::Result<()> {
-    let (state, addr) = serve_relm(&db, keys, cipher).await?;
+    let (state, addr) = serve_relm(&db, keys, cipher, Trusted::default()).await?;
     let stamp = time::now_micros();
     let targets = prepare(&state, senders, stamp).await?;
     outln!(

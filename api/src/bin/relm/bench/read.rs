@@ -16,6 +16,7 @@ use serde_json::json;
 use super::http::{Load, listen, load, post, serve_relm};
 use super::summary;
 use crate::output::outln;
+use api::app::trusted::{self, Only, Trusted};
 use api::auth::{JwtKeys, Role};
 use api::progress::Progress;
 
@@ -87,7 +88,12 @@ pub async fn read(
     connections: usize,
     seconds: u64,
 ) -> anyhow::Result<()> {
-    let (_, relm) = serve_relm(db, keys.clone(), cipher).await?;
+    // `{ me }` is also read by its id in a manifest of trusted documents.
+    let me = "{ me { subject role } }";
+    let me_id = trusted::id_of(me);
+    let manifest = json!({ format!("sha256:{me_id}"): me }).to_string();
+    let trusted = Trusted::load(&manifest, Only::Off).map_err(|e| anyhow::anyhow!(e))?;
+    let (_, relm) = serve_relm(db, keys.clone(), cipher, trusted).await?;
     let schema = Schema::new(Hello, EmptyMutation, EmptySubscription);
     let hello = listen(
         Route::new()
@@ -122,7 +128,13 @@ pub async fn read(
         Target {
             name: "relm { me { subject role } }".into(),
             addr: relm,
-            body: query("{ me { subject role } }".into()),
+            body: query(me.into()),
+            token: Some(admin.clone()),
+        },
+        Target {
+            name: "relm { me { subject role } } by trusted document id".into(),
+            addr: relm,
+            body: json!({ "documentId": me_id }).to_string(),
             token: Some(admin.clone()),
         },
         Target {
