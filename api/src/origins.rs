@@ -12,13 +12,20 @@ pub struct Origins(Vec<String>);
 /// An origin as the contract compares them, or None for what is not one.
 fn normalized(origin: &str) -> Option<String> {
     let url = Url::parse(origin.trim()).ok()?;
-    if !matches!(url.scheme(), "http" | "https")
-        || !url.username().is_empty()
+    if !url.username().is_empty()
         || url.password().is_some()
         || url.query().is_some()
         || url.fragment().is_some()
         || !matches!(url.path(), "" | "/")
     {
+        return None;
+    }
+    origin_of(&url)
+}
+
+/// The origin of an http(s) URL: scheme, host and a port other than the default.
+fn origin_of(url: &Url) -> Option<String> {
+    if !matches!(url.scheme(), "http" | "https") {
         return None;
     }
     let host = url.host_str()?;
@@ -51,8 +58,10 @@ impl Origins {
         normalized(origin).is_some_and(|o| self.0.contains(&o))
     }
 
-    /// Whether a WebSocket's `Origin` may open one: a listed origin, relm's own public
-    /// address, or the host the request reached.
+    /// Whether a WebSocket's `Origin` may open one: a listed origin or relm's own, which is
+    /// that of `RELM_PUBLIC_URL` (its path aside) when set, else the host the request
+    /// reached (a `Host` is the client's to write, so a public URL, when there is one, is
+    /// the only own origin).
     pub fn allows_socket(
         &self,
         origin: &str,
@@ -62,12 +71,14 @@ impl Origins {
         let Some(origin) = normalized(origin) else {
             return false;
         };
-        let own = public_url.and_then(normalized);
-        let reached = host.and_then(|host| {
-            let scheme = origin.split("://").next()?;
-            normalized(&format!("{scheme}://{host}"))
-        });
-        self.0.contains(&origin) || own.as_ref() == Some(&origin) || reached == Some(origin)
+        let own = match public_url {
+            Some(url) => Url::parse(url.trim()).ok().as_ref().and_then(origin_of),
+            None => host.and_then(|host| {
+                let scheme = origin.split("://").next()?;
+                normalized(&format!("{scheme}://{host}"))
+            }),
+        };
+        self.0.contains(&origin) || own == Some(origin)
     }
 }
 
@@ -130,5 +141,10 @@ mod tests {
         ));
         assert!(!origins.allows_socket("http://127.0.0.1:9999", None, host));
         assert!(!origins.allows_socket("null", None, host));
+        // A public URL with a path is still relm's origin, and then the only one: a Host
+        // header is the client's to write.
+        let public = Some("https://intranet.example.com/relm");
+        assert!(origins.allows_socket("https://intranet.example.com", public, host));
+        assert!(!origins.allows_socket("http://127.0.0.1:8080", public, host));
     }
 }

@@ -435,15 +435,12 @@ fn bench_prints_the_metrics_timings_and_the_read_table() {
     assert_eq!(read.len(), 6, "{stdout}");
     assert!(read[0].starts_with("bare poem handler") && read[0].contains("1.00x bare poem"));
     assert!(read[1].starts_with("async-graphql + poem { hello }"));
-    for (line, name) in read[2..]
-        .iter()
-        .zip([
-            "relm { me",
-            "relm { me { subject role } } by trusted document id",
-            "relm release(",
-            "relm a page",
-        ])
-    {
+    for (line, name) in read[2..].iter().zip([
+        "relm { me",
+        "relm { me { subject role } } by trusted document id",
+        "relm release(",
+        "relm a page",
+    ]) {
         assert!(
             line.starts_with(name) && line.contains("x bare poem"),
             "{line}"

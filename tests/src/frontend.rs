@@ -144,7 +144,12 @@ async fn other_origins_and_other_paths_get_no_cors_header() {
             .send()
             .await;
         assert_eq!(answered.0.status(), StatusCode::OK, "{origin}");
-        assert_eq!(cors(&answered), [None, None, None], "{origin}");
+        // No CORS header; `Vary` tells caches the answer depends on the Origin.
+        assert_eq!(
+            cors(&answered),
+            [None, Some("Origin".into()), None],
+            "{origin}"
+        );
         let preflight = client
             .request(Method::OPTIONS, "/graphql")
             .header("origin", origin)
@@ -177,11 +182,13 @@ async fn other_origins_and_other_paths_get_no_cors_header() {
 async fn a_websocket_from_another_sites_page_is_refused() {
     let app = TestApp::empty().await;
     let origins = Origins::parse(APP).unwrap();
-    let state = app
-        .another_process()
-        .with_origins(origins, Some("https://relm.example.com".into()));
-    let addr = crate::support::serve(state).await;
-    let open = |origin: Option<String>| {
+    let public = app.another_process().with_origins(
+        origins.clone(),
+        Some("https://relm.example.com/relm".into()),
+    );
+    let addr = crate::support::serve(public).await;
+    let bare = crate::support::serve(app.another_process().with_origins(origins, None)).await;
+    let open = |addr: std::net::SocketAddr, origin: Option<String>| {
         let mut request = format!("ws://{addr}/graphql/ws")
             .into_client_request()
             .unwrap();
@@ -195,8 +202,14 @@ async fn a_websocket_from_another_sites_page_is_refused() {
         }
         tokio_tungstenite::connect_async(request)
     };
-    for origin in ["https://evil.example.com", "http://127.0.0.1:1", "null"] {
-        match open(Some(origin.into())).await {
+    // With a public URL, it alone is relm's own origin: not the Host a client wrote.
+    for origin in [
+        "https://evil.example.com".to_owned(),
+        "http://127.0.0.1:1".to_owned(),
+        "null".to_owned(),
+        format!("http://{addr}"),
+    ] {
+        match open(addr, Some(origin.clone())).await {
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
                 assert_eq!(response.status(), 403, "{origin}");
             }
@@ -206,14 +219,15 @@ async fn a_websocket_from_another_sites_page_is_refused() {
             ),
         }
     }
-    // A listed origin, relm's public address, the host it was reached at, no Origin.
-    for origin in [
-        Some(APP.to_owned()),
-        Some("https://relm.example.com".to_owned()),
-        Some(format!("http://{addr}")),
-        None,
+    // A listed origin, relm's public address (its path aside), no Origin; without a
+    // public URL, the host it was reached at.
+    for (addr, origin) in [
+        (addr, Some(APP.to_owned())),
+        (addr, Some("https://relm.example.com".to_owned())),
+        (addr, None),
+        (bare, Some(format!("http://{bare}"))),
     ] {
-        let (_, response) = open(origin.clone())
+        let (_, response) = open(addr, origin.clone())
             .await
             .unwrap_or_else(|e| panic!("{origin:?} was refused: {e}"));
         assert_eq!(response.status(), 101, "{origin:?}");
@@ -306,6 +320,23 @@ async fn a_trusted_document_runs_by_its_id_over_post_get_and_apollos_extension()
         .send()
         .await;
     assert_eq!(mutation.0.status(), StatusCode::METHOD_NOT_ALLOWED);
+    // Without a token, a named mutation says nothing of the manifest.
+    let anonymous = client
+        .get(format!("/graphql?documentId={}", trusted::id_of(CREATE)))
+        .send()
+        .await;
+    assert_eq!(anonymous.0.status(), StatusCode::UNAUTHORIZED);
+    // The prefix in any case names the same document.
+    let (status, answer) = post_as(
+        &client,
+        Some(Role::Viewer),
+        serde_json::json!({"documentId": format!("SHA256:{}", id.to_uppercase())}),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["data"]["me"]["role"].as_str()),
+        (StatusCode::OK, Some("VIEWER"))
+    );
 
     // An unknown id is 400 PERSISTED_QUERY_NOT_FOUND, once the token is good.
     let unknown =

@@ -62,11 +62,13 @@ pub struct Trusted {
     only: Only,
 }
 
-/// The lower-case hex of an id written `sha256:<hex>` or `<hex>`.
+/// The lower-case hex of an id written `sha256:<hex>` or `<hex>`, in any case.
 fn hex_of(id: &str) -> String {
-    id.strip_prefix("sha256:")
-        .unwrap_or(id)
-        .to_ascii_lowercase()
+    let id = id.to_ascii_lowercase();
+    match id.strip_prefix("sha256:") {
+        Some(hex) => hex.to_owned(),
+        None => id,
+    }
 }
 
 /// The id of a document: the lower-case hex of the SHA-256 of its text.

@@ -6,7 +6,7 @@
 //! `Vary` off preflights: the contract's answers are a few headers, exactly as listed.
 
 use poem::http::{HeaderValue, Method, StatusCode, header};
-use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
+use poem::{Endpoint, Middleware, Request, Response, Result};
 
 use crate::origins::Origins;
 
@@ -40,7 +40,12 @@ impl<E: Endpoint> Endpoint for CrossOriginEndpoint<E> {
             .filter(|origin| self.origins.allows(origin))
             .and_then(|origin| HeaderValue::from_str(origin).ok());
         let Some(origin) = origin else {
-            return self.inner.call(req).await.map(IntoResponse::into_response);
+            // Answers differ by Origin, so a cache must not hand one to another origin.
+            let mut response = self.inner.get_response(req).await;
+            response
+                .headers_mut()
+                .append(header::VARY, HeaderValue::from_static("Origin"));
+            return Ok(response);
         };
         let mut response = if req.method() == Method::OPTIONS {
             // A preflight needs no token and spends no budget.
@@ -58,7 +63,7 @@ impl<E: Endpoint> Endpoint for CrossOriginEndpoint<E> {
         };
         let headers = response.headers_mut();
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+        headers.append(header::VARY, HeaderValue::from_static("Origin"));
         headers.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
             HeaderValue::from_static(EXPOSED),

@@ -23,6 +23,7 @@ use crate::app::limits::RequestMeta;
 use crate::app::run::operation_type;
 use crate::app::trusted::{Sent, names_a_document, with_document_id};
 use crate::app::{AppState, Refusal, answer};
+use crate::auth::Credentials;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
@@ -209,14 +210,23 @@ pub async fn get(req: &Request, Data(state): Data<&AppState>) -> Response {
             );
         }
     };
-    // A named document is looked up after the token; here only to see what it would run.
-    let text = match state.trusted.named_text(&request) {
-        Some(text) if request.query.is_empty() => text,
-        _ => &request.query,
-    };
-    let mut runs = async_graphql::Request::new(text);
+    let named = state
+        .trusted
+        .named_text(&request)
+        .filter(|_| request.query.is_empty());
+    let mut runs = async_graphql::Request::new(named.unwrap_or(&request.query));
     runs.operation_name = request.operation_name.clone();
     if operation_type(&runs) == Some(OperationType::Mutation) {
+        // What a trusted id names is for a valid token's bearer to learn: without one, the
+        // request is refused as any other.
+        let authorization = req.header(header::AUTHORIZATION);
+        if named.is_some()
+            && Credentials::read(&state.keys, authorization)
+                .subject()
+                .is_none()
+        {
+            return respond(state, req, request).await;
+        }
         let mut response = json_error(
             StatusCode::METHOD_NOT_ALLOWED,
             "mutations are only accepted over POST",

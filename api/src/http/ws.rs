@@ -99,12 +99,14 @@ pub fn upgrade(req: &Request, websocket: WebSocket, Data(state): Data<&AppState>
     // A browser names the page that opens a socket; a page of another site must not ride
     // on the user's network position (cross-site WebSocket hijacking). Other clients send
     // no Origin.
-    if let Some(origin) = req.header(header::ORIGIN)
-        && !state.origins.allows_socket(
-            origin,
-            state.public_url.as_deref(),
-            req.header(header::HOST),
-        )
+    if let Some(origin) = req.headers().get(header::ORIGIN)
+        && !origin.to_str().is_ok_and(|origin| {
+            state.origins.allows_socket(
+                origin,
+                state.public_url.as_deref(),
+                req.header(header::HOST),
+            )
+        })
     {
         return super::json_error(
             StatusCode::FORBIDDEN,
