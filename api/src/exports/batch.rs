@@ -26,6 +26,11 @@ pub enum Kind {
     Id(NodeType),
 }
 
+/// A count as a report's integer cell.
+pub fn count(n: u64) -> Option<i64> {
+    Some(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
 /// One column of a dataset: its name, kind and, for datasets read with SQL, its expression.
 #[derive(Debug, Clone, Copy)]
 pub struct Spec {

@@ -4,7 +4,7 @@
 use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
 
-use super::batch::{Batch, Kind, Spec, Values};
+use super::batch::{Batch, Kind, Spec, Values, count};
 use super::{Export, Message, send_rows};
 use crate::auth::Scope;
 use crate::error::ApiResult;
@@ -57,10 +57,6 @@ fn verdict(verdict: analytics::Verdict) -> &'static str {
         analytics::Verdict::NoDetectableChange => "NO_DETECTABLE_CHANGE",
         analytics::Verdict::InsufficientData => "INSUFFICIENT_DATA",
     }
-}
-
-fn count(n: u64) -> Option<i64> {
-    Some(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 fn batch(rows: &[Row<'_>]) -> Batch {

@@ -5,7 +5,7 @@ use analytics::{Query, Tier};
 use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
 
-use super::batch::{Batch, Kind, Spec, Values};
+use super::batch::{Batch, Kind, Spec, Values, count};
 use super::{Export, Message, send_rows};
 use crate::error::ApiResult;
 use crate::metrics::cache::MetricsCache;
@@ -29,10 +29,6 @@ pub const COLUMNS: &[Spec] = &[
 struct Row<'a> {
     program: &'a str,
     bucket: &'a analytics::Bucket,
-}
-
-fn count(n: u64) -> Option<i64> {
-    Some(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 fn batch(rows: &[Row<'_>]) -> Batch {

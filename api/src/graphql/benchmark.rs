@@ -1,15 +1,12 @@
 //! Benchmark editions: `Query.benchmarks` and `Mutation.defineBenchmark`.
 
-use std::sync::Arc;
-
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 
 use crate::commands;
 use crate::commands::benchmark::NewBenchmark;
 use crate::domain::validate::BenchmarkName;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::{command, data, db};
-use crate::metrics::cache::MetricsCache;
+use crate::graphql::context::{command, snapshot};
 
 /// The thresholds of ELITE, HIGH and MEDIUM for one metric (LOW otherwise).
 #[derive(SimpleObject, Clone, Copy)]
@@ -104,7 +101,7 @@ pub struct BenchmarkQuery;
 impl BenchmarkQuery {
     /// Every benchmark edition, built-in ones first, then by name.
     async fn benchmarks(&self, ctx: &Context<'_>) -> ApiResult<Vec<Benchmark>> {
-        let snapshot = data::<Arc<MetricsCache>>(ctx)?.snapshot(db(ctx)?).await?;
+        let snapshot = snapshot(ctx).await?;
         Ok(snapshot
             .benchmarks
             .iter()

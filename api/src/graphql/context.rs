@@ -1,5 +1,7 @@
 //! Typed access to what the schema and each request carry.
 
+use std::sync::Arc;
+
 use async_graphql::Context;
 use sea_orm::DatabaseConnection;
 
@@ -8,6 +10,7 @@ use crate::db::RequestReads;
 use crate::error::{ApiError, ApiResult};
 use crate::events::EventBus;
 use crate::graphql::loaders::Loaders;
+use crate::metrics::cache::{MetricsCache, Snapshot};
 use crate::queries::Visible;
 
 pub fn data<'a, T: Send + Sync + 'static>(ctx: &Context<'a>) -> ApiResult<&'a T> {
@@ -27,6 +30,12 @@ pub fn db<'a>(ctx: &Context<'a>) -> ApiResult<&'a DatabaseConnection> {
 /// Where the request reads (request data).
 pub fn reads<'a>(ctx: &Context<'a>) -> ApiResult<&'a RequestReads> {
     data(ctx)
+}
+
+/// The analytics snapshot of this request, taken on first use.
+pub async fn snapshot(ctx: &Context<'_>) -> ApiResult<Snapshot> {
+    let cache = data::<Arc<MetricsCache>>(ctx)?;
+    loaders(ctx)?.snapshot(cache, db(ctx)?).await
 }
 
 /// The authenticated caller, or `UNAUTHENTICATED` (request data).

@@ -1,16 +1,14 @@
 //! Did an improvement action work? `ImprovementAction.impact` and `Query.improvementImpact`
 //! (metrics.md, *Improvement impact*).
 
-use std::sync::Arc;
-
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 
 use crate::error::ApiResult;
-use crate::graphql::context::{data, db, visible};
+use crate::graphql::context::{snapshot, visible};
 use crate::graphql::enums::MetricName;
+use crate::graphql::metrics::int;
 use crate::graphql::review::ImprovementAction;
 use crate::graphql::scalars::Timestamp;
-use crate::metrics::cache::MetricsCache;
 use crate::queries::impact::{
     DEFAULT_WINDOW_DAYS, READER, impacts, listed, reference, window_days,
 };
@@ -50,7 +48,7 @@ impl From<analytics::ImpactWindow> for ImpactWindow {
             from: Timestamp(w.from),
             to: Timestamp(w.to),
             value: w.value,
-            observations: i32::try_from(w.observations).unwrap_or(i32::MAX),
+            observations: int(w.observations),
         }
     }
 }
@@ -81,7 +79,7 @@ impl From<analytics::Impact> for ActionImpact {
         Self {
             metric: stored(i.metric).into(),
             effective_at: Timestamp(i.effective_at),
-            window_days: i32::try_from(i.window_days).unwrap_or(i32::MAX),
+            window_days: int(u64::from(i.window_days)),
             before: i.before.into(),
             after: i.after.into(),
             partial: i.partial,
@@ -111,7 +109,7 @@ pub async fn action_impact(
     let Some(reference) = reference(action, program, now) else {
         return Ok(None);
     };
-    let snapshot = data::<Arc<MetricsCache>>(ctx)?.snapshot(db(ctx)?).await?;
+    let snapshot = snapshot(ctx).await?;
     let found = impacts(&visible, &snapshot, days, now, vec![reference]).await?;
     Ok(found.into_iter().next().map(Into::into))
 }
@@ -152,7 +150,7 @@ impl ImpactQuery {
             None => visible(ctx)?,
         };
         let actions = listed(&listed_of, filter.from.micros(), filter.to.micros()).await?;
-        let snapshot = data::<Arc<MetricsCache>>(ctx)?.snapshot(db(ctx)?).await?;
+        let snapshot = snapshot(ctx).await?;
         let (models, references): (Vec<_>, Vec<_>) =
             actions.into_iter().map(|l| (l.action, l.reference)).unzip();
         let found = impacts(&caller, &snapshot, days, time::now_micros(), references).await?;

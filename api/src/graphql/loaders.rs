@@ -13,10 +13,11 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::*;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::db::RequestReads;
 use crate::error::{ApiError, ApiResult};
+use crate::metrics::cache::{MetricsCache, Snapshot};
 
 /// A table whose rows are found by an `i64` id.
 pub trait Table: EntityTrait<Model: Clone + Send + Sync> {
@@ -292,6 +293,9 @@ struct Lazy {
     db: RequestReads,
     kept: KeptRows,
     set: OnceLock<LoaderSet>,
+    /// The analytics snapshot the request's fields compute on, taken once: a list of
+    /// improvement actions with their impact reads the change feed once, not per action.
+    snapshot: tokio::sync::Mutex<Option<Snapshot>>,
 }
 
 impl std::ops::Deref for Loaders {
@@ -331,7 +335,23 @@ impl Loaders {
             db: db.clone(),
             kept: kept.clone(),
             set: OnceLock::new(),
+            snapshot: tokio::sync::Mutex::default(),
         }))
+    }
+
+    /// The request's analytics snapshot, from `cache` on first use.
+    pub async fn snapshot(
+        &self,
+        cache: &MetricsCache,
+        db: &DatabaseConnection,
+    ) -> ApiResult<Snapshot> {
+        let mut taken = self.0.snapshot.lock().await;
+        if let Some(snapshot) = taken.as_ref() {
+            return Ok(snapshot.clone());
+        }
+        let snapshot = cache.snapshot(db).await?;
+        *taken = Some(snapshot.clone());
+        Ok(snapshot)
     }
 }
 
@@ -362,6 +382,10 @@ impl LoaderSet {
 impl Loaders {
     /// Forgets everything loaded so far: after a write, nested fields read fresh rows.
     pub fn clear(&self) {
+        // Fields do not run while a mutation commits, so the lock is free.
+        if let Ok(mut snapshot) = self.0.snapshot.try_lock() {
+            *snapshot = None;
+        }
         if self.0.set.get().is_none() {
             return;
         }

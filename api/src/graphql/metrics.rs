@@ -1,15 +1,12 @@
 //! `Query.metrics`: every figure of metrics.md, from this process's analytics store.
 
-use std::sync::Arc;
-
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::benchmark::Benchmark;
-use crate::graphql::context::{data, db, viewer};
+use crate::graphql::context::{snapshot, viewer};
 use crate::graphql::enums::{EnvironmentTier, MetricName, Severity};
 use crate::graphql::scalars::Timestamp;
-use crate::metrics::cache::MetricsCache;
 use crate::queries::metrics::{
     MINIMUM_SAMPLE, Window, programs_in_scope, severity, stored, warnings,
 };
@@ -200,7 +197,8 @@ pub struct ReleaseMetrics {
     pub warnings: Vec<MetricWarning>,
 }
 
-fn int(n: u64) -> i32 {
+/// A count as a GraphQL `Int`.
+pub(crate) fn int(n: u64) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
@@ -405,7 +403,7 @@ impl MetricsQuery {
                 ),
             ));
         }
-        let snapshot = data::<Arc<MetricsCache>>(ctx)?.snapshot(db(ctx)?).await?;
+        let snapshot = snapshot(ctx).await?;
         let name = filter
             .benchmark
             .unwrap_or_else(|| analytics::DEFAULT_BENCHMARK.to_owned());

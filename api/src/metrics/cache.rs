@@ -17,7 +17,7 @@ use entity::program;
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore};
 
 use super::load::tables;
 use super::persisted::{self, Persisted};
@@ -40,20 +40,35 @@ struct Loaded {
     gaps: Vec<(i64, Instant)>,
 }
 
+/// Impact computations that may run at once (each uses up to two threads).
+pub const IMPACT_SLOTS: usize = 2;
+
 /// The store of this process, loaded on first use.
-#[derive(Default)]
 pub struct MetricsCache {
     state: Arc<Mutex<Option<Loaded>>>,
     /// Full loads so far (the first, and one per bulk change or lost store).
     loads: Arc<AtomicU64>,
+    impact_slots: Arc<Semaphore>,
+}
+
+impl Default for MetricsCache {
+    fn default() -> Self {
+        Self {
+            state: Arc::default(),
+            loads: Arc::default(),
+            impact_slots: Arc::new(Semaphore::new(IMPACT_SLOTS)),
+        }
+    }
 }
 
 /// A snapshot to compute on: the store, every program (ordered by key) and every
 /// benchmark edition (built-in ones first).
+#[derive(Clone)]
 pub struct Snapshot {
     pub store: Arc<Store>,
     pub programs: Arc<Vec<ProgramRef>>,
     pub benchmarks: Arc<Vec<Benchmark>>,
+    impact_slots: Arc<Semaphore>,
 }
 
 impl Snapshot {
@@ -63,10 +78,23 @@ impl Snapshot {
         blocking(move || store.metrics(&query)).await
     }
 
-    /// Computes the impacts `query` asks for on the blocking pool.
+    /// Computes the impacts `query` asks for on the blocking pool, at most
+    /// [`IMPACT_SLOTS`] at once: a computation runs to its end even when its request is
+    /// gone, so callers asking for new windows faster than they are computed wait for a
+    /// slot (and meet their deadline) instead of piling work on the CPU.
     pub async fn impacts(&self, query: ImpactQuery) -> ApiResult<Vec<Impact>> {
+        let slot = self
+            .impact_slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| ApiError::Internal(format!("impact slots closed: {e}")))?;
         let store = self.store.clone();
-        blocking(move || store.impacts(&query)).await
+        blocking(move || {
+            let _slot = slot;
+            store.impacts(&query)
+        })
+        .await
     }
 
     /// The edition named `name`, if there is one.
@@ -218,8 +246,8 @@ impl MetricsCache {
     pub async fn snapshot(&self, db: &DatabaseConnection) -> ApiResult<Snapshot> {
         crate::db::once_more_if_lost(db, || async {
             let state = self.state.clone().lock_owned().await;
-            let (db, loads) = (db.clone(), self.loads.clone());
-            tokio::spawn(async move { update(state, &db, &loads).await })
+            let (db, loads, slots) = (db.clone(), self.loads.clone(), self.impact_slots.clone());
+            tokio::spawn(async move { update(state, &db, &loads, slots).await })
                 .await
                 .map_err(|e| ApiError::Internal(format!("analytics refresh failed: {e}")))?
         })
@@ -236,6 +264,7 @@ async fn update(
     mut state: OwnedMutexGuard<Option<Loaded>>,
     db: &DatabaseConnection,
     loads: &AtomicU64,
+    impact_slots: Arc<Semaphore>,
 ) -> ApiResult<Snapshot> {
     let loaded = match state.take() {
         None => match restore(db).await? {
@@ -264,6 +293,7 @@ async fn update(
         store: loaded.store.clone(),
         programs: loaded.programs.clone(),
         benchmarks: loaded.benchmarks.clone(),
+        impact_slots,
     };
     *state = Some(loaded);
     Ok(snapshot)
