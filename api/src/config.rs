@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::auth::{KeySource, Secret, read_public_key};
+use crate::auth::key_set::{KeySet, Location};
+use crate::auth::{ClaimsMap, JwtKeys, KeySource, Provider, Secret, read_public_key};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://relm.db?mode=rwc";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -90,6 +91,9 @@ pub struct JwtSettings {
     pub public_key_file: Option<PathBuf>,
     pub issuer: String,
     pub audience: String,
+    /// Whether an identity provider verifies tokens too: then PostgreSQL needs no key of
+    /// relm's own.
+    pub has_provider: bool,
 }
 
 impl JwtSettings {
@@ -103,6 +107,13 @@ impl JwtSettings {
             (Some(secret), None) => (KeySource::Secret(Secret(secret.as_bytes().to_vec())), None),
             (None, Some(path)) => (read_public_key(path)?, None),
             (None, None) => match Backend::of(database_url)? {
+                // A secret nobody knows: only the provider's tokens verify.
+                Backend::Postgres if self.has_provider => {
+                    let mut secret = vec![0; 32];
+                    getrandom::fill(&mut secret)
+                        .map_err(|e| anyhow::anyhow!("no randomness for a key: {e}"))?;
+                    (KeySource::Secret(Secret(secret)), None)
+                }
                 Backend::Postgres => anyhow::bail!(
                     "no JWT key configured: set RELM_JWT_SECRET (HS256, at least 32 bytes) or RELM_JWT_PUBLIC_KEY_FILE"
                 ),
@@ -212,5 +223,72 @@ mod tests {
             Some(PathBuf::from("/tmp/x/r.db.secret"))
         );
         assert!(sqlite_file("sqlite::memory:").is_err());
+    }
+}
+
+/// The identity provider settings (interface.md, *Front-end applications*), before they
+/// are checked.
+#[derive(Debug, Clone, Default)]
+pub struct ProviderSettings {
+    /// `RELM_OIDC_ISSUER`.
+    pub oidc_issuer: Option<String>,
+    /// `RELM_JWKS_URL`.
+    pub jwks_url: Option<String>,
+    /// `RELM_JWKS_ISSUER`: the `iss` of the key set's tokens, relm's own by default.
+    pub jwks_issuer: Option<String>,
+    /// `RELM_CLAIMS_MAP`: the file of the claims map.
+    pub claims_map: Option<PathBuf>,
+}
+
+impl ProviderSettings {
+    pub fn configured(&self) -> bool {
+        self.oidc_issuer.is_some() || self.jwks_url.is_some()
+    }
+
+    /// The provider, or `None` when none is configured; every setting is checked, so a
+    /// wrong one stops `serve` at start with a message naming it.
+    pub fn resolve(&self, own: &JwtKeys) -> anyhow::Result<Option<Provider>> {
+        let (location, issuer) = match (&self.oidc_issuer, &self.jwks_url, &self.jwks_issuer) {
+            (Some(_), Some(_), _) => {
+                anyhow::bail!("set either RELM_OIDC_ISSUER or RELM_JWKS_URL, not both")
+            }
+            (Some(_), None, Some(_)) => anyhow::bail!(
+                "RELM_JWKS_ISSUER goes with RELM_JWKS_URL; with RELM_OIDC_ISSUER the issuer is that"
+            ),
+            (Some(issuer), None, None) => (
+                Location::parse(issuer, true)
+                    .map_err(|e| anyhow::anyhow!("RELM_OIDC_ISSUER: {e}"))?,
+                issuer.trim().to_owned(),
+            ),
+            (None, Some(url), issuer) => (
+                Location::parse(url, false).map_err(|e| anyhow::anyhow!("RELM_JWKS_URL: {e}"))?,
+                issuer.clone().unwrap_or_else(|| own.issuer().to_owned()),
+            ),
+            (None, None, jwks_issuer) => {
+                anyhow::ensure!(
+                    jwks_issuer.is_none() && self.claims_map.is_none(),
+                    "RELM_JWKS_ISSUER and RELM_CLAIMS_MAP apply to an identity provider's tokens: set RELM_OIDC_ISSUER or RELM_JWKS_URL"
+                );
+                return Ok(None);
+            }
+        };
+        let map = match &self.claims_map {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    anyhow::anyhow!("RELM_CLAIMS_MAP: cannot read {}: {e}", path.display())
+                })?;
+                let map = ClaimsMap::parse(&text)
+                    .map_err(|e| anyhow::anyhow!("RELM_CLAIMS_MAP {}: {e}", path.display()))?;
+                Some(map)
+            }
+            None => None,
+        };
+        Ok(Some(Provider::new(
+            &issuer,
+            own.audience(),
+            own.issuer(),
+            KeySet::new(location)?,
+            map,
+        )))
     }
 }

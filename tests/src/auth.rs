@@ -1,6 +1,6 @@
 //! Authentication: every way a token can be wrong, and the public-key algorithms.
 
-use api::auth::{Claims, Credentials, JwtKeys, KeySource, ProgramIds, Role};
+use api::auth::{Claims, Credentials, JwtKeys, KeySource, ProgramIds, Role, Tokens};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -178,7 +178,8 @@ async fn no_token_or_a_malformed_header_is_unauthenticated() {
         .run(None, "{ programs { totalCount } }", json!({}))
         .await;
     assert_eq!(error_code(&response), "UNAUTHENTICATED");
-    let caller = Credentials::read(&app.keys, Some("Basic dXNlcjpwdw=="))
+    let caller = Credentials::read(app.state.tokens(), Some("Basic dXNlcjpwdw=="))
+        .await
         .caller(&app.db, &ProgramIds::default())
         .await
         .unwrap();
@@ -229,7 +230,8 @@ async fn verifies_public_keys_of_each_algorithm() {
         }
         .unwrap();
         let good = sign(&claims(), algorithm, &encoding);
-        let caller = Credentials::read(&keys, Some(&format!("Bearer {good}")))
+        let caller = Credentials::read(own(&keys), Some(&format!("Bearer {good}")))
+            .await
             .caller(&app.db, &ProgramIds::default())
             .await
             .unwrap();
@@ -240,7 +242,8 @@ async fn verifies_public_keys_of_each_algorithm() {
         );
         // A shared-secret token is refused by a public-key configuration.
         let hs = hs256(&claims());
-        let caller = Credentials::read(&keys, Some(&format!("Bearer {hs}")))
+        let caller = Credentials::read(own(&keys), Some(&format!("Bearer {hs}")))
+            .await
             .caller(&app.db, &ProgramIds::default())
             .await
             .unwrap();
@@ -249,6 +252,13 @@ async fn verifies_public_keys_of_each_algorithm() {
             keys.sign("x", Role::Admin, None, 60).is_err(),
             "a public key cannot sign"
         );
+    }
+}
+
+fn own(keys: &JwtKeys) -> Tokens<'_> {
+    Tokens {
+        own: keys,
+        provider: None,
     }
 }
 

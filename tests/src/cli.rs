@@ -631,13 +631,42 @@ fn hostile_ingest_keys_never_reach_the_log() {
 /// `serve` stops at start on a manifest whose id is not its document's hash, on a mode it
 /// does not know and on an origin list it cannot read, each naming the problem.
 #[test]
-fn serve_refuses_a_wrong_manifest_mode_or_origin_list() {
+fn serve_refuses_a_wrong_manifest_mode_origin_list_or_identity_provider() {
     let dir = temp_dir();
     let url = format!("sqlite://{}/r.db?mode=rwc", dir.display());
     let manifest = dir.join("documents.json");
     std::fs::write(&manifest, r#"{"sha256:0000": "{ me { subject } }"}"#).unwrap();
     let manifest = manifest.display().to_string();
+    let map = dir.join("claims.json");
+    std::fs::write(
+        &map,
+        r#"{"claim": "groups", "rules": [{"value": "ops", "role": "operator"}]}"#,
+    )
+    .unwrap();
+    let map = map.display().to_string();
+    let issuer = "https://id.example.com/realms/acme";
     for (args, says) in [
+        (
+            vec!["--oidc-issuer", issuer, "--claims-map", map.as_str()],
+            "rule 1: unknown role 'operator'",
+        ),
+        (
+            vec!["--claims-map", map.as_str()],
+            "set RELM_OIDC_ISSUER or RELM_JWKS_URL",
+        ),
+        (
+            vec!["--jwks-url", "http://id.example.com/certs"],
+            "only fetched over https",
+        ),
+        (
+            vec![
+                "--oidc-issuer",
+                issuer,
+                "--jwks-url",
+                "https://id.example.com/certs",
+            ],
+            "not both",
+        ),
         (
             vec!["--trusted-documents", manifest.as_str()],
             "sha256:0000",

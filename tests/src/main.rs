@@ -25,6 +25,7 @@ mod frontend;
 mod fuzz;
 mod hostile;
 mod http;
+mod identity;
 mod improvement;
 mod ingest;
 mod lifecycle;

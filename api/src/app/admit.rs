@@ -44,7 +44,7 @@ pub async fn admit(
     authorization: Option<&str>,
     address: Option<IpAddr>,
 ) -> Result<Caller, Refusal> {
-    let credentials = Credentials::read(&state.keys, authorization);
+    let credentials = Credentials::read(state.tokens(), authorization).await;
     let key = CallerKey::of(credentials.subject(), address);
     if let Err(wait) = state.limiter.check(&key) {
         return Err(Refusal {

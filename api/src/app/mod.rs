@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use crate::auth::{JwtKeys, ProgramIds};
+use crate::auth::{JwtKeys, ProgramIds, Provider, Tokens};
 use crate::db::{self, Reads};
 use crate::events::EventBus;
 use crate::graphql::loaders::KeptRows;
@@ -54,7 +54,11 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Connections for the reads of GraphQL requests.
     pub reads: Reads,
+    /// relm's own key, which verifies (and may sign) relm's tokens.
     pub keys: Arc<JwtKeys>,
+    /// The identity provider whose key set verifies its tokens (`RELM_OIDC_ISSUER` or
+    /// `RELM_JWKS_URL`).
+    pub provider: Option<Arc<Provider>>,
     /// Program keys of tokens, resolved once.
     pub program_ids: Arc<ProgramIds>,
     /// Programs and environments, read once.
@@ -115,6 +119,7 @@ impl AppState {
             db,
             reads,
             keys: Arc::new(keys),
+            provider: None,
             program_ids: Arc::default(),
             kept: KeptRows::default(),
             documents: Arc::default(),
@@ -127,6 +132,22 @@ impl AppState {
             public_url: None,
             trusted: Arc::default(),
             stand_in: stand_in.into(),
+        }
+    }
+
+    /// The same state with an identity provider's tokens accepted.
+    pub fn with_provider(self, provider: Provider) -> Self {
+        Self {
+            provider: Some(Arc::new(provider)),
+            ..self
+        }
+    }
+
+    /// Every source of valid tokens.
+    pub fn tokens(&self) -> Tokens<'_> {
+        Tokens {
+            own: &self.keys,
+            provider: self.provider.as_deref(),
         }
     }
 

@@ -221,7 +221,8 @@ pub async fn get(req: &Request, Data(state): Data<&AppState>) -> Response {
         // request is refused as any other.
         let authorization = req.header(header::AUTHORIZATION);
         if named.is_some()
-            && Credentials::read(&state.keys, authorization)
+            && Credentials::read(state.tokens(), authorization)
+                .await
                 .subject()
                 .is_none()
         {

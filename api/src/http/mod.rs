@@ -128,10 +128,17 @@ fn healthz() -> &'static str {
 
 #[handler]
 async fn readyz(Data(state): Data<&AppState>) -> Response {
-    if db::ping(&state.db).await {
-        "ready".into_response()
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+    if !db::ping(&state.db).await {
+        return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response();
+    }
+    // Cached keys stay in use while the provider is down; only none at all is unready.
+    match &state.provider {
+        Some(provider) if !provider.key_set().has_keys() => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no signing keys from the identity provider",
+        )
+            .into_response(),
+        _ => "ready".into_response(),
     }
 }
 

@@ -129,7 +129,6 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     /// What an HTTP server of this app would share: the schema, keys and event bus.
     pub state: api::app::AppState,
-    pub keys: JwtKeys,
     /// Keeps the database until the test ends.
     _database: TestDb,
 }
@@ -142,7 +141,6 @@ impl TestApp {
         Self {
             state: state_on(&db),
             db,
-            keys: keys(),
             _database: test_db,
         }
     }
@@ -482,6 +480,10 @@ pub fn relm_binary() -> Command {
         "RELM_CORS_ORIGINS",
         "RELM_TRUSTED_DOCUMENTS",
         "RELM_TRUSTED_DOCUMENTS_ONLY",
+        "RELM_OIDC_ISSUER",
+        "RELM_JWKS_URL",
+        "RELM_JWKS_ISSUER",
+        "RELM_CLAIMS_MAP",
         "RELM_SECRET_KEY",
     ] {
         command.env_remove(var);

@@ -12,7 +12,7 @@ use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use api::app::AppState;
 use api::app::trusted::{Only, Trusted};
 use api::auth::{JwtKeys, Role, Scope};
-use api::config::{self, Backend, JwtConfig, JwtSettings};
+use api::config::{self, Backend, JwtConfig, JwtSettings, ProviderSettings};
 use api::error::ApiError;
 use api::exports::{self, Dataset, ExportError, Format, Params};
 use api::guard::Limits;
@@ -165,12 +165,14 @@ pub struct JwtArgs {
 }
 
 impl JwtArgs {
-    fn resolve(&self, database_url: &str) -> anyhow::Result<JwtConfig> {
+    /// relm's own key; with an identity provider (`has_provider`), PostgreSQL needs none.
+    fn resolve(&self, database_url: &str, has_provider: bool) -> anyhow::Result<JwtConfig> {
         JwtSettings {
             secret: self.jwt_secret.clone(),
             public_key_file: self.jwt_public_key_file.clone(),
             issuer: self.jwt_issuer.clone(),
             audience: self.jwt_audience.clone(),
+            has_provider,
         }
         .resolve(database_url)
     }
@@ -219,6 +221,37 @@ pub struct ServeArgs {
     /// tokens) or all (ADMIN tokens only).
     #[arg(long, env = "RELM_TRUSTED_DOCUMENTS_ONLY", default_value = "off")]
     pub trusted_documents_only: Only,
+    #[command(flatten)]
+    pub provider: ProviderArgs,
+}
+
+/// An OpenID Connect provider whose tokens relm accepts besides its own.
+#[derive(Args, Debug, Clone)]
+pub struct ProviderArgs {
+    /// The provider's issuer; its discovery document names its key set, e.g.
+    /// https://id.example.com/realms/acme.
+    #[arg(long, env = "RELM_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+    /// The key set's address, instead of discovery.
+    #[arg(long, env = "RELM_JWKS_URL")]
+    pub jwks_url: Option<String>,
+    /// The iss of the key set's tokens (default: RELM_JWT_ISSUER).
+    #[arg(long, env = "RELM_JWKS_ISSUER")]
+    pub jwks_issuer: Option<String>,
+    /// A JSON file mapping the provider's groups to roles and programs.
+    #[arg(long, env = "RELM_CLAIMS_MAP")]
+    pub claims_map: Option<PathBuf>,
+}
+
+impl ProviderArgs {
+    fn settings(&self) -> ProviderSettings {
+        ProviderSettings {
+            oidc_issuer: self.oidc_issuer.clone(),
+            jwks_url: self.jwks_url.clone(),
+            jwks_issuer: self.jwks_issuer.clone(),
+            claims_map: self.claims_map.clone(),
+        }
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -339,7 +372,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token(args) => {
-            let jwt = args.jwt.resolve(&args.database.database_url)?;
+            let jwt = args.jwt.resolve(&args.database.database_url, false)?;
             let keys = JwtKeys::new(&jwt.key, &jwt.issuer, &jwt.audience)?;
             let programs = (!args.programs.is_empty()).then_some(args.programs);
             let token = keys.sign(
@@ -358,7 +391,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(args) => {
             let url = &args.database.database_url;
-            let jwt = args.jwt.resolve(url)?;
+            let jwt = args.jwt.resolve(url, false)?;
             let keys = JwtKeys::new(&jwt.key, &jwt.issuer, &jwt.audience)?;
             let cipher = args.secret_key.resolve(url)?;
             let db = db::connect(url).await?;
@@ -398,8 +431,10 @@ async fn has_programs(db: &DatabaseConnection) -> anyhow::Result<bool> {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let url = &args.database.database_url;
     let backend = Backend::of(url)?;
-    let jwt = args.jwt.resolve(url)?;
+    let provider_settings = args.provider.settings();
+    let jwt = args.jwt.resolve(url, provider_settings.configured())?;
     let keys = JwtKeys::new(&jwt.key, &jwt.issuer, &jwt.audience)?;
+    let provider = provider_settings.resolve(&keys)?;
     let cipher = args.secret_key.resolve(url)?;
     let origins = Origins::parse(&args.cors_origins).map_err(|e| anyhow::anyhow!(e))?;
     let manifest = match &args.trusted_documents {
@@ -435,10 +470,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(_) => Some(keys.sign("admin", Role::Admin, None, 24 * 3600)?),
         None => None,
     };
-    let state = AppState::new(db.clone(), keys, cipher, graphiql)
+    let mut state = AppState::new(db.clone(), keys, cipher, graphiql)
         .with_limits(limits)
         .with_origins(origins, args.public_url.public_url.clone())
         .with_trusted(trusted);
+    if let Some(provider) = provider {
+        tokio::spawn(provider.key_set().clone().keep_fresh());
+        state = state.with_provider(provider);
+    }
     state.bus.listen(&db).await?;
     // Load the analytics store now, so that the first dashboard seldom waits for it.
     let (analytics, warm_db) = (state.analytics.clone(), db.clone());

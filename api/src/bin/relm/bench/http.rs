@@ -97,13 +97,17 @@ pub async fn serve_relm(
     keys: api::auth::JwtKeys,
     cipher: api::secrets::Cipher,
     trusted: api::app::trusted::Trusted,
+    provider: Option<api::auth::Provider>,
 ) -> anyhow::Result<(AppState, SocketAddr)> {
-    let state = AppState::new(db.clone(), keys, cipher, false)
+    let mut state = AppState::new(db.clone(), keys, cipher, false)
         .with_limits(Limits {
             rate_limit: 0,
             ..Limits::default()
         })
         .with_trusted(trusted);
+    if let Some(provider) = provider {
+        state = state.with_provider(provider);
+    }
     let addr = listen(api::http::app(state.clone())).await?;
     Ok((state, addr))
 }

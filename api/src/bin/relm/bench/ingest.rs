@@ -107,7 +107,7 @@ pub async fn deliveries(
     senders: usize,
     seconds: u64,
 ) -> anyhow::Result<()> {
-    let (state, addr) = serve_relm(&db, keys, cipher, Trusted::default()).await?;
+    let (state, addr) = serve_relm(&db, keys, cipher, Trusted::default(), None).await?;
     let stamp = time::now_micros();
     let targets = prepare(&state, senders, stamp).await?;
     outln!(

@@ -7,6 +7,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
+use jsonwebtoken::jwk::Jwk;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{Body, EndpointExt, IntoResponse, Response, Route, handler};
@@ -17,8 +19,43 @@ use super::http::{Load, listen, load, post, serve_relm};
 use super::summary;
 use crate::output::outln;
 use api::app::trusted::{self, Only, Trusted};
-use api::auth::{JwtKeys, Role};
+use api::auth::key_set::{KeySet, Location};
+use api::auth::{JwtKeys, Provider, Role};
 use api::progress::Progress;
+
+/// PKCS#8 v1 DER of an Ed25519 private key, before its 32-byte seed (RFC 8410).
+const ED25519_PKCS8_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
+
+/// An identity provider for the run: an Ed25519 key made now, published as a key set on a
+/// local port, and an ADMIN token it signed. relm fetches the set on the token's first use.
+async fn identity_provider(keys: &JwtKeys) -> anyhow::Result<(Provider, String)> {
+    let mut der = ED25519_PKCS8_PREFIX.to_vec();
+    let mut seed = [0; 32];
+    getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness for a key: {e}"))?;
+    der.extend_from_slice(&seed);
+    let signing = EncodingKey::from_ed_der(&der);
+    let mut jwk = Jwk::from_encoding_key(&signing, Algorithm::EdDSA)?;
+    jwk.common.key_id = Some("bench".into());
+    let set = json!({ "keys": [jwk] }).to_string();
+    let addr = listen(Route::new().at(
+        "/certs",
+        poem::get(poem::endpoint::make_sync(move |_| set.clone())),
+    ))
+    .await?;
+    let issuer = "relm-bench-provider";
+    let location =
+        Location::parse(&format!("http://{addr}/certs"), false).map_err(|e| anyhow::anyhow!(e))?;
+    let key_set = KeySet::new(location)?;
+    let provider = Provider::new(issuer, keys.audience(), keys.issuer(), key_set, None);
+    let now = jsonwebtoken::get_current_timestamp();
+    let claims = json!({"iss": issuer, "aud": keys.audience(), "sub": "relm-bench",
+                        "role": "admin", "iat": now, "exp": now + 3600});
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.kid = Some("bench".into());
+    Ok((provider, jsonwebtoken::encode(&header, &claims, &signing)?))
+}
 
 /// The reference schema: one field.
 struct Hello;
@@ -93,7 +130,8 @@ pub async fn read(
     let me_id = trusted::id_of(me);
     let manifest = json!({ format!("sha256:{me_id}"): me }).to_string();
     let trusted = Trusted::load(&manifest, Only::Off).map_err(|e| anyhow::anyhow!(e))?;
-    let (_, relm) = serve_relm(db, keys.clone(), cipher, trusted).await?;
+    let (provider, provider_token) = identity_provider(&keys).await?;
+    let (_, relm) = serve_relm(db, keys.clone(), cipher, trusted, Some(provider)).await?;
     let schema = Schema::new(Hello, EmptyMutation, EmptySubscription);
     let hello = listen(
         Route::new()
@@ -130,6 +168,12 @@ pub async fn read(
             addr: relm,
             body: query(me.into()),
             token: Some(admin.clone()),
+        },
+        Target {
+            name: "relm { me { subject role } }, a token of a JWKS key".into(),
+            addr: relm,
+            body: query(me.into()),
+            token: Some(provider_token),
         },
         Target {
             name: "relm { me { subject role } } by trusted document id".into(),

@@ -1,9 +1,14 @@
 //! JWT authentication, roles and program scoping.
 //!
-//! Tokens are verified with exactly one configured algorithm (HS256 with a shared secret, or
-//! RS256/ES256/EdDSA with an identity provider's public key). The decoded caller becomes a
-//! [`Viewer`] that every resolver consults: its [`Role`] for what it may do, and its
-//! [`Scope`] for which programs it may see.
+//! relm's own tokens are verified with exactly one configured algorithm (HS256 with a shared
+//! secret, or RS256/ES256/EdDSA with a fixed public key); an identity provider's, against its
+//! key set ([`provider`]). [`Tokens`] sends each token to the one its `iss` names. The
+//! decoded caller becomes a [`Viewer`] that every resolver consults: its [`Role`] for what it
+//! may do, and its [`Scope`] for which programs it may see.
+
+pub mod claims_map;
+pub mod key_set;
+pub mod provider;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -15,6 +20,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
+pub use claims_map::ClaimsMap;
+pub use key_set::KeySet;
+pub use provider::Provider;
 
 /// Clock skew tolerated on `exp` and `nbf`, in seconds.
 const LEEWAY_SECONDS: u64 = 30;
@@ -247,6 +255,8 @@ pub enum Caller {
     Authenticated(Viewer),
     Anonymous,
     Rejected(String),
+    /// A valid token without a role (`RELM_CLAIMS_MAP` matched none of its groups).
+    NoRole,
 }
 
 impl Caller {
@@ -258,6 +268,7 @@ impl Caller {
                 "send a bearer token in the Authorization header".into(),
             )),
             Self::Rejected(why) => Err(ApiError::Unauthenticated(why.clone())),
+            Self::NoRole => Err(ApiError::Forbidden("no role for this token".into())),
         }
     }
 }
@@ -290,7 +301,8 @@ pub struct JwtKeys {
     verified: Arc<VerifiedTokens>,
 }
 
-/// Tokens that verified, with their claims. A client sends the same token with every
+/// Tokens that verified, with their claims and the generation of the keys that verified
+/// them (a provider's key set changes; relm's own key does not). A client sends the same token with every
 /// request, and verifying it again (base64, two JSON documents, the signature) cost more than
 /// the rest of a small request's authentication. Only tokens that verified are kept, and the
 /// one claim whose verdict changes with time, `exp`, is checked again on every use (`nbf`,
@@ -298,22 +310,24 @@ pub struct JwtKeys {
 /// does not hold up the callers whose tokens are remembered; an expired entry stays until the
 /// map starts over.
 #[derive(Default)]
-struct VerifiedTokens(RwLock<HashMap<String, Claims>>);
+struct VerifiedTokens(RwLock<HashMap<String, (Claims, u64)>>);
 
 impl VerifiedTokens {
-    /// The claims of `token` if it verified before and has not expired since.
-    fn get(&self, token: &str, now: u64) -> Option<Claims> {
+    /// The claims of `token` if it verified before under keys of `generation` and has not
+    /// expired since.
+    fn get(&self, token: &str, now: u64, generation: u64) -> Option<Claims> {
         let verified = self.0.read().ok()?;
-        let claims = verified.get(token)?;
-        (claims.exp.saturating_add(LEEWAY_SECONDS) >= now).then(|| claims.clone())
+        let (claims, verified_under) = verified.get(token)?;
+        (*verified_under == generation && claims.exp.saturating_add(LEEWAY_SECONDS) >= now)
+            .then(|| claims.clone())
     }
 
-    fn keep(&self, token: &str, claims: &Claims) {
+    fn keep(&self, token: &str, claims: &Claims, generation: u64) {
         if let Ok(mut verified) = self.0.write() {
             if verified.len() >= VERIFIED_TOKENS {
                 verified.clear();
             }
-            verified.insert(token.to_owned(), claims.clone());
+            verified.insert(token.to_owned(), (claims.clone(), generation));
         }
     }
 }
@@ -351,6 +365,16 @@ fn refusal(error: &jsonwebtoken::errors::Error) -> String {
 }
 
 impl JwtKeys {
+    /// The `iss` of relm's own tokens.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The `aud` every token must carry.
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
     pub fn new(source: &KeySource, issuer: &str, audience: &str) -> anyhow::Result<Self> {
         let (algorithm, decoding, encoding) = match source {
             KeySource::Secret(secret) => {
@@ -383,11 +407,11 @@ impl JwtKeys {
     /// that verified before is only checked for expiry.
     pub fn verify(&self, token: &str) -> Result<Claims, String> {
         let now = jsonwebtoken::get_current_timestamp();
-        if let Some(claims) = self.verified.get(token, now) {
+        if let Some(claims) = self.verified.get(token, now, 0) {
             return Ok(claims);
         }
         let claims = self.decode(token)?;
-        self.verified.keep(token, &claims);
+        self.verified.keep(token, &claims, 0);
         Ok(claims)
     }
 
@@ -461,6 +485,60 @@ pub fn read_public_key(path: &Path) -> anyhow::Result<KeySource> {
     Ok(KeySource::PublicKeyPem(pem))
 }
 
+/// Why a token gives no caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// Not a valid token: UNAUTHENTICATED, saying why.
+    Unauthenticated(String),
+    /// A valid provider token that no rule of the claims map gives a role (FORBIDDEN), with
+    /// its subject, whose budget it spends.
+    NoRole(String),
+}
+
+/// Every source of valid tokens: relm's own key, and an identity provider's key set.
+#[derive(Clone, Copy)]
+pub struct Tokens<'a> {
+    pub own: &'a JwtKeys,
+    pub provider: Option<&'a Provider>,
+}
+
+/// The one claim read before a token is verified, to choose what verifies it.
+#[derive(Deserialize)]
+struct Issuer {
+    iss: Option<String>,
+}
+
+impl Tokens<'_> {
+    /// Verifies a token with the source its `iss` names: relm's own issuer its key, the
+    /// provider's issuer the key set; where the two are the same, HS256 tokens go to relm's
+    /// secret and the others to the key set. Any other issuer is refused.
+    pub async fn verify(&self, token: &str) -> Result<Claims, Refused> {
+        let Some(provider) = self.provider else {
+            return self.own.verify(token).map_err(Refused::Unauthenticated);
+        };
+        let now = jsonwebtoken::get_current_timestamp();
+        if let Some(claims) = provider.remembered(token, now) {
+            return Ok(claims);
+        }
+        let not_a_token = |e: jsonwebtoken::errors::Error| Refused::Unauthenticated(refusal(&e));
+        let header = jsonwebtoken::decode_header(token).map_err(not_a_token)?;
+        let issuer = jsonwebtoken::dangerous::insecure_decode_claims::<Issuer>(token)
+            .map_err(not_a_token)?
+            .iss
+            .ok_or_else(|| Refused::Unauthenticated("the token has no iss claim".into()))?;
+        let ours = issuer == self.own.issuer;
+        if issuer == provider.issuer() && !(ours && header.alg == Algorithm::HS256) {
+            provider.verify(token, &header).await
+        } else if ours {
+            self.own.verify(token).map_err(Refused::Unauthenticated)
+        } else {
+            Err(Refused::Unauthenticated(
+                "the token was issued for another issuer (iss)".into(),
+            ))
+        }
+    }
+}
+
 /// What an `Authorization` header says, read without the database: enough to know whose
 /// request budget a request spends before any work is done for it.
 #[derive(Debug, Clone)]
@@ -468,11 +546,13 @@ pub enum Credentials {
     None,
     Verified(Claims),
     Rejected(String),
+    /// A valid token that the claims map gives no role, with its subject.
+    NoRole(String),
 }
 
 impl Credentials {
     /// Reads and verifies a header value.
-    pub fn read(keys: &JwtKeys, header: Option<&str>) -> Self {
+    pub async fn read(tokens: Tokens<'_>, header: Option<&str>) -> Self {
         let Some(header) = header else {
             return Self::None;
         };
@@ -482,9 +562,11 @@ impl Credentials {
         else {
             return Self::Rejected("the Authorization header must be 'Bearer <token>'".into());
         };
-        match keys.verify(token.trim()) {
+        let token = token.trim();
+        match tokens.verify(token).await {
             Ok(claims) => Self::Verified(claims),
-            Err(why) => Self::Rejected(why),
+            Err(Refused::Unauthenticated(why)) => Self::Rejected(why),
+            Err(Refused::NoRole(subject)) => Self::NoRole(subject),
         }
     }
 
@@ -492,6 +574,7 @@ impl Credentials {
     pub fn subject(&self) -> Option<&str> {
         match self {
             Self::Verified(claims) => Some(&claims.sub),
+            Self::NoRole(subject) => Some(subject),
             Self::None | Self::Rejected(_) => None,
         }
     }
@@ -505,6 +588,7 @@ impl Credentials {
         match self {
             Self::None => Ok(Caller::Anonymous),
             Self::Rejected(why) => Ok(Caller::Rejected(why)),
+            Self::NoRole(_) => Ok(Caller::NoRole),
             Self::Verified(claims) => match Viewer::from_claims(db, programs, claims).await {
                 Ok(viewer) => Ok(Caller::Authenticated(viewer)),
                 Err(ApiError::Unauthenticated(why)) => Ok(Caller::Rejected(why)),
@@ -531,8 +615,8 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let claims = keys.verify(&token).unwrap_or_else(|e| panic!("{e}"));
         let expiry = claims.exp + LEEWAY_SECONDS;
-        assert!(keys.verified.get(&token, expiry).is_some());
-        assert!(keys.verified.get(&token, expiry + 1).is_none());
+        assert!(keys.verified.get(&token, expiry, 0).is_some());
+        assert!(keys.verified.get(&token, expiry + 1, 0).is_none());
     }
 
     #[test]
