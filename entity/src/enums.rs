@@ -186,6 +186,7 @@ text_enum!(
         ActionAdded = "ACTION_ADDED",
         ActionUpdated = "ACTION_UPDATED",
         IncidentUpdated = "INCIDENT_UPDATED",
+        DependencyChanged = "DEPENDENCY_CHANGED",
     }
 );
 

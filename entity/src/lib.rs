@@ -7,6 +7,7 @@
 pub mod admin_event;
 pub mod approval;
 pub mod benchmark;
+pub mod calendar_feed;
 pub mod change;
 pub mod delivery;
 pub mod deployment;
@@ -22,6 +23,7 @@ pub mod outcome;
 pub mod program;
 pub mod quality_gate;
 pub mod release;
+pub mod release_dependency;
 pub mod release_event;
 pub mod release_item;
 pub mod release_party;

@@ -123,6 +123,7 @@ pub async fn record(
     check_deployable(release.status, production)?;
     if production {
         check_freeze(txn, &release, "startedAt", started_at, false).await?;
+        super::dependency::check_met(txn, &release, &viewer.scope).await?;
     }
     let deployment = deployment::ActiveModel {
         id: NotSet,

@@ -307,7 +307,7 @@ pub async fn transition(
                 guard_freeze(txn, &release, "plannedEnd", planned_end, overridden).await?;
         }
         ReleaseStatus::Approved => {
-            let readiness = current_readiness(txn, &release).await?;
+            let readiness = current_readiness(txn, &release, &viewer.scope).await?;
             if !readiness.ready {
                 return Err(ApiError::GatesNotPassed(format!(
                     "the release is not ready for approval: {}",
@@ -316,6 +316,7 @@ pub async fn transition(
             }
         }
         ReleaseStatus::Deploying => {
+            super::dependency::check_met(txn, &release, &viewer.scope).await?;
             let now = time::now_micros();
             overrode_freeze = guard_freeze(txn, &release, "now", now, overridden).await?;
         }

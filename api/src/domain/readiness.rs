@@ -18,11 +18,13 @@ pub const NO_APPROVAL: &str = "no go/no-go approval has been recorded";
 pub const LATEST_APPROVAL_NO_GO: &str = "the latest approval is NO_GO";
 
 /// Checks the four conditions of readiness. Condition 2 (every required gate PASSED or
-/// WAIVED) gives one blocker per gate that fails it, naming the gate and its status.
+/// WAIVED) gives one blocker per gate that fails it, naming the gate and its status; each
+/// dependency not yet met (communication.md) adds its own, `open_dependencies`, at the end.
 pub fn readiness(
     gates: &[GateState],
     approvals: &[approval::Model],
     rollback_plan: Option<&str>,
+    open_dependencies: Vec<String>,
 ) -> Readiness {
     let mut blockers = Vec::new();
     let required: Vec<&GateState> = gates.iter().filter(|g| g.gate.required).collect();
@@ -48,6 +50,7 @@ pub fn readiness(
         }
         Some(_) => {}
     }
+    blockers.extend(open_dependencies);
     Readiness {
         ready: blockers.is_empty(),
         blockers,
@@ -95,7 +98,7 @@ mod tests {
 
     #[test]
     fn nothing_recorded_gives_exactly_three_blockers() {
-        let r = readiness(&[], &[], None);
+        let r = readiness(&[], &[], None, Vec::new());
         assert!(!r.ready);
         assert_eq!(
             r.blockers,
@@ -114,6 +117,7 @@ mod tests {
             &gates,
             &[approval(1, ApprovalDecision::Go, 5)],
             Some("redeploy 1.2"),
+            Vec::new(),
         );
         assert_eq!(
             r,
@@ -134,10 +138,15 @@ mod tests {
             &gates,
             &[approval(1, ApprovalDecision::Go, 5)],
             Some("plan"),
+            vec!["depends on PAY 2.1 (IN_TEST)".to_owned()],
         );
         assert_eq!(
             r.blockers,
-            vec!["gate security-scan is FAILED", "gate acceptance is PENDING"]
+            vec![
+                "gate security-scan is FAILED",
+                "gate acceptance is PENDING",
+                "depends on PAY 2.1 (IN_TEST)"
+            ]
         );
     }
 
@@ -147,6 +156,7 @@ mod tests {
             &[gate("lint", false, GateStatus::Passed)],
             &[approval(1, ApprovalDecision::Go, 5)],
             Some("  "),
+            Vec::new(),
         );
         assert_eq!(r.blockers, vec![NO_REQUIRED_GATE, NO_ROLLBACK_PLAN]);
     }
@@ -158,12 +168,12 @@ mod tests {
             approval(1, ApprovalDecision::NoGo, 10),
             approval(2, ApprovalDecision::Go, 5),
         ];
-        let r = readiness(&gates, &approvals, Some("plan"));
+        let r = readiness(&gates, &approvals, Some("plan"), Vec::new());
         assert_eq!(r.blockers, vec![LATEST_APPROVAL_NO_GO]);
         let approvals = [
             approval(1, ApprovalDecision::NoGo, 10),
             approval(2, ApprovalDecision::Go, 10),
         ];
-        assert!(readiness(&gates, &approvals, Some("plan")).ready);
+        assert!(readiness(&gates, &approvals, Some("plan"), Vec::new()).ready);
     }
 }

@@ -193,6 +193,7 @@ pub enum ReleaseEventKind {
     ActionAdded,
     ActionUpdated,
     IncidentUpdated,
+    DependencyChanged,
 }
 
 /// How an ingest source's bodies are read and its signatures checked.

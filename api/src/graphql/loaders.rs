@@ -18,6 +18,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use crate::db::RequestReads;
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::cache::{MetricsCache, Snapshot};
+use crate::queries::dependencies::{self, Direction, Link};
 
 /// A table whose rows are found by an `i64` id.
 pub trait Table: EntityTrait<Model: Clone + Send + Sync> {
@@ -250,6 +251,21 @@ impl Loader<i64> for LastDelivery {
     }
 }
 
+/// Loads the dependency links of many releases in one direction.
+pub struct Links {
+    db: RequestReads,
+    direction: Direction,
+}
+
+impl Loader<i64> for Links {
+    type Value = Vec<Link>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<Link>>, ApiError> {
+        dependencies::links(&self.db, keys, self.direction).await
+    }
+}
+
 /// A DataLoader that remembers what it loaded for the rest of the request.
 pub type Cached<L> = DataLoader<L, HashMapCache>;
 
@@ -327,6 +343,8 @@ pub struct LoaderSet {
     pub actions: Cached<ByParent<improvement_action::Entity>>,
     pub aliases: Cached<SourceAliases>,
     pub last_delivery: Cached<LastDelivery>,
+    pub depends_on: Cached<Links>,
+    pub dependents: Cached<Links>,
 }
 
 impl Loaders {
@@ -375,6 +393,14 @@ impl LoaderSet {
             actions: by_parent(db),
             aliases: cached(SourceAliases { db: db.clone() }),
             last_delivery: cached(LastDelivery { db: db.clone() }),
+            depends_on: cached(Links {
+                db: db.clone(),
+                direction: Direction::DependsOn,
+            }),
+            dependents: cached(Links {
+                db: db.clone(),
+                direction: Direction::Dependents,
+            }),
         }
     }
 }
@@ -406,6 +432,8 @@ impl Loaders {
         self.actions.clear::<i64>();
         self.aliases.clear::<i64>();
         self.last_delivery.clear::<i64>();
+        self.depends_on.clear::<i64>();
+        self.dependents.clear::<i64>();
     }
 }
 

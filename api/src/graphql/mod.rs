@@ -13,7 +13,9 @@ use crate::secrets::Cipher;
 pub mod benchmark;
 pub mod calendar;
 pub mod complexity;
+pub mod conflicts;
 pub mod context;
+pub mod dependency;
 pub mod deployment;
 pub mod enums;
 pub mod environment;
@@ -45,6 +47,7 @@ pub struct Query(
     environment::EnvironmentQuery,
     freeze::FreezeQuery,
     calendar::CalendarQuery,
+    conflicts::ConflictQuery,
     metrics::MetricsQuery,
     benchmark::BenchmarkQuery,
     impact::ImpactQuery,
@@ -65,6 +68,7 @@ pub struct Mutation(
     review::ReviewMutation,
     ingest::IngestMutation,
     benchmark::BenchmarkMutation,
+    dependency::DependencyMutation,
 );
 
 /// Every subscription of relm.

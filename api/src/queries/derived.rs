@@ -6,6 +6,7 @@ use entity::enums::{DeliveryStatus, DeploymentStatus, EnvironmentTier, ReleaseTy
 use entity::{approval, deployment, freeze_window, gate_result, quality_gate, release};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
+use crate::auth::Scope;
 use crate::domain::gates::GateState;
 use crate::domain::lifecycle::covering;
 use crate::domain::readiness::{Readiness, readiness};
@@ -67,10 +68,11 @@ pub fn gate_states(
         .collect()
 }
 
-/// The readiness of a release as stored now.
+/// The readiness of a release as stored now, its dependencies named for `scope`.
 pub async fn current_readiness(
     db: &impl ConnectionTrait,
     release: &release::Model,
+    scope: &Scope,
 ) -> ApiResult<Readiness> {
     let gates = quality_gate::Entity::find()
         .filter(quality_gate::Column::ReleaseId.eq(release.id))
@@ -88,6 +90,7 @@ pub async fn current_readiness(
         &gate_states(gates, &results),
         &approvals,
         release.rollback_plan.as_deref(),
+        super::dependencies::open_blockers(db, release.id, scope).await?,
     ))
 }
 

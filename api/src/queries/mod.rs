@@ -14,6 +14,8 @@
 
 pub mod benchmarks;
 pub mod calendar;
+pub mod conflicts;
+pub mod dependencies;
 pub mod derived;
 pub mod impact;
 pub mod incidents;

@@ -1,6 +1,7 @@
 //! The release lifecycle of lifecycle.md, through the mutations: every rule, every error
 //! code, and for every failure the check that nothing changed and no event was written.
 
+mod dependencies;
 mod deployments;
 mod guards;
 mod incidents;

@@ -361,7 +361,9 @@ impl TestApp {
             outcome,
             improvement_action,
             freeze_window,
-            release_event
+            release_event,
+            release_dependency,
+            calendar_feed
         )
     }
 

@@ -12,7 +12,8 @@ use crate::domain::gates::GateState;
 use crate::domain::readiness::readiness;
 use crate::domain::release_notes::release_notes;
 use crate::error::ApiResult;
-use crate::graphql::context::{loaders, reads};
+use crate::graphql::context::{loaders, reads, viewer};
+use crate::graphql::dependency::ReleaseDependency;
 use crate::graphql::deployment::Deployment;
 use crate::graphql::enums::{DeploymentStrategy, ReleaseStatus, ReleaseType, RiskLevel};
 use crate::graphql::event::ReleaseEventConnection;
@@ -24,6 +25,7 @@ use crate::graphql::quality::{Approval, QualityGate, Readiness, ReleaseItem};
 use crate::graphql::review::ReleaseOutcome;
 use crate::graphql::scalars::Timestamp;
 use crate::ids::{self, NodeType};
+use crate::queries::dependencies::{Direction, Link};
 use crate::queries::page::{Key, Ordering, Position};
 use crate::queries::{self, derived};
 
@@ -40,6 +42,16 @@ impl Release {
         parties.retain(|p| p.role == role);
         parties.sort_by_key(|p| (p.position, p.id));
         Ok(parties.into_iter().map(|p| p.name).collect())
+    }
+
+    /// The release's dependency links in `direction`, visible or not.
+    async fn links(&self, ctx: &Context<'_>, direction: Direction) -> ApiResult<Vec<Link>> {
+        let loaders = loaders(ctx)?;
+        let loader = match direction {
+            Direction::DependsOn => &loaders.depends_on,
+            Direction::Dependents => &loaders.dependents,
+        };
+        Ok(loader.load_one(self.0.id).await?.unwrap_or_default())
     }
 
     /// The release's gates with their latest results.
@@ -198,11 +210,61 @@ impl Release {
     async fn readiness(&self, ctx: &Context<'_>) -> ApiResult<Readiness> {
         let gates = self.gate_states(ctx).await?;
         let approvals = children(&loaders(ctx)?.approvals, self.0.id).await?;
+        let scope = &viewer(ctx)?.scope;
+        let open = self
+            .links(ctx, Direction::DependsOn)
+            .await?
+            .iter()
+            .filter(|link| !link.met())
+            .map(|link| link.blocker(scope))
+            .collect();
         Ok(Readiness(readiness(
             &gates,
             &approvals,
             self.0.rollback_plan.as_deref(),
+            open,
         )))
+    }
+
+    /// Releases that must reach production before this one.
+    async fn depends_on(&self, ctx: &Context<'_>) -> ApiResult<Vec<ReleaseDependency>> {
+        let scope = &viewer(ctx)?.scope;
+        let links = self.links(ctx, Direction::DependsOn).await?;
+        Ok(links
+            .into_iter()
+            .filter(|link| scope.contains(link.other.program_id))
+            .map(|link| ReleaseDependency {
+                release: self.0.clone(),
+                depends_on: link.other,
+                row: link.row,
+            })
+            .collect())
+    }
+
+    /// Releases waiting on this one.
+    async fn dependents(&self, ctx: &Context<'_>) -> ApiResult<Vec<ReleaseDependency>> {
+        let scope = &viewer(ctx)?.scope;
+        let links = self.links(ctx, Direction::Dependents).await?;
+        Ok(links
+            .into_iter()
+            .filter(|link| scope.contains(link.other.program_id))
+            .map(|link| ReleaseDependency {
+                release: link.other,
+                depends_on: self.0.clone(),
+                row: link.row,
+            })
+            .collect())
+    }
+
+    /// Dependencies on releases the caller may not see.
+    async fn hidden_dependencies(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        let scope = &viewer(ctx)?.scope;
+        let links = self.links(ctx, Direction::DependsOn).await?;
+        let hidden = links
+            .iter()
+            .filter(|link| !scope.contains(link.other.program_id))
+            .count();
+        Ok(i32::try_from(hidden).unwrap_or(i32::MAX))
     }
 
     /// The audit trail, oldest first.
