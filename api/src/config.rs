@@ -272,6 +272,12 @@ impl ProviderSettings {
                 return Ok(None);
             }
         };
+        // Tokens of one issuer signed with relm's key file and with the key set could not be
+        // told apart: only a shared secret may share the provider's issuer.
+        anyhow::ensure!(
+            issuer != own.issuer() || own.shared_secret(),
+            "the identity provider's issuer is RELM_JWT_ISSUER, which RELM_JWT_PUBLIC_KEY_FILE verifies: set RELM_JWKS_ISSUER or another RELM_JWT_ISSUER"
+        );
         let map = match &self.claims_map {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|e| {

@@ -644,8 +644,25 @@ fn serve_refuses_a_wrong_manifest_mode_origin_list_or_identity_provider() {
     )
     .unwrap();
     let map = map.display().to_string();
+    let garbled = dir.join("garbled.json");
+    std::fs::write(&garbled, "groups: admins").unwrap();
+    let garbled = garbled.display().to_string();
     let issuer = "https://id.example.com/realms/acme";
+    let pem = concat!(env!("CARGO_MANIFEST_DIR"), "/keys/rsa_public.pem");
     for (args, says) in [
+        (
+            vec!["--oidc-issuer", issuer, "--claims-map", garbled.as_str()],
+            "not a claims map",
+        ),
+        (
+            vec![
+                "--jwt-public-key-file",
+                pem,
+                "--jwks-url",
+                "https://id.example.com/certs",
+            ],
+            "set RELM_JWKS_ISSUER",
+        ),
         (
             vec!["--oidc-issuer", issuer, "--claims-map", map.as_str()],
             "rule 1: unknown role 'operator'",

@@ -469,3 +469,86 @@ async fn where_both_issuers_are_relms_hs256_goes_to_the_secret_and_the_rest_to_t
         refused("the token names no key (kid) and the identity provider has several")
     );
 }
+
+#[tokio::test]
+async fn a_websocket_of_a_provider_token_ends_once_its_key_is_withdrawn() {
+    use crate::subscriptions::{close_code, connect, next, send};
+    let app = TestApp::empty().await;
+    let idp = LocalProvider::start().await;
+    let (rsa, rotated) = (rsa(), rsa_rotated());
+    idp.publish(&[&rsa]);
+    let location = Location::parse(&idp.issuer, true).unwrap();
+    let keys = KeySet::new(location)
+        .unwrap()
+        .with_refetch_interval(REFETCH);
+    let map = ClaimsMap::parse(MAP).unwrap();
+    let state = app.another_process().with_provider(Provider::new(
+        &idp.issuer,
+        "relm",
+        "relm",
+        keys,
+        Some(map),
+    ));
+    let addr = crate::support::serve(state.clone()).await;
+    let viewer = rsa.sign(&idp.claims("ana", json!({"groups": ["engineering"]})));
+    let stranger = rsa.sign(&idp.claims("sam", json!({"groups": ["sales"]})));
+
+    let mut refused = connect(addr, Some(stranger)).await;
+    assert_eq!(
+        close_code(&mut refused).await,
+        Some(4403),
+        "no role, no connection"
+    );
+
+    let mut socket = connect(addr, Some(viewer)).await;
+    assert_eq!(next(&mut socket).await.unwrap()["type"], "connection_ack");
+    let subscribe = |id: &str| {
+        json!({"id": id, "type": "subscribe",
+               "payload": {"query": "subscription { releaseEvents { kind } }"}})
+    };
+    send(&mut socket, subscribe("1")).await;
+    send(&mut socket, json!({"type": "ping"})).await;
+    assert_eq!(next(&mut socket).await.unwrap()["type"], "pong");
+
+    // The provider withdraws the key; relm learns of it at its next fetch, here the one a
+    // token of the new key causes.
+    idp.publish(&[&rotated]);
+    tokio::time::sleep(REFETCH).await;
+    let relm = TestClient::new(api::http::app(state));
+    let newcomer = rotated.sign(&idp.claims("bo", json!({"groups": ["engineering"]})));
+    assert_eq!(who(&relm, &newcomer).await["role"], "VIEWER");
+    send(&mut socket, subscribe("2")).await;
+    assert_eq!(close_code(&mut socket).await, Some(4403));
+}
+
+#[tokio::test]
+async fn expired_wrong_audience_and_mismatched_algorithm_tokens_are_refused() {
+    let app = TestApp::empty().await;
+    let idp = LocalProvider::start().await;
+    let (rsa, ec) = (rsa(), ec());
+    idp.publish(&[&rsa, &ec]);
+    let relm = relm(&app, &idp, None);
+    let now = jsonwebtoken::get_current_timestamp();
+    let expired = rsa.sign(&idp.claims("a", json!({"role": "viewer", "exp": now - 120})));
+    assert_eq!(who(&relm, &expired).await, refused("the token has expired"));
+    let elsewhere = rsa.sign(&idp.claims("a", json!({"role": "viewer", "aud": "another-api"})));
+    assert_eq!(
+        who(&relm, &elsewhere).await,
+        refused("the token is meant for another audience (aud)")
+    );
+    let early = rsa.sign(&idp.claims("a", json!({"role": "viewer", "nbf": now + 600})));
+    assert_eq!(
+        who(&relm, &early).await,
+        refused("the token is not valid yet (nbf)")
+    );
+    // An RS256 token naming the EC key's kid finds no key of its algorithm.
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some("ec-1".into());
+    let crossed = jsonwebtoken::encode(
+        &header,
+        &idp.claims("a", json!({"role": "viewer"})),
+        &rsa.encoding,
+    )
+    .unwrap();
+    assert_eq!(who(&relm, &crossed).await, refused(UNKNOWN_KID));
+}

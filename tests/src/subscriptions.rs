@@ -15,7 +15,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::support::{OtherProcess, TestApp, data, token};
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 const CREATE_PROGRAM: &str =
     "mutation($input: CreateProgramInput!) { createProgram(input: $input) { key } }";
@@ -31,7 +31,7 @@ async fn serve(app: &TestApp) -> SocketAddr {
     crate::support::serve(app.state.clone()).await
 }
 
-async fn connect(addr: SocketAddr, bearer: Option<String>) -> Socket {
+pub(crate) async fn connect(addr: SocketAddr, bearer: Option<String>) -> Socket {
     let mut request = format!("ws://{addr}/graphql/ws")
         .into_client_request()
         .unwrap();
@@ -52,7 +52,7 @@ async fn connect(addr: SocketAddr, bearer: Option<String>) -> Socket {
     socket
 }
 
-async fn send(socket: &mut Socket, message: Value) {
+pub(crate) async fn send(socket: &mut Socket, message: Value) {
     socket
         .send(Message::text(message.to_string()))
         .await
@@ -60,7 +60,7 @@ async fn send(socket: &mut Socket, message: Value) {
 }
 
 /// The next message, or None when the socket closes or nothing comes within 10 s.
-async fn next(socket: &mut Socket) -> Option<Value> {
+pub(crate) async fn next(socket: &mut Socket) -> Option<Value> {
     loop {
         match tokio::time::timeout(Duration::from_secs(10), socket.next()).await {
             Ok(Some(Ok(Message::Text(text)))) => return serde_json::from_str(&text).ok(),
@@ -259,7 +259,7 @@ fn expiring(seconds: u64) -> String {
 }
 
 /// The close frame a socket ends with, if it ends within 10 s.
-async fn close_code(socket: &mut Socket) -> Option<u16> {
+pub(crate) async fn close_code(socket: &mut Socket) -> Option<u16> {
     loop {
         match tokio::time::timeout(Duration::from_secs(10), socket.next()).await {
             Ok(Some(Ok(Message::Close(frame)))) => return frame.map(|f| u16::from(f.code)),

@@ -51,6 +51,8 @@ enum ClaimPath {
 struct RuleFile {
     value: String,
     role: String,
+    /// Left out for every program; `null` is refused, never read as "every program".
+    #[serde(default, deserialize_with = "super::present_list")]
     programs: Option<Vec<String>>,
 }
 
@@ -107,7 +109,29 @@ impl ClaimsMap {
                     programs: rule.programs,
                 })
             })
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<Vec<Rule>, _>>()?;
+        // A caller's programs are the union of its role's rules: never more than a token
+        // may name.
+        for role in [
+            Role::Viewer,
+            Role::Analyst,
+            Role::ReleaseManager,
+            Role::Admin,
+        ] {
+            let mut union: Vec<&String> = rules
+                .iter()
+                .filter(|rule| rule.role == role)
+                .flat_map(|rule| rule.programs.iter().flatten())
+                .collect();
+            union.sort_unstable();
+            union.dedup();
+            if union.len() > MAX_TOKEN_PROGRAMS {
+                return Err(format!(
+                    "the rules of role {} name more than {MAX_TOKEN_PROGRAMS} programs",
+                    role.claim()
+                ));
+            }
+        }
         Ok(Self { path, rules })
     }
 
@@ -135,7 +159,6 @@ impl ClaimsMap {
         }
         programs.sort_unstable();
         programs.dedup();
-        programs.truncate(MAX_TOKEN_PROGRAMS);
         Some(Grant {
             role,
             programs: Some(programs),
@@ -262,5 +285,12 @@ mod tests {
             let error = ClaimsMap::parse(text).err().unwrap_or_default();
             assert!(error.contains(says), "{text}: {error}");
         }
+    }
+
+    #[test]
+    fn programs_null_is_refused_not_read_as_every_program() {
+        let text =
+            r#"{"claim": "g", "rules": [{"value": "x", "role": "admin", "programs": null}]}"#;
+        assert!(ClaimsMap::parse(text).is_err());
     }
 }

@@ -104,12 +104,14 @@ pub enum Missing {
 }
 
 impl Keys {
-    fn find(&self, kid: Option<&str>) -> Result<Key, Missing> {
+    /// The key of `kid` that verifies `algorithm` (a provider may publish an RSA and an EC key
+    /// under one `kid`).
+    fn find(&self, kid: Option<&str>, algorithm: Algorithm) -> Result<Key, Missing> {
         match kid {
             Some(kid) => self
                 .0
                 .iter()
-                .find(|published| published.kid() == Some(kid))
+                .find(|p| p.kid() == Some(kid) && p.key.algorithm == algorithm)
                 .map(|published| published.key.clone())
                 .ok_or(Missing::Unknown),
             None => match self.0.as_slice() {
@@ -142,6 +144,7 @@ impl KeySet {
             .connect_timeout(FETCH_TIMEOUT)
             // A redirect could lead away from https; a provider's set has a fixed address.
             .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
             .build()?;
         Ok(Self {
             location,
@@ -163,8 +166,8 @@ impl KeySet {
 
     /// The key for a token's `kid`; an unknown `kid` fetches the set again unless it was
     /// fetched within the refetch interval ([`REFETCH_INTERVAL`]).
-    pub async fn key(&self, kid: Option<&str>) -> Result<Key, Missing> {
-        match self.cached(kid) {
+    pub async fn key(&self, kid: Option<&str>, algorithm: Algorithm) -> Result<Key, Missing> {
+        match self.cached(kid, algorithm) {
             Err(Missing::Unknown) => {}
             found => return found,
         }
@@ -175,12 +178,12 @@ impl KeySet {
                 self.fetch_now().await;
             }
         }
-        self.cached(kid)
+        self.cached(kid, algorithm)
     }
 
-    fn cached(&self, kid: Option<&str>) -> Result<Key, Missing> {
+    fn cached(&self, kid: Option<&str>, algorithm: Algorithm) -> Result<Key, Missing> {
         match self.keys.read() {
-            Ok(keys) => keys.find(kid),
+            Ok(keys) => keys.find(kid, algorithm),
             Err(_) => Err(Missing::Unknown),
         }
     }
@@ -240,13 +243,16 @@ impl KeySet {
             Location::Issuer(issuer) => self.discover(issuer).await?,
         };
         let document: KeySetDocument = self.get_json(&url).await?;
-        let keys = document
+        let mut keys: Vec<Published> = document
             .keys
             .into_iter()
             .filter_map(|value| serde_json::from_value::<Jwk>(value).ok())
             .filter_map(|jwk| usable(&jwk).map(|key| Published { jwk, key }))
             .take(MAX_KEYS)
             .collect();
+        // In a stable order, so that a provider listing its keys in another order does not
+        // count as a change.
+        keys.sort_by_cached_key(|p| serde_json::to_string(&p.jwk).unwrap_or_default());
         Ok(Keys(keys))
     }
 
@@ -268,6 +274,13 @@ impl KeySet {
         let jwks = Url::parse(&discovery.jwks_uri)
             .map_err(|e| format!("{address}: jwks_uri is not a URL: {e}"))?;
         fetchable(&jwks)?;
+        // Plain http is for a provider on this machine: an https issuer's document may not
+        // send relm to a local service.
+        if jwks.scheme() == "http" && !issuer.starts_with("http://") {
+            return Err(format!(
+                "{address}: jwks_uri {jwks} is plain http under an https issuer"
+            ));
+        }
         Ok(jwks)
     }
 
@@ -387,11 +400,16 @@ mod tests {
             Published { jwk, key }
         };
         let one = Keys(vec![key(Some("a"))]);
-        assert!(one.find(None).is_ok());
-        assert!(one.find(Some("a")).is_ok());
-        assert_eq!(one.find(Some("b")).err(), Some(Missing::Unknown));
+        let rs = Algorithm::RS256;
+        assert!(one.find(None, rs).is_ok());
+        assert!(one.find(Some("a"), rs).is_ok());
+        assert_eq!(
+            one.find(Some("a"), Algorithm::ES256).err(),
+            Some(Missing::Unknown)
+        );
+        assert_eq!(one.find(Some("b"), rs).err(), Some(Missing::Unknown));
         let two = Keys(vec![key(Some("a")), key(None)]);
-        assert_eq!(two.find(None).err(), Some(Missing::Ambiguous));
-        assert_eq!(Keys::default().find(None).err(), Some(Missing::Unknown));
+        assert_eq!(two.find(None, rs).err(), Some(Missing::Ambiguous));
+        assert_eq!(Keys::default().find(None, rs).err(), Some(Missing::Unknown));
     }
 }

@@ -94,7 +94,7 @@ impl From<&str> for Audience {
 }
 
 /// A claim that, when present, must be a list: `null` fails instead of meaning "absent".
-fn present_list<'de, D: serde::Deserializer<'de>>(
+pub(crate) fn present_list<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Vec<String>>, D::Error> {
     Vec::deserialize(deserializer).map(Some)
@@ -370,6 +370,11 @@ impl JwtKeys {
         &self.issuer
     }
 
+    /// Whether relm's own tokens are HS256 (a shared secret), not a provider's public key.
+    pub fn shared_secret(&self) -> bool {
+        self.algorithm == Algorithm::HS256
+    }
+
     /// The `aud` every token must carry.
     pub fn audience(&self) -> &str {
         &self.audience
@@ -517,6 +522,9 @@ impl Tokens<'_> {
             return self.own.verify(token).map_err(Refused::Unauthenticated);
         };
         let now = jsonwebtoken::get_current_timestamp();
+        if let Some(claims) = self.own.verified.get(token, now, 0) {
+            return Ok(claims);
+        }
         if let Some(claims) = provider.remembered(token, now) {
             return Ok(claims);
         }
@@ -530,7 +538,15 @@ impl Tokens<'_> {
         if issuer == provider.issuer() && !(ours && header.alg == Algorithm::HS256) {
             provider.verify(token, &header).await
         } else if ours {
-            self.own.verify(token).map_err(Refused::Unauthenticated)
+            let claims = self.own.verify(token).map_err(Refused::Unauthenticated)?;
+            // `{iss}#{sub}` names the provider's subjects: none of relm's may pass for one.
+            let theirs = format!("{}#", provider.issuer());
+            if issuer != provider.issuer() && claims.sub.starts_with(&theirs) {
+                return Err(Refused::Unauthenticated(
+                    "the token's subject names an identity provider's user".into(),
+                ));
+            }
+            Ok(claims)
         } else {
             Err(Refused::Unauthenticated(
                 "the token was issued for another issuer (iss)".into(),

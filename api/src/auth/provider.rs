@@ -68,7 +68,7 @@ impl Provider {
         let generation = self.keys.generation();
         let key = self
             .keys
-            .key(header.kid.as_deref())
+            .key(header.kid.as_deref(), header.alg)
             .await
             .map_err(|missing| {
                 Refused::Unauthenticated(match missing {
@@ -80,11 +80,6 @@ impl Provider {
                     }
                 })
             })?;
-        if key.algorithm != header.alg {
-            return Err(Refused::Unauthenticated(
-                "the token's algorithm is not its key's".into(),
-            ));
-        }
         let mut validation = Validation::new(key.algorithm);
         validation.leeway = LEEWAY_SECONDS;
         validation.validate_nbf = true;

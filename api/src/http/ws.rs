@@ -5,7 +5,7 @@
 //! |---|---|
 //! | 4400 | a message that is not JSON, not a protocol message, or binary |
 //! | 4401 | `subscribe` before the connection was acknowledged |
-//! | 4403 | `connection_init` without a valid token, or the token's `exp` (the connection ends with its token) |
+//! | 4403 | `connection_init` without a valid token, or the token's `exp` (the connection ends with its token), or an identity provider's token whose key was withdrawn (checked on each `subscribe` and every minute) |
 //! | 4408 | no `connection_init` within `Limits::ws_init_timeout` |
 //! | 4409 | `subscribe` with the id of a subscription still running |
 //! | 4429 | a second `connection_init`, or one over the caller's request budget |
@@ -20,6 +20,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_graphql::parser::types::OperationType;
 use futures_util::SinkExt;
@@ -39,7 +40,7 @@ use crate::app::limits::RequestMeta;
 use crate::app::run::{operation_type, prepare, within_limits};
 use crate::app::trusted::Sent;
 use crate::app::{AppState, Refusal, admit, execute};
-use crate::auth::Caller;
+use crate::auth::{Caller, Credentials};
 use crate::db::RequestReads;
 use crate::error::ApiError;
 use crate::guard::{CallerKey, retry_after_seconds};
@@ -49,6 +50,9 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 /// The most operations one connection may run at once.
 pub const MAX_OPERATIONS: usize = 100;
 const PROTOCOL: &str = "graphql-transport-ws";
+/// How often an open connection's token is verified again against an identity provider's
+/// current keys, so that a withdrawn key ends its subscriptions.
+const KEY_RECHECK: Duration = Duration::from_secs(60);
 
 /// A message from the client.
 #[derive(Deserialize)]
@@ -136,19 +140,21 @@ fn unix_now() -> u64 {
 fn instant_of(exp: u64) -> tokio::time::Instant {
     let now = tokio::time::Instant::now();
     let left = std::time::UNIX_EPOCH
-        .checked_add(std::time::Duration::from_secs(exp))
+        .checked_add(Duration::from_secs(exp))
         .and_then(|at| at.duration_since(std::time::SystemTime::now()).ok())
         .unwrap_or_default();
     // A token that ends past what the clock can hold ends in a year: it is re-checked by
     // every subscribe anyway.
     now.checked_add(left)
-        .unwrap_or_else(|| now + std::time::Duration::from_secs(365 * 24 * 3600))
+        .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600))
 }
 
 struct Connection {
     state: AppState,
     address: Option<IpAddr>,
     caller: Option<Caller>,
+    /// The `Authorization` value of `connection_init`, to verify again once acknowledged.
+    authorization: Option<String>,
     init_received: bool,
     operations: HashMap<String, AbortHandle>,
     /// Where operations send their results, for this connection to write.
@@ -165,6 +171,7 @@ impl Connection {
             state,
             address,
             caller: None,
+            authorization: None,
             init_received: false,
             operations: HashMap::new(),
             outgoing,
@@ -179,6 +186,8 @@ impl Connection {
         // The token's end, set once the connection is acknowledged.
         let mut expiry = std::pin::pin!(tokio::time::sleep(self.state.limits.ws_init_timeout));
         let mut expires = false;
+        let mut recheck = tokio::time::interval(KEY_RECHECK);
+        let rechecks = self.state.provider.is_some();
         let bus = self.state.bus.clone();
         let close = loop {
             if !expires && let Some(exp) = self.expires_at() {
@@ -190,6 +199,11 @@ impl Connection {
                     break Close(4408, "Connection initialisation timeout".into());
                 }
                 () = &mut expiry, if expires => break token_expired(),
+                _ = recheck.tick(), if rechecks && self.caller.is_some() => {
+                    if let Err(close) = self.still_verifies().await {
+                        break close;
+                    }
+                }
                 () = bus.closed() => break Close(1001, "the server is shutting down".into()),
                 Some(result) = results.recv() => match result {
                     Outgoing::Message(message) => {
@@ -231,6 +245,21 @@ impl Connection {
             .send(Message::Close(Some((CloseCode::from(code), reason))))
             .await;
         let _ = sink.close().await;
+    }
+
+    /// Fails with 4403 once the token no longer verifies: an identity provider withdrew its
+    /// key. (relm's own key never changes under a running server.)
+    async fn still_verifies(&self) -> Result<(), Close> {
+        if self.state.provider.is_none() {
+            return Ok(());
+        }
+        match Credentials::read(self.state.tokens(), self.authorization.as_deref()).await {
+            Credentials::Verified(_) => Ok(()),
+            _ => Err(Close(
+                4403,
+                "Forbidden: the token no longer verifies".into(),
+            )),
+        }
     }
 
     /// When the acknowledged caller's token expires.
@@ -279,6 +308,7 @@ impl Connection {
         match admit(&self.state, authorization, self.address).await {
             Ok(caller) => {
                 self.caller = Some(caller);
+                self.authorization = authorization.map(str::to_owned);
                 send(sink, &json!({"type": "connection_ack"}))
                     .await
                     .map_err(|()| Close(1000, String::new()))
@@ -301,6 +331,7 @@ impl Connection {
         if caller.viewer().is_ok_and(|v| v.expired(unix_now())) {
             return Err(token_expired());
         }
+        self.still_verifies().await?;
         if self.operations.contains_key(&id) {
             return Err(Close(
                 4409,
