@@ -74,6 +74,15 @@ pub fn dashboard_link(base_url: &str, token: &str) -> String {
     format!("{base_url}/dashboard#token={token}")
 }
 
+/// A release on the dashboard (communication.md: notifications and calendar feeds link
+/// there): its program's view, the release named in the fragment.
+pub fn release_link(base_url: &str, program_key: &str, release_global_id: &str) -> String {
+    format!(
+        "{}/dashboard?program={program_key}#release={release_global_id}",
+        base_url.trim_end_matches('/')
+    )
+}
+
 /// How tokens are verified.
 #[derive(Debug, Clone)]
 pub struct JwtConfig {

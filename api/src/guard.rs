@@ -57,6 +57,8 @@ pub enum CallerKey {
     Subject(String),
     /// An ingest source (by id), for a delivery it signed.
     Source(i64),
+    /// A calendar feed (by id), for a request with its key.
+    Feed(i64),
     /// The client address of a request without a valid token or signature.
     Address(Option<IpAddr>),
 }

@@ -23,6 +23,7 @@ pub enum NodeType {
     ReleaseEvent,
     IngestSource,
     Delivery,
+    CalendarFeed,
 }
 
 impl NodeType {

@@ -18,6 +18,7 @@ pub mod exports;
 pub mod graphql;
 pub mod guard;
 pub mod http;
+pub mod ics;
 pub mod ids;
 pub mod ingest;
 pub mod metrics;

@@ -202,7 +202,8 @@ async fn seal_plain(txn: &DatabaseTransaction, cipher: &Cipher) -> anyhow::Resul
     Ok(sealed_now)
 }
 
-fn random<const N: usize>() -> ApiResult<[u8; N]> {
+/// `N` random bytes from the operating system.
+pub fn random<const N: usize>() -> ApiResult<[u8; N]> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes)
         .map_err(|e| ApiError::Internal(format!("no randomness for a secret: {e}")))?;

@@ -68,6 +68,8 @@ struct Counters {
     deliveries: BTreeMap<(&'static str, &'static str), u64>,
     /// Deliveries refused with 401 (unknown source, disabled, bad signature).
     signature_failures: u64,
+    /// Calendar feed requests by outcome.
+    feeds: BTreeMap<&'static str, u64>,
 }
 
 /// Request counters of one process.
@@ -124,6 +126,13 @@ impl Telemetry {
     pub fn record_signature_failure(&self) {
         if let Ok(mut c) = self.counters.lock() {
             c.signature_failures += 1;
+        }
+    }
+
+    /// Records one calendar feed request: `ok`, `not_found`, `rate_limited` or `failed`.
+    pub fn record_feed(&self, outcome: &'static str) {
+        if let Ok(mut c) = self.counters.lock() {
+            *c.feeds.entry(outcome).or_default() += 1;
         }
     }
 
@@ -229,6 +238,16 @@ impl Telemetry {
                 "Deliveries refused with 401.",
                 c.signature_failures,
             );
+            out.push_str(
+                "# HELP relm_calendar_feed_requests_total Calendar feed requests by outcome.\n",
+            );
+            out.push_str("# TYPE relm_calendar_feed_requests_total counter\n");
+            for (outcome, n) in &c.feeds {
+                let _ = writeln!(
+                    out,
+                    "relm_calendar_feed_requests_total{{outcome=\"{outcome}\"}} {n}"
+                );
+            }
         }
         let gauges = [
             (

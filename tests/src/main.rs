@@ -14,6 +14,7 @@ mod support;
 mod admin;
 mod auth;
 mod browser;
+mod calendar_feeds;
 mod cli;
 mod commands;
 mod connections;

@@ -28,6 +28,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::auth::{JwtKeys, ProgramIds, Provider, Tokens};
+pub use crate::commands::calendar_feed::FeedSettings;
 use crate::db::{self, Reads};
 use crate::events::EventBus;
 use crate::graphql::loaders::KeptRows;
@@ -81,6 +82,8 @@ pub struct AppState {
     pub origins: Origins,
     /// The address users reach relm at (`RELM_PUBLIC_URL`), one of relm's own origins.
     pub public_url: Option<String>,
+    /// What calendar feeds are made with: their lifetime and relm's address.
+    pub feeds: Arc<FeedSettings>,
     /// The trusted documents and who may run others.
     pub trusted: Arc<trusted::Trusted>,
     /// A secret sealed with the server key that no sender knows, checked in place of the
@@ -130,6 +133,7 @@ impl AppState {
             cipher,
             origins: Origins::default(),
             public_url: None,
+            feeds: Arc::new(FeedSettings::default()),
             trusted: Arc::default(),
             stand_in: stand_in.into(),
         }
@@ -161,11 +165,25 @@ impl AppState {
 
     /// The same state serving pages of `origins`, reached at `public_url`.
     pub fn with_origins(self, origins: Origins, public_url: Option<String>) -> Self {
+        let feeds = Arc::new(FeedSettings {
+            public_url: public_url.clone(),
+            ..*self.feeds
+        });
         Self {
             origins,
             public_url,
+            feeds,
             ..self
         }
+    }
+
+    /// The same state making calendar feeds that live `ttl`.
+    pub fn with_feed_ttl(self, ttl: std::time::Duration) -> Self {
+        let feeds = Arc::new(FeedSettings {
+            ttl,
+            public_url: self.feeds.public_url.clone(),
+        });
+        Self { feeds, ..self }
     }
 
     /// The same state with other limits.

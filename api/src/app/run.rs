@@ -55,7 +55,7 @@ pub async fn execute(
     } else {
         (RequestReads::of_query(&state.reads), &state.schema)
     };
-    let request = prepare(request, reads.clone(), &state.kept, caller);
+    let request = prepare(request, reads.clone(), state, caller);
     let deadline = state.limits.request_timeout;
     let executed = tokio::time::timeout(deadline, schema.execute(request)).await;
     // Every mutation field commits its own write (`commit`); none is left but after a
@@ -124,16 +124,17 @@ pub fn operation_type(request: &async_graphql::Request) -> Option<OperationType>
         .map(|operation| operation.node.ty)
 }
 
-/// Attaches what one request needs: its caller, where it reads, and fresh DataLoaders
-/// (sharing the process's `kept` rows).
+/// Attaches what one request needs: its caller, where it reads, fresh DataLoaders
+/// (sharing the process's kept rows) and the feed settings.
 pub fn prepare(
     request: async_graphql::Request,
     reads: RequestReads,
-    kept: &loaders::KeptRows,
+    state: &AppState,
     caller: Caller,
 ) -> async_graphql::Request {
     request
         .data(caller)
-        .data(loaders::Loaders::new(&reads, kept))
+        .data(loaders::Loaders::new(&reads, &state.kept))
         .data(reads)
+        .data(state.feeds.clone())
 }

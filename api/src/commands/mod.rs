@@ -7,6 +7,7 @@
 //! only then publishes the event. A command that fails has changed nothing.
 
 pub mod benchmark;
+pub mod calendar_feed;
 pub mod dependency;
 pub mod deployment;
 pub mod incident;

@@ -12,6 +12,7 @@ use crate::secrets::Cipher;
 
 pub mod benchmark;
 pub mod calendar;
+pub mod calendar_feed;
 pub mod complexity;
 pub mod conflicts;
 pub mod context;
@@ -47,6 +48,7 @@ pub struct Query(
     environment::EnvironmentQuery,
     freeze::FreezeQuery,
     calendar::CalendarQuery,
+    calendar_feed::CalendarFeedQuery,
     conflicts::ConflictQuery,
     metrics::MetricsQuery,
     benchmark::BenchmarkQuery,
@@ -69,6 +71,7 @@ pub struct Mutation(
     ingest::IngestMutation,
     benchmark::BenchmarkMutation,
     dependency::DependencyMutation,
+    calendar_feed::CalendarFeedMutation,
 );
 
 /// Every subscription of relm.

@@ -5,7 +5,8 @@ use entity::{approval, quality_gate, release_event, release_item};
 
 use crate::domain::gates::GateState;
 use crate::error::ApiResult;
-use crate::graphql::context::{loaders, visible};
+use crate::graphql::calendar_feed::CalendarFeed;
+use crate::graphql::context::{loaders, reads, viewer, visible};
 use crate::graphql::deployment::Deployment;
 use crate::graphql::environment::Environment;
 use crate::graphql::event::ReleaseEvent;
@@ -17,6 +18,7 @@ use crate::graphql::quality::{Approval, QualityGate, ReleaseItem};
 use crate::graphql::release::Release;
 use crate::graphql::review::ImprovementAction;
 use crate::ids::{self, NodeType};
+use crate::queries::calendar_feeds;
 
 /// An object with a global id.
 #[derive(Interface)]
@@ -35,6 +37,7 @@ pub enum Node {
     ReleaseEvent(ReleaseEvent),
     IngestSource(IngestSource),
     Delivery(Delivery),
+    CalendarFeed(CalendarFeed),
 }
 
 #[derive(Default)]
@@ -113,6 +116,9 @@ impl NodeQuery {
                 .delivery(row)
                 .await?
                 .map(|d| Node::Delivery(Delivery(d))),
+            NodeType::CalendarFeed => calendar_feeds::managed(reads(ctx)?, viewer(ctx)?, row)
+                .await?
+                .map(|f| Node::CalendarFeed(CalendarFeed(f))),
         };
         Ok(node)
     }

@@ -3,6 +3,7 @@
 //! the request and answer it; what a request means is decided below them (`app`, `exports`,
 //! `ingest`, `commands`).
 
+pub mod calendar;
 pub mod cors;
 pub mod exports;
 pub mod graphql;
@@ -38,6 +39,7 @@ pub fn app(state: AppState) -> impl poem::Endpoint {
         .at("/graphql/ws", get(ws::upgrade))
         .at("/v1/exports/:file", get(exports::export).with(cors()))
         .at("/v1/ingest/:key", poem::post(ingest::deliver))
+        .at("/v1/calendar/:file", get(calendar::feed))
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
         .at("/metrics", get(metrics))

@@ -425,7 +425,7 @@ async fn operate(
         let request = prepare(
             request,
             RequestReads::of_query(&state.reads),
-            &state.kept,
+            &state,
             caller,
         );
         let mut stream = std::pin::pin!(state.schema.execute_stream(request));

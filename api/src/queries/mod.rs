@@ -14,6 +14,7 @@
 
 pub mod benchmarks;
 pub mod calendar;
+pub mod calendar_feeds;
 pub mod conflicts;
 pub mod dependencies;
 pub mod derived;

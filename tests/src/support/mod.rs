@@ -486,6 +486,7 @@ pub fn relm_binary() -> Command {
         "RELM_JWKS_URL",
         "RELM_JWKS_ISSUER",
         "RELM_CLAIMS_MAP",
+        "RELM_CALENDAR_FEED_TTL",
         "RELM_SECRET_KEY",
     ] {
         command.env_remove(var);

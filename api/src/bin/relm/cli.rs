@@ -223,6 +223,9 @@ pub struct ServeArgs {
     pub trusted_documents_only: Only,
     #[command(flatten)]
     pub provider: ProviderArgs,
+    /// How long a calendar feed's key lives: a duration such as 90d or 30d.
+    #[arg(long, env = "RELM_CALENDAR_FEED_TTL", default_value = "90d", value_parser = parse_duration)]
+    pub calendar_feed_ttl: Duration,
 }
 
 /// An OpenID Connect provider whose tokens relm accepts besides its own.
@@ -473,7 +476,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut state = AppState::new(db.clone(), keys, cipher, graphiql)
         .with_limits(limits)
         .with_origins(origins, args.public_url.public_url.clone())
-        .with_trusted(trusted);
+        .with_trusted(trusted)
+        .with_feed_ttl(args.calendar_feed_ttl);
     if let Some(provider) = provider {
         tokio::spawn(provider.key_set().clone().keep_fresh());
         state = state.with_provider(provider);
