@@ -7,6 +7,7 @@
 //! first query after a write (which it makes through `addReleaseItem`, so the benchmark adds
 //! items to the newest release); and what continuous improvement adds (`improvement`).
 
+mod feed;
 mod http;
 mod improvement;
 pub mod ingest;

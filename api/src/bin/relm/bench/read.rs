@@ -131,7 +131,7 @@ pub async fn read(
     let manifest = json!({ format!("sha256:{me_id}"): me }).to_string();
     let trusted = Trusted::load(&manifest, Only::Off).map_err(|e| anyhow::anyhow!(e))?;
     let (provider, provider_token) = identity_provider(&keys).await?;
-    let (_, relm) = serve_relm(db, keys.clone(), cipher, trusted, Some(provider)).await?;
+    let (state, relm) = serve_relm(db, keys.clone(), cipher, trusted, Some(provider)).await?;
     let schema = Schema::new(Hello, EmptyMutation, EmptySubscription);
     let hello = listen(
         Route::new()
@@ -238,5 +238,5 @@ pub async fn read(
         );
         anyhow::ensure!(failed == 0, "{failed} requests failed: {failures:?}");
     }
-    Ok(())
+    super::feed::feed(&state, relm, 30).await
 }
