@@ -845,3 +845,40 @@ async fn oversized_and_nul_fields_are_bad_input_and_store_nothing() {
     let stored = app.admin("{ deliveries { totalCount } }", json!({})).await;
     assert_eq!(stored["deliveries"]["totalCount"], 0);
 }
+
+#[tokio::test]
+async fn an_ingested_production_deployment_waits_for_the_releases_it_depends_on() {
+    let (app, fixture) = TestApp::with_fixture().await;
+    let mob = source(&app, "MOB", "mob-ci", "GENERIC", json!([])).await;
+    let addr = serve(app.state.clone()).await;
+    // MOB 5.0.0 (APPROVED) waits on a PAY release not yet in production.
+    let created = app
+        .admin(
+            "mutation($i: CreateReleaseInput!) { createRelease(input: $i) { id } }",
+            json!({"i": {"programKey": "PAY", "version": "2026.9.0", "name": "API", "type": "MINOR"}}),
+        )
+        .await;
+    let mob_release = api::ids::encode(api::ids::NodeType::Release, fixture.mob_spring.id);
+    app.admin(
+        "mutation($i: AddReleaseDependencyInput!) { addReleaseDependency(input: $i) { revision } }",
+        json!({"i": {"releaseId": mob_release, "dependsOnId": created["createRelease"]["id"]}}),
+    )
+    .await;
+    let body = GENERIC.replace("2026.11.3", "5.0.0");
+    let headers = signed(&mob, &body);
+    let (status, answer) = post(addr, "/v1/ingest/mob-ci", &headers, body.as_bytes()).await;
+    assert_eq!(
+        (status, answer["status"].as_str()),
+        (202, Some("REJECTED")),
+        "{answer}"
+    );
+    // The source acts within MOB, and its deliveries are read by MOB's analysts: the PAY
+    // release is not named.
+    assert_eq!(
+        answer["reason"],
+        "the release depends on releases not yet in production: a release you cannot see"
+    );
+    let after = release(&app, "MOB", "5.0.0").await;
+    assert_eq!(after["status"], "APPROVED");
+    assert_eq!(after["deployments"], json!([]));
+}
