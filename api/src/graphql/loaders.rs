@@ -262,7 +262,12 @@ impl Loader<i64> for Links {
     type Error = ApiError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<Link>>, ApiError> {
-        dependencies::links(&self.db, keys, self.direction).await
+        let mut links = dependencies::links(&self.db, keys, self.direction).await?;
+        // A release without links is remembered as such, not asked for again.
+        for key in keys {
+            links.entry(*key).or_default();
+        }
+        Ok(links)
     }
 }
 

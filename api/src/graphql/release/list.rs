@@ -197,6 +197,15 @@ async fn prefetch(ctx: &Context<'_>, rows: &[&release::Model]) -> ApiResult<()> 
         }
         Ok(())
     };
+    let dependencies = async {
+        if wants("readiness") || wants("dependsOn") || wants("hiddenDependencies") {
+            loaders.depends_on.load_many(ids()).await?;
+        }
+        if wants("dependents") {
+            loaders.dependents.load_many(ids()).await?;
+        }
+        Ok(())
+    };
     futures_util::try_join!(
         programs,
         parties,
@@ -205,7 +214,8 @@ async fn prefetch(ctx: &Context<'_>, rows: &[&release::Model]) -> ApiResult<()> 
         approvals,
         deployments,
         incidents,
-        outcomes
+        outcomes,
+        dependencies
     )?;
     Ok(())
 }
