@@ -15,6 +15,7 @@
 pub mod benchmarks;
 pub mod calendar;
 pub mod derived;
+pub mod forecast;
 pub mod impact;
 pub mod incidents;
 pub mod ingest;
