@@ -12,11 +12,11 @@ use serde_json::{Value, json};
 use crate::metrics::rm;
 use crate::support::{TestApp, data, error_code};
 
-const DAY: i64 = 86_400_000_000;
+pub(crate) const DAY: i64 = 86_400_000_000;
 
-struct History<'a> {
+pub(crate) struct History<'a> {
     db: &'a DatabaseConnection,
-    now: i64,
+    pub(crate) now: i64,
     environment: i64,
     versions: u32,
 }
@@ -35,7 +35,7 @@ struct Made<'a> {
 }
 
 impl<'a> History<'a> {
-    async fn new(app: &'a TestApp) -> (Self, program::Model, program::Model) {
+    pub(crate) async fn new(app: &'a TestApp) -> (Self, program::Model, program::Model) {
         let mut programs = Vec::new();
         for key in ["PAY", "MOB"] {
             let made = program::ActiveModel {
@@ -140,7 +140,7 @@ impl<'a> History<'a> {
     }
 
     /// The releases every test here starts from, delivered in the year before now.
-    async fn classes(&mut self, pay: &program::Model) {
+    pub(crate) async fn classes(&mut self, pay: &program::Model) {
         for i in 1..=25 {
             let in_test = self.now - 200 * DAY + i * DAY;
             let delivered = in_test + i * DAY;
@@ -176,7 +176,7 @@ impl<'a> History<'a> {
     }
 
     /// A release under way in `status` since `entered`.
-    async fn under_way(
+    pub(crate) async fn under_way(
         &mut self,
         program: &program::Model,
         kind: ReleaseType,
@@ -204,10 +204,10 @@ impl<'a> History<'a> {
     }
 }
 
-const FORECAST: &str = "query($id: ID!) { node(id: $id) { ... on Release { forecast {
+pub(crate) const FORECAST: &str = "query($id: ID!) { node(id: $id) { ... on Release { forecast {
   basis sampleSize stage enteredAt onTimeProbability p50 p85 expectedSlippageDays changeFailureRisk risk } } } }";
 
-fn id(release: &release::Model) -> String {
+pub(crate) fn id(release: &release::Model) -> String {
     api::ids::encode(api::ids::NodeType::Release, release.id)
 }
 
