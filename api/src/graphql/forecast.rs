@@ -9,6 +9,7 @@ use entity::enums as db;
 use crate::error::ApiResult;
 use crate::graphql::context::{data, db as pool, loaders, snapshot, visible};
 use crate::graphql::enums::{ReleaseStatus, RiskLevel};
+use crate::graphql::loaders::{Cached, Forecasts};
 use crate::graphql::metrics::int;
 use crate::graphql::scalars::Timestamp;
 use crate::metrics::cache::MetricsCache;
@@ -86,10 +87,31 @@ pub async fn release_forecast(
     if subject.planned_end.is_none() {
         return Ok(None);
     }
+    let forecasts = forecasts(ctx).await?;
+    Ok(forecasts.load_one(subject).await?.flatten().map(Into::into))
+}
+
+async fn forecasts(ctx: &Context<'_>) -> ApiResult<Arc<Cached<Forecasts>>> {
     let scope = visible(ctx)?.scope().clone();
     let cache = data::<Arc<MetricsCache>>(ctx)?;
-    let forecasts = loaders(ctx)?.forecasts(cache, pool(ctx)?, &scope).await?;
-    Ok(forecasts.load_one(subject).await?.map(Into::into))
+    loaders(ctx)?.forecasts(cache, pool(ctx)?, &scope).await
+}
+
+/// Computes the forecasts of a page of releases in one pass before their fields ask for
+/// them, so that no field waits for a batch to gather.
+pub async fn prefetch(ctx: &Context<'_>, releases: &[&entity::release::Model]) -> ApiResult<()> {
+    let subjects: Vec<_> = releases
+        .iter()
+        .map(|r| subject(r))
+        .filter(|s| s.planned_end.is_some())
+        .collect();
+    if subjects.is_empty() {
+        return Ok(());
+    }
+    let forecasts = forecasts(ctx).await?;
+    let found = forecasts.loader().compute(&subjects).await?;
+    forecasts.feed_many(found).await;
+    Ok(())
 }
 
 #[derive(InputObject)]

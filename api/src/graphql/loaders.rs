@@ -301,7 +301,7 @@ struct Lazy {
     snapshot: tokio::sync::Mutex<Option<Snapshot>>,
     /// Forecasts of the releases a request shows, computed together: a page of releases
     /// costs one pass over the analytics store.
-    forecasts: std::sync::Mutex<Option<Arc<DataLoader<Forecasts>>>>,
+    forecasts: std::sync::Mutex<Option<Arc<Cached<Forecasts>>>>,
 }
 
 impl std::ops::Deref for Loaders {
@@ -368,7 +368,7 @@ impl Loaders {
         cache: &MetricsCache,
         db: &DatabaseConnection,
         scope: &Scope,
-    ) -> ApiResult<Arc<DataLoader<Forecasts>>> {
+    ) -> ApiResult<Arc<Cached<Forecasts>>> {
         if let Some(made) = self.made_forecasts() {
             return Ok(made);
         }
@@ -380,19 +380,20 @@ impl Loaders {
             .unwrap_or_else(PoisonError::into_inner);
         Ok(made
             .get_or_insert_with(|| {
-                Arc::new(DataLoader::new(
+                Arc::new(DataLoader::with_cache(
                     Forecasts {
                         snapshot,
                         scope: scope.clone(),
                         now: time::now_micros(),
                     },
                     tokio::spawn,
+                    HashMapCache::default(),
                 ))
             })
             .clone())
     }
 
-    fn made_forecasts(&self) -> Option<Arc<DataLoader<Forecasts>>> {
+    fn made_forecasts(&self) -> Option<Arc<Cached<Forecasts>>> {
         self.0
             .forecasts
             .lock()
@@ -401,18 +402,17 @@ impl Loaders {
     }
 }
 
-/// Computes the forecasts of many releases at once.
+/// Computes the forecasts of many releases at once; a release without one is kept as
+/// `None`, so that it is not computed again.
 pub struct Forecasts {
     snapshot: Snapshot,
     scope: Scope,
     now: i64,
 }
 
-impl Loader<Subject> for Forecasts {
-    type Value = Forecast;
-    type Error = ApiError;
-
-    async fn load(&self, keys: &[Subject]) -> Result<HashMap<Subject, Forecast>, ApiError> {
+impl Forecasts {
+    /// The forecast of each of `keys`, in one pass.
+    pub async fn compute(&self, keys: &[Subject]) -> ApiResult<Vec<(Subject, Option<Forecast>)>> {
         let found = crate::queries::forecast::forecasts(
             &self.snapshot,
             &self.scope,
@@ -420,11 +420,16 @@ impl Loader<Subject> for Forecasts {
             keys.to_vec(),
         )
         .await?;
-        Ok(keys
-            .iter()
-            .zip(found)
-            .filter_map(|(key, forecast)| Some((*key, forecast?)))
-            .collect())
+        Ok(keys.iter().copied().zip(found).collect())
+    }
+}
+
+impl Loader<Subject> for Forecasts {
+    type Value = Option<Forecast>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Subject]) -> Result<HashMap<Subject, Option<Forecast>>, ApiError> {
+        Ok(self.compute(keys).await?.into_iter().collect())
     }
 }
 

@@ -197,6 +197,12 @@ async fn prefetch(ctx: &Context<'_>, rows: &[&release::Model]) -> ApiResult<()> 
         }
         Ok(())
     };
+    let forecasts = async {
+        if wants("forecast") {
+            crate::graphql::forecast::prefetch(ctx, rows).await?;
+        }
+        Ok(())
+    };
     futures_util::try_join!(
         programs,
         parties,
@@ -205,7 +211,8 @@ async fn prefetch(ctx: &Context<'_>, rows: &[&release::Model]) -> ApiResult<()> 
         approvals,
         deployments,
         incidents,
-        outcomes
+        outcomes,
+        forecasts
     )?;
     Ok(())
 }
