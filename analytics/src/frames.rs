@@ -4,7 +4,7 @@
 use polars::prelude::*;
 
 use crate::index::{ById, Numbering};
-use crate::model::{Coded, DeploymentStatus, Environments, Tables, Tier};
+use crate::model::{Coded, DeploymentStatus, Environments, ReleaseType, Tables, Tier};
 
 /// Codes the derivations compare with.
 pub const SUCCEEDED: i32 = DeploymentStatus::Succeeded as i32;
@@ -97,7 +97,10 @@ impl Frames {
     pub fn from_tables(t: Tables, numbering: &mut Numbering) -> Result<Self, Error> {
         let r = t.releases;
         let tiers = Tiers::new(&t.environments);
-        let emergency = ById::new(&r.id, r.emergency.iter().copied());
+        let emergency = ById::new(
+            &r.id,
+            r.kind.iter().map(|kind| *kind == ReleaseType::Emergency),
+        );
         let releases = DataFrame::new_infer_height(vec![
             column("release", numbering.placed(&r.id, &r.program)),
             column("planned_end", r.planned_end),

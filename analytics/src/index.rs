@@ -241,6 +241,17 @@ impl ReleaseIds {
         number
     }
 
+    /// The number of `id`, if it has one.
+    fn get(&self, id: i64) -> Option<u32> {
+        let tabled = self
+            .offset(id)
+            .and_then(|offset| self.by_offset.get(offset).copied());
+        match tabled {
+            Some(number) if number != NO_RELEASE => Some(number),
+            _ => self.others.get(&id).copied(),
+        }
+    }
+
     fn heap_bytes(&self) -> usize {
         self.by_offset.capacity() * size_of::<u32>()
             + self.others.capacity() * size_of::<(i64, u32)>()
@@ -296,6 +307,11 @@ impl Numbering {
             .zip(programs)
             .map(|(id, program)| self.place(*id, *program))
             .collect()
+    }
+
+    /// The number of release `id`, if it has one.
+    pub fn number_of(&self, id: i64) -> Option<u32> {
+        self.releases.get(id)
     }
 
     /// The id of release number `number`.

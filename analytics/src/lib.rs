@@ -8,6 +8,7 @@ mod benchmark;
 mod calendar;
 mod compute;
 mod derive;
+mod forecast;
 mod frames;
 mod impact;
 mod index;
@@ -20,6 +21,10 @@ mod timeline;
 
 pub use benchmark::DEFAULT_BENCHMARK;
 pub use calendar::buckets;
+pub use forecast::{
+    Accuracy, AccuracyQuery, Basis, CalibrationBin, Forecast, ForecastQuery, MINIMUM_SAMPLE, Risk,
+    Subject,
+};
 pub use frames::Error;
 pub use impact::{ActionRef, Impact, ImpactQuery, ImpactWindow, Verdict};
 pub use index::ById;

@@ -53,6 +53,32 @@ coded!(
 );
 
 coded!(
+    /// Status of a release.
+    ReleaseStatus {
+        Planned = 0,
+        Scheduled = 1,
+        InBuild = 2,
+        InTest = 3,
+        Approved = 4,
+        Deploying = 5,
+        Deployed = 6,
+        Reviewed = 7,
+        RolledBack = 8,
+        Cancelled = 9,
+    }
+);
+
+coded!(
+    /// Type of a release.
+    ReleaseType {
+        Major = 0,
+        Minor = 1,
+        Patch = 2,
+        Emergency = 3,
+    }
+);
+
+coded!(
     /// Status of one quality-gate result.
     GateStatus {
         Pending = 0,
@@ -188,8 +214,16 @@ pub struct Releases {
     pub id: Vec<i64>,
     pub program: Vec<i64>,
     pub planned_end: Vec<Option<i64>>,
-    /// The release's type is EMERGENCY.
-    pub emergency: Vec<bool>,
+    pub kind: Vec<ReleaseType>,
+    pub created_at: Vec<i64>,
+}
+
+/// When releases entered a status: every event with a `toStatus`, in no order.
+#[derive(Debug, Clone, Default)]
+pub struct Entries {
+    pub release: Vec<i64>,
+    pub status: Vec<ReleaseStatus>,
+    pub at: Vec<i64>,
 }
 
 /// Environments, which give deployments and deliveries their tier.
@@ -306,6 +340,7 @@ pub struct Tables {
     pub actions: Actions,
     pub overrides: Overrides,
     pub unplanned: Unplanned,
+    pub entries: Entries,
 }
 
 /// A program in scope, for the per-program breakdown.

@@ -1,13 +1,16 @@
 //! What the figures need that no set of tiers changes: teams, restore times, each gate's
-//! first result, improvement actions and freeze overrides. Derived once from the tables as
-//! they arrive and shared by every set of tiers; the tables they come from are not kept,
-//! since a replacement brings the rows it changes.
+//! first result, improvement actions, freeze overrides, and releases' types, plans and
+//! status entries for forecasts. Derived once from the tables as they arrive and shared by
+//! every set of tiers; the tables they come from are not kept, since a replacement brings
+//! the rows it changes.
 
 use crate::derive::{
     Gone, NONE, Values, heap, keep, make_room, merged, order_by, reorder, unordered,
 };
 use crate::index::{ById, NO_RELEASE, Numbering, Numbers, Slots};
-use crate::model::{GateResults, GateStatus, Gates as GateRows, Incidents, Severities, Tables};
+use crate::model::{
+    Coded, GateResults, GateStatus, Gates as GateRows, Incidents, Severities, Tables,
+};
 
 /// The teams of releases, each team's name held once: one row per (release, team), for the
 /// team filter. Releases here and in every row below are release numbers ([`Numbering`]),
@@ -81,6 +84,27 @@ pub struct Restores {
     pub hours: Values,
 }
 
+/// What forecasts read of each release besides its delivery (metrics.md, *Forecast*), in
+/// the order of the releases table.
+#[derive(Default, Clone)]
+pub struct Stages {
+    pub release: Vec<u32>,
+    /// [`ReleaseType`] code.
+    pub kind: Vec<u8>,
+    pub created: Vec<i64>,
+    /// [`NONE`] without one.
+    pub planned_end: Vec<i64>,
+}
+
+/// When releases entered a status: one row per event with a `toStatus`.
+#[derive(Default, Clone)]
+pub struct Moves {
+    pub release: Vec<u32>,
+    /// [`crate::model::ReleaseStatus`] code.
+    pub status: Vec<u8>,
+    pub time: Vec<i64>,
+}
+
 #[derive(Default, Clone)]
 pub struct Shared {
     pub teams: ReleaseTeams,
@@ -88,6 +112,8 @@ pub struct Shared {
     pub gates: Gates,
     pub actions: Actions,
     pub overrides: Stamps,
+    pub stages: Stages,
+    pub moves: Moves,
 }
 
 /// Each gate's first result: earliest checkedAt, then first recorded; PENDING ignored.
@@ -158,6 +184,8 @@ impl Shared {
         let results = std::mem::take(&mut tables.gate_results);
         let a = std::mem::take(&mut tables.actions);
         let o = std::mem::take(&mut tables.overrides);
+        let e = std::mem::take(&mut tables.entries);
+        let r = &tables.releases;
         let mut teams = ReleaseTeams::default();
         teams.add(numbering.releases(&t.release).into_iter().zip(t.team));
         Self {
@@ -177,6 +205,17 @@ impl Shared {
             overrides: Stamps {
                 time: o.at,
                 release: numbering.releases(&o.release),
+            },
+            stages: Stages {
+                release: numbering.releases(&r.id),
+                kind: r.kind.iter().map(|k| k.code() as u8).collect(),
+                created: r.created_at.clone(),
+                planned_end: r.planned_end.iter().map(|p| p.unwrap_or(NONE)).collect(),
+            },
+            moves: Moves {
+                release: numbering.releases(&e.release),
+                status: e.status.iter().map(|s| s.code() as u8).collect(),
+                time: e.at,
             },
         }
     }
@@ -217,6 +256,20 @@ impl Shared {
             release,
             [time, release]
         );
+        unordered!(
+            self.stages,
+            fresh.stages,
+            &gone,
+            release,
+            [kind, created, planned_end, release]
+        );
+        unordered!(
+            self.moves,
+            fresh.moves,
+            &gone,
+            release,
+            [status, time, release]
+        );
         let gone = Gone::new(incidents.iter().chain(&fresh.restores.incident).copied());
         let r = &mut self.restores;
         let keys = r.incident.clone();
@@ -236,5 +289,7 @@ impl Shared {
             + heap!(self.gates, [time, release, passed])
             + heap!(self.actions, [release, created, closed, due])
             + heap!(self.overrides, [time, release])
+            + heap!(self.stages, [release, kind, created, planned_end])
+            + heap!(self.moves, [release, status, time])
     }
 }

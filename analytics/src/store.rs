@@ -8,6 +8,7 @@ use polars::prelude::*;
 
 use crate::compute::compute;
 use crate::derive::{Derived, derive};
+use crate::forecast::{Accuracy, AccuracyQuery, Forecast, ForecastQuery, History};
 use crate::frames::{Error, Frames, set};
 use crate::impact::{ActionRef, Bootstraps, Impact, ImpactQuery, impact};
 use crate::index::Numbering;
@@ -50,6 +51,9 @@ struct Inner {
     /// The production tier's rows by time, for improvement impact; built when first
     /// needed after a change.
     timelines: Option<Arc<Timelines>>,
+    /// Delivered releases by program, for forecasts; built when first needed after a
+    /// change.
+    history: Option<Arc<History>>,
 }
 
 /// What a query over one set of tiers reads.
@@ -126,6 +130,7 @@ impl Store {
                 shared,
                 derived: Vec::new(),
                 timelines: None,
+                history: None,
             }),
             deriving: Mutex::new(()),
             bootstraps: Arc::default(),
@@ -196,6 +201,38 @@ impl Store {
         Ok((numbering, timelines))
     }
 
+    /// The forecast of each release of `query`, in its order (metrics.md, *Forecast*).
+    pub fn forecasts(&self, query: &ForecastQuery) -> Result<Vec<Option<Forecast>>, Error> {
+        let (numbering, history) = self.history()?;
+        Ok(history.forecasts(&numbering, query))
+    }
+
+    /// How the forecast would have done (metrics.md, *Forecast accuracy*).
+    pub fn forecast_accuracy(&self, query: &AccuracyQuery) -> Result<Accuracy, Error> {
+        let (numbering, history) = self.history()?;
+        Ok(history.accuracy(&numbering, query))
+    }
+
+    /// The delivered releases by program, built once per version of the data.
+    fn history(&self) -> Result<(Arc<Numbering>, Arc<History>), Error> {
+        let kept = |store: &Self| -> Result<_, Error> {
+            let inner = store.inner.lock().map_err(poisoned)?;
+            Ok(inner.history.clone().map(|h| (inner.numbering.clone(), h)))
+        };
+        if let Some(kept) = kept(self)? {
+            return Ok(kept);
+        }
+        let (numbering, shared, derived) = self.derived(&[Tier::Production])?;
+        let _one_at_a_time = self.deriving.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(kept) = kept(self)? {
+            return Ok(kept);
+        }
+        let history = Arc::new(History::new(&numbering, &shared, &derived));
+        // A write replaces rows through `&mut self`, so none can have come meanwhile.
+        self.inner.lock().map_err(poisoned)?.history = Some(history.clone());
+        Ok((numbering, history))
+    }
+
     /// Every figure of metrics.md for `query`.
     pub fn metrics(&self, query: &Query) -> Result<Metrics, Error> {
         let (numbering, shared, derived) = self.derived(&query.tiers)?;
@@ -257,6 +294,7 @@ impl Store {
     ) -> Result<(), Error> {
         let inner = self.inner.get_mut().map_err(poisoned)?;
         inner.timelines = None;
+        inner.history = None;
         let numbering = Arc::make_mut(&mut inner.numbering);
         let releases = numbering.releases(releases);
         let shared = Shared::take(&mut fresh, numbering);
@@ -365,7 +403,8 @@ mod tests {
                 id: vec![1],
                 program: vec![7],
                 planned_end: vec![None],
-                emergency: vec![false],
+                kind: vec![crate::model::ReleaseType::Minor],
+                created_at: vec![0],
             },
             environments: Environments {
                 id: vec![3],

@@ -47,14 +47,15 @@ impl Fixture {
         r.id.push(id);
         r.program.push(program);
         r.planned_end.push(planned_end);
-        r.emergency.push(false);
+        r.kind.push(ReleaseType::Minor);
+        r.created_at.push(0);
         self
     }
 
     /// Makes the last release an EMERGENCY one.
     fn emergency(&mut self) -> &mut Self {
-        if let Some(last) = self.0.releases.emergency.last_mut() {
-            *last = true;
+        if let Some(last) = self.0.releases.kind.last_mut() {
+            *last = ReleaseType::Emergency;
         }
         self
     }

@@ -703,3 +703,66 @@ fn serve_refuses_a_wrong_manifest_mode_origin_list_or_identity_provider() {
     }
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// `relm forecast backtest` prints the accuracy of the last year with its ten calibration
+/// bins, whose releases add up to the releases forecast; a bad flag is one line naming it.
+#[test]
+fn forecast_backtest_prints_the_scores_and_the_calibration_bins() {
+    let (dir, url) = demo_database();
+    let output = run(&["forecast", "backtest", "--database-url", &url]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let value = |label: &str| -> String {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_default();
+        line[label.len()..].trim().to_owned()
+    };
+    let releases: u64 = value("releases forecast").parse().unwrap();
+    assert!(releases > 0, "{stdout}");
+    for label in ["Brier score", "base rate Brier score"] {
+        let score: f64 = value(label).parse().unwrap();
+        assert!((0.0..=1.0).contains(&score), "{stdout}");
+    }
+    let bins: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("calibration"))
+        .skip(1)
+        .collect();
+    assert_eq!(bins.len(), 10, "{stdout}");
+    let mut binned = 0;
+    for (i, line) in bins.iter().enumerate() {
+        assert!(
+            line.starts_with(&format!(
+                "{:.1}–{:.1}",
+                i as f64 / 10.0,
+                (i + 1) as f64 / 10.0
+            )),
+            "{line}"
+        );
+        binned += line
+            .split_whitespace()
+            .last()
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap();
+    }
+    assert_eq!(binned, releases);
+    for (flags, needle) in [
+        (&["--lead-days", "0"][..], "invalid --lead-days"),
+        (
+            &["--program", "NOPE"][..],
+            "invalid --program: program NOPE",
+        ),
+        (&["--from", "yesterday"][..], "invalid --from"),
+    ] {
+        let mut args = vec!["forecast", "backtest", "--database-url", &url];
+        args.extend_from_slice(flags);
+        fails_with_one_line(&args, needle);
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -994,6 +994,15 @@ async fn a_reports_count_is_its_number_of_rows() {
     };
     let mut seen = 0;
     for dataset in Dataset::ALL {
+        // The forecast dataset is of releases under way now: it takes no window.
+        let filtered = match dataset {
+            Dataset::Forecast => Params {
+                from: None,
+                to: None,
+                ..filtered.clone()
+            },
+            _ => filtered.clone(),
+        };
         let every = Params {
             program_keys: Vec::new(),
             ..filtered.clone()
@@ -1019,7 +1028,9 @@ async fn a_reports_count_is_its_number_of_rows() {
             seen += rows;
             let counted = exports::count(&app.db, &export).await.unwrap();
             match dataset {
-                Dataset::Trend | Dataset::Impact => assert_eq!(counted, None),
+                Dataset::Trend | Dataset::Impact | Dataset::Forecast => {
+                    assert_eq!(counted, None)
+                }
                 _ => assert_eq!(counted, Some(rows as u64), "{}", dataset.name()),
             }
         }
@@ -1142,4 +1153,96 @@ async fn the_impact_report_is_improvement_impact_row_for_row() {
     )
     .await;
     assert_eq!(trend.refusal().1.as_deref(), Some("windowDays"));
+}
+
+/// The forecast dataset holds what `Release.forecast` gives for each release under way (empty
+/// cells where it gives null), ordered by program, plannedEnd and id; it takes no window.
+#[tokio::test]
+async fn the_forecast_report_is_release_forecast_row_for_row() {
+    use crate::forecast::{DAY, FORECAST, History, id};
+    use entity::enums::{ReleaseStatus, ReleaseType};
+
+    let app = TestApp::empty().await;
+    let (mut h, pay, mob) = History::new(&app).await;
+    h.classes(&pay).await;
+    let entered = h.now - DAY * 5 / 2;
+    let far = Some(h.now + 100 * DAY);
+    let releases = [
+        h.under_way(
+            &mob,
+            ReleaseType::Minor,
+            ReleaseStatus::Planned,
+            h.now - DAY,
+            far,
+        )
+        .await,
+        h.under_way(
+            &pay,
+            ReleaseType::Minor,
+            ReleaseStatus::InTest,
+            entered,
+            Some(entered + 10 * DAY),
+        )
+        .await,
+        h.under_way(
+            &pay,
+            ReleaseType::Major,
+            ReleaseStatus::Scheduled,
+            h.now - DAY,
+            None,
+        )
+        .await,
+    ];
+    let got = analyst(&app, "/v1/exports/forecast.json").await;
+    assert_eq!(got.status, StatusCode::OK, "{}", got.text());
+    let rows: Vec<Value> = got
+        .text()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    let time = |v: &Value| v.as_str().and_then(api::time::parse_rfc3339);
+    for (row, release) in rows.iter().zip(&releases) {
+        assert_eq!(row["release_id"], json!(id(release)));
+        assert_eq!(row["release_version"], json!(release.version));
+        let answer = app
+            .run_as(Role::Analyst, None, FORECAST, json!({"id": id(release)}))
+            .await;
+        let forecast = &crate::support::data(answer)["node"]["forecast"];
+        if forecast.is_null() {
+            assert!(
+                row["basis"].is_null() && row["on_time_probability"].is_null(),
+                "{row}"
+            );
+            continue;
+        }
+        for (column, field) in [
+            ("basis", "basis"),
+            ("sample_size", "sampleSize"),
+            ("stage", "stage"),
+            ("on_time_probability", "onTimeProbability"),
+            ("expected_slippage_days", "expectedSlippageDays"),
+            ("change_failure_risk", "changeFailureRisk"),
+            ("risk", "risk"),
+        ] {
+            assert_eq!(row[column], forecast[field], "{column}");
+        }
+        for (column, field) in [("entered_at", "enteredAt"), ("p50", "p50"), ("p85", "p85")] {
+            assert_eq!(time(&row[column]), time(&forecast[field]), "{column}");
+        }
+    }
+    assert_eq!(
+        (&rows[0]["program_key"], &rows[0]["basis"]),
+        (&json!("MOB"), &json!("TYPE"))
+    );
+    assert_eq!(rows[1]["basis"], json!("PROGRAM_AND_TYPE"));
+    for format in ["csv", "parquet"] {
+        let got = analyst(&app, &format!("/v1/exports/forecast.{format}")).await;
+        assert_eq!(frame(format, got.body).height(), 3, "{format}");
+    }
+    let windowed = analyst(&app, "/v1/exports/forecast.csv?from=2026-01-01T00:00:00Z").await;
+    assert_eq!(
+        windowed.refusal(),
+        ("BAD_USER_INPUT".into(), Some("from".into()))
+    );
 }

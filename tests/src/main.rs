@@ -22,6 +22,7 @@ mod contract;
 mod demo;
 mod exports;
 mod faults;
+mod forecast;
 mod frontend;
 mod fuzz;
 mod hostile;

@@ -1,7 +1,9 @@
-// The next eight weeks (releaseCalendar) and the releases in flight with their readiness.
+// The next eight weeks (releaseCalendar) and the releases in flight with their readiness,
+// each release with its forecast risk.
 
 import { empty, h } from './dom.js';
 import { date, shortDate } from './format.js';
+import { riskBadge } from './risk.js';
 
 const KIND_NAMES = { RELEASE: 'Release', DEPLOYMENT: 'Deployment', FREEZE: 'Freeze' };
 const WEEK = 7 * 86_400_000;
@@ -57,6 +59,7 @@ export function drawCalendar(container, calendar, from, team) {
           h('span', { class: 'when' }, span(entry)),
           h('span', { class: 'title' }, entry.title),
           h('span', { class: 'what' }, describe(entry)),
+          riskBadge(entry.release?.forecast),
         ),
       );
       const all = list.length > SHOWN_PER_WEEK
@@ -100,6 +103,7 @@ export function drawInFlight(container, releases) {
           h('p', { class: 'meta' },
             h('span', { class: `status status-${release.status.toLowerCase()}` }, release.status),
             release.type === 'EMERGENCY' ? h('span', { class: 'status status-emergency' }, 'EMERGENCY') : null,
+            riskBadge(release.forecast),
             release.plannedEnd ? ` planned for ${date(Date.parse(release.plannedEnd))}` : ' no planned date'),
           release.readiness.ready
             ? h('p', { class: 'ready' }, '✓ Ready')

@@ -9,6 +9,7 @@ import { byId, empty, h } from './dom.js';
 import { DEFAULT_BENCHMARK, granularityFor, isoDate, previousOf, readFilter, windowOf, writeFilter } from './filters.js';
 import { date } from './format.js';
 import { drawImpact } from './impact.js';
+import { drawAtRisk } from './risk.js';
 import { drawPrograms } from './programs.js';
 import { BENCHMARKS, CALENDAR, IMPACT, METRICS, PROGRAMS, TEAMS, VIEWER } from './queries.js';
 import { forgetToken, keepToken, takeTokenFromFragment, token } from './session.js';
@@ -16,6 +17,9 @@ import { complianceTiles, deliveryTiles, keyTiles } from './tiles.js';
 
 const DAY = 86_400_000;
 const CALENDAR_DAYS = 56;
+// The statuses of releases under way, which have a forecast (metrics.md, Forecast).
+const UNDER_WAY = ['PLANNED', 'SCHEDULED', 'IN_BUILD', 'IN_TEST', 'APPROVED', 'DEPLOYING'];
+
 // Roles that read deliveries and improvement impact: ANALYST and up.
 const ANALYSTS = ['ANALYST', 'RELEASE_MANAGER', 'ADMIN'];
 // The longest window improvementImpact lists actions of.
@@ -162,6 +166,7 @@ async function load() {
         to: iso(today + CALENDAR_DAYS * DAY),
         programKeys,
         flight: { statuses: ['DEPLOYING', 'APPROVED'], programKeys, team },
+        underWay: { statuses: UNDER_WAY, programKeys, team },
       }),
       impact,
     ]);
@@ -177,6 +182,7 @@ async function load() {
     drawPrograms(byId('programs'), current.byProgram, names, chooseProgram);
     drawCalendar(byId('calendar'), calendar.releaseCalendar, today, filter.team);
     drawInFlight(byId('in-flight'), calendar.releases);
+    drawAtRisk(byId('at-risk'), calendar.underWay);
     byId('benchmark-name').textContent = current.benchmark.name;
     if (impacts) drawImpact(byId('impact'), impacts.improvementImpact);
     else byId('impact').replaceChildren(empty(`Choose a window of at most ${IMPACT_DAYS} days to see which actions worked.`));

@@ -51,16 +51,22 @@ export const METRICS = `query Metrics($current: MetricsFilter!, $previous: Metri
   previous: metrics(filter: $previous) { ${KEYS} }
 }`;
 
-export const CALENDAR = `query Calendar($from: DateTime!, $to: DateTime!, $programKeys: [String!], $flight: ReleaseFilter!) {
+const FORECAST = 'forecast { basis sampleSize stage enteredAt onTimeProbability p50 p85 changeFailureRisk risk }';
+
+export const CALENDAR = `query Calendar($from: DateTime!, $to: DateTime!, $programKeys: [String!], $flight: ReleaseFilter!, $underWay: ReleaseFilter!) {
   releaseCalendar(from: $from, to: $to, programKeys: $programKeys) {
     kind title startsAt endsAt
-    release { version status teams program { key } }
+    release { version status teams program { key } forecast { risk onTimeProbability } }
     deployment { status stage environment { name } release { version teams program { key } } }
     freezeWindow { name reason program { key } }
   }
   releases(filter: $flight, orderBy: { field: PLANNED_END, direction: ASC }, first: 50) {
     totalCount
-    nodes { version name status type plannedEnd program { key name } readiness { ready blockers } }
+    nodes { version name status type plannedEnd program { key name } readiness { ready blockers } ${FORECAST} }
+  }
+  underWay: releases(filter: $underWay, orderBy: { field: PLANNED_END, direction: ASC }, first: 100) {
+    totalCount
+    nodes { version name plannedEnd program { key } ${FORECAST} }
   }
 }`;
 

@@ -6,6 +6,7 @@
 //! bytes to the client as they are written; `relm export` writes them to a file.
 
 mod batch;
+mod forecast;
 mod impact;
 mod params;
 mod records;
@@ -41,16 +42,18 @@ pub enum Dataset {
     Actions,
     Trend,
     Impact,
+    Forecast,
 }
 
 impl Dataset {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Releases,
         Self::Deployments,
         Self::Incidents,
         Self::Actions,
         Self::Trend,
         Self::Impact,
+        Self::Forecast,
     ];
 
     pub fn name(self) -> &'static str {
@@ -61,11 +64,12 @@ impl Dataset {
             Self::Actions => "actions",
             Self::Trend => "trend",
             Self::Impact => "impact",
+            Self::Forecast => "forecast",
         }
     }
 
-    /// Whether the report is computed by the analytics store rather than read as records;
-    /// such a report needs a window.
+    /// Whether the report is computed by the analytics store over a window rather than
+    /// read as records; such a report needs one.
     pub fn computed(self) -> bool {
         matches!(self, Self::Trend | Self::Impact)
     }
@@ -75,6 +79,7 @@ impl Dataset {
         match self {
             Self::Trend => trend::COLUMNS,
             Self::Impact => impact::COLUMNS,
+            Self::Forecast => forecast::COLUMNS,
             _ => records::table(self).map_or(&[], |table| table.columns),
         }
     }
@@ -184,6 +189,7 @@ pub async fn run<W: Write + Send + 'static>(
     let produced = match export.dataset {
         Dataset::Trend => trend::produce(db, cache, export, &tx).await,
         Dataset::Impact => impact::produce(db, cache, export, &tx).await,
+        Dataset::Forecast => forecast::produce(db, cache, export, &tx).await,
         _ => records::produce(db, export, &tx).await,
     };
     if produced.is_ok() {

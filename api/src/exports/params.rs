@@ -174,6 +174,17 @@ pub async fn resolve(
             return Err(bad("windowDays", "only the impact dataset has windows").into());
         }
     };
+    if dataset == Dataset::Forecast
+        && let Some(given) = [("from", from), ("to", to)]
+            .iter()
+            .find(|(_, t)| t.is_some())
+    {
+        return Err(bad(
+            given.0,
+            "the forecast dataset is of the releases under way now and takes no window",
+        )
+        .into());
+    }
     let all = cache::programs(db).await?;
     let keys = (!params.program_keys.is_empty()).then_some(params.program_keys.as_slice());
     let programs = programs_in_scope(&all, scope, keys)

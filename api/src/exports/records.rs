@@ -127,7 +127,7 @@ const ACTIONS: &[Spec] = &[
 /// The table of a record dataset; the trend has none.
 pub fn table(dataset: Dataset) -> Option<Table> {
     Some(match dataset {
-        Dataset::Trend | Dataset::Impact => return None,
+        Dataset::Trend | Dataset::Impact | Dataset::Forecast => return None,
         Dataset::Deployments => Table {
             columns: DEPLOYMENTS,
             from: "deployments d JOIN releases r ON r.id = d.release_id \

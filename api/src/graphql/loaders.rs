@@ -9,16 +9,19 @@
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
+use analytics::{Forecast, Subject};
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::*;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
+use crate::auth::Scope;
 use crate::db::RequestReads;
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::cache::{MetricsCache, Snapshot};
 use crate::queries::dependencies::{self, Direction, Link};
+use crate::time;
 
 /// A table whose rows are found by an `i64` id.
 pub trait Table: EntityTrait<Model: Clone + Send + Sync> {
@@ -317,6 +320,9 @@ struct Lazy {
     /// The analytics snapshot the request's fields compute on, taken once: a list of
     /// improvement actions with their impact reads the change feed once, not per action.
     snapshot: tokio::sync::Mutex<Option<Snapshot>>,
+    /// Forecasts of the releases a request shows, computed together: a page of releases
+    /// costs one pass over the analytics store.
+    forecasts: std::sync::Mutex<Option<Arc<Cached<Forecasts>>>>,
 }
 
 impl std::ops::Deref for Loaders {
@@ -359,6 +365,7 @@ impl Loaders {
             kept: kept.clone(),
             set: OnceLock::new(),
             snapshot: tokio::sync::Mutex::default(),
+            forecasts: std::sync::Mutex::default(),
         }))
     }
 
@@ -375,6 +382,77 @@ impl Loaders {
         let snapshot = cache.snapshot(db).await?;
         *taken = Some(snapshot.clone());
         Ok(snapshot)
+    }
+
+    /// The request's forecasts loader, made on first use for the caller of `scope` with
+    /// the request's snapshot and the time of that use.
+    pub async fn forecasts(
+        &self,
+        cache: &MetricsCache,
+        db: &DatabaseConnection,
+        scope: &Scope,
+    ) -> ApiResult<Arc<Cached<Forecasts>>> {
+        if let Some(made) = self.made_forecasts() {
+            return Ok(made);
+        }
+        let snapshot = self.snapshot(cache, db).await?;
+        let mut made = self
+            .0
+            .forecasts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        Ok(made
+            .get_or_insert_with(|| {
+                Arc::new(DataLoader::with_cache(
+                    Forecasts {
+                        snapshot,
+                        scope: scope.clone(),
+                        now: time::now_micros(),
+                    },
+                    tokio::spawn,
+                    HashMapCache::default(),
+                ))
+            })
+            .clone())
+    }
+
+    fn made_forecasts(&self) -> Option<Arc<Cached<Forecasts>>> {
+        self.0
+            .forecasts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// Computes the forecasts of many releases at once; a release without one is kept as
+/// `None`, so that it is not computed again.
+pub struct Forecasts {
+    snapshot: Snapshot,
+    scope: Scope,
+    now: i64,
+}
+
+impl Forecasts {
+    /// The forecast of each of `keys`, in one pass.
+    pub async fn compute(&self, keys: &[Subject]) -> ApiResult<Vec<(Subject, Option<Forecast>)>> {
+        let found = crate::queries::forecast::forecasts(
+            &self.snapshot,
+            &self.scope,
+            self.now,
+            keys.to_vec(),
+        )
+        .await?;
+        Ok(keys.iter().copied().zip(found).collect())
+    }
+}
+
+impl Loader<Subject> for Forecasts {
+    type Value = Option<Forecast>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Subject]) -> Result<HashMap<Subject, Option<Forecast>>, ApiError> {
+        Ok(self.compute(keys).await?.into_iter().collect())
     }
 }
 
@@ -417,6 +495,11 @@ impl Loaders {
         if let Ok(mut snapshot) = self.0.snapshot.try_lock() {
             *snapshot = None;
         }
+        *self
+            .0
+            .forecasts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
         if self.0.set.get().is_none() {
             return;
         }

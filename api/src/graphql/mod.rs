@@ -22,6 +22,7 @@ pub mod enums;
 pub mod environment;
 pub mod error;
 pub mod event;
+pub mod forecast;
 pub mod freeze;
 pub mod impact;
 pub mod incident;
@@ -53,6 +54,7 @@ pub struct Query(
     metrics::MetricsQuery,
     benchmark::BenchmarkQuery,
     impact::ImpactQuery,
+    forecast::ForecastQuery,
     incident::IncidentQuery,
     ingest::IngestQuery,
 );

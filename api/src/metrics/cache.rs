@@ -11,7 +11,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use analytics::{Benchmark, Impact, ImpactQuery, Metrics, ProgramRef, Query, Store};
+use analytics::{
+    Accuracy, AccuracyQuery, Benchmark, Forecast, ForecastQuery, Impact, ImpactQuery, Metrics,
+    ProgramRef, Query, Store,
+};
 use entity::change::{self, ChangeKind};
 use entity::program;
 use sea_orm::{
@@ -95,6 +98,18 @@ impl Snapshot {
             store.impacts(&query)
         })
         .await
+    }
+
+    /// Computes the forecasts `query` asks for on the blocking pool.
+    pub async fn forecasts(&self, query: ForecastQuery) -> ApiResult<Vec<Option<Forecast>>> {
+        let store = self.store.clone();
+        blocking(move || store.forecasts(&query)).await
+    }
+
+    /// Computes forecast accuracy on the blocking pool.
+    pub async fn forecast_accuracy(&self, query: AccuracyQuery) -> ApiResult<Accuracy> {
+        let store = self.store.clone();
+        blocking(move || store.forecast_accuracy(&query)).await
     }
 
     /// The edition named `name`, if there is one.

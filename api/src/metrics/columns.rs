@@ -214,7 +214,7 @@ impl<E: Coded> Kind for Code<E> {
 
 #[cfg(test)]
 mod tests {
-    use analytics::{DeploymentStatus, GateStatus, Severity, Tier};
+    use analytics::{DeploymentStatus, GateStatus, ReleaseStatus, ReleaseType, Severity, Tier};
     use entity::enums;
     use sea_orm::Iterable;
 
@@ -241,6 +241,8 @@ mod tests {
         );
         same_spellings::<enums::GateStatus, GateStatus>(enums::GateStatus::as_str);
         same_spellings::<enums::Severity, Severity>(enums::Severity::as_str);
+        same_spellings::<enums::ReleaseStatus, ReleaseStatus>(enums::ReleaseStatus::as_str);
+        same_spellings::<enums::ReleaseType, ReleaseType>(enums::ReleaseType::as_str);
     }
 
     #[test]

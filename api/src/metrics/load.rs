@@ -170,7 +170,7 @@ fn keep_known<T: Table>(
 
 #[cfg(test)]
 mod tests {
-    use analytics::{DeploymentStatus, GateStatus, Tier};
+    use analytics::{DeploymentStatus, GateStatus, ReleaseStatus, ReleaseType, Tier};
 
     use super::*;
 
@@ -180,7 +180,8 @@ mod tests {
         t.releases.id = vec![1, 2];
         t.releases.program = vec![10, 20];
         t.releases.planned_end = vec![None, Some(5)];
-        t.releases.emergency = vec![false, true];
+        t.releases.kind = vec![ReleaseType::Minor, ReleaseType::Emergency];
+        t.releases.created_at = vec![1, 2];
         t.environments.id = vec![7, 8];
         t.environments.tier = vec![Tier::Production, Tier::Staging];
         t.teams.release = vec![1, 3];
@@ -213,6 +214,9 @@ mod tests {
         t.unplanned.program = vec![20];
         t.unplanned.received_at = vec![8];
         t.unplanned.environment = vec![8];
+        t.entries.release = vec![3, 1];
+        t.entries.status = vec![ReleaseStatus::Scheduled, ReleaseStatus::InBuild];
+        t.entries.at = vec![5, 6];
         t
     }
 
@@ -240,6 +244,7 @@ mod tests {
         assert_eq!(t.teams.team, ["a"]);
         assert_eq!(t.outcomes.release, [2]);
         assert_eq!(t.overrides.at, [7]);
+        assert_eq!(t.entries.at, [6]);
         assert_eq!((t.releases.id, t.unplanned.id), (vec![1, 2], vec![9]));
     }
 

@@ -120,14 +120,15 @@ pub fn read(path: &Path) -> std::io::Result<Persisted> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use analytics::{DeploymentStatus, GateStatus, Tier};
+    use analytics::{DeploymentStatus, GateStatus, ReleaseStatus, ReleaseType, Tier};
 
     fn tables() -> Tables {
         let mut t = Tables::default();
         t.releases.id = vec![1, 2];
         t.releases.program = vec![7, 7];
         t.releases.planned_end = vec![None, Some(-5)];
-        t.releases.emergency = vec![true, false];
+        t.releases.kind = vec![ReleaseType::Emergency, ReleaseType::Major];
+        t.releases.created_at = vec![-9, 3];
         t.environments.id = vec![5];
         t.environments.tier = vec![Tier::Production];
         t.teams.release = vec![1];
@@ -149,6 +150,9 @@ mod tests {
         t.actions.created_at = vec![1];
         t.actions.closed_at = vec![None];
         t.actions.due_date = vec![Some(20_000)];
+        t.entries.release = vec![2, 2];
+        t.entries.status = vec![ReleaseStatus::Scheduled, ReleaseStatus::Cancelled];
+        t.entries.at = vec![4, 8];
         t
     }
 

@@ -4,12 +4,12 @@
 //! table's part of the snapshot are generated from the declaration, so a column is one line
 //! here, which the compiler holds to the field of the analytics struct it fills.
 //!
-//! A value derived from others is derived once, in its column's SQL (`ingested`,
-//! `emergency`) or in analytics (a deployment's tier, from its environment).
+//! A value derived from others is derived once, in its column's SQL (`ingested`) or in
+//! analytics (a deployment's tier, from its environment; a release's EMERGENCY type).
 
 use std::io::{Read, Write};
 
-use analytics::{DeploymentStatus, GateStatus, Severity, Tables, Tier};
+use analytics::{DeploymentStatus, GateStatus, ReleaseStatus, ReleaseType, Severity, Tables, Tier};
 use sea_orm::DbErr;
 
 use super::codec::{Reader, Writer};
@@ -144,7 +144,7 @@ macro_rules! each {
     ($tables:expr, |$table:ident| $body:expr) => {
         $crate::metrics::tables::each!(@list $tables, $table, $body;
             releases environments teams deployments items incidents gates gate_results
-            outcomes actions overrides unplanned)
+            outcomes actions overrides unplanned entries)
     };
     (@list $tables:expr, $table:ident, $body:expr; $($name:ident)+) => {{
         let analytics::Tables { $($name),+ } = $tables;
@@ -185,7 +185,8 @@ impl Table for analytics::Releases {
         id: Int = "id",
         program: Int = "program_id",
         planned_end: IntOrNull = "planned_end",
-        emergency: Flag = "type = 'EMERGENCY'",
+        kind: Code<ReleaseType> = "type",
+        created_at: Int = "created_at",
     }
 }
 
@@ -404,9 +405,28 @@ impl Table for analytics::Unplanned {
     }
 }
 
+impl Table for analytics::Entries {
+    const FROM: &'static str = "release_events";
+    const SIZED: bool = false;
+
+    fn selected(s: &Selection<'_>) -> String {
+        format!("to_status IS NOT NULL AND {}", s.releases("release_id"))
+    }
+
+    fn refs(&self) -> Refs<'_> {
+        Refs::of_release(&self.release)
+    }
+
+    columns! {
+        release: Int = "release_id",
+        status: Code<ReleaseStatus> = "to_status",
+        at: Int = "at",
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use entity::enums::{DeliveryStatus, ReleaseType};
+    use entity::enums::DeliveryStatus;
     use entity::release_party::PartyRole;
     use sea_orm::ActiveEnum;
 
@@ -439,7 +459,6 @@ mod tests {
         spelled.dedup();
         let team = PartyRole::Team.to_value();
         let mut stored = vec![
-            ReleaseType::Emergency.as_str(),
             team.as_str(),
             DeliveryStatus::Unmatched.as_str(),
             DeliveryStatus::Rejected.as_str(),

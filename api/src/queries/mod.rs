@@ -18,6 +18,7 @@ pub mod calendar_feeds;
 pub mod conflicts;
 pub mod dependencies;
 pub mod derived;
+pub mod forecast;
 pub mod impact;
 pub mod incidents;
 pub mod ingest;

@@ -41,6 +41,7 @@ const FILES: &[Embedded] = embed![
     "dashboard/main.js",
     "dashboard/programs.js",
     "dashboard/queries.js",
+    "dashboard/risk.js",
     "dashboard/session.js",
     "dashboard/tiles.js",
     "graphiql/graphiql.css",

@@ -767,3 +767,77 @@ async fn did_it_work_the_benchmark_selector_and_few_data_marks_follow_the_api() 
     assert_eq!(viewer.errors(), Vec::<String>::new());
     assert_eq!(page.errors(), Vec::<String>::new());
 }
+
+/// Part 8 lists every release under way with a forecast, HIGH and MEDIUM risk first, with
+/// the on-time probability `Release.forecast` gives; the releases in flight carry their risk.
+#[tokio::test]
+async fn at_risk_lists_the_forecasts_riskiest_first_and_in_flight_shows_risk() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let demo = Demo::start().await;
+    let page = browser.page().await;
+    let viewer = token(Role::Viewer, None);
+    page.goto(&demo.url(&format!("/dashboard#token={viewer}")))
+        .await;
+    ready(&page, "true").await;
+    let under_way = demo
+        .graphql(
+            &viewer,
+            "{ releases(filter: {statuses: [PLANNED, SCHEDULED, IN_BUILD, IN_TEST, APPROVED, DEPLOYING]},
+                 orderBy: {field: PLANNED_END, direction: ASC}, first: 100) {
+               nodes { version program { key } forecast { risk onTimeProbability } } } }",
+            json!({}),
+        )
+        .await;
+    let rank = |risk: &str| ["HIGH", "MEDIUM", "LOW"].iter().position(|r| *r == risk);
+    let mut expected: Vec<(String, String, String, String)> = under_way["releases"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| !r["forecast"].is_null())
+        .map(|r| {
+            let p = r["forecast"]["onTimeProbability"].as_f64().unwrap();
+            (
+                r["program"]["key"].as_str().unwrap().to_owned(),
+                r["version"].as_str().unwrap().to_owned(),
+                r["forecast"]["risk"].as_str().unwrap().to_owned(),
+                format!("{}% on time", (p * 100.0).round()),
+            )
+        })
+        .collect();
+    expected.sort_by_key(|(_, _, risk, _)| rank(risk));
+    assert!(!expected.is_empty(), "the demo has forecasts");
+    let shown: Vec<(String, String, String, String)> = serde_json::from_value(
+        page.eval(
+            "[...document.querySelectorAll('#at-risk li')].map(li => [li.dataset.program, li.dataset.version,
+               li.dataset.risk, li.querySelector('.probability').textContent])",
+        )
+        .await,
+    )
+    .unwrap();
+    assert_eq!(shown, expected);
+    let in_flight = demo
+        .graphql(
+            &viewer,
+            "{ releases(filter: {statuses: [DEPLOYING, APPROVED]}, first: 50) { nodes { forecast { risk } } } }",
+            json!({}),
+        )
+        .await;
+    let with_risk = in_flight["releases"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| !r["forecast"].is_null())
+        .count();
+    assert_eq!(
+        page.eval("document.querySelectorAll('#in-flight [class*=risk-]').length")
+            .await,
+        with_risk
+    );
+    page.eval("document.getElementById('risk-title').scrollIntoView()")
+        .await;
+    page.screenshot(&output_dir().join("dashboard-at-risk.png"))
+        .await;
+    assert_eq!(page.errors(), Vec::<String>::new());
+}

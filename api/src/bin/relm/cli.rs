@@ -24,7 +24,7 @@ use api::secrets::{self, Cipher};
 use api::{db, graphql, telemetry};
 
 use crate::output::{outln, print_out};
-use crate::{bench, seed};
+use crate::{backtest, bench, seed};
 
 /// relm: release data and analytics.
 #[derive(Parser, Debug)]
@@ -64,6 +64,39 @@ pub enum Command {
     Bench(BenchArgs),
     /// Write a report (releases, deployments, incidents, actions or trend) to a file or stdout.
     Export(ExportArgs),
+    /// Release forecasts: how well they would have done.
+    Forecast(ForecastArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ForecastArgs {
+    #[command(subcommand)]
+    pub command: ForecastCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ForecastCommand {
+    /// Print the forecast's accuracy on releases delivered in a window, with its
+    /// calibration bins.
+    Backtest(BacktestArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BacktestArgs {
+    /// Start of the window, RFC 3339 (default: a year before --to).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// End of the window, exclusive, RFC 3339 (default: now).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// A program to score; repeat for several; none means every program.
+    #[arg(long = "program", value_name = "KEY")]
+    pub programs: Vec<String>,
+    /// How many days before plannedEnd each forecast is made, 1 to 90 (default 7).
+    #[arg(long)]
+    pub lead_days: Option<i32>,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 #[derive(Args, Debug)]
@@ -420,6 +453,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Export(args) => export(args).await,
+        Command::Forecast(ForecastArgs {
+            command: ForecastCommand::Backtest(args),
+        }) => backtest::backtest(args).await,
         Command::Schema => {
             print_out(&graphql::sdl());
             Ok(())

@@ -1,6 +1,7 @@
 //! The `relm` binary: parses the command line and runs it; every failure is one line on
 //! stderr and a non-zero exit.
 
+mod backtest;
 mod bench;
 mod cli;
 mod output;

@@ -206,6 +206,12 @@ async fn prefetch(ctx: &Context<'_>, rows: &[&release::Model]) -> ApiResult<()> 
         }
         Ok(())
     };
+    let forecasts = async {
+        if wants("forecast") {
+            crate::graphql::forecast::prefetch(ctx, rows).await?;
+        }
+        Ok(())
+    };
     futures_util::try_join!(
         programs,
         parties,
@@ -215,7 +221,8 @@ async fn prefetch(ctx: &Context<'_>, rows: &[&release::Model]) -> ApiResult<()> 
         deployments,
         incidents,
         outcomes,
-        dependencies
+        dependencies,
+        forecasts
     )?;
     Ok(())
 }

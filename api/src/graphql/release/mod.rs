@@ -17,6 +17,7 @@ use crate::graphql::dependency::ReleaseDependency;
 use crate::graphql::deployment::Deployment;
 use crate::graphql::enums::{DeploymentStrategy, ReleaseStatus, ReleaseType, RiskLevel};
 use crate::graphql::event::ReleaseEventConnection;
+use crate::graphql::forecast::{ReleaseForecast, release_forecast};
 use crate::graphql::incident::Incident;
 use crate::graphql::loaders::{children, required};
 use crate::graphql::pagination::{PageArgs, paged};
@@ -142,6 +143,12 @@ impl Release {
             .await?;
         let tier = |id| environments.get(&id).map(|e| e.tier);
         Ok(derived::deployed_at(&deployments, tier).map(Timestamp))
+    }
+
+    /// When it will be delivered, from comparable releases (metrics.md, Forecast); null
+    /// unless under way with a plannedEnd and enough comparable releases.
+    async fn forecast(&self, ctx: &Context<'_>) -> ApiResult<Option<ReleaseForecast>> {
+        release_forecast(ctx, &self.0).await
     }
 
     /// The commit the release is built from (a git sha); ingested deployments match on it.

@@ -20,8 +20,12 @@ pub(super) struct Archetype {
     pub(super) stages: &'static [Option<&'static str>],
     /// Lead time from first commit to production, in hours.
     pub(super) lead_hours: (i64, i64),
-    /// Days a delivery slips past plannedEnd (negative = early).
+    /// Days a delivery slips past plannedEnd (negative = early), before what grown scope
+    /// and failed gates add.
     pub(super) slip_days: (i64, i64),
+    /// Days from a release's planned start to its plannedEnd: the schedule its statuses
+    /// follow.
+    pub(super) cycle_days: i64,
     pub(super) failure_rate: f64,
     pub(super) incident_rate: f64,
     pub(super) restore_hours: (i64, i64),
@@ -59,6 +63,7 @@ pub(super) const ARCHETYPES: [Archetype; 5] = [
         stages: &[Some("canary 5%"), Some("canary 50%"), Some("100%")],
         lead_hours: (2, 20),
         slip_days: (-1, 1),
+        cycle_days: 2,
         failure_rate: 0.02,
         incident_rate: 0.02,
         restore_hours: (0, 2),
@@ -89,6 +94,7 @@ pub(super) const ARCHETYPES: [Archetype; 5] = [
         stages: &[Some("pilot 1%"), Some("staged 20%"), Some("100%")],
         lead_hours: (120, 700),
         slip_days: (-3, 6),
+        cycle_days: 30,
         failure_rate: 0.10,
         incident_rate: 0.08,
         restore_hours: (3, 60),
@@ -118,7 +124,8 @@ pub(super) const ARCHETYPES: [Archetype; 5] = [
         major_strategy: None,
         stages: &[None],
         lead_hours: (24, 160),
-        slip_days: (-2, 3),
+        slip_days: (-1, 4),
+        cycle_days: 10,
         failure_rate: 0.07,
         incident_rate: 0.05,
         restore_hours: (1, 20),
@@ -149,6 +156,7 @@ pub(super) const ARCHETYPES: [Archetype; 5] = [
         stages: &[None],
         lead_hours: (500, 1_800),
         slip_days: (-5, 25),
+        cycle_days: 60,
         failure_rate: 0.20,
         incident_rate: 0.12,
         restore_hours: (20, 240),
@@ -181,7 +189,8 @@ pub(super) const ARCHETYPES: [Archetype; 5] = [
         major_strategy: None,
         stages: &[None],
         lead_hours: (10, 90),
-        slip_days: (-2, 2),
+        slip_days: (-3, 0),
+        cycle_days: 10,
         failure_rate: 0.05,
         incident_rate: 0.03,
         restore_hours: (1, 12),

@@ -17,6 +17,19 @@ const HOUR: i64 = 60 * MINUTE;
 const DAY: i64 = 24 * HOUR;
 const WEEK: i64 = 7 * DAY;
 
+/// The share of releases whose scope grows during the build.
+const SCOPE_GROWTH: f64 = 0.2;
+
+/// How long work on a release runs before its plannedEnd: the program's cycle, two days
+/// for an EMERGENCY release.
+fn cycle(a: &Archetype, emergency: bool) -> i64 {
+    if emergency {
+        2 * DAY
+    } else {
+        a.cycle_days * DAY
+    }
+}
+
 pub(super) struct ProgramGenerator<'a> {
     pub(super) archetype: &'a Archetype,
     pub(super) copy: u32,
@@ -179,9 +192,12 @@ impl ProgramGenerator<'_> {
             as f64
             * self.factor(planned_end, |t| t.lead_factor)) as i64
             * HOUR;
-        let planned_start = planned_end - lead.max(DAY);
-        let created_at = (planned_start - self.rng.range(1, 14) * DAY)
-            .min(self.now_us - self.rng.range(1, 20) * DAY);
+        // Work runs to a schedule counted back from plannedEnd, as long for every release of
+        // the program (two days for an EMERGENCY one): comparable releases are comparable,
+        // which is what the forecast's reference classes rest on.
+        let planned_start = planned_end - cycle(a, emergency);
+        let created_at = (planned_start - self.rng.range(1, 4) * DAY)
+            .min(self.now_us - self.rng.range(1, 20) * HOUR);
         let strategy = match (release_type, a.major_strategy) {
             (ReleaseType::Major, Some(major)) => major,
             _ => a.strategy,
@@ -364,11 +380,32 @@ impl ProgramGenerator<'_> {
             .max(draft.created_at)
             .min(self.now_us - 2 * HOUR);
         let end = (planned_end - 4 * HOUR).min(self.now_us - HOUR).max(begin);
-        let status_at = |fraction: f64| begin + ((end - begin) as f64 * fraction) as i64;
+        // What makes a release late, drawn apart from the main sequence so that the rest of
+        // the history stays as it was: scope that grows during the build pushes testing and
+        // everything after it back.
+        let mut odds = Rng(draft.id as u64 ^ 0x00F0_CA57);
+        let cycle = cycle(a, emergency);
+        let grown = !emergency && odds.chance(SCOPE_GROWTH);
+        let delay = if grown {
+            odds.range(cycle / 5, cycle / 2)
+        } else {
+            0
+        };
+        let status_at = |fraction: f64| {
+            let at = begin + ((end - begin) as f64 * fraction) as i64;
+            if fraction >= 0.6 { at + delay } else { at }
+        };
         let steps = [(Scheduled, 0.05), (InBuild, 0.2), (InTest, 0.6)];
         for (status, fraction) in steps {
             if target == Cancelled && self.rng.chance(0.5) {
                 break;
+            }
+            if status_at(fraction) > self.now_us - HOUR {
+                // Held up: it has not got there yet.
+                return 0;
+            }
+            if grown && status == InTest {
+                self.grow(draft, status_at(0.4), &mut odds);
             }
             self.event(
                 draft,
@@ -395,6 +432,7 @@ impl ProgramGenerator<'_> {
 
         // Quality gates: the standard three plus the archetype's own; some fail first.
         let checked = status_at(0.8);
+        let mut rework = 0;
         let mut gates: Vec<(&str, GateKind)> = vec![
             ("unit-tests", GateKind::UnitTest),
             ("integration-tests", GateKind::IntegrationTest),
@@ -414,6 +452,11 @@ impl ProgramGenerator<'_> {
             let mut outcomes = Vec::new();
             if self.rng.chance(a.gate_fail_rate) {
                 outcomes.push(GateStatus::Failed);
+                // Fixing what failed takes time the plan did not have (a hotfix is fixed
+                // in its own two days).
+                if !emergency {
+                    rework += odds.range(cycle / 10, cycle / 4);
+                }
             }
             outcomes.push(if kind == GateKind::Performance && self.rng.chance(0.2) {
                 GateStatus::Waived
@@ -440,7 +483,7 @@ impl ProgramGenerator<'_> {
             }
         }
 
-        let decided = status_at(0.95);
+        let decided = status_at(0.95) + rework;
         if !emergency && self.rng.chance(0.05) {
             self.approval(
                 draft,
@@ -449,11 +492,14 @@ impl ProgramGenerator<'_> {
                 Some("Waiting for the supplier sign-off."),
             );
         }
+        if status_at(0.97) + rework > self.now_us - HOUR {
+            return 0;
+        }
         self.approval(draft, ApprovalDecision::Go, decided, None);
         self.event(
             draft,
             ReleaseEventKind::StatusChanged,
-            status_at(0.97),
+            status_at(0.97) + rework,
             Some(Approved),
             None,
         );
@@ -465,10 +511,18 @@ impl ProgramGenerator<'_> {
         // Go-live slips from plannedEnd, but never before approval; a rollout that would
         // run past now is still in progress.
         let slip = self.rng.range(a.slip_days.0 * DAY, a.slip_days.1 * DAY + 1);
-        let go_live = (planned_end + slip).max(draft.clock + 2 * HOUR);
+        let go_live = (planned_end + slip + delay + rework).max(draft.clock + 2 * HOUR);
         let strategy = draft.strategy;
         if go_live - HOUR > self.now_us {
             return 0;
+        }
+        // The work went on as long: its commits came as much later.
+        let late = delay + rework;
+        for item in self.rows.items.iter_mut().rev() {
+            if item.release_id != draft.id {
+                break;
+            }
+            item.committed_at = item.committed_at.map(|at| at + late);
         }
         self.deployment(
             draft,
@@ -600,6 +654,25 @@ impl ProgramGenerator<'_> {
             self.review(draft, review_at, fails && !retried);
         }
         prod
+    }
+
+    /// Scope added during the build: an item or two more, recorded at `at`.
+    fn grow(&mut self, draft: &mut Draft, at: i64, odds: &mut Rng) {
+        for n in 0..odds.range(1, 3) {
+            self.rows.items.push(release_item::Model {
+                id: next(&mut self.ids.item),
+                release_id: draft.id,
+                title: (*odds.pick(&FEATURES)).to_owned(),
+                kind: ItemKind::Feature,
+                reference: Some(format!(
+                    "{}-{}",
+                    self.archetype.item_prefix,
+                    draft.id * 10 + 8 + n
+                )),
+                committed_at: Some(at),
+            });
+            self.event(draft, ReleaseEventKind::ItemAdded, at, None, None);
+        }
     }
 
     fn approval(
