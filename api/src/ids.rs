@@ -23,6 +23,8 @@ pub enum NodeType {
     ReleaseEvent,
     IngestSource,
     Delivery,
+    NotificationChannel,
+    NotificationDelivery,
 }
 
 impl NodeType {

@@ -21,6 +21,7 @@ pub mod http;
 pub mod ids;
 pub mod ingest;
 pub mod metrics;
+pub mod notify;
 pub mod origins;
 pub mod progress;
 pub mod queries;

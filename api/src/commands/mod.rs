@@ -10,6 +10,7 @@ pub mod benchmark;
 pub mod deployment;
 pub mod incident;
 pub mod ingest;
+pub mod notification;
 pub mod program;
 pub mod quality;
 pub mod release;

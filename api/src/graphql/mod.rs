@@ -27,6 +27,7 @@ pub mod input;
 pub mod loaders;
 pub mod metrics;
 pub mod node;
+pub mod notification;
 pub mod pagination;
 pub mod program;
 pub mod quality;
@@ -50,6 +51,7 @@ pub struct Query(
     impact::ImpactQuery,
     incident::IncidentQuery,
     ingest::IngestQuery,
+    notification::NotificationQuery,
 );
 
 /// Every mutation of relm; each runs in one transaction with its audit event.
@@ -65,6 +67,7 @@ pub struct Mutation(
     review::ReviewMutation,
     ingest::IngestMutation,
     benchmark::BenchmarkMutation,
+    notification::NotificationMutation,
 );
 
 /// Every subscription of relm.

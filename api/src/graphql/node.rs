@@ -12,6 +12,9 @@ use crate::graphql::event::ReleaseEvent;
 use crate::graphql::freeze::FreezeWindow;
 use crate::graphql::incident::Incident;
 use crate::graphql::ingest::{Delivery, IngestSource};
+use crate::graphql::notification::{
+    NotificationChannel, NotificationDelivery, node_channel, node_delivery,
+};
 use crate::graphql::program::Program;
 use crate::graphql::quality::{Approval, QualityGate, ReleaseItem};
 use crate::graphql::release::Release;
@@ -35,6 +38,8 @@ pub enum Node {
     ReleaseEvent(ReleaseEvent),
     IngestSource(IngestSource),
     Delivery(Delivery),
+    NotificationChannel(NotificationChannel),
+    NotificationDelivery(NotificationDelivery),
 }
 
 #[derive(Default)]
@@ -113,6 +118,12 @@ impl NodeQuery {
                 .delivery(row)
                 .await?
                 .map(|d| Node::Delivery(Delivery(d))),
+            NodeType::NotificationChannel => {
+                node_channel(ctx, row).await?.map(Node::NotificationChannel)
+            }
+            NodeType::NotificationDelivery => node_delivery(ctx, row)
+                .await?
+                .map(Node::NotificationDelivery),
         };
         Ok(node)
     }

@@ -21,7 +21,7 @@ use api::metrics::cache::MetricsCache;
 use api::origins::Origins;
 use api::progress::Progress;
 use api::secrets::{self, Cipher};
-use api::{db, graphql, telemetry};
+use api::{db, graphql, notify, telemetry};
 
 use crate::output::{outln, print_out};
 use crate::{bench, seed};
@@ -223,6 +223,10 @@ pub struct ServeArgs {
     pub trusted_documents_only: Only,
     #[command(flatten)]
     pub provider: ProviderArgs,
+    /// Hosts notifications may reach over plain http:// or at private addresses,
+    /// comma-separated host[:port], e.g. hooks.internal,10.0.0.5:8080.
+    #[arg(long, env = "RELM_NOTIFY_ALLOW_HOSTS", default_value = "")]
+    pub notify_allow_hosts: String,
 }
 
 /// An OpenID Connect provider whose tokens relm accepts besides its own.
@@ -437,6 +441,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let provider = provider_settings.resolve(&keys)?;
     let cipher = args.secret_key.resolve(url)?;
     let origins = Origins::parse(&args.cors_origins).map_err(|e| anyhow::anyhow!(e))?;
+    let notifications = notify::Settings {
+        allow: notify::AllowHosts::parse(&args.notify_allow_hosts)
+            .map_err(|e| anyhow::anyhow!(e))?,
+        public_url: args
+            .public_url
+            .public_url
+            .as_deref()
+            .map(|url| url.trim().trim_end_matches('/').to_owned())
+            .filter(|url| !url.is_empty()),
+        ..notify::Settings::default()
+    };
     let manifest = match &args.trusted_documents {
         Some(path) => std::fs::read_to_string(path).map_err(|e| {
             anyhow::anyhow!(
@@ -473,7 +488,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut state = AppState::new(db.clone(), keys, cipher, graphiql)
         .with_limits(limits)
         .with_origins(origins, args.public_url.public_url.clone())
-        .with_trusted(trusted);
+        .with_trusted(trusted)
+        .with_notifications(notifications);
     if let Some(provider) = provider {
         tokio::spawn(provider.key_set().clone().keep_fresh());
         state = state.with_provider(provider);
@@ -486,9 +502,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             tracing::warn!(error = %err, "could not load the analytics store at start");
         }
     });
+    let sender = state.notification_sender();
     let bind = args.bind.clone();
     let public_url = args.public_url.public_url.clone();
-    http::serve(
+    let served = http::serve(
         state,
         &bind,
         |addr| {
@@ -517,7 +534,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
         http::shutdown_signal(),
     )
-    .await?;
+    .await;
+    sender.stop().await;
+    served?;
     db.close().await.ok();
     tracing::info!("stopped");
     Ok(())
