@@ -34,9 +34,13 @@ impl AllowHosts {
     pub fn parse(text: &str) -> Result<Self, String> {
         let mut hosts = Vec::new();
         for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let url = Url::parse(&format!("http://{entry}/"))
-                .ok()
-                .filter(|u| u.username().is_empty() && u.password().is_none());
+            let url = Url::parse(&format!("http://{entry}/")).ok().filter(|u| {
+                u.username().is_empty()
+                    && u.password().is_none()
+                    && u.path() == "/"
+                    && u.query().is_none()
+                    && u.fragment().is_none()
+            });
             let Some(host) = url.as_ref().and_then(|u| u.host_str()) else {
                 return Err(format!(
                     "RELM_NOTIFY_ALLOW_HOSTS: {entry} is not a host[:port]"
@@ -118,14 +122,12 @@ pub async fn resolve(target: &Target, resolver: &Arc<dyn Resolver>) -> Result<So
     let first = *addresses
         .first()
         .ok_or_else(|| format!("{} could not be resolved", target.host))?;
-    if !target.listed {
-        if let Some(refused) = addresses.iter().find(|a| refused(a.ip())) {
-            return Err(format!(
-                "{} resolves to {}, an address notifications may not reach unless the host is listed in RELM_NOTIFY_ALLOW_HOSTS",
-                target.host,
-                refused.ip()
-            ));
-        }
+    if let Some(refused) = addresses.iter().find(|a| !target.listed && refused(a.ip())) {
+        return Err(format!(
+            "{} resolves to {}, an address notifications may not reach unless the host is listed in RELM_NOTIFY_ALLOW_HOSTS",
+            target.host,
+            refused.ip()
+        ));
     }
     Ok(first)
 }
