@@ -10,6 +10,7 @@
 mod http;
 mod improvement;
 pub mod ingest;
+pub mod notifications;
 pub mod read;
 
 use std::sync::Arc;

@@ -110,6 +110,13 @@ pub struct BenchArgs {
     /// Measure ingestion instead: this many senders post deliveries at once (program BENCHI).
     #[arg(long)]
     pub senders: Option<usize>,
+    /// Measure notifications instead: this many writes without and with channels wanting
+    /// them, then the notifications they queued sent to a local receiver (program BN…).
+    #[arg(long)]
+    pub notifications: Option<usize>,
+    /// Channels wanting each write's event, with --notifications.
+    #[arg(long, default_value_t = 8)]
+    pub channels: usize,
     /// How long the concurrent writers or senders run, in seconds.
     #[arg(long, default_value_t = 60)]
     pub seconds: u64,
@@ -402,6 +409,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             db::migrate(&db).await?;
             secrets::prepare_stored(&db, &cipher).await?;
             let seconds = args.seconds.max(1);
+            if let Some(writes) = args.notifications {
+                return bench::notifications::notifications(
+                    db,
+                    keys,
+                    cipher,
+                    writes.max(1),
+                    args.channels.max(1),
+                )
+                .await;
+            }
             match (args.writers, args.senders) {
                 (_, Some(senders)) => {
                     bench::ingest::deliveries(db, keys, cipher, senders.max(1), seconds).await
