@@ -24,6 +24,8 @@ pub enum NodeType {
     IngestSource,
     Delivery,
     CalendarFeed,
+    NotificationChannel,
+    NotificationDelivery,
 }
 
 impl NodeType {

@@ -22,6 +22,7 @@ pub mod ics;
 pub mod ids;
 pub mod ingest;
 pub mod metrics;
+pub mod notify;
 pub mod origins;
 pub mod progress;
 pub mod queries;

@@ -16,7 +16,7 @@ use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 
-use entity::ingest_source;
+use entity::{ingest_source, notification_channel};
 use sea_orm::{
     ActiveModelTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel,
     TransactionTrait,
@@ -29,17 +29,22 @@ use crate::error::{ApiError, ApiResult};
 const SEALED: &str = "v1.";
 const NONCE_BYTES: usize = 12;
 const KEY_BYTES: usize = 32;
+/// What starts a Standard Webhooks secret.
+pub const WEBHOOK_SECRET_PREFIX: &str = "whsec_";
 
 /// What a sealed value is for: its associated data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
     IngestSource,
+    /// A notification channel's URL and signing secret.
+    NotificationChannel,
 }
 
 impl Purpose {
     fn label(self) -> &'static [u8] {
         match self {
             Self::IngestSource => b"ingest-source",
+            Self::NotificationChannel => b"notification-channel",
         }
     }
 }
@@ -136,6 +141,17 @@ impl Cipher {
         let sealed = self.seal(purpose, &plain)?;
         Ok(NewSecret { plain, sealed })
     }
+
+    /// A new Standard Webhooks secret, `whsec_` and the base64 of 32 random bytes (the
+    /// HMAC key), with its sealed form.
+    pub fn new_webhook_secret(&self, purpose: Purpose) -> ApiResult<NewSecret> {
+        let plain = format!(
+            "{WEBHOOK_SECRET_PREFIX}{}",
+            STANDARD.encode(random::<32>()?)
+        );
+        let sealed = self.seal(purpose, &plain)?;
+        Ok(NewSecret { plain, sealed })
+    }
 }
 
 /// Whether a stored value is sealed (rather than a plain secret from before sealing).
@@ -169,6 +185,15 @@ pub async fn prepare_stored(db: &DatabaseConnection, cipher: &Cipher) -> anyhow:
 
 /// Seals what [`prepare_stored`] finds in plain text; how many it sealed.
 async fn seal_plain(txn: &DatabaseTransaction, cipher: &Cipher) -> anyhow::Result<usize> {
+    // Notification channels were sealed from the start: they only need to open.
+    for channel in notification_channel::Entity::find().all(txn).await? {
+        for stored in std::iter::once(&channel.url).chain(channel.secret.as_ref()) {
+            anyhow::ensure!(
+                cipher.open(Purpose::NotificationChannel, stored).is_some(),
+                "RELM_SECRET_KEY cannot read the secrets stored in this database (they were sealed with another key)"
+            );
+        }
+    }
     let sources = ingest_source::Entity::find().all(txn).await?;
     let mut sealed_now = 0;
     for source in sources {

@@ -1,5 +1,5 @@
 //! The audit trail of ADMIN commands (programs, environments, freeze windows) and of the
-//! management of ingest sources.
+//! management of ingest sources and notification channels.
 
 use sea_orm::entity::prelude::*;
 
@@ -19,6 +19,14 @@ pub enum AdminAction {
     IngestSourceUpdated,
     #[sea_orm(string_value = "INGEST_SECRET_ROTATED")]
     IngestSecretRotated,
+    #[sea_orm(string_value = "NOTIFICATION_CHANNEL_CREATED")]
+    NotificationChannelCreated,
+    #[sea_orm(string_value = "NOTIFICATION_CHANNEL_UPDATED")]
+    NotificationChannelUpdated,
+    #[sea_orm(string_value = "NOTIFICATION_SECRET_ROTATED")]
+    NotificationSecretRotated,
+    #[sea_orm(string_value = "NOTIFICATION_CHANNEL_DELETED")]
+    NotificationChannelDeleted,
     #[sea_orm(string_value = "BENCHMARK_DEFINED")]
     BenchmarkDefined,
 }

@@ -212,6 +212,24 @@ text_enum!(
 );
 
 text_enum!(
+    /// Where a notification channel sends, and in which shape.
+    NotificationKind {
+        Webhook = "WEBHOOK",
+        Slack = "SLACK",
+        Teams = "TEAMS",
+    }
+);
+
+text_enum!(
+    /// Where a notification stands.
+    NotificationStatus {
+        Pending = "PENDING",
+        Sent = "SENT",
+        Failed = "FAILED",
+    }
+);
+
+text_enum!(
     /// A figure of metrics.md that benchmarks, warnings and improvement actions refer to.
     MetricName {
         DeploymentFrequency = "DEPLOYMENT_FREQUENCY",

@@ -17,6 +17,7 @@ mod m20261202_000011_index_analytics_reads;
 mod m20261207_000012_ingest_replays;
 mod m20261208_000013_continuous_improvement;
 mod m20261211_000014_coordination;
+mod m20261212_000020_notifications;
 
 /// Every migration of relm, oldest first.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000012_ingest_replays::Migration),
             Box::new(m20261208_000013_continuous_improvement::Migration),
             Box::new(m20261211_000014_coordination::Migration),
+            Box::new(m20261212_000020_notifications::Migration),
         ]
     }
 }

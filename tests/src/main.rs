@@ -32,6 +32,7 @@ mod improvement;
 mod ingest;
 mod lifecycle;
 mod metrics;
+mod notifications;
 mod pagination;
 mod reads;
 mod releases;

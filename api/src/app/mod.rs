@@ -35,6 +35,7 @@ use crate::graphql::loaders::KeptRows;
 use crate::graphql::{self as schema, RelmSchema};
 use crate::guard::{Limits, RateLimiter};
 use crate::metrics::cache::MetricsCache;
+use crate::notify::{Outbound, Sender, Settings};
 use crate::origins::Origins;
 use crate::secrets::{Cipher, Purpose};
 use crate::telemetry::Telemetry;
@@ -89,6 +90,34 @@ pub struct AppState {
     /// A secret sealed with the server key that no sender knows, checked in place of the
     /// secrets an unknown key lacks (`commands::source::secrets_to_check`).
     pub stand_in: Arc<str>,
+    /// Checks and sends notifications (`RELM_NOTIFY_ALLOW_HOSTS`, retries, resolver).
+    pub notifications: Arc<Outbound>,
+}
+
+/// The schema for queries and subscriptions, and the one for mutations (with each
+/// mutation's commit), over the same shared data.
+fn schemas(
+    db: &DatabaseConnection,
+    bus: &EventBus,
+    analytics: &Arc<MetricsCache>,
+    cipher: &Cipher,
+    graphiql: bool,
+    notifications: &Arc<Outbound>,
+) -> (RelmSchema, RelmSchema) {
+    let builder = || {
+        schema::schema_builder(
+            db.clone(),
+            bus.clone(),
+            analytics.clone(),
+            cipher.clone(),
+            graphiql,
+        )
+        .data(notifications.clone())
+    };
+    (
+        builder().finish(),
+        builder().extension(commit::CommitEachMutation).finish(),
+    )
 }
 
 impl AppState {
@@ -96,17 +125,8 @@ impl AppState {
         let bus = EventBus::new(db.get_database_backend());
         let analytics = Arc::new(MetricsCache::default());
         let reads = Reads::new(&db, db::READ_CONNECTIONS);
-        let builder = || {
-            schema::schema_builder(
-                db.clone(),
-                bus.clone(),
-                analytics.clone(),
-                cipher.clone(),
-                graphiql,
-            )
-        };
-        let schema = builder().finish();
-        let mutations = builder().extension(commit::CommitEachMutation).finish();
+        let notifications = Arc::new(Outbound::new(Settings::default(), cipher.clone()));
+        let (schema, mutations) = schemas(&db, &bus, &analytics, &cipher, graphiql, &notifications);
         // A value that fails to seal only makes unknown keys cost less than known ones.
         let stand_in = cipher
             .new_secret(Purpose::IngestSource)
@@ -136,7 +156,36 @@ impl AppState {
             feeds: Arc::new(FeedSettings::default()),
             trusted: Arc::default(),
             stand_in: stand_in.into(),
+            notifications,
         }
+    }
+
+    /// The same state sending notifications with `settings`.
+    pub fn with_notifications(self, settings: Settings) -> Self {
+        let notifications = Arc::new(Outbound::new(settings, self.cipher.clone()));
+        let (schema, mutations) = schemas(
+            &self.db,
+            &self.bus,
+            &self.analytics,
+            &self.cipher,
+            self.graphiql,
+            &notifications,
+        );
+        Self {
+            schema,
+            mutations,
+            notifications,
+            ..self
+        }
+    }
+
+    /// Starts this process's notification sender (`notify::sender`).
+    pub fn notification_sender(&self) -> Sender {
+        Sender::spawn(
+            self.db.clone(),
+            self.bus.clone(),
+            self.notifications.clone(),
+        )
     }
 
     /// The same state with an identity provider's tokens accepted.

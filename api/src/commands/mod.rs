@@ -12,6 +12,7 @@ pub mod dependency;
 pub mod deployment;
 pub mod incident;
 pub mod ingest;
+pub mod notification;
 pub mod program;
 pub mod quality;
 pub mod release;

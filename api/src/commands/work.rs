@@ -103,7 +103,8 @@ impl<'t, C: ConnectionTrait> Work<'t, C> {
     }
 
     /// Appends the release's one event to its audit trail, as the caller, with the change
-    /// row that tells every process's analytics.
+    /// row that tells every process's analytics and the notifications of the channels that
+    /// want it (the outbox).
     pub async fn finish(
         &mut self,
         release: &release::Model,
@@ -131,6 +132,7 @@ impl<'t, C: ConnectionTrait> Work<'t, C> {
         .insert(self.txn)
         .await?;
         record_change(self.txn, ChangeKind::Release, Some(release.id), None).await?;
+        super::notification::enqueue(self.txn, &event, release.program_id).await?;
         EventBus::notify_in(self.txn, event.id).await?;
         self.releases[slot].1 = Some(Published {
             event,

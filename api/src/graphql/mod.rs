@@ -31,6 +31,7 @@ pub mod input;
 pub mod loaders;
 pub mod metrics;
 pub mod node;
+pub mod notification;
 pub mod pagination;
 pub mod program;
 pub mod quality;
@@ -57,6 +58,7 @@ pub struct Query(
     forecast::ForecastQuery,
     incident::IncidentQuery,
     ingest::IngestQuery,
+    notification::NotificationQuery,
 );
 
 /// Every mutation of relm; each runs in one transaction with its audit event.
@@ -74,6 +76,7 @@ pub struct Mutation(
     benchmark::BenchmarkMutation,
     dependency::DependencyMutation,
     calendar_feed::CalendarFeedMutation,
+    notification::NotificationMutation,
 );
 
 /// Every subscription of relm.

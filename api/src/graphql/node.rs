@@ -13,6 +13,9 @@ use crate::graphql::event::ReleaseEvent;
 use crate::graphql::freeze::FreezeWindow;
 use crate::graphql::incident::Incident;
 use crate::graphql::ingest::{Delivery, IngestSource};
+use crate::graphql::notification::{
+    NotificationChannel, NotificationDelivery, node_channel, node_delivery,
+};
 use crate::graphql::program::Program;
 use crate::graphql::quality::{Approval, QualityGate, ReleaseItem};
 use crate::graphql::release::Release;
@@ -38,6 +41,8 @@ pub enum Node {
     IngestSource(IngestSource),
     Delivery(Delivery),
     CalendarFeed(CalendarFeed),
+    NotificationChannel(NotificationChannel),
+    NotificationDelivery(NotificationDelivery),
 }
 
 #[derive(Default)]
@@ -119,6 +124,12 @@ impl NodeQuery {
             NodeType::CalendarFeed => calendar_feeds::managed(reads(ctx)?, viewer(ctx)?, row)
                 .await?
                 .map(|f| Node::CalendarFeed(CalendarFeed(f))),
+            NodeType::NotificationChannel => {
+                node_channel(ctx, row).await?.map(Node::NotificationChannel)
+            }
+            NodeType::NotificationDelivery => node_delivery(ctx, row)
+                .await?
+                .map(Node::NotificationDelivery),
         };
         Ok(node)
     }

@@ -215,9 +215,15 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
 /// Standard Webhooks' `webhook-signature` value for a message: `v1,` and the base64
 /// HMAC-SHA256 of `{id}.{timestamp}.{body}`, keyed with the secret's text.
 pub fn sign_standard(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> String {
+    sign_standard_key(secret.as_bytes(), id, timestamp, body)
+}
+
+/// [`sign_standard`] keyed with raw bytes: a `whsec_` secret's key is the bytes its base64
+/// holds (notifications relm sends).
+pub fn sign_standard_key(key: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
     let timestamp = timestamp.to_string();
     let signed = [id.as_bytes(), b".", timestamp.as_bytes(), b".", body];
-    format!("v1,{}", STANDARD.encode(tag(secret.as_bytes(), &signed)))
+    format!("v1,{}", STANDARD.encode(tag(key, &signed)))
 }
 
 /// HMAC-SHA256 of the concatenated `parts` with `key`; HMAC takes keys of every length,

@@ -23,6 +23,7 @@ pub mod impact;
 pub mod incidents;
 pub mod ingest;
 pub mod metrics;
+pub mod notifications;
 pub mod page;
 pub mod releases;
 pub mod span;

@@ -11,6 +11,7 @@ mod feed;
 mod http;
 mod improvement;
 pub mod ingest;
+pub mod notifications;
 pub mod read;
 
 use std::sync::Arc;

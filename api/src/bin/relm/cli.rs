@@ -21,7 +21,7 @@ use api::metrics::cache::MetricsCache;
 use api::origins::Origins;
 use api::progress::Progress;
 use api::secrets::{self, Cipher};
-use api::{db, graphql, telemetry};
+use api::{db, graphql, notify, telemetry};
 
 use crate::output::{outln, print_out};
 use crate::{backtest, bench, seed};
@@ -143,6 +143,13 @@ pub struct BenchArgs {
     /// Measure ingestion instead: this many senders post deliveries at once (program BENCHI).
     #[arg(long)]
     pub senders: Option<usize>,
+    /// Measure notifications instead: this many writes without and with channels wanting
+    /// them, then the notifications they queued sent to a local receiver (program BN…).
+    #[arg(long)]
+    pub notifications: Option<usize>,
+    /// Channels wanting each write's event, with --notifications.
+    #[arg(long, default_value_t = 8)]
+    pub channels: usize,
     /// How long the concurrent writers or senders run, in seconds.
     #[arg(long, default_value_t = 60)]
     pub seconds: u64,
@@ -259,6 +266,10 @@ pub struct ServeArgs {
     /// How long a calendar feed's key lives: a duration such as 90d or 30d.
     #[arg(long, env = "RELM_CALENDAR_FEED_TTL", default_value = "90d", value_parser = parse_duration)]
     pub calendar_feed_ttl: Duration,
+    /// Hosts notifications may reach over plain http:// or at private addresses,
+    /// comma-separated host[:port], e.g. hooks.internal,10.0.0.5:8080.
+    #[arg(long, env = "RELM_NOTIFY_ALLOW_HOSTS", default_value = "")]
+    pub notify_allow_hosts: String,
 }
 
 /// An OpenID Connect provider whose tokens relm accepts besides its own.
@@ -434,6 +445,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             db::migrate(&db).await?;
             secrets::prepare_stored(&db, &cipher).await?;
             let seconds = args.seconds.max(1);
+            if let Some(writes) = args.notifications {
+                return bench::notifications::notifications(
+                    db,
+                    keys,
+                    cipher,
+                    writes.max(1),
+                    args.channels.max(1),
+                )
+                .await;
+            }
             match (args.writers, args.senders) {
                 (_, Some(senders)) => {
                     bench::ingest::deliveries(db, keys, cipher, senders.max(1), seconds).await
@@ -476,6 +497,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let provider = provider_settings.resolve(&keys)?;
     let cipher = args.secret_key.resolve(url)?;
     let origins = Origins::parse(&args.cors_origins).map_err(|e| anyhow::anyhow!(e))?;
+    let notifications = notify::Settings {
+        allow: notify::AllowHosts::parse(&args.notify_allow_hosts)
+            .map_err(|e| anyhow::anyhow!(e))?,
+        public_url: args
+            .public_url
+            .public_url
+            .as_deref()
+            .map(|url| url.trim().trim_end_matches('/').to_owned())
+            .filter(|url| !url.is_empty()),
+        ..notify::Settings::default()
+    };
     let manifest = match &args.trusted_documents {
         Some(path) => std::fs::read_to_string(path).map_err(|e| {
             anyhow::anyhow!(
@@ -513,7 +545,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_limits(limits)
         .with_origins(origins, args.public_url.public_url.clone())
         .with_trusted(trusted)
-        .with_feed_ttl(args.calendar_feed_ttl);
+        .with_feed_ttl(args.calendar_feed_ttl)
+        .with_notifications(notifications);
     if let Some(provider) = provider {
         tokio::spawn(provider.key_set().clone().keep_fresh());
         state = state.with_provider(provider);
@@ -526,9 +559,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             tracing::warn!(error = %err, "could not load the analytics store at start");
         }
     });
+    let sender = state.notification_sender();
     let bind = args.bind.clone();
     let public_url = args.public_url.public_url.clone();
-    http::serve(
+    let served = http::serve(
         state,
         &bind,
         |addr| {
@@ -557,7 +591,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
         http::shutdown_signal(),
     )
-    .await?;
+    .await;
+    sender.stop().await;
+    served?;
     db.close().await.ok();
     tracing::info!("stopped");
     Ok(())
