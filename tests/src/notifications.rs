@@ -848,7 +848,37 @@ async fn a_rotated_secret_signs_and_the_old_one_signs_nothing_more() {
     admin(&state, TEST, json!({"id": id})).await;
     let seen = receiver.wait_for(1).await;
     assert!(verifies(&new, &seen[0]));
-    assert!(!verifies(&old.unwrap(), &seen[0]));
+    let old = old.unwrap();
+    assert!(!verifies(&old, &seen[0]));
+    // Audited, without secrets or the URL's path.
+    use sea_orm::{EntityTrait, QueryOrder};
+    let audit = entity::admin_event::Entity::find()
+        .order_by_asc(entity::admin_event::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap();
+    let actions: Vec<_> = audit.iter().map(|e| e.action).collect();
+    use entity::admin_event::AdminAction;
+    assert_eq!(
+        actions,
+        [
+            AdminAction::ProgramCreated,
+            AdminAction::NotificationChannelCreated,
+            AdminAction::NotificationSecretRotated
+        ]
+    );
+    assert!(audit.iter().all(|e| e.actor == "tester"
+        && !e.detail.contains(&old)
+        && !e.detail.contains(&new)
+        && !e.detail.contains("whsec_")));
+    // Stored sealed: neither the secret nor the URL is in the table as text.
+    let stored = entity::notification_channel::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!stored.url.contains("127.0.0.1"));
+    assert!(!stored.secret.unwrap().contains(&new));
     // Only WEBHOOK channels have a secret.
     let (slack, secret) = create_channel(
         &state,
