@@ -401,6 +401,10 @@ fn bench_prints_the_metrics_timings_and_the_read_table() {
         "metrics with severities SEV1, SEV2, warm: median",
         "improvementImpact over the last year, every program (5 actions): first",
         "one action's impact, warm: median",
+        "forecasts of every release under way (",
+        "a page of 20 releases under way, warm: median",
+        "the same page with forecast, warm: median",
+        "forecastAccuracy over the last year of DATA (",
     ] {
         assert!(stdout.contains(row), "{row}: {stdout}");
     }

@@ -5,9 +5,11 @@
 //! It runs the full metrics query over the last two years (MONTH trend and byProgram)
 //! through the real schema: cold (a process's first query, loading the store), warm, and the
 //! first query after a write (which it makes through `addReleaseItem`, so the benchmark adds
-//! items to the newest release); and what continuous improvement adds (`improvement`).
+//! items to the newest release); and what continuous improvement adds (`improvement`) and
+//! forecasts (`forecast`).
 
 mod feed;
+mod forecast;
 mod http;
 mod improvement;
 pub mod ingest;
@@ -263,6 +265,7 @@ pub async fn bench(
     outln!("warm: {}", summary(warm.clone()));
     print_memory("after the warm queries");
     improvement::bench(&state, iterations, &filter).await?;
+    forecast::bench(&state, iterations).await?;
 
     let newest = entity::release::Entity::find()
         .order_by_desc(entity::release::Column::Id)
