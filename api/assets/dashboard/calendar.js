@@ -3,6 +3,7 @@
 
 import { empty, h } from './dom.js';
 import { date, shortDate } from './format.js';
+import { conflictMark } from './conflicts.js';
 import { riskBadge } from './risk.js';
 
 const KIND_NAMES = { RELEASE: 'Release', DEPLOYMENT: 'Deployment', FREEZE: 'Freeze' };
@@ -33,8 +34,9 @@ function describe(entry) {
 }
 
 /** Entries of `calendar` from `from` on, by week; with a team, only that team's releases
- *  and deployments (freeze windows apply to everyone). */
-export function drawCalendar(container, calendar, from, team) {
+ *  and deployments (freeze windows apply to everyone). A release with schedule conflicts
+ *  (`conflicts`, messages by release id) is marked. */
+export function drawCalendar(container, calendar, from, team, conflicts = new Map()) {
   const entries = calendar.filter((entry) => {
     const release = entry.release ?? entry.deployment?.release;
     return !team || !release || release.teams.includes(team);
@@ -60,6 +62,7 @@ export function drawCalendar(container, calendar, from, team) {
           h('span', { class: 'title' }, entry.title),
           h('span', { class: 'what' }, describe(entry)),
           riskBadge(entry.release?.forecast),
+          entry.kind === 'RELEASE' ? conflictMark(conflicts.get(entry.release.id)) : null,
         ),
       );
       const all = list.length > SHOWN_PER_WEEK

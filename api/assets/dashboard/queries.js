@@ -56,7 +56,7 @@ const FORECAST = 'forecast { basis sampleSize stage enteredAt onTimeProbability 
 export const CALENDAR = `query Calendar($from: DateTime!, $to: DateTime!, $programKeys: [String!], $flight: ReleaseFilter!, $underWay: ReleaseFilter!) {
   releaseCalendar(from: $from, to: $to, programKeys: $programKeys) {
     kind title startsAt endsAt
-    release { version status teams program { key } forecast { risk onTimeProbability } }
+    release { id version status teams program { key } forecast { risk onTimeProbability } }
     deployment { status stage environment { name } release { version teams program { key } } }
     freezeWindow { name reason program { key } }
   }
@@ -67,6 +67,9 @@ export const CALENDAR = `query Calendar($from: DateTime!, $to: DateTime!, $progr
   underWay: releases(filter: $underWay, orderBy: { field: PLANNED_END, direction: ASC }, first: 100) {
     totalCount
     nodes { version name plannedEnd program { key } ${FORECAST} }
+  }
+  scheduleConflicts(from: $from, to: $to, programKeys: $programKeys) {
+    kind message release { id version program { key } }
   }
 }`;
 

@@ -8,6 +8,7 @@ use entity::{approval, calendar_feed, freeze_window, gate_result, program, quali
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use super::Visible;
 use super::calendar::freeze_overlapping;
@@ -60,14 +61,10 @@ pub async fn opened(
         .one(db)
         .await?;
     Ok(feed.filter(|feed| {
-        constant_time_eq(feed.key_hash.as_bytes(), hash.as_bytes())
+        bool::from(feed.key_hash.as_bytes().ct_eq(hash.as_bytes()))
             && feed.revoked_at.is_none()
             && feed.expires_at > now
     }))
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The program keys a feed column holds; `None` for every program.

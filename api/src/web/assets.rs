@@ -31,6 +31,7 @@ const FILES: &[Embedded] = embed![
     "relm.svg",
     "dashboard/api.js",
     "dashboard/calendar.js",
+    "dashboard/conflicts.js",
     "dashboard/charts.js",
     "dashboard/dashboard.css",
     "dashboard/deliveries.js",

@@ -841,3 +841,64 @@ async fn at_risk_lists_the_forecasts_riskiest_first_and_in_flight_shows_risk() {
         .await;
     assert_eq!(page.errors(), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn at_risk_lists_the_schedule_conflicts_and_the_calendar_marks_their_releases() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let demo = Demo::start().await;
+    let page = browser.page().await;
+    let viewer = token(Role::Viewer, None);
+    page.goto(&demo.url(&format!("/dashboard#token={viewer}")))
+        .await;
+    ready(&page, "true").await;
+    // The dashboard's window: the coming eight weeks from today's UTC midnight.
+    let day = 86_400;
+    let today = Utc::now().timestamp() / day * day;
+    let iso = |seconds: i64| {
+        chrono::DateTime::from_timestamp(seconds, 0)
+            .unwrap()
+            .to_rfc3339()
+    };
+    let conflicts = demo
+        .graphql(
+            &viewer,
+            "query($from: DateTime!, $to: DateTime!) { scheduleConflicts(from: $from, to: $to) {
+               kind release { version program { key } } } }",
+            json!({"from": iso(today), "to": iso(today + 56 * day)}),
+        )
+        .await;
+    let expected: Vec<(String, String, String)> = conflicts["scheduleConflicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["kind"].as_str().unwrap().to_owned(),
+                c["release"]["program"]["key"].as_str().unwrap().to_owned(),
+                c["release"]["version"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        !expected.is_empty(),
+        "the demo plans releases with conflicts"
+    );
+    let shown: Vec<(String, String, String)> = serde_json::from_value(
+        page.eval(
+            "[...document.querySelectorAll('#conflicts li')].map(li =>
+               [li.dataset.kind, li.dataset.program, li.dataset.version])",
+        )
+        .await,
+    )
+    .unwrap();
+    assert_eq!(shown, expected);
+    let marked: u64 = serde_json::from_value(
+        page.eval("document.querySelectorAll('#calendar .entry-release .conflict').length")
+            .await,
+    )
+    .unwrap();
+    assert!(marked > 0, "the calendar marks releases with conflicts");
+    assert_eq!(page.errors(), Vec::<String>::new());
+}
