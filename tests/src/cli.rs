@@ -402,7 +402,8 @@ fn bench_prints_the_metrics_timings_and_the_read_table() {
         "improvementImpact over the last year, every program (5 actions): first",
         "one action's impact, warm: median",
         "forecasts of every release under way (",
-        "a page of 20 releases under way, warm: median",
+        "a page of 20 releases under way, bare, warm: median",
+        "a page of 20 releases under way, with program, readiness, deployments, warm: median",
         "the same page with forecast, warm: median",
         "forecastAccuracy over the last year of DATA (",
     ] {
@@ -436,11 +437,12 @@ fn bench_prints_the_metrics_timings_and_the_read_table() {
         );
     }
     let read: Vec<&str> = stdout.lines().filter(|l| l.contains(" req/s ")).collect();
-    assert_eq!(read.len(), 6, "{stdout}");
+    assert_eq!(read.len(), 7, "{stdout}");
     assert!(read[0].starts_with("bare poem handler") && read[0].contains("1.00x bare poem"));
     assert!(read[1].starts_with("async-graphql + poem { hello }"));
     for (line, name) in read[2..].iter().zip([
         "relm { me",
+        "relm { me { subject role } }, a token of a JWKS key",
         "relm { me { subject role } } by trusted document id",
         "relm release(",
         "relm a page",
@@ -450,6 +452,10 @@ fn bench_prints_the_metrics_timings_and_the_read_table() {
             "{line}"
         );
     }
+    assert!(
+        stdout.contains("calendar feed of ") && stdout.contains("one request at a time: median"),
+        "{stdout}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 

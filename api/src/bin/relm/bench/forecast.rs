@@ -14,12 +14,25 @@ use api::auth::Scope;
 use api::queries::forecast::{UNDER_WAY, forecasts, subject};
 use api::time::{self, DAY_MICROS};
 
-const PAGE: &str =
-    "query($statuses: [ReleaseStatus!]) { releases(first: 20, filter: {statuses: $statuses}) {
-  nodes { id version status plannedEnd } } }";
+/// Two pages of 20 releases under way: the bare page (four scalar fields), and the page the
+/// read path measures (program, readiness, deployments and their environments).
+const PAGES: [(&str, &str); 2] = [
+    ("bare", "id version status plannedEnd"),
+    (
+        "with program, readiness, deployments",
+        "id version status plannedEnd program { key name } readiness { ready blockers } \
+         deployments { status environment { name tier } }",
+    ),
+];
 
-const PAGE_WITH_FORECAST: &str = "query($statuses: [ReleaseStatus!]) { releases(first: 20, filter: {statuses: $statuses}) {
-  nodes { id version status plannedEnd forecast { basis sampleSize onTimeProbability p50 p85 changeFailureRisk risk } } } }";
+const FORECAST: &str =
+    "forecast { basis sampleSize onTimeProbability p50 p85 changeFailureRisk risk }";
+
+fn page(fields: &str) -> String {
+    format!(
+        "query($statuses: [ReleaseStatus!]) {{ releases(first: 20, filter: {{statuses: $statuses}}) {{ nodes {{ {fields} }} }} }}"
+    )
+}
 
 const ACCURACY: &str =
     "query($filter: ForecastAccuracyFilter!) { forecastAccuracy(filter: $filter) {
@@ -73,18 +86,26 @@ pub async fn bench(state: &AppState, iterations: usize) -> anyhow::Result<()> {
     );
 
     let statuses = json!({ "statuses": UNDER_WAY.map(|s| s.as_str()) });
-    let without = warm(state, iterations, PAGE, &statuses).await?;
-    let with = warm(state, iterations, PAGE_WITH_FORECAST, &statuses).await?;
-    let (plain, forecast) = (median(without.clone()), median(with.clone()));
-    outln!(
-        "a page of 20 releases under way, warm: {}",
-        summary(without)
-    );
-    outln!(
-        "the same page with forecast, warm: {} ({:+.0}% against the page without)",
-        summary(with),
-        (forecast / plain - 1.0) * 100.0
-    );
+    for (shape, fields) in PAGES {
+        let without = warm(state, iterations, &page(fields), &statuses).await?;
+        let with = warm(
+            state,
+            iterations,
+            &page(&format!("{fields} {FORECAST}")),
+            &statuses,
+        )
+        .await?;
+        let (plain, forecast) = (median(without.clone()), median(with.clone()));
+        outln!(
+            "a page of 20 releases under way, {shape}, warm: {}",
+            summary(without)
+        );
+        outln!(
+            "the same page with forecast, warm: {} ({:+.0}% against the page without)",
+            summary(with),
+            (forecast / plain - 1.0) * 100.0
+        );
+    }
 
     let program = entity::program::Entity::find()
         .order_by_asc(entity::program::Column::Key)
