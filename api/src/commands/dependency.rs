@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use entity::enums::{ReleaseEventKind, ReleaseStatus};
-use entity::{program, release, release_dependency};
+use entity::{release, release_dependency};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, NotSet, QueryFilter,
     QuerySelect, Set,
@@ -179,16 +179,7 @@ async fn names(
         .into_tuple()
         .all(db)
         .await?;
-    let keys: HashMap<i64, String> = program::Entity::find()
-        .select_only()
-        .column(program::Column::Id)
-        .column(program::Column::Key)
-        .filter(program::Column::Id.is_in(releases.iter().map(|r| r.1)))
-        .into_tuple::<(i64, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let keys = crate::queries::program_keys(db, releases.iter().map(|r| r.1)).await?;
     Ok(releases
         .into_iter()
         .filter(|(_, program, _)| scope.contains(*program))

@@ -188,7 +188,8 @@ pub async fn create(
     ))
 }
 
-async fn with_keys(
+/// A channel with the keys of its programs.
+pub async fn with_keys(
     txn: &impl ConnectionTrait,
     model: notification_channel::Model,
 ) -> ApiResult<Channel> {

@@ -394,16 +394,8 @@ pub async fn node_channel(ctx: &Context<'_>, id: i64) -> ApiResult<Option<Notifi
     let Some(model) = queries::notifications::channel(&visible, id).await? else {
         return Ok(None);
     };
-    let program_keys = if model.every_program {
-        None
-    } else {
-        let mut keys = queries::notifications::program_keys(visible.db(), [model.id]).await?;
-        Some(keys.remove(&model.id).unwrap_or_default())
-    };
-    Ok(Some(NotificationChannel(Channel {
-        model,
-        program_keys,
-    })))
+    let channel = commands::notification::with_keys(visible.db(), model).await?;
+    Ok(Some(NotificationChannel(channel)))
 }
 
 /// A notification by id for `node`.

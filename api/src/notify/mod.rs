@@ -94,7 +94,9 @@ impl Outbound {
 
     /// Checks a channel's URL as it is given (`BAD_USER_INPUT` naming `url`), and seals it.
     pub async fn check(&self, url: &str) -> ApiResult<SealedUrl> {
-        let target = egress::parse(url, &self.settings.allow)
+        // The form and length every URL input is held to, before anything is resolved.
+        let url = crate::domain::validate::Url::parse("url", url)?;
+        let target = egress::parse(&url, &self.settings.allow)
             .map_err(|why| ApiError::bad_input("url", why))?;
         egress::resolve(&target, &self.settings.resolver)
             .await

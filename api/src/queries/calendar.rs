@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use entity::{deployment, environment, freeze_window, program, release};
+use entity::{deployment, environment, freeze_window, release};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -106,13 +106,7 @@ pub async fn entries<C: ConnectionTrait>(
         .iter()
         .chain(deployed.values())
         .map(|r| r.program_id);
-    let keys: HashMap<i64, String> = program::Entity::find()
-        .filter(program::Column::Id.is_in(program_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.key))
-        .collect();
+    let keys = super::program_keys(db, program_ids).await?;
     let environments: HashMap<i64, String> = environment::Entity::find()
         .filter(environment::Column::Id.is_in(deployments.iter().map(|d| d.environment_id)))
         .all(db)

@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 
 use entity::enums::ReleaseStatus;
-use entity::{approval, calendar_feed, freeze_window, gate_result, program, quality_gate, release};
+use entity::{approval, calendar_feed, freeze_window, gate_result, quality_gate, release};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -153,16 +153,7 @@ pub async fn content<C: ConnectionTrait>(
         .all(db)
         .await?;
     let blockers = blockers(db, &releases, &reader.scope).await?;
-    let keys: HashMap<i64, String> = program::Entity::find()
-        .select_only()
-        .column(program::Column::Id)
-        .column(program::Column::Key)
-        .filter(program::Column::Id.is_in(releases.iter().map(|r| r.program_id)))
-        .into_tuple::<(i64, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let keys = super::program_keys(db, releases.iter().map(|r| r.program_id)).await?;
     let releases = releases
         .into_iter()
         .map(|release| FeedRelease {
@@ -214,19 +205,28 @@ async fn blockers(
         .all(db)
         .await?;
     let links = dependencies::links(db, &ids, Direction::DependsOn).await?;
+    // Each release's rows, grouped once: a year of a program is hundreds of releases.
+    let release_of: HashMap<i64, i64> = gates.iter().map(|g| (g.id, g.release_id)).collect();
+    let mut own_results: HashMap<i64, Vec<gate_result::Model>> = HashMap::new();
+    for result in results {
+        if let Some(release) = release_of.get(&result.gate_id) {
+            own_results.entry(*release).or_default().push(result);
+        }
+    }
+    let mut own_gates: HashMap<i64, Vec<quality_gate::Model>> = HashMap::new();
+    for gate in gates {
+        own_gates.entry(gate.release_id).or_default().push(gate);
+    }
+    let mut own_approvals: HashMap<i64, Vec<approval::Model>> = HashMap::new();
+    for approval in approvals {
+        own_approvals
+            .entry(approval.release_id)
+            .or_default()
+            .push(approval);
+    }
     Ok(before_approval
         .into_iter()
         .map(|r| {
-            let own_gates = gates
-                .iter()
-                .filter(|g| g.release_id == r.id)
-                .cloned()
-                .collect();
-            let own_approvals: Vec<approval::Model> = approvals
-                .iter()
-                .filter(|a| a.release_id == r.id)
-                .cloned()
-                .collect();
             let open = links
                 .get(&r.id)
                 .into_iter()
@@ -235,8 +235,11 @@ async fn blockers(
                 .map(|link| link.blocker(scope))
                 .collect();
             let ready = readiness(
-                &gate_states(own_gates, &results),
-                &own_approvals,
+                &gate_states(
+                    own_gates.remove(&r.id).unwrap_or_default(),
+                    own_results.get(&r.id).map_or(&[], Vec::as_slice),
+                ),
+                own_approvals.get(&r.id).map_or(&[], Vec::as_slice),
                 r.rollback_plan.as_deref(),
                 open,
             );

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use entity::enums::{ReleaseEventKind, ReleaseStatus, ReleaseType};
-use entity::{freeze_window, program, release, release_event};
+use entity::{freeze_window, release, release_event};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
@@ -94,7 +94,7 @@ pub async fn conflicts<C: ConnectionTrait>(
     if releases.is_empty() {
         return Ok(Vec::new());
     }
-    let keys = program_keys(db, releases.iter().map(|r| r.program_id)).await?;
+    let keys = super::program_keys(db, releases.iter().map(|r| r.program_id)).await?;
     let name = |r: &release::Model| {
         format!(
             "{} {}",
@@ -220,22 +220,6 @@ pub async fn conflicts<C: ConnectionTrait>(
     }
     found.sort_by_key(|c| (c.release.planned_end, c.release.id, c.kind));
     Ok(found)
-}
-
-async fn program_keys(
-    db: &impl ConnectionTrait,
-    ids: impl Iterator<Item = i64>,
-) -> ApiResult<HashMap<i64, String>> {
-    Ok(program::Entity::find()
-        .select_only()
-        .column(program::Column::Id)
-        .column(program::Column::Key)
-        .filter(program::Column::Id.is_in(ids.collect::<Vec<_>>()))
-        .into_tuple::<(i64, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect())
 }
 
 /// The releases whose latest move to SCHEDULED overrode a freeze for the plannedEnd they

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use entity::enums::{DeploymentStatus, EnvironmentTier};
-use entity::{deployment, environment, program, release, release_dependency};
+use entity::{deployment, environment, release, release_dependency};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::auth::Scope;
@@ -94,16 +94,7 @@ pub async fn links(
         .map(|r| (r.id, r))
         .collect();
     let program_ids: HashSet<i64> = releases.values().map(|r| r.program_id).collect();
-    let programs: HashMap<i64, String> = program::Entity::find()
-        .select_only()
-        .column(program::Column::Id)
-        .column(program::Column::Key)
-        .filter(program::Column::Id.is_in(program_ids))
-        .into_tuple::<(i64, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let programs = super::program_keys(db, program_ids).await?;
     let deployed = deployed_at(db, &others).await?;
     let mut links: HashMap<i64, Vec<Link>> = HashMap::new();
     for row in rows {

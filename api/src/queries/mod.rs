@@ -68,6 +68,23 @@ fn tier_rank(tier: entity::enums::EnvironmentTier) -> u8 {
     }
 }
 
+/// The keys of the programs `ids`, by id: what messages and titles name releases by.
+pub async fn program_keys<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = i64>,
+) -> ApiResult<std::collections::HashMap<i64, String>> {
+    Ok(program::Entity::find()
+        .select_only()
+        .column(program::Column::Id)
+        .column(program::Column::Key)
+        .filter(program::Column::Id.is_in(ids.into_iter().collect::<Vec<_>>()))
+        .into_tuple::<(i64, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 pub fn not_found(what: impl Into<String>) -> ApiError {
     ApiError::NotFound(what.into())
 }

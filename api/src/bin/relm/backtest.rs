@@ -10,30 +10,36 @@ use api::metrics::cache::MetricsCache;
 use api::queries::forecast::{DEFAULT_LEAD_DAYS, accuracy_in_scope, lead_days};
 use api::time::{self, DAY_MICROS};
 
-use crate::cli::BacktestArgs;
 use crate::output::print_out;
 
 /// The window when `--from` is left out: the year before `--to`.
 const DEFAULT_DAYS: i64 = 365;
 
-pub async fn backtest(args: BacktestArgs) -> anyhow::Result<()> {
-    let instant = |flag: &str, text: &Option<String>| -> anyhow::Result<Option<i64>> {
-        text.as_deref()
-            .map(|t| {
-                time::parse_rfc3339(t)
-                    .ok_or_else(|| anyhow::anyhow!("invalid --{flag}: not an RFC 3339 time: {t}"))
-            })
-            .transpose()
+/// Scores the forecasts of `programs` (none: every program) made `lead` days before
+/// plannedEnd, for releases delivered in `[from, to)` (RFC 3339 flag values).
+pub async fn backtest(
+    database_url: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    programs: &[String],
+    lead: Option<i32>,
+) -> anyhow::Result<()> {
+    let instant = |flag: &str, text: Option<&str>| -> anyhow::Result<Option<i64>> {
+        text.map(|t| {
+            time::parse_rfc3339(t)
+                .ok_or_else(|| anyhow::anyhow!("invalid --{flag}: not an RFC 3339 time: {t}"))
+        })
+        .transpose()
     };
-    let to = instant("to", &args.to)?.unwrap_or_else(time::now_micros);
-    let from = instant("from", &args.from)?.unwrap_or(to - DEFAULT_DAYS * DAY_MICROS);
-    let lead = lead_days(args.lead_days.unwrap_or(DEFAULT_LEAD_DAYS)).map_err(flag_error)?;
-    let db = db::connect(&args.database.database_url).await?;
+    let to = instant("to", to)?.unwrap_or_else(time::now_micros);
+    let from = instant("from", from)?.unwrap_or(to - DEFAULT_DAYS * DAY_MICROS);
+    let lead = lead_days(lead.unwrap_or(DEFAULT_LEAD_DAYS)).map_err(flag_error)?;
+    let db = db::connect(database_url).await?;
     let snapshot = MetricsCache::default()
         .snapshot(&db)
         .await
         .map_err(flag_error)?;
-    let keys = (!args.programs.is_empty()).then_some(args.programs.as_slice());
+    let keys = (!programs.is_empty()).then_some(programs);
     let found = accuracy_in_scope(&snapshot, &Scope::All, from, to, keys, lead)
         .await
         .map_err(flag_error)?;

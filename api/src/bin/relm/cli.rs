@@ -476,7 +476,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => export(args).await,
         Command::Forecast(ForecastArgs {
             command: ForecastCommand::Backtest(args),
-        }) => backtest::backtest(args).await,
+        }) => {
+            backtest::backtest(
+                &args.database.database_url,
+                args.from.as_deref(),
+                args.to.as_deref(),
+                &args.programs,
+                args.lead_days,
+            )
+            .await
+        }
         Command::Schema => {
             print_out(&graphql::sdl());
             Ok(())
